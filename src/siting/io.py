@@ -1,0 +1,120 @@
+"""Small I/O helpers shared by every stage: robust table reading, atomic writes, hashes.
+
+Peruvian open data arrives as UTF-8 or Latin-1, separated by ``,`` or ``;``, with
+thousands separators and codes that lost their leading zeros.  :func:`read_table`
+reads all of these; :func:`atomic_path` guarantees that a file is either complete
+or absent, never half-written.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import DataError
+
+ENCODINGS = ("utf-8-sig", "latin-1")
+
+
+def sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file (used in run manifests and cache keys)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    for enc in ENCODINGS:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise DataError("cannot decode the file as UTF-8 or Latin-1", source=str(path),
+                    hint="save it as UTF-8 (CSV UTF-8 in Excel)")
+
+
+def read_table(path: str | os.PathLike, *, dtype: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV/TXT (any of UTF-8/Latin-1, ``,``/``;``/tab) or XLSX into a DataFrame.
+
+    All columns are read as strings first so that codes keep their leading zeros;
+    callers convert numbers with :func:`to_number`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", source=str(path),
+                        hint="check the path in the scenario's [inputs] section")
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty", source=str(path))
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xls"}:
+        df = pd.read_excel(path, dtype=str)
+    elif suffix == ".parquet":
+        df = pd.read_parquet(path)
+    else:
+        text = _decode(path.read_bytes(), path)
+        sample = text[:20000]
+        try:
+            sep = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t|").delimiter
+        except csv.Error:
+            sep = ","
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=True)
+        except pd.errors.ParserError as exc:
+            raise DataError(f"malformed table ({exc})", source=str(path)) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise DataError("the table has a header but no rows", source=str(path))
+    if dtype:
+        for col, kind in dtype.items():
+            if col in df.columns and kind != "str":
+                df[col] = to_number(df[col])
+    return df
+
+
+def to_number(values: pd.Series) -> pd.Series:
+    """Parse numbers written as ``1,234``, ``1.234,5`` or ``1234.5`` (NaN where impossible)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    s = values.astype("string").str.strip()
+    both = s.str.contains(",", na=False) & s.str.contains(r"\.", na=False)
+    comma_dec = both & (s.str.rfind(",") > s.str.rfind("."))
+    s = s.where(~comma_dec, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    thousands = s.str.fullmatch(r"-?\d{1,3}(,\d{3})+", na=False)
+    s = s.where(~(thousands | (both & ~comma_dec)), s.str.replace(",", "", regex=False))
+    s = s.str.replace(",", ".", regex=False)
+    return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def zfill_code(values: pd.Series, width: int) -> pd.Series:
+    """Codes that lost their leading zeros (``60101`` or ``60101.0``) back to ``060101``."""
+    s = values.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+    return s.str.zfill(width)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    An interrupted write leaves only a ``.part`` file, which nothing reads.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
