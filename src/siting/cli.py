@@ -1,0 +1,114 @@
+"""The ``siting`` command.
+
+    siting data check [--scenario FILE]   load and validate every input; quality report
+    siting access     --scenario FILE     travel-time access gaps
+    siting score      --scenario FILE     candidate localities and suitability
+    siting propose    --scenario FILE [--n N]   choose and rank new extension centres
+    siting report     --scenario FILE     maps, HTML report and exports
+    siting run        --scenario FILE     the whole chain
+    siting demo                           the whole chain on the shipped Cajamarca data
+
+User mistakes end with one clear message and exit status 2 (``--debug`` shows the
+traceback); internal errors keep their traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import UserError
+
+
+def shipped_scenario() -> Path:
+    """The Cajamarca scenario shipped with the repository."""
+    here = Path(__file__).resolve()
+    for base in (here.parents[2], Path.cwd()):
+        p = base / "scenarios" / "cajamarca.toml"
+        if p.exists():
+            return p
+    raise UserError("the shipped scenario scenarios/cajamarca.toml was not found",
+                    hint="run `siting demo` from the repository folder, or use `siting run --scenario FILE`")
+
+
+def _load(args: argparse.Namespace):
+    from .scenario import load_scenario
+    overrides = {}
+    if getattr(args, "lang", None):
+        overrides["run__language"] = args.lang
+    if getattr(args, "output", None):
+        overrides["run__output_dir"] = str(Path(args.output).resolve())
+    if getattr(args, "n", None) is not None:
+        overrides["allocation__n_sites"] = args.n
+    path = args.scenario or shipped_scenario()
+    return load_scenario(path, **overrides)
+
+
+def _cmd(stage: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        sc = _load(args)
+        from . import pipeline
+        getattr(pipeline, stage)(sc, progress=not args.no_progress)
+        return 0
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="siting", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"siting {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, scenario_required: bool) -> None:
+        p.add_argument("--scenario", type=Path, required=scenario_required,
+                       help="scenario TOML file (default for `demo`/`data check`: scenarios/cajamarca.toml)")
+        p.add_argument("--lang", choices=["es", "en"], help="language of outputs (default: the scenario's, es)")
+        p.add_argument("--output", type=Path, help="run folder (overrides run.output_dir)")
+        p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    data = sub.add_parser("data", help="input data commands")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    check = data_sub.add_parser("check", help="load and validate all inputs, write the quality report")
+    common(check, scenario_required=False)
+    check.set_defaults(func=_cmd("data_check"))
+
+    for name, stage, help_text in [
+        ("access", "access", "travel-time access gaps by place, district, province and UGEL"),
+        ("score", "score", "candidate localities and their suitability"),
+        ("propose", "propose", "choose and rank new extension centres with a parent CETPRO"),
+        ("report", "report", "maps, HTML report and exports"),
+        ("run", "run_all", "the whole chain: data, access, score, propose, report"),
+    ]:
+        p = sub.add_parser(name, help=help_text)
+        common(p, scenario_required=True)
+        if name in {"propose", "run"}:
+            p.add_argument("--n", type=int, help="number of new sites (overrides allocation.n_sites)")
+        p.set_defaults(func=_cmd(stage))
+
+    demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
+    common(demo, scenario_required=False)
+    demo.add_argument("--n", type=int, help="number of new sites")
+    demo.set_defaults(func=_cmd("run_all"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"siting: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("siting: interrupted; finished stages are cached and a rerun resumes from them", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
