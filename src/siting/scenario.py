@@ -110,9 +110,11 @@ class Access:
     """Access-gap settings."""
 
     thresholds_min: list[float] = field(default_factory=lambda: [30.0, 60.0, 120.0])
+    main_threshold_min: float = 60.0  # "served" threshold for headline figures and the women-men gap
     catchment_min: float = 120.0  # 2SFCA catchment
     decay: str = "gaussian"  # E2SFCA decay: "step" or "gaussian"
-    capacity_column: str = "TOTAL_ALUMNOS"
+    gaussian_sigma_min: float = 0.0  # 0 = catchment / 2
+    capacity_column: str = "enrolment"  # column of the CETPRO table used as supply
 
 
 @dataclass
