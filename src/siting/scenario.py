@@ -133,19 +133,23 @@ class Suitability:
     """Multi-criteria scoring (weights are normalised to sum 1)."""
 
     normalisation: str = "minmax"  # "minmax" or "rank"
+    # teacher_minutes is not weighted by default: it is almost collinear with
+    # time_to_nearest_facility (r = 0.99 on Cajamarca) and allocation enforces it as a limit.
     weights: dict[str, float] = field(default_factory=lambda: {
         "unserved_target": 0.35,
-        "time_to_nearest_facility": 0.20,
-        "teacher_minutes": 0.10,
+        "unserved_women_target": 0.10,
+        "time_to_nearest_facility": 0.15,
         "host_premises": 0.10,
-        "poverty": 0.15,
+        "poverty": 0.20,
         "community_request": 0.10,
     })
-    ahp: dict[str, list[list[float]]] = field(default_factory=dict)  # {"criteria": [...], "matrix": [[...]]}
+    # AHP instead of weights: {criteria = ["a", "b", ...], matrix = [[1, 3, ...], ...]}
+    ahp: dict[str, Any] = field(default_factory=dict)
     model: str = "gradient_boosting"
     sensitivity_runs: int = 500
     dirichlet_concentration: float = 50.0
     speed_jitter: float = 0.2
+    speed_samples: int = 5  # travel-time recomputations sampled within +-speed_jitter
 
 
 @dataclass
