@@ -81,6 +81,7 @@ class Population:
     age_groups: dict[str, list[int]] = field(default_factory=lambda: {
         "15_29": [15, 29], "15_64": [15, 64]})
     target_group: str = "15_29"  # the group allocation and suitability count
+    missing_population: str = "district_median"  # places without census count: "district_median" or "zero"
 
 
 @dataclass
@@ -206,6 +207,7 @@ class Scenario:
 
 _CHOICES = {
     ("run", "language"): {"es", "en"},
+    ("population", "missing_population"): {"district_median", "zero"},
     ("speeds", "mode"): {"roads+walk", "walk"},
     ("speeds", "grid_neighbours"): {8, 16},
     ("access", "decay"): {"step", "gaussian"},

@@ -1,0 +1,448 @@
+"""Centros poblados (populated places) with census population, projection and target groups.
+
+Pipeline of :func:`load_places` (every step writes what it finds to the quality report):
+
+1. read the INEI CCPP table (CSV/TXT/XLSX read by :func:`siting.io.read_table`, or a
+   GeoJSON/GPKG), keep the scenario's department (by the code's first two digits);
+2. zero-pad codes, drop duplicate ``ccpp_id`` (first kept), check coordinates
+   (NaN dropped, swapped lat/lon fixed, outside Peru dropped, outside the department kept);
+3. attach district, province and UGEL from the code and cross-check with the polygon the
+   point falls in (kept and flagged when they disagree);
+4. cross-check against the national CCPP code list (``tipo`` Urban/Rural gives ``area``);
+5. estimate missing population (see :func:`estimate_missing_population`);
+6. project to ``population.projection_year`` (see :func:`project_population`);
+7. split into women/men and age groups with the district structure of the RENIEC table
+   (see :func:`age_sex_shares`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import DataError, ScenarioError
+from ..io import read_table, to_number, zfill_code
+from ..scenario import Scenario
+from .boundaries import check_coordinates, fold
+from .quality import QualityReport
+
+INPUT = "ccpp"
+#: accepted spellings of each column (compared case-insensitively), first = canonical
+ALIASES: dict[str, list[str]] = {
+    "ccpp_id": ["CCPP_ID", "CODCCPP", "CODCP", "INEI_CCPP", "UBIGEO_CCPP", "IDCCPP"],
+    "ubigeo": ["UBIGEO", "INEI_DISTRITO", "CODDIST"],
+    "name": ["CENTRO_POBLADO", "NOMCCPP", "NOMBRE", "CCPP", "NOMCP"],
+    "altitude_m": ["ALTITUD", "ALTITUDE", "ALT"],
+    "population_census": ["POB_CENSADA_2017", "POBLACION", "POB_TOTAL", "TOTAL POBLACION CENSADA", "POPULATION"],
+    "lon": ["LON", "LONGITUD", "LONGITUDE", "X"],
+    "lat": ["LAT", "LATITUD", "LATITUDE", "Y"],
+    "area": ["AREA", "TIPO", "AREA_URBANO_RURAL"],
+}
+REQUIRED = ("ccpp_id", "population_census")
+#: places further than this from their position in the national code list are flagged
+REFERENCE_MAX_KM = 10.0
+
+
+def _rename(df: pd.DataFrame, path: Path, *, required: tuple[str, ...]) -> pd.DataFrame:
+    upper = {fold(c): c for c in df.columns}
+    mapping = {}
+    for canon, names in ALIASES.items():
+        for n in names:
+            if fold(n) in upper:
+                mapping[upper[fold(n)]] = canon
+                break
+    missing = [c for c in required if c not in mapping.values()]
+    if missing:
+        want = "; ".join(f"{c} (one of {', '.join(ALIASES[c])})" for c in missing)
+        raise DataError(f"missing column(s): {want}", source=str(path),
+                        hint=f"the file has: {', '.join(map(str, df.columns))}")
+    return df[list(mapping)].rename(columns=mapping)
+
+
+def read_places_table(path: str | Path) -> pd.DataFrame:
+    """Read a CCPP file into a plain DataFrame with canonical column names (strings).
+
+    CSV/TXT/XLSX need ``lon``/``lat`` columns; GeoJSON/GPKG/SHP take them from the points.
+    """
+    path = Path(path)
+    if path.suffix.lower() in {".geojson", ".json", ".gpkg", ".shp", ".fgb"}:
+        if not path.exists():
+            raise DataError("file not found", source=str(path))
+        try:
+            g = gpd.read_file(path)
+        except Exception as exc:
+            raise DataError(f"cannot read the file ({exc})", source=str(path)) from exc
+        if len(g) == 0:
+            raise DataError("the layer has no features", source=str(path))
+        if g.crs is not None:
+            g = g.to_crs(4326)
+        df = pd.DataFrame(g.drop(columns="geometry"))
+        pts = g.geometry
+        if not pts.dropna().geom_type.eq("Point").all():
+            pts = pts.centroid
+        df["lon"] = shapely.get_x(np.asarray(pts.values))
+        df["lat"] = shapely.get_y(np.asarray(pts.values))
+        df = df.astype({c: "string" for c in df.columns if c not in ("lon", "lat")})
+    else:
+        df = read_table(path)
+    df = _rename(df, path, required=REQUIRED)
+    if "lon" not in df.columns or "lat" not in df.columns:
+        raise DataError("missing coordinate columns lon / lat", source=str(path),
+                        hint="add columns lon and lat in decimal degrees (EPSG:4326), or give a GeoJSON/GPKG")
+    return df
+
+
+# --------------------------------------------------------------------------- estimation
+
+
+def estimate_missing_population(places: pd.DataFrame, quality: QualityReport, *,
+                                method: str = "district_median") -> pd.Series:
+    """Analysis population for places whose census population is missing.
+
+    ``method="district_median"`` (default): a place with no census value gets the
+    **median census population of the rural places of its own district** that have one
+    (falling back to the province's, then the department's rural median when the
+    district has none).  Zero values are real census zeros and are kept.  Estimated rows
+    are marked ``population_estimated=True`` and listed in the quality report
+    (action ``"estimated"``).
+
+    Caveat (written to the quality notes): in Cajamarca the 6,256 places with a value
+    already sum to the official CPV 2017 department total (1,341,012), so the estimate
+    *adds* people to the census year.  With a projection year the district totals are
+    re-scaled to MINAM's, so the estimate then only shifts weight *within* a district
+    toward the unpopulated places.  ``method="zero"`` keeps them at 0 instead.
+    """
+    pop = places["population_census"].astype(float)
+    missing = pop.isna()
+    if method == "zero":
+        est = pop.fillna(0.0)
+        if missing.any():
+            quality.add_many(INPUT, places.loc[missing, "ccpp_id"], "missing population",
+                             "no census value; set to 0 (method 'zero')", action="estimated")
+        return est
+    if method != "district_median":
+        raise ScenarioError(f"unknown missing-population method {method!r}",
+                            hint="use 'district_median' or 'zero'")
+    rural = places[(places["area"] == "rural") & pop.notna()]
+    by_d = rural.groupby("ubigeo")["population_census"].median()
+    by_p = rural.groupby("province_code")["population_census"].median()
+    dept = float(rural["population_census"].median()) if len(rural) else float(pop.median())
+    fill_d = places["ubigeo"].map(by_d)
+    fill_p = places["province_code"].map(by_p)
+    fill = fill_d.fillna(fill_p).fillna(dept)
+    level = np.where(fill_d.notna(), "district", np.where(fill_p.notna(), "province", "department"))
+    est = pop.where(~missing, fill)
+    if missing.any():
+        quality.add_many(INPUT, places.loc[missing, "ccpp_id"], "missing population",
+                         [f"estimated {v:.0f} = median of the {lv}'s rural places"
+                          for v, lv in zip(fill[missing], level[missing.to_numpy()])], action="estimated")
+        quality.note(f"{int(missing.sum())} centros poblados have no census population; each was given the median "
+                     f"of its district's rural places ({fill[missing].sum():,.0f} persons in total), marked "
+                     "population_estimated.")
+    return est.astype(float)
+
+
+# --------------------------------------------------------------------------- projection
+
+
+def read_district_population(path: str | Path, year: int) -> pd.DataFrame:
+    """MINAM/INEI district population of ``year``: index ``ubigeo``, columns total/urban/rural."""
+    df = read_table(path)
+    need = {"UBIGEO", "POB_TOTAL", "POB_URBANA", "POB_RURAL", "PERIODO"}
+    cols = {c.upper(): c for c in df.columns}
+    missing = sorted(need - set(cols))
+    if missing:
+        raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
+                        hint=f"the file has: {', '.join(df.columns)}")
+    df = df.rename(columns={v: k for k, v in cols.items()})
+    years = to_number(df["PERIODO"])
+    sel = df[years == year]
+    if sel.empty:
+        avail = ", ".join(str(int(y)) for y in sorted(years.dropna().unique()))
+        raise ScenarioError(f"population.projection_year = {year} is not in {path}",
+                            hint=f"years available: {avail} (or 0 for no projection)")
+    out = pd.DataFrame({"ubigeo": zfill_code(sel["UBIGEO"], 6),
+                        "total": to_number(sel["POB_TOTAL"]), "urban": to_number(sel["POB_URBANA"]),
+                        "rural": to_number(sel["POB_RURAL"])})
+    return out.drop_duplicates("ubigeo").set_index("ubigeo")
+
+
+def project_population(places: pd.DataFrame, district_pop: pd.DataFrame, quality: QualityReport) -> pd.Series:
+    """Scale places to the district totals of the projection year.
+
+    For district *d* and area class *a* (urbano/rural):
+    ``population_i = population_i * P_{d,a}(year) / Σ_{j in d, a} population_j``, so the
+    urban places of each district sum to its urban total and the rural ones to its rural
+    total.  When a district has people of a class in the projection table but no place of
+    that class, all its places are scaled by ``P_d(year) / Σ_{j in d} population_j``
+    (flagged).  Districts absent from the table are not scaled (flagged).
+    """
+    pop = places["population"].astype(float)
+    out = pop.copy()
+    target_col = {"urbano": "urban", "rural": "rural"}
+    for ubigeo, idx in places.groupby("ubigeo").groups.items():
+        if ubigeo not in district_pop.index:
+            quality.add(INPUT, ubigeo, "district not in the projection table", "population left at census value")
+            continue
+        row = district_pop.loc[ubigeo]
+        sub = places.loc[idx]
+        sums = pop[idx].groupby(sub["area"]).sum()
+        classes_ok = all(sums.get(a, 0) > 0 or row[c] == 0 for a, c in target_col.items())
+        if classes_ok:
+            for a, c in target_col.items():
+                m = sub.index[sub["area"] == a]
+                if len(m) and sums.get(a, 0) > 0:
+                    out[m] = pop[m] * row[c] / sums[a]
+        else:
+            tot = pop[idx].sum()
+            if tot > 0:
+                out[idx] = pop[idx] * row["total"] / tot
+            quality.add(INPUT, ubigeo, "no place of an area class with projected population",
+                        "all places scaled by the district total ratio")
+    return out
+
+
+# --------------------------------------------------------------------------- age and sex
+
+
+def _sex(value: object) -> str | None:
+    """``"Mujer"``/``"Femenino"``/``"F"`` -> women; ``"Hombre"``/``"Masculino"``/``"H"`` -> men."""
+    f = fold(value)
+    if f.startswith(("MUJ", "FEM")) or f == "F":
+        return "women"
+    if f.startswith(("HOM", "MASC", "VAR")) or f == "H":
+        return "men"
+    return None
+
+
+def age_sex_shares(path: str | Path, age_groups: dict[str, list[int]]) -> pd.DataFrame:
+    """District structure from the RENIEC OPP-16 table (``UBIGEO_INEI, Sexo, Edad, Cantidad``).
+
+    Returns, indexed by ``ubigeo``: ``women``, ``men`` (shares of the district's people)
+    and for every group G = [a, b]: ``pop_G``, ``women_G``, ``men_G`` =
+    ``Σ_{a<=edad<=b} Cantidad / Σ Cantidad`` (all sexes / Mujer / Hombre).
+    Only the *structure* is used: DNI addresses are not usual residences.
+    """
+    df = read_table(path)
+    cols = {fold(c): c for c in df.columns}
+    need = {"SEXO", "EDAD", "CANTIDAD"}
+    code_col = cols.get("UBIGEO_INEI") or cols.get("UBIGEO")
+    missing = sorted(need - set(cols)) + ([] if code_col else ["UBIGEO_INEI"])
+    if missing:
+        raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
+                        hint=f"the file has: {', '.join(df.columns)}")
+    ubigeo = zfill_code(df[code_col], 6)
+    sex_col = df[cols["SEXO"]]
+    sex = sex_col.map({v: _sex(v) for v in sex_col.dropna().unique()})
+    age = pd.to_numeric(df[cols["EDAD"]], errors="coerce")
+    if age.isna().any():  # "100 a más", "80+" ...: the leading number
+        age = to_number(df[cols["EDAD"]].astype("string").str.extract(r"(\d+)")[0])
+    n = pd.to_numeric(df[cols["CANTIDAD"]], errors="coerce")
+    if n.isna().any():
+        n = to_number(df[cols["CANTIDAD"]])
+    n = n.fillna(0.0)
+    t = pd.DataFrame({"ubigeo": ubigeo, "sex": sex, "age": age, "n": n})
+    total = t.groupby("ubigeo")["n"].sum()
+    out = pd.DataFrame(index=total.index)
+    for s in ("women", "men"):
+        out[s] = t[t["sex"] == s].groupby("ubigeo")["n"].sum().reindex(total.index, fill_value=0) / total
+    for g, (a, b) in age_groups.items():
+        in_g = t[(t["age"] >= a) & (t["age"] <= b)]
+        out[f"pop_{g}"] = in_g.groupby("ubigeo")["n"].sum().reindex(total.index, fill_value=0) / total
+        for s in ("women", "men"):
+            out[f"{s}_{g}"] = (in_g[in_g["sex"] == s].groupby("ubigeo")["n"].sum()
+                               .reindex(total.index, fill_value=0) / total)
+    dept = {c: float((out[c] * total).sum() / total.sum()) for c in out.columns}
+    out.attrs["overall"] = dept
+    return out[total > 0]
+
+
+# --------------------------------------------------------------------------- main loader
+
+
+def _group_columns(age_groups: dict[str, list[int]]) -> list[str]:
+    cols = ["women", "men"]
+    for g in age_groups:
+        cols += [f"pop_{g}", f"women_{g}", f"men_{g}"]
+    return cols
+
+
+def place_columns(age_groups: dict[str, list[int]]) -> list[str]:
+    """Column order of :func:`load_places` (without ``geometry``)."""
+    return (["ccpp_id", "name", "ubigeo", "province_code", "province", "district", "ugel", "area", "altitude_m",
+             "population_census", "population", "population_estimated"] + _group_columns(age_groups))
+
+
+def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityReport, *,
+                missing_population: str | None = None) -> gpd.GeoDataFrame:
+    """Centros poblados of the department (see the module docstring for every step).
+
+    ``districts`` is :func:`siting.data.boundaries.load_districts`'s table (whole
+    department).  ``missing_population`` chooses the estimation method of
+    :func:`estimate_missing_population` (``"district_median"`` or ``"zero"``); default
+    ``sc.population.missing_population``.
+    """
+    missing_population = missing_population or sc.population.missing_population
+    if not sc.inputs.ccpp:
+        raise DataError("no centros poblados file given", source="scenario [inputs] ccpp",
+                        hint="set inputs.ccpp to the INEI CCPP table with census population")
+    path = Path(sc.inputs.ccpp)
+    df = read_places_table(path)
+    n_all = len(df)
+    df["ccpp_id"] = zfill_code(df["ccpp_id"], 10)
+    dept = sc.study_area.department
+    df = df[df["ccpp_id"].str[:2] == dept].copy()
+    if n_all > len(df):
+        quality.note(f"{path.name}: {n_all - len(df)} rows of other departments were skipped "
+                     f"(study_area.department = {dept}).")
+    if df.empty:
+        raise DataError(f"no centro poblado of department {dept}", source=str(path),
+                        hint="check study_area.department and the CCPP_ID codes (10 digits, starting with it)")
+    n_read = len(df)
+    read_codes = df["ccpp_id"].copy()
+    bad_code = ~df["ccpp_id"].str.fullmatch(r"\d{10}", na=False)
+    if bad_code.any():
+        quality.add_many(INPUT, df.loc[bad_code, "ccpp_id"], "invalid ccpp_id", "not 10 digits", action="dropped")
+        df = df[~bad_code]
+    dup = df["ccpp_id"].duplicated(keep="first")
+    if dup.any():
+        quality.add_many(INPUT, df.loc[dup, "ccpp_id"], "duplicate ccpp_id", "first row kept", action="dropped")
+        df = df[~dup]
+    code_ubigeo = df["ccpp_id"].str[:6]
+    if "ubigeo" in df.columns:
+        given = zfill_code(df["ubigeo"], 6)
+        differ = given.notna() & (given != code_ubigeo)
+        if differ.any():
+            quality.add_many(INPUT, df.loc[differ, "ccpp_id"], "UBIGEO differs from the code's first 6 digits",
+                             [f"UBIGEO {u}; code used" for u in given[differ]])
+    df["ubigeo"] = code_ubigeo
+    # district attributes from the code
+    dist = districts.set_index("ubigeo")
+    unknown = ~df["ubigeo"].isin(dist.index)
+    if unknown.any():
+        quality.add_many(INPUT, df.loc[unknown, "ccpp_id"], "district code not in the boundary file",
+                         [f"ubigeo {u}" for u in df.loc[unknown, "ubigeo"]], action="dropped")
+        df = df[~unknown]
+    department_area = districts.geometry.union_all()
+    df = check_coordinates(df, lon="lon", lat="lat", id_col="ccpp_id", input_name=INPUT, quality=quality,
+                           area=department_area)
+    for col in ("province_code", "province", "district", "ugel"):
+        df[col] = df["ubigeo"].map(dist[col])
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
+    # cross-check the code's district with the polygon holding the point
+    hit = gpd.sjoin(gdf[["geometry"]], districts[["ubigeo", "geometry"]].rename(columns={"ubigeo": "poly"}),
+                    how="left", predicate="within")
+    poly = hit[~hit.index.duplicated()]["poly"].reindex(gdf.index)
+    other = poly.notna() & (poly != gdf["ubigeo"])
+    if other.any():
+        quality.add_many(INPUT, gdf.loc[other, "ccpp_id"], "point in another district than its code",
+                         [f"code {c}, point in {p}" for c, p in zip(gdf.loc[other, "ubigeo"], poly[other])])
+    # national code list: area (urban/rural), names, positions
+    gdf["area"] = _area_from_input(gdf)
+    if sc.inputs.ccpp_reference:
+        _cross_check_reference(gdf, Path(sc.inputs.ccpp_reference), dept, quality, read_codes=read_codes)
+    else:
+        quality.note("No national CCPP code list (inputs.ccpp_reference): urban/rural area taken from the CCPP "
+                     "file if present, else every place is treated as rural.")
+    gdf["area"] = gdf["area"].fillna("rural")
+    # population
+    gdf["population_census"] = to_number(gdf["population_census"])
+    zero = gdf["population_census"] == 0
+    if zero.any():
+        quality.add_many(INPUT, gdf.loc[zero, "ccpp_id"], "zero population", "census value 0 kept")
+    gdf["altitude_m"] = to_number(gdf["altitude_m"]) if "altitude_m" in gdf else np.nan
+    if "name" not in gdf:
+        gdf["name"] = gdf["ccpp_id"]
+    gdf["population_estimated"] = gdf["population_census"].isna()
+    gdf["population"] = estimate_missing_population(gdf, quality, method=missing_population)
+    year = sc.population.projection_year
+    if year:
+        if sc.inputs.district_population:
+            dp = read_district_population(sc.inputs.district_population, year)
+            gdf["population"] = project_population(gdf, dp, quality)
+            quality.note(f"Population projected from the {sc.population.census_year} census to {year} with the "
+                         "MINAM/INEI district totals (urban and rural places scaled separately); "
+                         "population_census keeps the census value.")
+        else:
+            quality.note(f"population.projection_year = {year} but no inputs.district_population: census "
+                         "population used unprojected.")
+    _apply_age_sex(gdf, sc, quality)
+    quality.count(INPUT, read=n_read, kept=len(gdf))
+    cols = place_columns(sc.population.age_groups)
+    out = gdf[cols + ["geometry"]].reset_index(drop=True)
+    out["population_estimated"] = out["population_estimated"].astype(bool)
+    return out
+
+
+def _area_from_input(gdf: pd.DataFrame) -> pd.Series:
+    if "area" not in gdf:
+        return pd.Series(pd.NA, index=gdf.index, dtype="object")
+    f = gdf["area"].map(lambda v: fold(v) if isinstance(v, str) else "")
+    return pd.Series(np.select([f.str.startswith("URB"), f.str.startswith("RUR")], ["urbano", "rural"], None),
+                     index=gdf.index, dtype="object")
+
+
+def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality: QualityReport, *,
+                           read_codes: pd.Series) -> None:
+    ref = read_table(path)
+    need = {"inei_ccpp", "tipo"}
+    if not need <= set(ref.columns):
+        raise DataError(f"missing column(s) {', '.join(sorted(need - set(ref.columns)))}", source=str(path),
+                        hint="expected the national CCPP list with inei_ccpp, ccpp, tipo, latitude, longitude")
+    ref = ref.assign(inei_ccpp=zfill_code(ref["inei_ccpp"], 10))
+    ref = ref[ref["inei_ccpp"].str[:2] == dept].drop_duplicates("inei_ccpp").set_index("inei_ccpp")
+    tipo = gdf["ccpp_id"].map(ref["tipo"]).map(lambda v: fold(v) if isinstance(v, str) else "")
+    area = pd.Series(np.select([tipo.str.startswith("URB"), tipo.str.startswith("RUR")], ["urbano", "rural"], None),
+                     index=gdf.index, dtype="object")
+    gdf["area"] = area.where(area.notna(), gdf["area"])
+    absent = ~gdf["ccpp_id"].isin(ref.index)
+    if absent.any():
+        quality.add_many(INPUT, gdf.loc[absent, "ccpp_id"], "not in the national CCPP code list",
+                         "area taken from the file or 'rural'")
+    extra = ref.index.difference(pd.Index(read_codes))
+    if 0 < len(extra) <= 50:
+        quality.add_many("ccpp_reference", extra, "in the national list but not in the CCPP file")
+    elif len(extra):
+        quality.note(f"{len(extra)} centros poblados of the national code list ({path.name}) are not in the CCPP "
+                     "file: they have no census population and are not analysed.")
+    if "ccpp" in ref.columns and "name" in gdf:
+        ref_name = gdf["ccpp_id"].map(ref["ccpp"])
+        differ = ref_name.notna() & (gdf["name"].map(fold) != ref_name.map(fold))
+        if differ.any():
+            quality.add_many(INPUT, gdf.loc[differ, "ccpp_id"], "name differs from the national list",
+                             [f"{a!r} vs {b!r}" for a, b in zip(gdf.loc[differ, "name"], ref_name[differ])])
+    if {"latitude", "longitude"} <= set(ref.columns):
+        lat = gdf["ccpp_id"].map(to_number(ref["latitude"]))
+        lon = gdf["ccpp_id"].map(to_number(ref["longitude"]))
+        # equirectangular distance (km), enough to flag gross differences
+        dx = np.radians(gdf.geometry.x - lon) * np.cos(np.radians(lat))
+        dy = np.radians(gdf.geometry.y - lat)
+        km = 6371.0 * np.hypot(dx, dy)
+        far = km > REFERENCE_MAX_KM
+        if far.any():
+            quality.add_many(INPUT, gdf.loc[far, "ccpp_id"], f"more than {REFERENCE_MAX_KM:g} km from the national list",
+                             [f"{d:.1f} km" for d in km[far]])
+
+
+def _apply_age_sex(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport) -> None:
+    cols = _group_columns(sc.population.age_groups)
+    if not sc.inputs.age_sex:
+        for c in cols:
+            gdf[c] = np.nan
+        quality.note("No age x sex table (inputs.age_sex): women, men and age-group columns are empty (NaN).")
+        return
+    shares = age_sex_shares(sc.inputs.age_sex, sc.population.age_groups)
+    absent = ~gdf["ubigeo"].isin(shares.index)
+    if absent.any():
+        for u in sorted(gdf.loc[absent, "ubigeo"].unique()):
+            quality.add("age_sex", u, "district not in the age x sex table", "department structure used",
+                        action="estimated")
+    overall = shares.attrs["overall"]
+    for c in cols:
+        share = gdf["ubigeo"].map(shares[c]).fillna(overall[c])
+        gdf[c] = gdf["population"] * share
+    quality.note("Women/men and age groups apply each district's RENIEC (DNI, Dec-2022) structure to the place "
+                 "population: DNI addresses are not usual residences, so only the shares are used.")
