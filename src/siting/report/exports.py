@@ -1,0 +1,147 @@
+"""Tables and layers for people and for GIS: CSV, XLSX, GeoPackage, GeoJSON.
+
+Every file is written atomically (:func:`siting.io.atomic_path`): it is either complete
+or absent.  Headers are translated with :mod:`siting.report.labels` (Spanish by
+default; ``lang=None`` keeps the snake_case names for machine use).
+
+- CSV: UTF-8 with BOM (Excel opens accents correctly), ``,`` separator.
+- XLSX: one sheet per table, bold frozen header, column widths fitted to the content.
+- GeoPackage: one file, one layer per GeoDataFrame (EPSG:4326).
+- GeoJSON: one file per layer (RFC 7946, EPSG:4326).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Mapping
+
+import geopandas as gpd
+import pandas as pd
+
+from ..errors import DataError
+from ..io import atomic_path
+from .labels import headers
+
+_SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
+
+
+def _translated(df: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+    return df.copy() if lang is None else headers(df, lang)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop geometry (tables only) and turn pandas string/categorical dtypes into objects."""
+    out = pd.DataFrame(df.drop(columns=["geometry"], errors="ignore"))
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, lang: str | None = "es") -> Path:
+    """Write ``df`` (without geometry) as CSV in UTF-8 with BOM; headers in ``lang``."""
+    path = Path(path)
+    table = _translated(_plain(df), lang)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub("_", name)[:31] or "hoja"
+    candidate, i = base, 2
+    while candidate.lower() in used:
+        suffix = f"_{i}"
+        candidate = base[: 31 - len(suffix)] + suffix
+        i += 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str | None = "es") -> Path:
+    """Write one sheet per table: bold, frozen, auto-filtered header and fitted widths.
+
+    Column width = min(60, max(10, longest cell or header + 2)) characters.
+    """
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if not sheets:
+        raise DataError("no tables to write", source=str(path))
+    path = Path(path)
+    used: set[str] = set()
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, df in sheets.items():
+                table = _translated(_plain(df), lang)
+                for col in table.columns:  # Excel cannot hold tz-aware datetimes / pandas NA objects
+                    if isinstance(table[col].dtype, pd.StringDtype):
+                        table[col] = table[col].astype(object).where(table[col].notna(), None)
+                sheet = _sheet_name(str(name), used)
+                table.to_excel(writer, sheet_name=sheet, index=False)
+                ws = writer.sheets[sheet]
+                fill = PatternFill("solid", fgColor="DDEBF7")
+                for cell in ws[1]:
+                    cell.font = Font(bold=True)
+                    cell.fill = fill
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                ws.freeze_panes = "A2"
+                if table.shape[1]:
+                    ws.auto_filter.ref = ws.dimensions
+                for j, col in enumerate(table.columns, start=1):
+                    values = table[col].astype(str).head(2000)
+                    longest = max([len(str(col))] + [len(v) for v in values]) if len(values) else len(str(col))
+                    ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
+    return path
+
+
+def _geo(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
+        raise DataError(f"layer '{name}' has no geometry column", hint="pass a GeoDataFrame")
+    if gdf.crs is None:
+        raise DataError(f"layer '{name}' has no CRS", hint="set it with gdf.set_crs('EPSG:4326')")
+    return gdf.to_crs("EPSG:4326")
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, lang: str | None = "es") -> Path:
+    """Write all ``layers`` into ONE GeoPackage (layer names are the mapping keys)."""
+    if not layers:
+        raise DataError("no layers to write", source=str(path))
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            g = _geo(gdf, name)
+            g = _translated(g, lang) if lang else g
+            g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, *, lang: str | None = "es", name: str = "") -> Path:
+    """Write one layer as GeoJSON (EPSG:4326)."""
+    path = Path(path)
+    g = _geo(gdf, name or path.stem)
+    g = _translated(g, lang) if lang else g
+    with atomic_path(path) as tmp:
+        g.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+    return path
+
+
+def export_all(out_dir: str | Path, *, tables: Mapping[str, pd.DataFrame] | None = None,
+               layers: Mapping[str, gpd.GeoDataFrame] | None = None, lang: str = "es",
+               workbook: str = "tablas.xlsx", geopackage: str = "capas.gpkg",
+               geojson: bool = True) -> dict[str, Path]:
+    """Write every table as CSV + one XLSX workbook, every layer into one GeoPackage
+    (and GeoJSON files).  Returns ``{"<name>.csv": path, "xlsx": path, "gpkg": path, ...}``.
+    """
+    out_dir = Path(out_dir)
+    written: dict[str, Path] = {}
+    tables = dict(tables or {})
+    layers = dict(layers or {})
+    for name, df in tables.items():
+        written[f"{name}.csv"] = write_csv(df, out_dir / f"{name}.csv", lang=lang)
+    if tables:
+        written["xlsx"] = write_xlsx(tables, out_dir / workbook, lang=lang)
+    if layers:
+        written["gpkg"] = write_gpkg(layers, out_dir / geopackage, lang=lang)
+        if geojson:
+            for name, gdf in layers.items():
+                written[f"{name}.geojson"] = write_geojson(gdf, out_dir / "geojson" / f"{name}.geojson",
+                                                           lang=lang, name=name)
+    return written

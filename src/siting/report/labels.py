@@ -1,0 +1,243 @@
+"""The ONE es/en translation table for every user-facing label and column header.
+
+Stages name their columns in English ``snake_case``; the report layer applies the
+headers below at export time.  ``t(key, lang)`` returns one label, ``headers(df, lang)``
+renames a table's columns.  A missing key raises :class:`KeyError` naming the key, so a
+test can walk every column the exports use.
+
+Age-group columns are generated from the scenario (``pop_15_29``, ``women_15_64``, ...):
+they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import pandas as pd
+
+LANGS = ("es", "en")
+
+# key -> (es, en)
+_TABLE: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------------ columns: places
+    "ccpp_id": ("Código CCPP", "Populated place code"),
+    "name": ("Nombre", "Name"),
+    "ubigeo": ("Ubigeo", "Ubigeo"),
+    "department_code": ("Código de departamento", "Department code"),
+    "province_code": ("Código de provincia", "Province code"),
+    "department": ("Departamento", "Department"),
+    "district": ("Distrito", "District"),
+    "province": ("Provincia", "Province"),
+    "ugel": ("UGEL", "UGEL"),
+    "area": ("Área", "Area"),
+    "altitude_m": ("Altitud (m s. n. m.)", "Altitude (m a.s.l.)"),
+    "population_census": ("Población censada 2017", "Census population 2017"),
+    "population": ("Población", "Population"),
+    "population_estimated": ("Población estimada", "Population estimated"),
+    "women": ("Mujeres", "Women"),
+    "men": ("Hombres", "Men"),
+    "minutes_nearest": ("Minutos al centro más cercano", "Minutes to nearest centre"),
+    "nearest_facility": ("Centro más cercano", "Nearest centre"),
+    "band": ("Rango de tiempo", "Travel-time band"),
+    "geometry": ("geometry", "geometry"),
+    # ------------------------------------------------------------------ columns: facilities
+    "facility_id": ("Código del centro", "Centre code"),
+    "cod_mod": ("Código modular", "Modular code"),
+    "codlocal": ("Código de local", "Premises code"),
+    "kind": ("Tipo", "Type"),
+    "enrolment": ("Matrícula", "Enrolment"),
+    "teachers": ("Docentes", "Teachers"),
+    "capacity": ("Capacidad", "Capacity"),
+    "max_extensions": ("Máx. centros de extensión", "Max. extension centres"),
+    "parent_cod_mod": ("Código modular del CETPRO sede", "Parent CETPRO modular code"),
+    "tambo_code": ("Código de Tambo", "Tambo code"),
+    "ccpp_name": ("Centro poblado", "Populated place"),
+    # ------------------------------------------------------------------ columns: roads
+    "road_id": ("Código de tramo", "Road segment id"),
+    "route_code": ("Código de ruta", "Route code"),
+    "road_class": ("Clase de vía", "Road class"),
+    "surface": ("Superficie", "Surface"),
+    "approximate": ("Trazo aproximado", "Approximate geometry"),
+    "source": ("Fuente", "Source"),
+    # ------------------------------------------------------------------ columns: proposals
+    "rank": ("N.°", "Rank"),
+    "parent_name": ("CETPRO sede", "Parent CETPRO"),
+    "teacher_minutes": ("Minutos del docente desde la sede", "Teacher minutes from parent"),
+    "new_population": ("Población nueva atendida", "Newly reached population"),
+    "new_women": ("Mujeres nuevas atendidas", "Newly reached women"),
+    "new_target": ("Población objetivo nueva", "Newly reached target population"),
+    "nearest_existing": ("Minutos al centro existente más cercano", "Minutes to nearest existing centre"),
+    "minutes_saved": ("Minutos ahorrados", "Minutes saved"),
+    "host_premises": ("Local anfitrión", "Host premises"),
+    "score": ("Puntaje", "Score"),
+    "top_criteria": ("Criterios principales", "Top criteria"),
+    # ------------------------------------------------------------------ columns: aggregates
+    "unit": ("Unidad", "Unit"),
+    "places": ("Centros poblados", "Populated places"),
+    "target_population": ("Población objetivo", "Target population"),
+    "share_within_30": ("% a 30 min o menos", "% within 30 min"),
+    "share_within_60": ("% a 60 min o menos", "% within 60 min"),
+    "share_within_120": ("% a 120 min o menos", "% within 120 min"),
+    "beyond_60": ("Población a más de 60 min", "Population beyond 60 min"),
+    "beyond_120": ("Población a más de 120 min", "Population beyond 120 min"),
+    "mean_minutes": ("Minutos promedio (ponderado)", "Mean minutes (weighted)"),
+    "gini": ("Índice de Gini del tiempo", "Gini of travel time"),
+    "n_sites": ("N.° de sedes nuevas", "Number of new sites"),
+    "covered_target": ("Población objetivo cubierta", "Covered target population"),
+    "share": ("Proporción", "Share"),
+    # quality report
+    "input": ("Insumo", "Input"),
+    "row_id": ("Fila", "Row"),
+    "problem": ("Problema", "Problem"),
+    "detail": ("Detalle", "Detail"),
+    "action": ("Acción", "Action"),
+    # ------------------------------------------------------------------ band values
+    "band.<=30": ("≤ 30 min", "≤ 30 min"),
+    "band.30-60": ("30–60 min", "30–60 min"),
+    "band.60-120": ("60–120 min", "60–120 min"),
+    "band.>120": ("> 120 min", "> 120 min"),
+    "band.sin acceso": ("Sin acceso", "No access"),
+    # ------------------------------------------------------------------ road classes
+    "road.national_paved": ("Nacional asfaltada", "National, paved"),
+    "road.departmental_paved": ("Departamental asfaltada", "Departmental, paved"),
+    "road.departmental_unpaved": ("Departamental sin asfaltar", "Departmental, unpaved"),
+    "road.vecinal": ("Vecinal", "Local (vecinal)"),
+    "road.trail": ("Camino de herradura", "Trail"),
+    "road.urban": ("Calle urbana", "Urban street"),
+    "road.approximate": ("trazo aproximado (reconstruido)", "approximate (rebuilt) geometry"),
+    # ------------------------------------------------------------------ map layers / UI
+    "layer.places": ("Centros poblados por tiempo de viaje", "Populated places by travel time"),
+    "layer.cetpro": ("CETPRO (sedes)", "CETPRO (main sites)"),
+    "layer.extension": ("Centros de extensión", "Extension centres"),
+    "layer.proposals": ("Propuestas de nuevos centros", "Proposed new centres"),
+    "layer.tambos": ("Tambos (Programa PAIS)", "Tambos (Programa PAIS)"),
+    "layer.premises": ("Locales educativos", "School premises"),
+    "layer.roads": ("Vías", "Roads"),
+    "layer.travel_time": ("Tiempo de viaje (ráster)", "Travel time (raster)"),
+    "layer.districts": ("Límites distritales", "District boundaries"),
+    "layer.ugels": ("Límites de UGEL", "UGEL boundaries"),
+    "ui.search": ("Buscar centro poblado…", "Search populated place…"),
+    "ui.fullscreen": ("Pantalla completa", "Full screen"),
+    "ui.fullscreen_exit": ("Salir de pantalla completa", "Exit full screen"),
+    "ui.legend": ("Leyenda", "Legend"),
+    "ui.minutes": ("min", "min"),
+    "ui.people": ("hab.", "people"),
+    "ui.caveats": ("Advertencias sobre los datos", "Data caveats"),
+    "ui.size_by_population": ("Tamaño según población", "Size by population"),
+    "ui.yes": ("Sí", "Yes"),
+    "ui.no": ("No", "No"),
+    "ui.none": ("ninguno", "none"),
+    "ui.open_map": ("Abrir el mapa interactivo", "Open the interactive map"),
+    # ------------------------------------------------------------------ static maps
+    "map.travel_time_title": ("Tiempo de viaje al CETPRO o centro de extensión más cercano",
+                              "Travel time to the nearest CETPRO or extension centre"),
+    "map.proposals_title": ("Propuestas de nuevos centros de extensión",
+                            "Proposed new extension centres"),
+    "map.minutes_colorbar": ("Minutos de viaje", "Travel minutes"),
+    "map.north": ("N", "N"),
+    "map.source": ("Fuente", "Source"),
+    "map.region": ("Región", "Region"),
+    "map.source_note": (
+        "Fuentes: INEI CPV 2017 (centros poblados), DRE Cajamarca base 2025 (CETPRO), MTC red vial, "
+        "DEM GeoData 30\" (SRTM), límites INEI 2017. Tiempos estimados: vías por clase + caminata "
+        "(Tobler) sobre el terreno.",
+        "Sources: INEI 2017 census (populated places), DRE Cajamarca 2025 base (CETPRO), MTC road network, "
+        "GeoData 30\" DEM (SRTM), INEI 2017 boundaries. Estimated times: roads by class + walking "
+        "(Tobler) over terrain."),
+    # ------------------------------------------------------------------ html report
+    "report.title": ("Dónde abrir nuevos centros de extensión CETPRO", "Where to open new CETPRO extension centres"),
+    "report.generated": ("Generado", "Generated"),
+    "report.study_area": ("Ámbito", "Study area"),
+    "report.key_figures": ("Cifras clave", "Key figures"),
+    "report.gaps_ugel": ("Brechas de acceso por UGEL", "Access gaps by UGEL"),
+    "report.gaps_district": ("Brechas de acceso por distrito", "Access gaps by district"),
+    "report.proposals": ("Propuestas priorizadas", "Ranked proposals"),
+    "report.charts": ("Gráficos", "Charts"),
+    "report.maps": ("Mapas", "Maps"),
+    "report.caveats": ("Advertencias sobre los datos", "Data caveats"),
+    "report.no_rows": ("Sin filas.", "No rows."),
+    "report.coverage_chart": ("Población objetivo cubierta según el número de sedes nuevas",
+                              "Target population covered by number of new sites"),
+    "report.band_chart": ("Población por rango de tiempo de viaje", "Population by travel-time band"),
+    "report.other_reports": ("Reportes por UGEL", "Reports by UGEL"),
+    "report.back_to_region": ("Volver al reporte regional", "Back to the regional report"),
+    "fig.total_population": ("Población total", "Total population"),
+    "fig.target_population": ("Población objetivo", "Target population"),
+    "fig.places": ("Centros poblados", "Populated places"),
+    "fig.cetpro": ("CETPRO", "CETPRO"),
+    "fig.extension": ("Centros de extensión", "Extension centres"),
+    "fig.beyond_60": ("Población a más de 60 min", "Population beyond 60 min"),
+    "fig.beyond_120": ("Población a más de 120 min", "Population beyond 120 min"),
+    "fig.proposals": ("Sedes propuestas", "Proposed sites"),
+    "fig.new_target": ("Población objetivo nueva atendida", "Newly reached target population"),
+    "fig.new_women": ("Mujeres nuevas atendidas", "Newly reached women"),
+}
+
+# age-group columns: pop_15_29, women_15_29, men_15_29 (any <a>_<b>)
+_AGE_PATTERN = re.compile(r"^(pop|women|men)_(\d+)_(\d+)$")
+_AGE_WORDS = {"pop": ("Población", "Population"), "women": ("Mujeres", "Women"), "men": ("Hombres", "Men")}
+
+BANDS = ("<=30", "30-60", "60-120", ">120", "sin acceso")
+BAND_COLOURS = {"<=30": "#1a9641", "30-60": "#a6d96a", "60-120": "#fdae61", ">120": "#d7191c",
+                "sin acceso": "#5e3c99"}
+
+
+def _check_lang(lang: str) -> int:
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {LANGS}, got {lang!r}")
+    return LANGS.index(lang)
+
+
+def t(key: str, lang: str = "es") -> str:
+    """The label for ``key`` in ``lang`` ("es" or "en").  Unknown key -> KeyError."""
+    i = _check_lang(lang)
+    if key in _TABLE:
+        return _TABLE[key][i]
+    m = _AGE_PATTERN.match(key)
+    if m:
+        word = _AGE_WORDS[m.group(1)][i]
+        years = "años" if lang == "es" else "years"
+        return f"{word} {m.group(2)}-{m.group(3)} {years}"
+    raise KeyError(f"no label for {key!r}: add it to siting/report/labels.py")
+
+
+def has_label(key: str) -> bool:
+    """True when :func:`t` knows ``key``."""
+    return key in _TABLE or bool(_AGE_PATTERN.match(key))
+
+
+def keys() -> list[str]:
+    """Every key of the table (age-group patterns excluded)."""
+    return list(_TABLE)
+
+
+def band_label(band: str, lang: str = "es") -> str:
+    """Label of a travel-time band value such as ``"30-60"``."""
+    return t(f"band.{band}", lang)
+
+
+def road_label(road_class: str, lang: str = "es") -> str:
+    """Label of a road class; unknown classes are shown as they are."""
+    key = f"road.{road_class}"
+    return t(key, lang) if key in _TABLE else str(road_class)
+
+
+def headers(df: pd.DataFrame, lang: str = "es", *, strict: bool = True) -> pd.DataFrame:
+    """A copy of ``df`` with its columns renamed to labels in ``lang``.
+
+    ``geometry`` keeps its name (GeoDataFrames need it).  With ``strict`` an unlabelled
+    column raises KeyError; otherwise it keeps its snake_case name.
+    """
+    _check_lang(lang)
+    mapping = {}
+    for col in df.columns:
+        if col == "geometry":
+            continue
+        if strict or has_label(str(col)):
+            mapping[col] = t(str(col), lang)
+    return df.rename(columns=mapping)
+
+
+def labels_for(columns: Iterable[str], lang: str = "es") -> list[str]:
+    """Labels of many columns (KeyError on the first unknown one)."""
+    return [t(c, lang) for c in columns]

@@ -1,0 +1,18 @@
+"""Shared pytest fixtures."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Path of headless Chromium (Debian package ``chromium``); skips when absent."""
+    path = CHROMIUM if CHROMIUM.exists() else (Path(p) if (p := shutil.which("chromium")) else None)
+    if path is None:
+        pytest.skip("headless Chromium is not installed (/usr/bin/chromium): apt-get install chromium; CI installs it")
+    return path
