@@ -1,0 +1,101 @@
+"""Rasters in and out of the travel-time engine.
+
+* :func:`travel_time_raster` - a GeoTIFF of the minutes of every terrain cell
+  (float32, ``nodata`` where unreachable or without elevation);
+* :func:`isochrones` - polygons of the bands ``(0, t1], (t1, t2], ...`` drawn from the cell
+  grid with ``rasterio.features.shapes``, in EPSG:4326;
+* :func:`read_multipliers` - a land-cover walking-speed multiplier raster (0 = barrier)
+  resampled onto the terrain grid, ready for ``build_graph(landcover=...)``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import rasterio.features
+import shapely
+from rasterio.warp import Resampling, reproject
+
+from ..data.terrain import Terrain
+from ..errors import DataError
+from ..io import atomic_path
+from .graph import TravelGraph
+
+NODATA = -9999.0
+
+
+def _cell_minutes(graph: TravelGraph, minutes: np.ndarray) -> np.ndarray:
+    minutes = np.asarray(minutes, dtype=np.float64).ravel()
+    if minutes.size not in (graph.n_nodes, graph.n_cells):
+        raise ValueError(f"minutes must have one value per node ({graph.n_nodes}) or per cell ({graph.n_cells}),"
+                         f" got {minutes.size}")
+    return graph.cell_grid(minutes)
+
+
+def travel_time_raster(graph: TravelGraph, minutes_per_node: np.ndarray, path: str | Path, *,
+                       nodata: float = NODATA) -> Path:
+    """Write the cell minutes as a single-band float32 GeoTIFF in the graph's projected CRS.
+
+    Unreachable cells (``inf``) and cells without elevation (NaN) are ``nodata``.  The file
+    is written atomically.
+    """
+    grid = _cell_minutes(graph, minutes_per_node)
+    out = np.where(np.isfinite(grid), grid, nodata).astype(np.float32)
+    path = Path(path)
+    profile = {"driver": "GTiff", "height": out.shape[0], "width": out.shape[1], "count": 1, "dtype": "float32",
+               "crs": graph.crs, "transform": graph.transform, "nodata": nodata, "compress": "deflate"}
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(out, 1)
+            dst.update_tags(units="minutes")
+    return path
+
+
+def isochrones(graph: TravelGraph, minutes: np.ndarray, thresholds: list[float] | np.ndarray, *,
+               crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    """Band polygons: one (multi)polygon per band ``min_from < minutes <= min_to``.
+
+    Columns ``band`` (0-based), ``min_from``, ``min_to``, ``area_km2`` (projected),
+    ``geometry`` (in ``crs``).  Cells beyond the last threshold or unreachable belong to no
+    band.  Polygons follow cell edges (the resolution of the DEM).
+    """
+    th = np.asarray(thresholds, dtype=float)
+    if th.size == 0 or np.any(np.diff(th) <= 0) or th[0] <= 0:
+        raise ValueError("thresholds must be increasing positive minutes, e.g. [30, 60, 120]")
+    grid = _cell_minutes(graph, minutes)
+    band = np.searchsorted(th, np.where(np.isfinite(grid), grid, np.inf), side="left").astype(np.int32)
+    valid = band < len(th)
+    geoms: dict[int, list] = {i: [] for i in range(len(th))}
+    for geom, value in rasterio.features.shapes(band, mask=valid, transform=graph.transform, connectivity=4):
+        geoms[int(value)].append(shapely.geometry.shape(geom))
+    lows = np.concatenate([[0.0], th[:-1]])
+    rows = []
+    for i in range(len(th)):
+        poly = shapely.union_all(geoms[i]) if geoms[i] else shapely.Polygon()
+        rows.append({"band": i, "min_from": float(lows[i]), "min_to": float(th[i]),
+                     "area_km2": float(poly.area) / 1e6, "geometry": poly})
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=graph.crs)
+    return gdf.to_crs(crs)
+
+
+def read_multipliers(path: str | Path, terrain: Terrain) -> np.ndarray:
+    """Read a walking-speed multiplier raster onto the terrain grid (nearest neighbour).
+
+    Values: 1 = normal, < 1 slower (forest, wetland), > 1 faster, 0 = impassable (lake,
+    glacier, barrier).  Nodata and cells outside the raster become 1 (no change).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("land-cover speed raster not found", source=str(path),
+                        hint="fix inputs.landcover_speeds or set it to \"\"")
+    dst = np.full(terrain.shape, np.nan, dtype=np.float64)
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise DataError("the raster has no CRS", source=str(path), hint="assign its CRS (e.g. with gdal_edit)")
+        reproject(rasterio.band(src, 1), dst, dst_transform=terrain.transform, dst_crs=terrain.crs,
+                  dst_nodata=np.nan, resampling=Resampling.nearest)
+    if np.nanmin(dst, initial=0.0) < 0:
+        raise DataError("negative speed multipliers", source=str(path), hint="use 0 for barriers, 1 for normal terrain")
+    return np.where(np.isfinite(dst), dst, 1.0)
