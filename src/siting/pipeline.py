@@ -58,8 +58,11 @@ def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
 def stage_graph(sc: Scenario, data: StudyData, *, mode: str | None = None) -> netgraph.TravelGraph:
     """The travel-time graph with places and facilities joined by costed walking legs."""
     points = {"places": data.places, **facility_sets(data)}
-    return netgraph.build_graph(data.terrain, data.roads, sc.speeds, points, mode=mode,
-                                cache_dir=sc.run.cache_dir)
+    landcover = netraster.read_multipliers(sc.inputs.landcover_speeds, data.terrain) \
+        if sc.inputs.landcover_speeds else None
+    return netgraph.build_graph(data.terrain, data.roads, sc.speeds, points, mode=mode, landcover=landcover,
+                                cache_dir=sc.run.cache_dir, max_connector_slope=sc.speeds.max_connector_slope,
+                                road_connector_radius_m=sc.speeds.road_connector_radius_m or None)
 
 
 @dataclass
@@ -100,7 +103,8 @@ def stage_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph,
             res = solve.nearest(walk_graph, walk_graph.point_nodes[name], towards_sources=True)
             places[f"minutes_walk_{name}"] = res.minutes[wp]
         places["minutes_walk_nearest"] = np.min(np.vstack([places[f"minutes_walk_{n}"] for n in sets]), axis=0)
-    flags = netgraph.point_flags(graph, "places")
+    flags = netgraph.point_flags(graph, "places", far_from_road_km=sc.access.far_from_road_km,
+                                 min_road_component_nodes=sc.access.min_road_component_nodes)
     for col in flags.columns:
         places[f"flag_{col}"] = flags[col].to_numpy()
     groups = list(sc.population.age_groups)
@@ -160,10 +164,10 @@ def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
     """The per-place output table (demography, minutes per set and mode, bands, flags)."""
     p = result.places
     groups = [c for g in sc.population.age_groups for c in (f"pop_{g}", f"women_{g}", f"men_{g}")]
-    timing = ["minutes_nearest", "nearest_facility", "band"] + [
-        c for c in p.columns if (c.startswith(("minutes_", "nearest_", "band_")) and c not in
-                                 {"minutes_nearest", "nearest_facility"})]
-    flags = [c for c in p.columns if c.startswith("flag_")]
+    timing = ["minutes_nearest", "nearest_facility", "band"] + [  # "*_any" repeats the headline columns
+        c for c in p.columns if (c.startswith(("minutes_", "nearest_", "band_")) and not c.endswith("_any")
+                                 and c not in {"minutes_nearest", "nearest_facility"})]
+    flags = [c for c in p.columns if c.startswith("flag_") and c not in {"flag_node", "flag_cell"}]
     cols = [c for c in PLACE_COLUMNS + groups + timing + flags if c in p.columns]
     out = p[cols + ["geometry"]].copy()
     for c in out.columns:
@@ -343,3 +347,56 @@ def _row_min(matrix) -> np.ndarray:
     if nonempty.any():
         out[nonempty] = np.minimum.reduceat(m.data, m.indptr[:-1][nonempty])
     return out
+
+
+CANDIDATE_COLUMNS = ["rank", "ccpp_id", "name", "district", "province", "ugel", "population", "score",
+                     "share_top_n", "rank_median", "rank_p05", "rank_p95", "top_criteria"]
+
+
+def candidate_table(score: ScoreResult) -> gpd.GeoDataFrame:
+    """Output table of candidates: identity, score and stability first, then each criterion
+    and its contribution."""
+    from .suitability import CRITERIA
+    c = score.candidates
+    crit = [k for k in CRITERIA if k in c.columns]
+    contrib = [f"contrib_{k}" for k in crit if f"contrib_{k}" in c.columns]
+    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction")
+             if k in c.columns and k not in crit]
+    cols = [k for k in CANDIDATE_COLUMNS if k in c.columns] + crit + contrib + extra
+    return gpd.GeoDataFrame(c[cols + ["geometry"]], geometry="geometry", crs=4326)
+
+
+def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[str, Path]:
+    from .report import exports
+    lang = run.scenario.run.language
+    cand = candidate_table(score)
+    excluded = score.excluded
+    weights = pd.DataFrame({"criterion": list(score.weights), "weight": list(score.weights.values())})
+    written = {"candidates": exports.write_csv(cand, run.folder / "candidates.csv", lang=None),
+               "excluded": exports.write_csv(excluded, run.folder / "excluded_places.csv", lang=None),
+               "weights": exports.write_csv(weights, run.folder / "weights.csv", lang=None)}
+    written["xlsx"] = exports.write_xlsx({"candidatos": cand, "excluidos": excluded, "pesos": weights},
+                                         run.folder / "candidatos.xlsx", lang=lang)
+    excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
+    written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
+        excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)
+    for p in written.values():
+        run.output(p)
+    return written
+
+
+def score(sc: Scenario, *, progress: bool = True, run: Run | None = None):
+    """``siting score``: candidate localities, criteria, suitability score and its stability."""
+    run = run or Run.start(sc, command="score")
+    data, graph, result = access(sc, progress=progress, run=run)
+    with run.stage("score") as info:
+        scored = stage_score(sc, data, graph, result, progress=progress)
+        info.update(candidates=len(scored.candidates), excluded=len(scored.excluded), weights=scored.weights,
+                    model=scored.model_message)
+    write_score(run, scored, result.places)
+    _say(f"\n{scored.model_message}")
+    top = candidate_table(scored).head(15)[["rank", "name", "district", "ugel", "score", "share_top_n",
+                                            "rank_p05", "rank_p95"]]
+    _print_table(top, "Mejores candidatos / Best candidates")
+    run.finish()
+    return data, graph, result, scored

@@ -102,6 +102,8 @@ class Speeds:
     tobler_decay: float = 3.5
     approximate_detour_factor: float = 1.3  # straight rebuilt segments are this much longer
     connector_walk_factor: float = 1.0  # multiplier on walking time of connector legs
+    max_connector_slope: float = 0.25  # cap on the slope of village/road-to-cell legs (census vs DEM altitude)
+    road_connector_radius_m: float = 0.0  # places join road nodes within this distance (0 = one cell)
     grid_neighbours: int = 8  # 8 or 16
     mode: str = "roads+walk"  # "roads+walk" or "walk"
 
@@ -116,6 +118,8 @@ class Access:
     decay: str = "gaussian"  # E2SFCA decay: "step" or "gaussian"
     gaussian_sigma_min: float = 0.0  # 0 = catchment / 2
     capacity_column: str = "enrolment"  # column of the CETPRO table used as supply
+    far_from_road_km: float = 5.0  # validation flag: place farther than this from any road
+    min_road_component_nodes: int = 20  # validation flag: road fragment smaller than this
 
 
 @dataclass

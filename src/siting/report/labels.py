@@ -85,6 +85,37 @@ _TABLE: dict[str, tuple[str, str]] = {
     "n_sites": ("N.° de sedes nuevas", "Number of new sites"),
     "covered_target": ("Población objetivo cubierta", "Covered target population"),
     "share": ("Proporción", "Share"),
+    # ------------------------------------------------------------------ columns: candidates / criteria
+    "unserved_target": ("Población objetivo no atendida al alcance", "Unserved target population in reach"),
+    "unserved_women_target": ("Mujeres objetivo no atendidas al alcance", "Unserved target women in reach"),
+    "time_to_nearest_facility": ("Minutos al centro existente más cercano", "Minutes to nearest existing centre"),
+    "minutes_to_nearest": ("Minutos al centro existente más cercano", "Minutes to nearest existing centre"),
+    "best_parent_minutes": ("Minutos desde el CETPRO más cercano", "Minutes from the nearest CETPRO"),
+    "tambo": ("Tambo cercano", "Tambo nearby"),
+    "poverty": ("Pobreza total del distrito (%)", "District total poverty (%)"),
+    "hdi": ("IDH del distrito", "District HDI"),
+    "road_minutes": ("Minutos a pie hasta la vía", "Walking minutes to the road"),
+    "community_request": ("Pedido de la comunidad", "Community request"),
+    "host_premises_list": ("Locales anfitriones (más cercano primero)", "Host premises (nearest first)"),
+    "share_top_n": ("Frecuencia en el top N (sensibilidad)", "Share of runs in the top N"),
+    "rank_median": ("Puesto mediano", "Median rank"),
+    "rank_p05": ("Puesto (percentil 5)", "Rank (5th percentile)"),
+    "rank_p95": ("Puesto (percentil 95)", "Rank (95th percentile)"),
+    "model_prediction": ("Predicción del modelo aprendido", "Learned-model prediction"),
+    "reason": ("Motivo de exclusión", "Reason for exclusion"),
+    "reason_detail": ("Detalle del motivo", "Reason detail"),
+    "places_unserved": ("Centros poblados no atendidos", "Unserved places"),
+    "unserved_population": ("Población no atendida", "Unserved population"),
+    "share_unserved_target": ("% de población objetivo no atendida", "% of target population unserved"),
+    "criterion": ("Criterio", "Criterion"),
+    "weight": ("Peso", "Weight"),
+    # ------------------------------------------------------------------ validation flags
+    "flag.outside_dem": ("fuera del modelo de elevación", "outside the elevation model"),
+    "flag.on_impassable_cell": ("en celda intransitable", "on an impassable cell"),
+    "flag.far_from_road": ("lejos de toda vía", "far from any road"),
+    "flag.small_road_component": ("en tramo vial aislado", "on an isolated road fragment"),
+    "flag.road_distance_m": ("distancia a la vía (m)", "distance to road (m)"),
+    "flag.road_component_nodes": ("tamaño del tramo vial (nodos)", "road component size (nodes)"),
     # quality report
     "input": ("Insumo", "Input"),
     "row_id": ("Fila", "Row"),
@@ -193,17 +224,103 @@ def t(key: str, lang: str = "es") -> str:
     i = _check_lang(lang)
     if key in _TABLE:
         return _TABLE[key][i]
-    m = _AGE_PATTERN.match(key)
-    if m:
-        word = _AGE_WORDS[m.group(1)][i]
-        years = "años" if lang == "es" else "years"
-        return f"{word} {m.group(2)}-{m.group(3)} {years}"
+    label = _derived(key, i)
+    if label is not None:
+        return label
     raise KeyError(f"no label for {key!r}: add it to siting/report/labels.py")
+
+
+# ---------------------------------------------------------------- generated column names
+# Stages build column names from parts (measure, threshold, band, facility set, criterion);
+# their labels are composed from the same parts so that every column has one.
+
+_MEASURES = {"population": ("Población", "Population"), "women": ("Mujeres", "Women"), "men": ("Hombres", "Men"),
+             "target": ("Población objetivo", "Target population"), "places": ("Centros poblados", "Places")}
+_SETS = {"cetpro": ("CETPRO", "CETPRO"), "extension": ("centro de extensión", "extension centre"),
+         "any": ("cualquier centro", "any centre"), "nearest": ("centro más cercano", "nearest centre")}
+_BAND_SLUGS = {"no_access": "sin acceso"}
+
+
+def _measure(text: str, i: int) -> str | None:
+    if text in _MEASURES:
+        return _MEASURES[text][i]
+    m = _AGE_PATTERN.match(text)
+    if m:
+        return f"{_AGE_WORDS[m.group(1)][i]} {m.group(2)}-{m.group(3)} {('años', 'years')[i]}"
+    return None
+
+
+def _band_from_slug(slug: str, i: int) -> str | None:
+    if slug in _BAND_SLUGS:
+        return _TABLE[f"band.{_BAND_SLUGS[slug]}"][i]
+    m = re.fullmatch(r"(\d+(?:_\d+)?)_(\d+(?:_\d+)?)", slug)
+    if m:
+        return f"{m.group(1).replace('_', '.')}–{m.group(2).replace('_', '.')} min"
+    m = re.fullmatch(r"over_(\d+(?:_\d+)?)", slug)
+    if m:
+        return f"> {m.group(1).replace('_', '.')} min"
+    return None
+
+
+def _derived(key: str, i: int) -> str | None:
+    """Label of a generated column name, or None."""
+    es = i == 0
+    if _AGE_PATTERN.match(key):
+        return _measure(key, i)
+    rules: list[tuple[str, object]] = [
+        (r"share_(.+)_within_(\d+)", lambda m, w: f"% {w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
+        (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
+        (r"(.+)_within_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
+        (r"(.+)_beyond_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a más de {m[2]} min" if es else f"beyond {m[2]} min")),
+        (r"(.+)_no_access", lambda m, w: f"{w(m[1])} " + ("sin acceso" if es else "without access")),
+        (r"(.+)_in_(.+)", lambda m, w: f"{w(m[1])}: {_band_from_slug(m[2], i)}" if _band_from_slug(m[2], i) else None),
+        (r"gap_women_men_(?:(\d+_\d+)_)?beyond_(\d+)", lambda m, w: (
+            "Brecha mujeres − hombres a más de " if es else "Women − men gap beyond ") + f"{m[2]} min"
+            + (f" ({m[1].replace('_', '-')})" if m[1] else "")),
+        (r"(mean|median)_minutes_target", lambda m, w: ({"mean": "Minutos promedio", "median": "Minutos mediana"}[m[1]]
+                                                       if es else f"{m[1].title()} minutes") + f" ({w('target')})"),
+        (r"median_minutes", lambda m, w: "Minutos mediana (ponderada)" if es else "Median minutes (weighted)"),
+        (r"gini_minutes(_target)?", lambda m, w: _TABLE["gini"][i] + (f" ({w('target')})" if m[1] else "")),
+        (r"minutes_walk_(\w+)", lambda m, w: ("Minutos a pie a " if es else "Walking minutes to ") + _SETS[m[1]][i]
+            if m[1] in _SETS else None),
+        (r"minutes_(\w+)", lambda m, w: ("Minutos a " if es else "Minutes to ") + _SETS[m[1]][i] if m[1] in _SETS else None),
+        (r"nearest_set_(\w+)", lambda m, w: "Tipo de centro más cercano" if es else "Type of nearest centre"),
+        (r"nearest_(\w+)", lambda m, w: (f"{_SETS[m[1]][i]} más cercano" if es else f"Nearest {_SETS[m[1]][i]}")
+            if m[1] in _SETS else None),
+        (r"band_(\w+)", lambda m, w: (f"Rango de tiempo ({_SETS[m[1]][i]})" if es else f"Travel-time band ({_SETS[m[1]][i]})")
+            if m[1] in _SETS else None),
+        (r"norm_(\w+)", lambda m, w: (f"{_TABLE[m[1]][i]} (normalizado)" if es else f"{_TABLE[m[1]][i]} (normalised)")
+            if m[1] in _TABLE else None),
+        (r"contrib_(\w+)", lambda m, w: (f"Aporte: {_TABLE[m[1]][i]}" if es else f"Contribution: {_TABLE[m[1]][i]}")
+            if m[1] in _TABLE else None),
+        (r"flag_(\w+)", lambda m, w: (f"Alerta: {_TABLE['flag.' + m[1]][i]}" if es else f"Flag: {_TABLE['flag.' + m[1]][i]}")
+            if 'flag.' + m[1] in _TABLE else None),
+        (r"n_(\w+)", lambda m, w: (f"N.° de {_TABLE[m[1]][i].lower()}" if es else f"Number of {_TABLE[m[1]][i].lower()}")
+            if m[1] in _TABLE else None),
+    ]
+    for pattern, make in rules:
+        m = re.fullmatch(pattern, key)
+        if m is None:
+            continue
+        groups = [m.group(0)] + list(m.groups())
+
+        def word(text: str) -> str:
+            got = _measure(text, i)
+            if got is None:
+                raise LookupError(text)
+            return got
+        try:
+            label = make(groups, word)
+        except LookupError:
+            continue
+        if label is not None:
+            return label
+    return None
 
 
 def has_label(key: str) -> bool:
     """True when :func:`t` knows ``key``."""
-    return key in _TABLE or bool(_AGE_PATTERN.match(key))
+    return key in _TABLE or _derived(key, 0) is not None
 
 
 def keys() -> list[str]:
