@@ -400,3 +400,252 @@ def score(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     _print_table(top, "Mejores candidatos / Best candidates")
     run.finish()
     return data, graph, result, scored
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+@dataclass
+class ProposalResult:
+    """Chosen sites in rank order with their parent CETPRO and gains."""
+
+    proposals: gpd.GeoDataFrame
+    curve: pd.DataFrame  # coverage versus number of sites
+    before_after: pd.DataFrame  # indicators before/after opening the proposals, by UGEL + total
+    unassigned: pd.DataFrame  # chosen sites without an eligible parent CETPRO
+    solution: "object"  # siting.allocation.CoverageSolution
+    places_after: np.ndarray  # minutes from every place to the nearest facility incl. proposals
+    notes: list[str] = field(default_factory=list)
+
+
+def district_poverty(sc: Scenario, places: pd.DataFrame) -> np.ndarray:
+    """District total poverty (%) of every place (NaN when unknown)."""
+    from .io import read_table
+    from .suitability import district_indicator_table
+    if not sc.inputs.district_indicators:
+        return np.full(len(places), np.nan)
+    ind = district_indicator_table(read_table(sc.inputs.district_indicators))
+    return places["ubigeo"].astype(str).map(ind.set_index("ubigeo")["poverty"]).to_numpy(dtype=float)
+
+
+def demand_weights(sc: Scenario, places: pd.DataFrame) -> np.ndarray:
+    """``w_j = (men_G + weight_women * women_G) * (1 + weight_poverty * poverty_j / 100)``."""
+    g, a = sc.population.target_group, sc.allocation
+    w = places[f"men_{g}"].fillna(0).to_numpy(float) + a.weight_women * places[f"women_{g}"].fillna(0).to_numpy(float)
+    if a.weight_poverty:
+        w = w * (1 + a.weight_poverty * np.nan_to_num(district_poverty(sc, places)) / 100.0)
+    return w
+
+
+def covering_model(sc: Scenario, data: StudyData, result: AccessResult, scored: ScoreResult, **changes):
+    """The maximal-covering model of the scenario (see :class:`siting.allocation.MaximalCovering`)."""
+    from .allocation import MaximalCovering
+    a = sc.allocation
+    cand = scored.candidates
+    places = result.places
+    group = cand[a.group_by].astype(str).to_numpy()
+    options = dict(
+        already_covered=places["minutes_nearest"].to_numpy(float) <= a.max_minutes,
+        n_sites=a.n_sites if not a.coverage_target else None,
+        coverage_target=a.coverage_target or None,
+        budget=a.budget or None, site_cost=a.cost_per_site,
+        group_of_candidate=group, min_per_group=a.min_per_ugel or None, max_per_group=a.max_per_ugel or None,
+        suitability=cand["score"].to_numpy(float), candidate_ids=cand["ccpp_id"].astype(str).tolist())
+    if a.require_parent:
+        options.update(parent_minutes=scored.teacher_minutes, parent_capacity=parent_capacity(sc, data),
+                       parent_max_minutes=a.teacher_max_minutes)
+    options.update(changes)
+    return MaximalCovering.from_coverage(scored.coverage, demand_weights(sc, places), **options)
+
+
+def parent_capacity(sc: Scenario, data: StudyData) -> np.ndarray:
+    """Extension centres each CETPRO may still open: its ``max_extensions`` (or the scenario
+    default) minus the extension centres it already runs; 0 for a CETPRO with no teachers
+    in the data (it has no operating capacity to run one, as the practice requires)."""
+    cap = data.cetpro["max_extensions"].fillna(sc.allocation.max_extensions_per_cetpro).to_numpy(float) \
+        if "max_extensions" in data.cetpro else np.full(len(data.cetpro), sc.allocation.max_extensions_per_cetpro)
+    if "teachers" in data.cetpro:
+        cap = np.where(data.cetpro["teachers"].fillna(0).to_numpy(float) > 0, cap, 0)
+    if len(data.extension_centres):
+        running = data.extension_centres["parent_cod_mod"].astype(str).value_counts()
+        cap = cap - data.cetpro["cod_mod"].astype(str).map(running).fillna(0).to_numpy()
+    return np.maximum(cap, 0).astype(int)
+
+
+def stage_propose(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, result: AccessResult,
+                  scored: ScoreResult) -> ProposalResult:
+    """Choose the new sites (maximal covering), assign parents, measure gains and before/after."""
+    from .allocation import assign_parents
+    a = sc.allocation
+    model = covering_model(sc, data, result, scored)
+    solution = model.solve(a.solver, time_limit=a.time_limit_s)
+    cand, places = scored.candidates, result.places
+    sel = np.asarray(solution.selected, dtype=int)
+    parents = assign_parents(sel, scored.teacher_minutes, parent_capacity(sc, data), a.teacher_max_minutes,
+                             candidate_ids=cand["ccpp_id"].astype(str).to_numpy(),
+                             parent_ids=data.cetpro["cod_mod"].astype(str).tolist()).table
+    # gains of each site given the ones ranked before it
+    cov = scored.coverage.tocsr()
+    g = sc.population.target_group
+    before = places["minutes_nearest"].to_numpy(float)
+    covered = before <= a.max_minutes
+    rows = []
+    for rank, i in enumerate(sel, start=1):
+        cols, mins = cov.indices[cov.indptr[i]:cov.indptr[i + 1]], cov.data[cov.indptr[i]:cov.indptr[i + 1]]
+        new = ~covered[cols]
+        js, mj = cols[new], mins[new]
+        covered[js] = True
+        pop = places["population"].to_numpy(float)[js]
+        saved = np.where(np.isfinite(before[js]), before[js] - mj, np.nan)
+        rows.append({"rank": rank, "new_places": len(js), "new_population": pop.sum(),
+                     "new_women": places["women"].to_numpy(float)[js].sum(),
+                     "new_target": places[f"pop_{g}"].to_numpy(float)[js].sum(),
+                     "new_women_target": places[f"women_{g}"].to_numpy(float)[js].sum(),
+                     "minutes_saved": float(np.nansum(saved * pop) / pop.sum()) if pop.sum() > 0 else 0.0})
+    gains = pd.DataFrame(rows)
+    chosen = cand.iloc[sel].reset_index(drop=True)
+    par = parents.reset_index(drop=True)
+    cetpro = data.cetpro.set_index(data.cetpro["cod_mod"].astype(str))
+    out = pd.DataFrame({"rank": np.arange(1, len(sel) + 1)})
+    for col in ("ccpp_id", "name", "district", "province", "ugel", "population"):
+        out[col] = chosen[col].to_numpy()
+    out["parent_cod_mod"] = par["parent_id"].where(par["parent"] >= 0).to_numpy()
+    out["parent_name"] = out["parent_cod_mod"].map(cetpro["name"]).to_numpy()
+    out["teacher_minutes"] = par["teacher_minutes"].to_numpy()
+    out["parent_status"] = par["status"].to_numpy()
+    for col in ("new_places", "new_population", "new_women", "new_target", "new_women_target", "minutes_saved"):
+        out[col] = gains[col].to_numpy() if len(gains) else []
+    near = chosen["ccpp_id"].astype(str).map(places.set_index(places["ccpp_id"].astype(str))["nearest_facility"])
+    out["nearest_existing"] = near.map(_facility_names(data)).fillna(near).to_numpy()
+    out["nearest_existing_minutes"] = chosen["time_to_nearest_facility"].to_numpy() \
+        if "time_to_nearest_facility" in chosen else np.nan
+    out["host_premises"] = chosen["host_premises"].to_numpy() if "host_premises" in chosen else np.nan
+    for col in ("score", "rank_median", "share_top_n", "top_criteria"):
+        out[col if col != "rank_median" else "suitability_rank_median"] = chosen[col].to_numpy()
+    out["suitability_rank"] = chosen["rank"].to_numpy()
+    proposals = gpd.GeoDataFrame(out, geometry=chosen.geometry.to_numpy(), crs=4326)
+    # exact "after" times: one multi-source pass from existing facilities plus the proposals
+    src = np.concatenate([graph.point_nodes[n] for n in facility_sets(data)]
+                         + [graph.point_nodes["places"][scored.candidate_place_index[sel]]])
+    after = solve.nearest(graph, src, towards_sources=True).minutes[graph.point_nodes["places"]]
+    ba = acc.before_after(places, before, after, threshold=a.max_minutes, groups=list(sc.population.age_groups))
+    curve_model = covering_model(sc, data, result, scored, n_sites=max(a.curve_max_sites, len(sel)),
+                                 coverage_target=None, budget=None)
+    curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
+    notes = [f"solver={solution.solver} status={solution.status} objective={solution.objective:,.1f} "
+             f"bound={solution.bound:,.1f} gap={solution.gap:.2%}"]
+    return ProposalResult(proposals=proposals, curve=curve, before_after=ba,
+                          unassigned=par[par["status"] != "assigned"], solution=solution, places_after=after,
+                          notes=notes)
+
+
+def _facility_names(data: StudyData) -> pd.Series:
+    f = data.facilities()
+    return pd.Series(f["name"].to_numpy(), index=f["facility_id"].astype(str).to_numpy())
+
+
+def write_propose(run: Run, prop: ProposalResult) -> dict[str, Path]:
+    from .report import exports
+    from .report.html_report import coverage_chart
+    from .report.static_maps import save_figure
+    lang = run.scenario.run.language
+    written = {"proposals": exports.write_csv(prop.proposals, run.folder / "proposals.csv", lang=None),
+               "curve": exports.write_csv(prop.curve, run.folder / "coverage_curve.csv", lang=None),
+               "before_after": exports.write_csv(prop.before_after, run.folder / "before_after.csv", lang=None)}
+    written["xlsx"] = exports.write_xlsx({"propuestas": prop.proposals, "curva_cobertura": prop.curve,
+                                          "antes_despues": prop.before_after}, run.folder / "propuestas.xlsx",
+                                         lang=lang)
+    written["gpkg"] = exports.write_gpkg({"propuestas": prop.proposals}, run.folder / "propuestas.gpkg", lang=lang)
+    for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
+        written[f"curve_{path.suffix}"] = path
+    for p in written.values():
+        run.output(p)
+    return written
+
+
+def propose(sc: Scenario, *, progress: bool = True, run: Run | None = None):
+    """``siting propose``: choose and rank new extension centres, each with a parent CETPRO."""
+    run = run or Run.start(sc, command="propose")
+    data, graph, result, scored = score(sc, progress=progress, run=run)
+    with run.stage("propose") as info:
+        prop = stage_propose(sc, data, graph, result, scored)
+        s = prop.solution
+        info.update(n_sites=int(s.n_sites), objective=float(s.objective), bound=float(s.bound), gap=float(s.gap),
+                    solver=s.solver, status=s.status, unassigned=len(prop.unassigned),
+                    solver_seconds={k: round(v, 3) for k, v in s.timings.items()})
+    write_propose(run, prop)
+    cols = ["rank", "name", "district", "ugel", "parent_name", "teacher_minutes", "new_population", "new_women",
+            "new_target", "minutes_saved"]
+    _print_table(prop.proposals[cols], "Propuestas / Proposals")
+    for note in prop.notes:
+        _say(f"  {note}")
+    if len(prop.unassigned):
+        _say(f"  ! {len(prop.unassigned)} proposed site(s) have no parent CETPRO within "
+             f"{sc.allocation.teacher_max_minutes:g} min or with capacity left")
+    run.finish()
+    return data, graph, result, scored, prop
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _report_ugel_table(summary: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The compact gap table of the HTML report (unit, population, shares, people beyond)."""
+    out = summary.rename(columns={key: "unit", "population_beyond_60": "beyond_60",
+                                  "population_beyond_120": "beyond_120"})
+    keep = [c for c in ("unit", "places", "population", "target_population", "share_within_60", "share_within_120",
+                        "beyond_60", "beyond_120", "mean_minutes") if c in out.columns]
+    return out[keep]
+
+
+def stage_report(sc: Scenario, data: StudyData, result: AccessResult, prop: ProposalResult | None,
+                 folder: Path, *, raster: Path | None, progress: bool = True) -> dict[str, Path]:
+    """Interactive map, static maps (PNG/PDF) and HTML reports (region + each UGEL)."""
+    from .report import folium_map, html_report, static_maps
+    lang = sc.run.language
+    notes = list(data.quality.notes) + ([] if prop is None else prop.notes)
+    places = place_table(result, sc)
+    proposals = None if prop is None else prop.proposals
+    premises = data.school_premises
+    m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
+                            tambos=data.tambos, premises=premises, roads=data.roads, districts=data.districts,
+                            travel_time_tif=raster, thresholds=sc.access.thresholds_min, quality_notes=notes,
+                            lang=lang)
+    written = {"map": folium_map.save_map(m, folder / "mapa.html")}
+    maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
+                                         raster_path=raster, proposals=proposals, cetpro=data.cetpro,
+                                         extension=data.extension_centres, crs=data.crs,
+                                         thresholds=sc.access.thresholds_min, notes=notes, lang=lang)
+    for key, paths in maps.items():
+        for p in paths:
+            written[f"{key}{p.suffix}"] = p
+    by_district = acc.summary_table(places, target=sc.population.target_group, by="district")
+    reports = html_report.write_reports(
+        folder, places=places, by_ugel=_report_ugel_table(result.summary, "ugel"),
+        by_district=_report_ugel_table(by_district, "district").assign(
+            ugel=by_district["ugel"] if "ugel" in by_district else None),
+        proposals=proposals, coverage=None if prop is None else prop.curve, static_maps=maps, map_href="mapa.html",
+        lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=data.extension_centres,
+        target_column=f"pop_{sc.population.target_group}")
+    written.update({f"report_{k}": v for k, v in reports.items()})
+    return written
+
+
+def report(sc: Scenario, *, progress: bool = True, run: Run | None = None):
+    """``siting report``: the whole chain, then maps and reports."""
+    return run_all(sc, progress=progress, run=run, command="report")
+
+
+def run_all(sc: Scenario, *, progress: bool = True, run: Run | None = None, command: str = "run"):
+    """``siting run`` / ``siting demo``: data, access, score, propose, maps and reports."""
+    run = run or Run.start(sc, command=command)
+    data, graph, result, scored, prop = propose(sc, progress=progress, run=run)
+    with run.stage("report") as info:
+        written = stage_report(sc, data, result, prop, run.folder, raster=run.folder / "travel_time_minutes.tif",
+                               progress=progress)
+        info.update(files=len(written))
+    for p in written.values():
+        run.output(p)
+    run.finish()
+    _say(f"\nlisto / done: {run.folder}  (abra / open {run.folder / 'report.html'})")
+    return data, graph, result, scored, prop

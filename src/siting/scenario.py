@@ -166,13 +166,16 @@ class Allocation:
     teacher_max_minutes: float = 180.0  # parent CETPRO to site
     max_extensions_per_cetpro: int = 3
     require_parent: bool = True
+    # demand weight of place j: w_j = (men_G + weight_women * women_G) * (1 + weight_poverty * poverty_j / 100)
+    # with G = population.target_group and poverty_j the district's total poverty (%)
     weight_women: float = 1.0
-    weight_youth: float = 1.0
     weight_poverty: float = 0.0
+    curve_max_sites: int = 30  # coverage-versus-N curve from 1 to this many sites (greedy order)
     solver: str = "auto"  # "auto", "greedy", "exact"
     time_limit_s: float = 60.0
     min_per_ugel: int = 0
     max_per_ugel: int = 0  # 0 = no limit
+    group_by: str = "ugel"  # min/max per "ugel" or "province"
     budget: float = 0.0  # 0 = no budget constraint
     cost_per_site: float = 1.0
     coverage_target: float = 0.0  # share of unserved target population (0 = use n_sites)
@@ -218,6 +221,7 @@ _CHOICES = {
     ("suitability", "normalisation"): {"minmax", "rank"},
     ("suitability", "model"): {"gradient_boosting", "random_forest", "logistic"},
     ("allocation", "solver"): {"auto", "greedy", "exact"},
+    ("allocation", "group_by"): {"ugel", "province"},
 }
 _POSITIVE = {("speeds", "walk_kmh_max"), ("allocation", "max_minutes"), ("allocation", "teacher_max_minutes"),
              ("speeds", "approximate_detour_factor"), ("access", "catchment_min"), ("allocation", "time_limit_s")}

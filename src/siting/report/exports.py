@@ -67,10 +67,10 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
         raise DataError("no tables to write", source=str(path))
     path = Path(path)
     used: set[str] = set()
+    translated = {name: _translated(_plain(df), lang) for name, df in sheets.items()}  # label errors first
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, df in sheets.items():
-                table = _translated(_plain(df), lang)
+            for name, table in translated.items():
                 for col in table.columns:  # Excel cannot hold tz-aware datetimes / pandas NA objects
                     if isinstance(table[col].dtype, pd.StringDtype):
                         table[col] = table[col].astype(object).where(table[col].notna(), None)
@@ -87,7 +87,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
                     ws.auto_filter.ref = ws.dimensions
                 for j, col in enumerate(table.columns, start=1):
                     values = table[col].astype(str).head(2000)
-                    longest = max([len(str(col))] + [len(v) for v in values]) if len(values) else len(str(col))
+                    longest = max([len(str(col))] + [len(str(v)) for v in values]) if len(values) else len(str(col))
                     ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
     return path
 

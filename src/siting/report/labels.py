@@ -66,7 +66,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "new_population": ("Población nueva atendida", "Newly reached population"),
     "new_women": ("Mujeres nuevas atendidas", "Newly reached women"),
     "new_target": ("Población objetivo nueva", "Newly reached target population"),
-    "nearest_existing": ("Minutos al centro existente más cercano", "Minutes to nearest existing centre"),
+    "nearest_existing": ("Centro existente más cercano", "Nearest existing centre"),
     "minutes_saved": ("Minutos ahorrados", "Minutes saved"),
     "host_premises": ("Local anfitrión", "Host premises"),
     "score": ("Puntaje", "Score"),
@@ -108,6 +108,20 @@ _TABLE: dict[str, tuple[str, str]] = {
     "unserved_population": ("Población no atendida", "Unserved population"),
     "share_unserved_target": ("% de población objetivo no atendida", "% of target population unserved"),
     "criterion": ("Criterio", "Criterion"),
+    "candidate_id": ("Código CCPP", "Populated place code"),
+    "marginal_gain": ("Ganancia marginal (población objetivo)", "Marginal gain (target population)"),
+    "new_places": ("Centros poblados nuevos atendidos", "Newly reached places"),
+    "new_women_target": ("Mujeres objetivo nuevas atendidas", "Newly reached target women"),
+    "nearest_existing_minutes": ("Minutos al centro existente más cercano", "Minutes to nearest existing centre"),
+    "parent_status": ("Asignación del CETPRO sede", "Parent assignment"),
+    "suitability_rank": ("Puesto de idoneidad", "Suitability rank"),
+    "suitability_rank_median": ("Puesto de idoneidad (mediana)", "Suitability rank (median)"),
+    "places_newly_within": ("Centros poblados nuevos dentro del umbral", "Places newly within threshold"),
+    "places_newly_reachable": ("Centros poblados nuevos con acceso", "Places newly reachable"),
+    "mean_minutes_before": ("Minutos promedio antes", "Mean minutes before"),
+    "mean_minutes_after": ("Minutos promedio después", "Mean minutes after"),
+    "mean_minutes_saved": ("Minutos ahorrados (promedio)", "Mean minutes saved"),
+    "mean_minutes_saved_newly": ("Minutos ahorrados por los nuevos atendidos", "Mean minutes saved (newly served)"),
     "weight": ("Peso", "Weight"),
     # ------------------------------------------------------------------ validation flags
     "flag.outside_dem": ("fuera del modelo de elevación", "outside the elevation model"),
@@ -268,6 +282,13 @@ def _derived(key: str, i: int) -> str | None:
     if _AGE_PATTERN.match(key):
         return _measure(key, i)
     rules: list[tuple[str, object]] = [
+        (r"share_(.+)_within_(before|after)", lambda m, w: f"% {w(m[1])} " + (
+            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),
+        (r"(.+)_within_(before|after)", lambda m, w: f"{w(m[1])} " + (
+            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),
+        (r"(.+)_newly_within", lambda m, w: f"{w(m[1])} " + ("nueva dentro del umbral" if es else "newly within threshold")),
+        (r"(.+)_within_change_rel", lambda m, w: f"{w(m[1])}: " + ("cambio relativo dentro del umbral" if es
+                                                                    else "relative change within threshold")),
         (r"share_(.+)_within_(\d+)", lambda m, w: f"% {w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
         (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
         (r"(.+)_within_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
@@ -352,7 +373,12 @@ def headers(df: pd.DataFrame, lang: str = "es", *, strict: bool = True) -> pd.Da
             continue
         if strict or has_label(str(col)):
             mapping[col] = t(str(col), lang)
-    return df.rename(columns=mapping)
+    renamed = df.rename(columns=mapping)
+    dup = renamed.columns[renamed.columns.duplicated()]
+    if len(dup):
+        same = [c for c in df.columns if mapping.get(c, c) == dup[0]]
+        raise KeyError(f"columns {same} get the same label {dup[0]!r}: make their labels distinct in labels.py")
+    return renamed
 
 
 def labels_for(columns: Iterable[str], lang: str = "es") -> list[str]:
