@@ -112,7 +112,8 @@ def fixture_criteria_table(n: int = 40, seed: int = 3) -> pd.DataFrame:
     """Synthetic fixture criteria table (random values, not real candidates)."""
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"ccpp_id": [f"FIXTURE{i:03d}" for i in range(n)],
-                         "unserved_target": rng.uniform(0, 2000, n), "time_to_nearest_facility": rng.uniform(60, 300, n),
+                         "unserved_target": rng.uniform(0, 2000, n), "unserved_women_target": rng.uniform(0, 1000, n),
+                         "time_to_nearest_facility": rng.uniform(60, 300, n),
                          "teacher_minutes": rng.uniform(10, 180, n), "host_premises": rng.integers(0, 6, n),
                          "poverty": rng.uniform(10, 80, n), "community_request": rng.integers(0, 2, n)},
                         index=pd.RangeIndex(100, 100 + n))

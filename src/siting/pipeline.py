@@ -11,6 +11,7 @@ interruption resumes from it.
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -612,10 +613,11 @@ def stage_report(sc: Scenario, data: StudyData, result: AccessResult, prop: Prop
                             travel_time_tif=raster, thresholds=sc.access.thresholds_min, quality_notes=notes,
                             lang=lang)
     written = {"map": folium_map.save_map(m, folder / "mapa.html")}
+    short_notes = [_shorten(n) for n in notes]  # print maps: first sentence of each caveat
     maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
                                          raster_path=raster, proposals=proposals, cetpro=data.cetpro,
                                          extension=data.extension_centres, crs=data.crs,
-                                         thresholds=sc.access.thresholds_min, notes=notes, lang=lang)
+                                         thresholds=sc.access.thresholds_min, notes=short_notes, lang=lang)
     for key, paths in maps.items():
         for p in paths:
             written[f"{key}{p.suffix}"] = p
@@ -629,6 +631,11 @@ def stage_report(sc: Scenario, data: StudyData, result: AccessResult, prop: Prop
         target_column=f"pop_{sc.population.target_group}")
     written.update({f"report_{k}": v for k, v in reports.items()})
     return written
+
+
+def _shorten(note: str, limit: int = 170) -> str:
+    first = re.split(r"(?<=[.;])\s", note, maxsplit=1)[0]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
 def report(sc: Scenario, *, progress: bool = True, run: Run | None = None):

@@ -14,6 +14,9 @@ and ``.pdf`` atomically.
 """
 from __future__ import annotations
 
+import functools
+import textwrap
+
 import math
 import re
 import unicodedata
@@ -75,10 +78,20 @@ def add_north_arrow(ax: plt.Axes, *, lang: str = "es") -> None:
 
 
 def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> None:
-    text = t("map.source_note", lang)
-    if notes:
-        text += "\n" + " ".join(f"⚠ {n}" for n in notes)
-    fig.text(0.01, 0.005, text, fontsize=6.5, ha="left", va="bottom", wrap=True, color="#333333")
+    """Sources and caveats under the map.  Wrapped here (matplotlib's ``wrap=True`` re-measures
+    the text on every draw, which took minutes for a long note) and the axes are raised so
+    that the note never covers the map."""
+    width = int(fig.get_figwidth() * 19)  # characters per line at 6.5 pt
+    lines = textwrap.wrap(t("map.source_note", lang), width)
+    for n in notes:
+        lines += textwrap.wrap(f"⚠ {n}", width)
+    line_in = 6.5 * 1.25 / 72  # line height in inches
+    needed = 0.015 + len(lines) * line_in / fig.get_figheight()
+    for ax in fig.axes:
+        box = ax.get_position()
+        if box.y0 < needed + 0.01:
+            ax.set_position([box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01])
+    fig.text(0.01, 0.005, "\n".join(lines), fontsize=6.5, ha="left", va="bottom", color="#333333")
 
 
 def _frame(districts: gpd.GeoDataFrame, crs: str, ugel: str | None) -> tuple[gpd.GeoDataFrame, tuple]:
@@ -91,13 +104,20 @@ def _frame(districts: gpd.GeoDataFrame, crs: str, ugel: str | None) -> tuple[gpd
     return d, (minx - pad, maxx + pad, miny - pad, maxy + pad)
 
 
+@functools.lru_cache(maxsize=8)
+def _ugel_outlines(d_wkb: tuple, ugels: tuple, crs: str) -> gpd.GeoDataFrame:
+    """UGEL polygons dissolved from the districts (cached: every map of a run needs them)."""
+    d = gpd.GeoDataFrame({"ugel": list(ugels)}, geometry=gpd.GeoSeries.from_wkb(list(d_wkb)), crs=crs)
+    return d.dissolve(by="ugel")
+
+
 def _draw_boundaries(ax: plt.Axes, d: gpd.GeoDataFrame, ugel: str | None) -> None:
     d.boundary.plot(ax=ax, color="#777777", lw=0.3, zorder=5)
-    u = d.dissolve(by="ugel")
+    u = _ugel_outlines(tuple(d.geometry.to_wkb()), tuple(d["ugel"].astype(str)), str(d.crs))
     u.boundary.plot(ax=ax, color="#111111", lw=1.0 if ugel is None else 0.6, zorder=6)
     if ugel is not None:  # veil the rest of the region
         d[d["ugel"] != ugel].plot(ax=ax, color="white", alpha=0.6, edgecolor="none", zorder=9)
-        d[d["ugel"] == ugel].dissolve(by="ugel").boundary.plot(ax=ax, color="#000000", lw=1.8, zorder=7)
+        u[u.index == ugel].boundary.plot(ax=ax, color="#000000", lw=1.8, zorder=7)
 
 
 def _draw_facilities(ax: plt.Axes, cetpro, extension, crs: str, lang: str, handles: list) -> None:
