@@ -177,7 +177,7 @@ def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
     return out
 
 
-def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph) -> dict[str, Path]:
+def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph, area=None) -> dict[str, Path]:
     """Write the access outputs into the run folder (CSV with stable column codes; XLSX,
     GeoPackage in the run language)."""
     from .report import exports
@@ -192,10 +192,25 @@ def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph) ->
     written["xlsx"] = exports.write_xlsx({"resumen_ugel": result.summary, **tables}, run.folder / "acceso.xlsx",
                                          lang=lang)
     written["gpkg"] = exports.write_gpkg({"centros_poblados": places}, run.folder / "acceso.gpkg", lang=lang)
-    written["raster"] = netraster.travel_time_raster(graph, result.node_minutes, run.folder / "travel_time_minutes.tif")
+    written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes,
+                                                                              area),
+                                                     run.folder / "travel_time_minutes.tif")
     for p in written.values():
         run.output(p)
     return written
+
+
+def study_area_minutes(graph: netgraph.TravelGraph, node_minutes: np.ndarray, area) -> np.ndarray:
+    """Node minutes with the terrain cells outside the study area set to ``inf`` (nodata in
+    the raster): outside it the facility data are incomplete, so times there mean nothing."""
+    if area is None:
+        return node_minutes
+    from rasterio.features import geometry_mask
+    geom = gpd.GeoSeries([area], crs=4326).to_crs(graph.crs).iloc[0]
+    outside = geometry_mask([geom], out_shape=graph.shape, transform=graph.transform, all_touched=True)
+    out = np.array(node_minutes, dtype=float, copy=True)
+    out[: graph.n_cells][outside.ravel()] = np.inf
+    return out
 
 
 def _access_figures(result: AccessResult, sc: Scenario) -> dict:
@@ -215,7 +230,7 @@ def _access_figures(result: AccessResult, sc: Scenario) -> dict:
 def access(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     """``siting access``: travel-time gaps per place, district, province and UGEL."""
     run = run or Run.start(sc, command="access")
-    data = data_check(sc, progress=progress, run=run) if "data" not in run.manifest["stages"] else None
+    data = data_check(sc, progress=progress, run=run)
     with run.stage("graph") as info:
         graph = stage_graph(sc, data)
         walk = stage_graph(sc, data, mode="walk") if sc.speeds.mode != "walk" else None
@@ -223,7 +238,7 @@ def access(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     with run.stage("access") as info:
         result = stage_access(sc, data, graph, walk)
         info.update(_access_figures(result, sc))
-    write_access(run, result, graph)
+    write_access(run, result, graph, data.study_area)
     _print_table(result.summary, "Acceso por UGEL / Access by UGEL (minutos; participación = fracción de población)")
     run.finish()
     return data, graph, result
