@@ -12,7 +12,9 @@ import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -60,7 +62,13 @@ def read_table(path: str | os.PathLike, *, dtype: dict[str, str] | None = None) 
     elif suffix == ".parquet":
         df = pd.read_parquet(path)
     else:
-        text = _decode(path.read_bytes(), path)
+        raw = path.read_bytes()
+        if b"\x00" in raw[:65536]:
+            raise DataError("this is not a text table (it contains binary data)", source=str(path),
+                            hint="give a CSV/TXT or XLSX file; a GeoPackage or Excel file renamed to .csv "
+                                 "must keep its own extension, and a UTF-16 text ('Unicode text' in Excel) "
+                                 "must be saved again as CSV UTF-8")
+        text = _decode(raw, path)
         sample = text[:20000]
         try:
             sep = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t|").delimiter
@@ -104,7 +112,10 @@ def zfill_code(values: pd.Series, width: int) -> pd.Series:
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
-    An interrupted write leaves only a ``.part`` file, which nothing reads.
+    An interrupted write leaves only a ``.part`` file, which nothing reads.  A hard kill
+    (SIGKILL, power cut) cannot run the clean-up, so the hidden temporary
+    ``.<name>.<random>.part<suffix>`` (and a GeoPackage's ``-journal``) stays behind:
+    :func:`remove_partial_files` deletes them when the next run starts.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -118,3 +129,31 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: names :func:`atomic_path` gives its temporaries (plus SQLite's side files of a GeoPackage)
+PARTIAL_NAME = re.compile(r"^\..+\.part(\.[^.]+)?(-journal|-wal|-shm)?$")
+
+
+def remove_partial_files(folder: str | os.PathLike, *, older_than_s: float = 0.0) -> list[Path]:
+    """Delete the temporaries an interrupted :func:`atomic_path` left in ``folder``.
+
+    Only hidden names of the form ``.<name>.<random>.part[.<ext>][-journal]`` are touched,
+    and only those not modified for ``older_than_s`` seconds (use a margin for a folder
+    that other processes may be writing into, such as a shared cache).  Returns the paths
+    removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now = time.time()
+    removed = []
+    for p in folder.iterdir():
+        if p.is_file() and PARTIAL_NAME.match(p.name):
+            try:
+                if now - p.stat().st_mtime >= older_than_s:
+                    p.unlink()
+                    removed.append(p)
+            except FileNotFoundError:  # removed meanwhile by its own writer
+                continue
+    return removed

@@ -28,6 +28,7 @@ from .facilities import (EXTENSION_COLUMNS, TAMBO_COLUMNS, load_cetpro, load_ext
                          load_school_premises, load_tambos)
 from .population import load_places
 from .quality import QualityReport
+from .terrain import check_projected_crs
 
 __all__ = ["StudyData", "load_study_data", "load_districts", "select_study_area", "ugel_table", "load_places",
            "load_cetpro", "load_extension_centres", "load_tambos", "load_school_premises", "QualityReport"]
@@ -118,6 +119,7 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     districts = select_study_area(all_districts, sc.study_area)
     area = dissolve_study_area(districts)
     crs = sc.study_area.crs or utm_crs(area)
+    check_projected_crs(crs)
     km = sc.study_area.buffer_km
     area_buf = _buffered(area, crs, km)
     step("districts")

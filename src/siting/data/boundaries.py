@@ -244,8 +244,10 @@ def check_coordinates(df: pd.DataFrame, *, lon: str, lat: str, id_col: str, inpu
         x, y = x.where(~swapped, y), y.where(~swapped, x)
     out_peru = ~nan & ~inside(x, y)
     if out_peru.any():
+        metres = (x.abs() > 180) | (y.abs() > 90)  # not degrees at all: projected (UTM) metres?
         quality.add_many(input_name, df.loc[out_peru, id_col], "outside Peru",
-                         [f"lon={a}, lat={b}" for a, b in zip(x[out_peru], y[out_peru])], action="dropped")
+                         [f"lon={a}, lat={b}" + (" (metres, not degrees: convert UTM to lon/lat EPSG:4326)" if m else "")
+                          for a, b, m in zip(x[out_peru], y[out_peru], metres[out_peru])], action="dropped")
     df[lon], df[lat] = x, y
     df = df[~nan & ~out_peru]
     if area is not None and len(df):

@@ -329,6 +329,10 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
     department_area = districts.geometry.union_all()
     df = check_coordinates(df, lon="lon", lat="lat", id_col="ccpp_id", input_name=INPUT, quality=quality,
                            area=department_area)
+    if df.empty:
+        raise DataError("no centro poblado has usable coordinates (all missing or outside Peru)", source=str(path),
+                        hint="give lon/lat in decimal degrees (EPSG:4326); UTM metres such as 770909, 9211530 "
+                             "must be converted first (see the quality report for each row)")
     for col in ("province_code", "province", "district", "ugel"):
         df[col] = df["ubigeo"].map(dist[col])
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
@@ -350,6 +354,11 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
     gdf["area"] = gdf["area"].fillna("rural")
     # population
     gdf["population_census"] = to_number(gdf["population_census"])
+    infinite = np.isinf(gdf["population_census"])
+    if infinite.any():  # "inf" parses as a number but is not a count: treat it as missing
+        quality.add_many(INPUT, gdf.loc[infinite, "ccpp_id"], "population not a finite number",
+                         "treated as missing", action="estimated")
+        gdf.loc[infinite, "population_census"] = np.nan
     zero = gdf["population_census"] == 0
     if zero.any():
         quality.add_many(INPUT, gdf.loc[zero, "ccpp_id"], "zero population", "census value 0 kept")

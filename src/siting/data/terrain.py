@@ -42,12 +42,12 @@ class Terrain:
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Projected x, y of every cell centre, as two (rows, cols) arrays."""
         rows, cols = np.indices(self.shape)
-        x, y = self.transform * (cols + 0.5, rows + 0.5)
+        x, y = self.transform @ (cols + 0.5, rows + 0.5)
         return np.asarray(x), np.asarray(y)
 
     def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row, col of the cell that holds each projected point (may be outside the grid)."""
-        col, row = ~self.transform * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        col, row = ~self.transform @ (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
 
 
@@ -113,15 +113,20 @@ def _warp(src, *, crs: str, resolution_m: float | None, dst_bounds: tuple[float,
     return out, dst_transform
 
 
-def _check_projected(crs: str) -> None:
+def check_projected_crs(crs: str) -> None:
+    """Raise :class:`DataError` (naming ``study_area.crs``) unless ``crs`` is a known projected CRS."""
     from pyproj import CRS
     try:
         c = CRS.from_user_input(crs)
     except Exception as exc:
-        raise DataError(f"unknown CRS {crs!r} ({exc})", hint="set study_area.crs to e.g. \"EPSG:32717\"") from exc
+        raise DataError(f"unknown CRS {crs!r} ({exc})", source="study_area.crs",
+                        hint="set study_area.crs to e.g. \"EPSG:32717\"") from exc
     if not c.is_projected:
-        raise DataError(f"CRS {crs!r} is not projected (metres)",
+        raise DataError(f"CRS {crs!r} is not projected (metres)", source="study_area.crs",
                         hint="set study_area.crs to a UTM zone, e.g. \"EPSG:32717\" for Cajamarca")
+
+
+_check_projected = check_projected_crs
 
 
 def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float], crs: str,
