@@ -14,6 +14,7 @@ traceback); internal errors keep their traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -95,9 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _term_as_interrupt(signum, frame) -> None:  # pragma: no cover - exercised by the interrupt test
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _term_as_interrupt)  # `kill` cleans up like Ctrl-C
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
@@ -106,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"siting: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("siting: interrupted; finished stages are cached and a rerun resumes from them", file=sys.stderr)
+        print("siting: interrupted; no partial output was kept; the travel-time graph is cached, so a rerun "
+              "resumes from it", file=sys.stderr)
         return 130
 
 

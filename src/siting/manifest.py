@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-from .io import atomic_path, sha256
+from .io import atomic_path, remove_partial_files, sha256
 from .scenario import Inputs, Scenario, save_scenario
 
 PACKAGES = ("siting", "numpy", "pandas", "scipy", "geopandas", "shapely", "pyogrio", "pyproj", "rasterio",
@@ -60,6 +60,7 @@ class Run:
     def start(cls, sc: Scenario, *, command: str) -> "Run":
         folder = Path(sc.run.output_dir)
         folder.mkdir(parents=True, exist_ok=True)
+        removed = remove_partial_files(folder)  # temporaries left by a killed earlier run
         save_scenario(sc, folder / "scenario.toml")
         manifest = {
             "command": command,
@@ -71,6 +72,7 @@ class Run:
             "inputs": input_hashes(sc),
             "stages": {},
             "outputs": {},
+            "removed_partial_files": [p.name for p in removed],
         }
         run = cls(sc, folder, manifest)
         run.save()

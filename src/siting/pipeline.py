@@ -141,6 +141,7 @@ def _write_quality(run: Run, data: StudyData) -> None:
 
 def data_check(sc: Scenario, *, progress: bool = True, run: Run | None = None) -> StudyData:
     """``siting data check``: load every input, print and write the quality report."""
+    own_run = run is None
     run = run or Run.start(sc, command="data check")
     with run.stage("data") as info:
         data = stage_data(sc, progress=progress)
@@ -153,7 +154,8 @@ def data_check(sc: Scenario, *, progress: bool = True, run: Run | None = None) -
     for note in data.quality.notes:
         _say(f"  ! {note}")
     _say(f"\nquality report: {run.folder / 'quality_report.md'}")
-    run.finish()
+    if own_run:
+        run.finish()
     return data
 
 
@@ -229,9 +231,14 @@ def _access_figures(result: AccessResult, sc: Scenario) -> dict:
 
 def access(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     """``siting access``: travel-time gaps per place, district, province and UGEL."""
+    own_run = run is None
     run = run or Run.start(sc, command="access")
     data = data_check(sc, progress=progress, run=run)
     with run.stage("graph") as info:
+        points = {"places": data.places, **facility_sets(data)}
+        modes = [None] + (["walk"] if sc.speeds.mode != "walk" else [])
+        netgraph.check_memory(sum(netgraph.graph_memory_estimate(data.terrain, data.roads, sc.speeds, points, mode=m)
+                                  for m in modes))  # both graphs, before building either
         graph = stage_graph(sc, data)
         walk = stage_graph(sc, data, mode="walk") if sc.speeds.mode != "walk" else None
         info.update(nodes=graph.n_nodes, edges=graph.n_edges, mode=graph.mode, cache_key=graph.key)
@@ -240,7 +247,8 @@ def access(sc: Scenario, *, progress: bool = True, run: Run | None = None):
         info.update(_access_figures(result, sc))
     write_access(run, result, graph, data.study_area)
     _print_table(result.summary, "Acceso por UGEL / Access by UGEL (minutos; participación = fracción de población)")
-    run.finish()
+    if own_run:
+        run.finish()
     return data, graph, result
 
 
@@ -403,6 +411,7 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
 
 def score(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     """``siting score``: candidate localities, criteria, suitability score and its stability."""
+    own_run = run is None
     run = run or Run.start(sc, command="score")
     data, graph, result = access(sc, progress=progress, run=run)
     with run.stage("score") as info:
@@ -414,7 +423,8 @@ def score(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     top = candidate_table(scored).head(15)[["rank", "name", "district", "ugel", "score", "share_top_n",
                                             "rank_p05", "rank_p95"]]
     _print_table(top, "Mejores candidatos / Best candidates")
-    run.finish()
+    if own_run:
+        run.finish()
     return data, graph, result, scored
 
 
@@ -581,6 +591,7 @@ def write_propose(run: Run, prop: ProposalResult) -> dict[str, Path]:
 
 def propose(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     """``siting propose``: choose and rank new extension centres, each with a parent CETPRO."""
+    own_run = run is None
     run = run or Run.start(sc, command="propose")
     data, graph, result, scored = score(sc, progress=progress, run=run)
     with run.stage("propose") as info:
@@ -598,7 +609,8 @@ def propose(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     if len(prop.unassigned):
         _say(f"  ! {len(prop.unassigned)} proposed site(s) have no parent CETPRO within "
              f"{sc.allocation.teacher_max_minutes:g} min or with capacity left")
-    run.finish()
+    if own_run:
+        run.finish()
     return data, graph, result, scored, prop
 
 

@@ -25,6 +25,26 @@ from .labels import headers
 _SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
 
 
+#: timestamp written into XLSX and GeoPackage metadata so that identical runs give identical bytes
+FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
+_CORE_TIME = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def _normalise_xlsx(path: Path) -> None:
+    """Rewrite an XLSX (a zip) with fixed entry dates and fixed created/modified times
+    (openpyxl stamps "now" on save; nothing else in the file depends on the clock)."""
+    import zipfile
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _CORE_TIME.sub(lambda m: m.group(1) + FIXED_TIMESTAMP[:19] + "Z" + m.group(2),
+                                      data.decode("utf-8")).encode("utf-8")
+            zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                          compress_type=zipfile.ZIP_DEFLATED)
+
+
 def _translated(df: pd.DataFrame, lang: str | None) -> pd.DataFrame:
     return df.copy() if lang is None else headers(df, lang)
 
@@ -89,6 +109,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
                     values = table[col].astype(str).head(2000)
                     longest = max([len(str(col))] + [len(str(v)) for v in values]) if len(values) else len(str(col))
                     ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
+        _normalise_xlsx(tmp)
     return path
 
 
@@ -104,7 +125,9 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, lang
     """Write all ``layers`` into ONE GeoPackage (layer names are the mapping keys)."""
     if not layers:
         raise DataError("no layers to write", source=str(path))
+    import pyogrio
     path = Path(path)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})  # byte-identical reruns
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
             g = _geo(gdf, name)
