@@ -121,7 +121,7 @@ def stage_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph,
         summary=acc.summary_table(places, target=target, thresholds=[t for t in th if t >= sc.access.main_threshold_min]),
         ranked_districts=acc.rank_unserved(places, threshold=sc.access.main_threshold_min, target=target),
         node_minutes=node_any,
-        notes=list(data.quality.notes),
+        notes=data.quality.notes_in(sc.run.language),
     )
 
 
@@ -134,7 +134,7 @@ def _print_table(df: pd.DataFrame, title: str) -> None:
 
 
 def _write_quality(run: Run, data: StudyData) -> None:
-    paths = data.quality.write(run.folder)
+    paths = data.quality.write(run.folder, lang=run.scenario.run.language)
     for p in paths.values():
         run.output(p)
 
@@ -151,7 +151,7 @@ def data_check(sc: Scenario, *, progress: bool = True, run: Run | None = None) -
                     problems=len(data.quality.problems))
     _write_quality(run, data)
     _print_table(data.quality.summary(), "Calidad de datos / Data quality")
-    for note in data.quality.notes:
+    for note in data.quality.notes_in(sc.run.language):
         _say(f"  ! {note}")
     _say(f"\nquality report: {run.folder / 'quality_report.md'}")
     if own_run:
@@ -558,8 +558,11 @@ def stage_propose(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, re
     curve_model = covering_model(sc, data, result, scored, n_sites=max(a.curve_max_sites, len(sel)),
                                  coverage_target=None, budget=None)
     curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
-    notes = [f"solver={solution.solver} status={solution.status} objective={solution.objective:,.1f} "
-             f"bound={solution.bound:,.1f} gap={solution.gap:.2%}"]
+    es = sc.run.language == "es"
+    notes = [(f"Asignación: solucionador {solution.solver}, estado {solution.status}, objetivo {solution.objective:,.1f}, "
+              f"cota {solution.bound:,.1f}, brecha {solution.gap:.2%}") if es else
+             (f"Allocation: solver {solution.solver}, status {solution.status}, objective {solution.objective:,.1f}, "
+              f"bound {solution.bound:,.1f}, gap {solution.gap:.2%}")]
     return ProposalResult(proposals=proposals, curve=curve, before_after=ba,
                           unassigned=par[par["status"] != "assigned"], solution=solution, places_after=after,
                           notes=notes)
@@ -631,7 +634,7 @@ def stage_report(sc: Scenario, data: StudyData, result: AccessResult, prop: Prop
     """Interactive map, static maps (PNG/PDF) and HTML reports (region + each UGEL)."""
     from .report import folium_map, html_report, static_maps
     lang = sc.run.language
-    notes = list(data.quality.notes) + ([] if prop is None else prop.notes)
+    notes = data.quality.notes_in(lang) + ([] if prop is None else prop.notes)
     places = place_table(result, sc)
     proposals = None if prop is None else prop.proposals
     premises = data.school_premises

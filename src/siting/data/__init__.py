@@ -86,7 +86,9 @@ def _keep_within(gdf: gpd.GeoDataFrame, area, input_name: str, id_col: str, qual
         ids = gdf.loc[~inside, id_col].astype(str).tolist()
         listed = f": {', '.join(ids)}" if n_out <= 20 else ""
         quality.note(f"{input_name}: {n_out} of {len(gdf)} rows lie outside the study area + {km:g} km and are not "
-                     f"used{listed}.")
+                     f"used{listed}.",
+                     es=f"{input_name}: {n_out} de {len(gdf)} filas están fuera del área de estudio + {km:g} km "
+                     f"y no se usan{listed}.")
     return gdf[inside].reset_index(drop=True)
 
 
@@ -138,7 +140,10 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     else:
         ext = _empty(EXTENSION_COLUMNS)
         q.note("No list of existing extension centres (inputs.extension_centres): access is measured to CETPRO "
-               "sedes only, so gaps are over-estimated where extension centres already operate.")
+               "sedes only, so gaps are over-estimated where extension centres already operate.",
+               es="No se cuenta con la lista de centros de extensión existentes (inputs.extension_centres): "
+               "el acceso se mide solo hasta las sedes de CETPRO, por lo que las brechas se sobrestiman donde "
+               "ya funcionan centros de extensión.")
     step("extension centres")
 
     if sc.inputs.tambos:
@@ -146,7 +151,9 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
                               q, km)
     else:
         tambos = _empty(TAMBO_COLUMNS)
-        q.note("No Tambo list (inputs.tambos): Tambos are not counted as host premises.")
+        q.note("No Tambo list (inputs.tambos): Tambos are not counted as host premises.",
+               es="No se cuenta con la lista de Tambos (inputs.tambos): los Tambos no se consideran como "
+               "locales anfitriones.")
     step("tambos")
 
     premises = None
@@ -154,7 +161,9 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
         premises = load_school_premises(sc.inputs.school_premises, q, area=all_districts.geometry.union_all())
         premises = _keep_within(premises, area_buf, "school_premises", "codlocal", q, km)
     else:
-        q.note("No school premises layer (inputs.school_premises): host premises cannot be checked.")
+        q.note("No school premises layer (inputs.school_premises): host premises cannot be checked.",
+               es="No se cuenta con la capa de locales escolares (inputs.school_premises): no se pueden "
+               "verificar los locales anfitriones.")
     step("school premises")
 
     roads = None
@@ -162,7 +171,8 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     if load_roads is not None and (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
         roads = load_roads(sc, q, polygon=area_buf)
     else:
-        q.note("No road network loaded: travel is on foot over terrain only.")
+        q.note("No road network loaded: travel is on foot over terrain only.",
+               es="No se cargó la red vial: el desplazamiento es solo a pie sobre el terreno.")
     step("roads")
 
     terrain = None
@@ -170,7 +180,9 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     if load_dem is not None and sc.inputs.dem:
         terrain = load_dem(sc.inputs.dem, bounds_4326=tuple(area_buf.bounds), crs=crs, quality=q)
     else:
-        q.note("No elevation model loaded (inputs.dem or siting.data.terrain.load_dem missing).")
+        q.note("No elevation model loaded (inputs.dem or siting.data.terrain.load_dem missing).",
+               es="No se cargó el modelo digital de elevación (falta inputs.dem o "
+               "siting.data.terrain.load_dem).")
     step("terrain")
     bar.close()
 
@@ -181,7 +193,12 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     if without:
         q.note(f"{len(without)} UGEL(s) of the study area have no CETPRO in the data: {', '.join(without)}. "
                "Their people can only be served by CETPRO of neighbouring UGELs; if they have CETPRO that are "
-               "missing from the school base, their gap is over-estimated.")
+               "missing from the school base, their gap is over-estimated.",
+               es=f"{len(without)} UGEL del área de estudio no "
+               f"{'tiene' if len(without) == 1 else 'tienen'} ningún CETPRO en los datos: {', '.join(without)}. "
+               "Su población solo puede ser atendida por CETPRO de UGEL vecinas; si "
+               f"{'tiene' if len(without) == 1 else 'tienen'} CETPRO que faltan en el padrón de instituciones "
+               "educativas, su brecha está sobrestimada.")
     return StudyData(scenario=sc, quality=q, crs=crs, study_area=area, study_area_buffer=area_buf,
                      all_districts=all_districts, districts=districts, ugels=ugel_table(districts),
                      places=places, cetpro=cetpro, extension_centres=ext, tambos=tambos,

@@ -141,7 +141,10 @@ def estimate_missing_population(places: pd.DataFrame, quality: QualityReport, *,
                           for v, lv in zip(fill[missing], level[missing.to_numpy()])], action="estimated")
         quality.note(f"{int(missing.sum())} centros poblados have no census population; each was given the median "
                      f"of its district's rural places ({fill[missing].sum():,.0f} persons in total), marked "
-                     "population_estimated.")
+                     "population_estimated.",
+                     es=f"{int(missing.sum())} centros poblados no tienen población censal; a cada uno se le asignó "
+                     f"la mediana de los centros poblados rurales de su distrito ({fill[missing].sum():,.0f} "
+                     "personas en total), marcados como population_estimated (población estimada).")
     return est.astype(float)
 
 
@@ -297,6 +300,8 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
     df = df[df["ccpp_id"].str[:2] == dept].copy()
     if n_all > len(df):
         quality.note(f"{path.name}: {n_all - len(df)} rows of other departments were skipped "
+                     f"(study_area.department = {dept}).",
+                     es=f"{path.name}: se omitieron {n_all - len(df)} filas de otros departamentos "
                      f"(study_area.department = {dept}).")
     if df.empty:
         raise DataError(f"no centro poblado of department {dept}", source=str(path),
@@ -350,7 +355,10 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
         _cross_check_reference(gdf, Path(sc.inputs.ccpp_reference), dept, quality, read_codes=read_codes)
     else:
         quality.note("No national CCPP code list (inputs.ccpp_reference): urban/rural area taken from the CCPP "
-                     "file if present, else every place is treated as rural.")
+                     "file if present, else every place is treated as rural.",
+                     es="No se cuenta con la lista nacional de códigos de centros poblados (inputs.ccpp_reference): "
+                     "el área urbana/rural se toma del archivo de centros poblados si la trae; de lo contrario, "
+                     "todos los centros poblados se consideran rurales.")
     gdf["area"] = gdf["area"].fillna("rural")
     # population
     gdf["population_census"] = to_number(gdf["population_census"])
@@ -374,10 +382,15 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
             gdf["population"] = project_population(gdf, dp, quality)
             quality.note(f"Population projected from the {sc.population.census_year} census to {year} with the "
                          "MINAM/INEI district totals (urban and rural places scaled separately); "
-                         "population_census keeps the census value.")
+                         "population_census keeps the census value.",
+                         es=f"Población proyectada del censo {sc.population.census_year} al año {year} con los "
+                         "totales distritales del MINAM/INEI (centros poblados urbanos y rurales escalados por "
+                         "separado); population_census conserva el valor censal.")
         else:
             quality.note(f"population.projection_year = {year} but no inputs.district_population: census "
-                         "population used unprojected.")
+                         "population used unprojected.",
+                         es=f"population.projection_year = {year}, pero falta inputs.district_population: se usa "
+                         "la población censal sin proyectar.")
     _apply_age_sex(gdf, sc, quality)
     quality.count(INPUT, read=n_read, kept=len(gdf))
     cols = place_columns(sc.population.age_groups)
@@ -416,7 +429,9 @@ def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality
         quality.add_many("ccpp_reference", extra, "in the national list but not in the CCPP file")
     elif len(extra):
         quality.note(f"{len(extra)} centros poblados of the national code list ({path.name}) are not in the CCPP "
-                     "file: they have no census population and are not analysed.")
+                     "file: they have no census population and are not analysed.",
+                     es=f"{len(extra)} centros poblados de la lista nacional de códigos ({path.name}) no figuran "
+                     "en el archivo de centros poblados: no tienen población censal y no se analizan.")
     if "ccpp" in ref.columns and "name" in gdf:
         ref_name = gdf["ccpp_id"].map(ref["ccpp"])
         differ = ref_name.notna() & (gdf["name"].map(fold) != ref_name.map(fold))
@@ -441,7 +456,9 @@ def _apply_age_sex(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport) 
     if not sc.inputs.age_sex:
         for c in cols:
             gdf[c] = np.nan
-        quality.note("No age x sex table (inputs.age_sex): women, men and age-group columns are empty (NaN).")
+        quality.note("No age x sex table (inputs.age_sex): women, men and age-group columns are empty (NaN).",
+                     es="No se cuenta con la tabla de población por edad y sexo (inputs.age_sex): las columnas "
+                     "de mujeres, hombres y grupos de edad quedan vacías (NaN).")
         return
     shares = age_sex_shares(sc.inputs.age_sex, sc.population.age_groups)
     absent = ~gdf["ubigeo"].isin(shares.index)
@@ -454,4 +471,7 @@ def _apply_age_sex(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport) 
         share = gdf["ubigeo"].map(shares[c]).fillna(overall[c])
         gdf[c] = gdf["population"] * share
     quality.note("Women/men and age groups apply each district's RENIEC (DNI, Dec-2022) structure to the place "
-                 "population: DNI addresses are not usual residences, so only the shares are used.")
+                 "population: DNI addresses are not usual residences, so only the shares are used.",
+                 es="Las columnas de mujeres/hombres y grupos de edad aplican a la población de cada centro "
+                 "poblado la estructura por sexo y edad de su distrito según RENIEC (DNI, dic. 2022): el "
+                 "domicilio del DNI no es la residencia habitual, por lo que solo se usan las proporciones.")

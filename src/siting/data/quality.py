@@ -4,6 +4,11 @@ Loaders call :meth:`QualityReport.add` for each flagged row and
 :meth:`QualityReport.count` once per input (rows read / kept).  Nothing is dropped
 silently: a row is either kept (possibly flagged) or dropped *with* an entry whose
 ``action`` is ``"dropped"``.
+
+Study-level caveats (:meth:`QualityReport.note`) are bilingual: every call gives the
+English text and its Spanish version (``es=``).  :attr:`QualityReport.notes` stays the
+list of English texts (backward compatibility); :meth:`QualityReport.notes_in` returns
+them in the language of an output (Spanish by default in every user-facing file).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import pandas as pd
 from ..io import atomic_path
 
 COLUMNS = ["input", "row_id", "problem", "detail", "action"]
+LANGUAGES = ("es", "en")
 
 
 @dataclass
@@ -23,7 +29,8 @@ class QualityReport:
 
     problems: list[dict] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # study-level caveats (missing inputs, approximations)
+    notes: list[str] = field(default_factory=list)  # study-level caveats in English (missing inputs, approximations)
+    notes_es: dict[str, str] = field(default_factory=dict)  # English caveat -> its Spanish version
 
     def add(self, input_name: str, row_id: object, problem: str, detail: str = "", action: str = "kept") -> None:
         """Record one problem.  ``action`` is ``"kept"``, ``"dropped"``, ``"estimated"`` or ``"fixed"``."""
@@ -41,10 +48,28 @@ class QualityReport:
         """Record how many rows an input had and how many the loader kept."""
         self.counts[input_name] = {"read": int(read), "kept": int(kept)}
 
-    def note(self, text: str) -> None:
-        """A study-level caveat that every dependent output must repeat."""
-        if text not in self.notes:
-            self.notes.append(text)
+    def note(self, en: str, *, es: str) -> None:
+        """A study-level caveat that every dependent output must repeat, in English and Spanish.
+
+        Both texts are required; a caveat whose English text was already noted is ignored.
+        """
+        if not isinstance(en, str) or not isinstance(es, str) or not en.strip() or not es.strip():
+            raise TypeError("QualityReport.note(en, *, es=...) needs a non-empty English and Spanish text")
+        if en not in self.notes:
+            self.notes.append(en)
+            self.notes_es[en] = es
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The caveats in ``lang`` (``"es"`` or ``"en"``), in the order they were noted.
+
+        A caveat appended directly to :attr:`notes` (without a Spanish version) is
+        returned in English in both languages rather than lost.
+        """
+        if lang not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+        if lang == "en":
+            return list(self.notes)
+        return [self.notes_es.get(n, n) for n in self.notes]
 
     # ------------------------------------------------------------------ views
     def table(self) -> pd.DataFrame:
@@ -63,11 +88,13 @@ class QualityReport:
                          "problems": ", ".join(f"{k} ({v})" for k, v in p["problem"].value_counts().items())})
         return pd.DataFrame(rows, columns=["input", "read", "kept", "flagged", "dropped", "problems"])
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, lang: str = "es") -> str:
+        """The report as Markdown; headers are bilingual, the caveats are written in ``lang``."""
+        notes = self.notes_in(lang)
         s = self.summary()
         lines = ["# Reporte de calidad de datos / Data-quality report", ""]
-        if self.notes:
-            lines += ["## Advertencias / Caveats", ""] + [f"- {n}" for n in self.notes] + [""]
+        if notes:
+            lines += ["## Advertencias / Caveats", ""] + [f"- {n}" for n in notes] + [""]
         lines += ["## Resumen por insumo / Summary per input", "",
                   "| insumo | leídas | conservadas | marcadas | descartadas | problemas |",
                   "|---|---:|---:|---:|---:|---|"]
@@ -83,8 +110,9 @@ class QualityReport:
                 lines.append(f"\n… {len(t) - 2000} more rows in quality_report.csv")
         return "\n".join(lines) + "\n"
 
-    def write(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``quality_report.csv``, ``quality_summary.csv`` and ``quality_report.md``."""
+    def write(self, folder: str | Path, *, lang: str = "es") -> dict[str, Path]:
+        """Write ``quality_report.csv``, ``quality_summary.csv`` and ``quality_report.md`` (caveats in ``lang``)."""
+        self.notes_in(lang)  # validate the language before writing anything
         folder = Path(folder)
         out = {"csv": folder / "quality_report.csv", "summary": folder / "quality_summary.csv",
                "md": folder / "quality_report.md"}
@@ -93,5 +121,5 @@ class QualityReport:
         with atomic_path(out["summary"]) as tmp:
             self.summary().to_csv(tmp, index=False, encoding="utf-8-sig")
         with atomic_path(out["md"]) as tmp:
-            tmp.write_text(self.to_markdown(), encoding="utf-8")
+            tmp.write_text(self.to_markdown(lang), encoding="utf-8")
         return out

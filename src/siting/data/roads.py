@@ -208,10 +208,16 @@ def load_mtc_lines(path: str | Path, quality: QualityReport, *, crs: str) -> gpd
     surf_col = _first_column(lines, SURFACE_COLUMNS)
     hier_col = _first_column(lines, HIERARCHY_COLUMNS)
     if surf_col is None:
+        default_class = classify_mtc(None, None)[0]
         quality.note(f"{path.name}: no surface column ({', '.join(SURFACE_COLUMNS[:4])}…): its lines have "
                      "surface 'unknown' and are classed " + (
                          "by network level only" if hier_col else
-                         f"'{classify_mtc(None, None)[0]}' (departmental network, surface unknown)") + ".")
+                         f"'{default_class}' (departmental network, surface unknown)") + ".",
+                     es=f"{path.name}: no tiene columna de superficie de rodadura "
+                     f"({', '.join(SURFACE_COLUMNS[:4])}…): sus tramos tienen superficie 'unknown' (desconocida) "
+                     "y se clasifican " + (
+                         "solo por nivel de red" if hier_col else
+                         f"como '{default_class}' (red vial departamental, superficie desconocida)") + ".")
     rows: list[dict] = []
     unknown_surfaces: dict[str, list] = {}
     for idx, rec in lines.iterrows():
@@ -449,10 +455,16 @@ def national_from_junctions(nodes: gpd.GeoDataFrame, quality: QualityReport, *, 
                          "geometry": LineString([ll[i], ll[j]])})
     out = _roads_frame(rows)
     if len(out):
-        summary = ", ".join(f"{r} ({n} edges)" for r, n in out.groupby("route_code").size().items())
+        per_route = list(out.groupby("route_code").size().items())
+        summary = ", ".join(f"{r} ({n} edges)" for r, n in per_route)
+        summary_es = ", ".join(f"{r} ({n} tramos)" for r, n in per_route)
         quality.note("National roads are not in the shipped road lines: each national route is approximated "
                      "by a minimum spanning tree of straight segments between the MTC junction nodes "
-                     f"('Emp. PE-…') that name it: {summary}. Treat times along them as approximate.")
+                     f"('Emp. PE-…') that name it: {summary}. Treat times along them as approximate.",
+                     es="La red vial nacional no figura en las capas viales incluidas: cada ruta nacional se "
+                     "aproxima con un árbol de expansión mínima de segmentos rectos entre los nodos de empalme "
+                     f"del MTC ('Emp. PE-…') que la nombran: {summary_es}. Los tiempos a lo largo de ellas son "
+                     "aproximados.")
     return out
 
 
@@ -652,7 +664,11 @@ def report_components(roads: gpd.GeoDataFrame, quality: QualityReport, *, crs: s
         quality.note(f"The road network is split into {n} disconnected parts (end points farther than "
                      f"{tolerance_m:g} m from any other road); the largest has {int(table['lines'].iloc[0])} lines "
                      f"({table['km'].iloc[0]:.0f} km of {km.sum():.0f} km). Places on the others reach the rest "
-                     "only by walking.")
+                     "only by walking.",
+                     es=f"La red vial está dividida en {n} partes desconectadas (extremos a más de "
+                     f"{tolerance_m:g} m de cualquier otra vía); la mayor tiene {int(table['lines'].iloc[0])} "
+                     f"tramos ({table['km'].iloc[0]:.0f} km de {km.sum():.0f} km). Los centros poblados ubicados "
+                     "en las demás partes llegan al resto solo caminando.")
         for cid, r in table.iloc[1:].iterrows():
             routes = sorted(set(roads["route_code"].to_numpy()[comp == cid]))
             quality.add("roads", f"component {cid}", "disconnected road component",
@@ -699,14 +715,18 @@ def load_roads(sc, quality: QualityReport, *, crs: str | None = None, polygon=No
         if len(rebuilt):
             quality.note(f"{rebuilt['route_code'].nunique()} vecinal routes are rebuilt as straight segments between "
                          f"consecutive MTC route nodes ({len(rebuilt)} segments; the real roads are longer and "
-                         "winding): their times are approximate.")
+                         "winding): their times are approximate.",
+                         es=f"{rebuilt['route_code'].nunique()} rutas de la red vial vecinal se reconstruyen como "
+                         f"segmentos rectos entre nodos consecutivos de ruta del MTC ({len(rebuilt)} segmentos; "
+                         "las vías reales son más largas y sinuosas): sus tiempos son aproximados.")
     else:
         parts = [lines]
     if sc.inputs.osm:
         parts.append(load_osm(sc.inputs.osm, polygon=polygon))
     roads = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
     if len(roads) == 0:
-        quality.note("No road input: travel is walking only.")
+        quality.note("No road input: travel is walking only.",
+                     es="No hay insumo vial: el desplazamiento es solo a pie.")
         return empty_roads()
     roads = roads[ROAD_COLUMNS].reset_index(drop=True)
     roads["approximate"] = roads["approximate"].astype(bool)

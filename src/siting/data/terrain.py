@@ -177,10 +177,16 @@ def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float]
         quality.count(f"dem:{path.name}", read=n, kept=valid)
         quality.note(f"Elevation: {path.name} (native {native[0]:g} x {native[1]:g} source units) resampled "
                      f"bilinearly to {terrain.cell_size:.0f} m cells, grid {terrain.shape[0]} x {terrain.shape[1]}; "
-                     f"{n - valid} cells without data (outside the DEM or masked) are not walkable.")
+                     f"{n - valid} cells without data (outside the DEM or masked) are not walkable.",
+                     es=f"Elevación: {path.name} (resolución original {native[0]:g} x {native[1]:g} en unidades "
+                     f"de la fuente) remuestreado por interpolación bilineal a celdas de {terrain.cell_size:.0f} m, "
+                     f"grilla de {terrain.shape[0]} x {terrain.shape[1]}; {n - valid} celdas sin dato (fuera del "
+                     "modelo digital de elevación o enmascaradas) no son transitables a pie.")
         if not covered:
             quality.note(f"The elevation raster {path.name} covers only part of the study area bounds; "
-                         "cells beyond it have no elevation.")
+                         "cells beyond it have no elevation.",
+                         es=f"El modelo digital de elevación {path.name} cubre solo parte del rectángulo "
+                         "envolvente del área de estudio; las celdas fuera de él no tienen elevación.")
     return terrain
 
 
