@@ -7,6 +7,8 @@
     siting report     --scenario FILE     maps, HTML report and exports
     siting run        --scenario FILE     the whole chain
     siting demo                           the whole chain on the shipped Cajamarca data
+    siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
+                                          whole Peru: nearest district capital, gaps by department
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -55,6 +57,14 @@ def _cmd(stage: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _cmd_national(args: argparse.Namespace) -> int:
+    sc = _load(args)
+    from .national import run_national
+    run_national(sc, engine=args.engine, scheduler=args.scheduler, n_workers=args.workers,
+                 max_minutes=args.max_minutes, progress=not args.no_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siting", description=__doc__.split("\n\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
@@ -88,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name in {"propose", "run"}:
             p.add_argument("--n", type=int, help="number of new sites (overrides allocation.n_sites)")
         p.set_defaults(func=_cmd(stage))
+
+    nat = sub.add_parser("national", help="whole Peru: nearest district capital for every centro poblado, "
+                                          "gaps by department")
+    common(nat, scenario_required=True)
+    nat.add_argument("--engine", choices=["serial", "dask"], default="serial")
+    nat.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    nat.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster")
+    nat.add_argument("--max-minutes", type=float, default=720.0,
+                     help="times above this are reported as beyond the limit (default 720)")
+    nat.set_defaults(func=_cmd_national)
 
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)

@@ -21,7 +21,7 @@ from .io import atomic_path, remove_partial_files, sha256
 from .scenario import Inputs, Scenario, save_scenario
 
 PACKAGES = ("siting", "numpy", "pandas", "scipy", "geopandas", "shapely", "pyogrio", "pyproj", "rasterio",
-            "networkx", "osmnx", "scikit-learn", "folium", "matplotlib")
+            "networkx", "osmnx", "scikit-learn", "folium", "matplotlib", "dask", "distributed")
 
 
 def package_versions() -> dict[str, str]:

@@ -1,0 +1,419 @@
+"""The whole country on one machine: travel time from every centro poblado of Peru to its
+nearest district capital, and the access gaps by department.
+
+Inputs (``scenarios/peru_national.toml``): the INEI national list of 94,922 centros poblados
+with coordinates (``inputs.ccpp``; it has **no population**), the whole-Peru 30″ DEM
+(``inputs.dem``), the INEI 2025 directory of 1,891 district capitals
+(``inputs.district_capitals``), the MINAM/INEI district population (``inputs.district_population``)
+and road files (``inputs.roads`` / ``inputs.road_route_nodes``).  Only Cajamarca's roads are
+shipped: they are used for department ``study_area.department`` (06) and walking over
+terrain everywhere (a trip that reaches a Cajamarca road may use it, wherever it started).
+
+Population: census counts per centro poblado exist only for Cajamarca, so nationally each
+place gets ``population_estimate = P_d / n_d`` (``P_d`` = district population of
+``population.projection_year``, ``n_d`` = centros poblados of the district in the list),
+a documented equal-share estimate; gap tables give counts of places **and** this estimate.
+
+Memory is estimated before building (:func:`estimate_memory`); the graph is one sparse CSR
+matrix and the query one multi-source Dijkstra (no dense matrix).  ``engine="dask"`` runs
+one task per department on its halo subgraph (:func:`siting.distributed.nearest_by_region`);
+both engines report times above ``max_minutes`` as beyond the limit, so they agree exactly.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .data.quality import QualityReport
+from .errors import DataError, UserError
+from .io import atomic_path, read_table, to_number, zfill_code
+from .scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+#: Equidistant conic centred on Peru (standard parallels 3°S and 15°S): true scale along the
+#: meridians and both standard parallels, scale error < ~1 % over Peru (0°-18.4° S).
+NATIONAL_CRS = "+proj=eqdc +lat_0=-9.2 +lon_0=-75 +lat_1=-3 +lat_2=-15 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+#: Default censoring limit (12 h): times above it are "beyond the limit" in both engines.
+DEFAULT_MAX_MINUTES = 720.0
+ENGINES = ("serial", "dask")
+#: resident memory of the interpreter with the libraries imported (measured: ~180 MB) plus inputs
+BASE_MB = 220
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+@dataclass
+class MemoryEstimate:
+    """Up-front memory estimate of a national run (bytes)."""
+
+    nodes: int
+    edges: int
+    graph_bytes: int  # CSR matrix: 8-byte minutes + 4-byte column per edge + 8-byte row pointer per node
+    reverse_bytes: int  # the transposed copy used for "time to" queries
+    build_bytes: int  # edge lists while building: (int64 from, int64 to, float64 minutes) x 2 (concatenation)
+    query_bytes: int  # Dijkstra: distances, predecessors, sources, node tables
+    base_bytes: int = 0  # interpreter + libraries + node coordinate tables (always resident)
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.base_bytes + max(self.graph_bytes + self.build_bytes,
+                                     self.graph_bytes + self.reverse_bytes + self.query_bytes)
+
+    def __str__(self) -> str:
+        mb = 2**20
+        return (f"{self.nodes:,} nodes, <= {self.edges:,} edges: graph {self.graph_bytes / mb:,.0f} MB, "
+                f"reverse {self.reverse_bytes / mb:,.0f} MB, build {self.build_bytes / mb:,.0f} MB, "
+                f"query {self.query_bytes / mb:,.0f} MB, base {self.base_bytes / mb:,.0f} MB "
+                f"-> peak ~{self.peak_bytes / mb:,.0f} MB")
+
+
+def estimate_memory(shape: tuple[int, int], *, n_valid_cells: int | None = None, n_points: int = 0,
+                    n_road_nodes: int = 0, neighbours: int = 8) -> MemoryEstimate:
+    """Upper bound of the graph and query memory, before anything is built.
+
+    Edges ``E <= V_c * k + 2 * R + 2 * P * (1 + 4)`` (``V_c`` cells with elevation, ``k``
+    neighbours - each cell has at most ``k`` outgoing grid edges -, ``R`` road nodes with a
+    road edge each way and a leg to their cell, ``P`` points with a leg to their cell and up
+    to 4 road connectors, both ways).  CSR = ``12 E + 8 (N + 1)`` bytes (float64 + int32
+    columns), built from 24-byte triplets held twice during concatenation; a Dijkstra holds
+    about 3 arrays of ``N`` 8-byte values plus 40 bytes per node of node tables.  Always
+    resident: ``BASE_MB`` (interpreter, numpy/scipy/geopandas/rasterio, input tables) plus
+    64 bytes per node (cell centres and node coordinates, float64).  Calibration: on the
+    shipped national run this gives 1,235 MB against 1,291-1,296 MB measured.
+    """
+    rows, cols = shape
+    cells = rows * cols
+    vc = cells if n_valid_cells is None else int(n_valid_cells)
+    nodes = cells + n_road_nodes + n_points
+    edges = vc * neighbours + 4 * n_road_nodes + 10 * n_points
+    csr = 12 * edges + 8 * (nodes + 1)
+    return MemoryEstimate(nodes=nodes, edges=edges, graph_bytes=csr, reverse_bytes=csr,
+                          build_bytes=2 * 24 * edges, query_bytes=3 * 8 * nodes + 40 * nodes,
+                          base_bytes=BASE_MB * 2**20 + 64 * nodes)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _points(df: pd.DataFrame, lon: str, lat: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[lon], df[lat]), crs="EPSG:4326")
+
+
+def read_national_places(path: str | Path, *, quality: QualityReport | None = None,
+                         district_population: str | Path | None = None, year: int = 2023) -> gpd.GeoDataFrame:
+    """The INEI national list of centros poblados (parquet/CSV with ``inei_ccpp``,
+    ``inei_distrito``, ``departamento``, ``provincia``, ``distrito``, ``ccpp``, ``tipo``,
+    ``latitude``, ``longitude``) as points with ``ccpp_id``, ``name``, ``ubigeo``,
+    ``department_code``, ``department``, ``province``, ``district``, ``area``,
+    ``population_estimate`` (``P_d / n_d``, NaN without district population) and
+    ``population_source``.  Rows without coordinates are dropped and counted in ``quality``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", source=str(path), hint="check 'inputs.ccpp' in the scenario")
+    df = pd.read_parquet(path) if path.suffix == ".parquet" else read_table(path)
+    need = ["inei_ccpp", "inei_distrito", "departamento", "provincia", "distrito", "ccpp", "latitude", "longitude"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
+                        hint=f"the national CCPP list must have {', '.join(need)}; it has {', '.join(df.columns)}")
+    lat, lon = to_number(df["latitude"]), to_number(df["longitude"])
+    ok = lat.notna() & lon.notna() & lat.between(-19, 1) & lon.between(-82, -68)
+    if quality is not None:
+        quality.count(f"ccpp_national:{path.name}", read=len(df), kept=int(ok.sum()))
+    df = df[ok.to_numpy()].reset_index(drop=True)
+    out = pd.DataFrame({
+        "ccpp_id": zfill_code(df["inei_ccpp"], 10), "name": df["ccpp"].astype(str),
+        "ubigeo": zfill_code(df["inei_distrito"], 6),
+        "department": df["departamento"].astype(str), "province": df["provincia"].astype(str),
+        "district": df["distrito"].astype(str),
+        "area": df["tipo"].astype(str).str.lower().map({"urban": "urbano", "rural": "rural"}) if "tipo" in df
+        else pd.Series(pd.NA, index=df.index),
+        "longitude": to_number(df["longitude"]).to_numpy(), "latitude": to_number(df["latitude"]).to_numpy()})
+    out.insert(3, "department_code", out["ubigeo"].str[:2])
+    out["population_estimate"] = np.nan
+    out["population_source"] = "not available"
+    if district_population:
+        from .data.population import read_district_population
+        dp = read_district_population(district_population, year)
+        n_d = out.groupby("ubigeo")["ccpp_id"].transform("size")
+        p_d = out["ubigeo"].map(dp["total"])
+        out["population_estimate"] = (p_d / n_d).to_numpy(dtype=float)
+        has = out["population_estimate"].notna()
+        out.loc[has, "population_source"] = f"district {year} / places in district"
+        if quality is not None:
+            quality.note(f"National population is not available per centro poblado: each of {int(has.sum()):,} "
+                         f"places gets its district's {year} population divided by the number of places listed "
+                         f"in the district (estimate); {int((~has).sum()):,} places are in districts without "
+                         "a population figure.",
+                         es=f"No hay población por centro poblado a nivel nacional: cada uno de {int(has.sum()):,} "
+                            f"centros poblados recibe la población {year} de su distrito dividida entre el número de "
+                            f"centros poblados del distrito (estimación); {int((~has).sum()):,} están en distritos "
+                            "sin cifra de población.")
+    return _points(out, "longitude", "latitude")
+
+
+def read_capitals(path: str | Path, *, quality: QualityReport | None = None) -> gpd.GeoDataFrame:
+    """INEI directory of municipalities: one district capital per row (``ubigeo``, ``name``,
+    ``altitude_m``, point from ``latitud``/``longitud``)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", source=str(path), hint="check 'inputs.district_capitals'")
+    df = read_table(path, dtype={"ubigeo": "str"})
+    need = ["ubigeo", "capital_legal", "latitud", "longitud"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
+                        hint=f"the file has: {', '.join(df.columns)}")
+    lat, lon = to_number(df["latitud"]), to_number(df["longitud"])
+    ok = (lat.notna() & lon.notna()).to_numpy()
+    if quality is not None:
+        quality.count(f"capitals:{path.name}", read=len(df), kept=int(ok.sum()))
+    out = pd.DataFrame({"ubigeo": zfill_code(df["ubigeo"], 6)[ok].to_numpy(),
+                        "name": df["capital_legal"].astype(str)[ok].to_numpy(),
+                        "altitude_m": to_number(df["altitud"])[ok].to_numpy() if "altitud" in df else np.nan,
+                        "longitude": lon[ok].to_numpy(), "latitude": lat[ok].to_numpy()})
+    return _points(out, "longitude", "latitude")
+
+
+# --------------------------------------------------------------------------- gaps
+
+
+def time_bands(minutes: np.ndarray, thresholds: list[float]) -> np.ndarray:
+    """Band label per place: ``"<=30"``, ``"30-60"``, ..., ``">120"``; ``"unreachable"`` for inf."""
+    m = np.asarray(minutes, dtype=float)
+    edges = [0.0] + [float(t) for t in thresholds]
+    labels = [f"<={thresholds[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(thresholds[:-1], thresholds[1:])]
+    out = np.full(len(m), f">{thresholds[-1]:g}", dtype=object)
+    for k in range(len(thresholds) - 1, -1, -1):
+        out[m <= edges[k + 1]] = labels[k]
+    out[~np.isfinite(m)] = "unreachable"
+    return out
+
+
+def gaps_by_department(places: pd.DataFrame, thresholds: list[float], *, main_threshold: float,
+                       roads_department: str = "") -> pd.DataFrame:
+    """One row per department: ``places``, ``places_within_T`` for each threshold T,
+    ``places_beyond_main`` and ``share_places_beyond_main`` (> ``main_threshold`` or
+    unreachable), ``population_estimate`` and ``population_estimate_beyond_main``,
+    ``share_population_beyond_main``, ``median_minutes`` (over places with a time),
+    ``beyond_max_minutes`` (on the DEM, no capital within the censoring limit),
+    ``unreachable`` (no time and not beyond the limit: off the DEM with no road), ``roads_used``.  A last row ``department_code = "PE"`` gives the country.
+    """
+    m = places["minutes_to_capital"].to_numpy(dtype=float)
+    pop = places["population_estimate"].to_numpy(dtype=float)
+    df = pd.DataFrame({"department_code": places["department_code"].to_numpy(),
+                       "department": places["department"].to_numpy(), "m": m,
+                       "pop": np.nan_to_num(pop), "beyond": ~(m <= main_threshold),
+                       "beyond_limit": places["beyond_max_minutes"].to_numpy(dtype=bool)
+                       if "beyond_max_minutes" in places else np.zeros(len(m), bool)})
+    for t in thresholds:
+        df[f"w{t:g}"] = m <= t
+
+    def summarise(g: pd.DataFrame) -> dict:
+        reach = g["m"][np.isfinite(g["m"])]
+        row = {"places": len(g)}
+        for t in thresholds:
+            row[f"places_within_{t:g}_min"] = int(g[f"w{t:g}"].sum())
+        row["places_beyond_main"] = int(g["beyond"].sum())
+        row["share_places_beyond_main"] = round(float(g["beyond"].mean()), 4)
+        row["population_estimate"] = round(float(g["pop"].sum()), 0)
+        row["population_estimate_beyond_main"] = round(float(g.loc[g["beyond"], "pop"].sum()), 0)
+        row["share_population_beyond_main"] = (round(row["population_estimate_beyond_main"]
+                                                     / row["population_estimate"], 4)
+                                               if row["population_estimate"] > 0 else np.nan)
+        row["median_minutes"] = round(float(reach.median()), 1) if len(reach) else np.nan
+        row["beyond_max_minutes"] = int(g["beyond_limit"].sum())
+        row["unreachable"] = int((~np.isfinite(g["m"]) & ~g["beyond_limit"]).sum())
+        return row
+
+    rows = []
+    for (code, name), g in df.groupby(["department_code", "department"], sort=True):
+        rows.append({"department_code": code, "department": name, **summarise(g),
+                     "roads_used": code == roads_department})
+    rows.append({"department_code": "PE", "department": "PERÚ", **summarise(df), "roads_used": bool(roads_department)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- run
+
+
+@dataclass
+class NationalResult:
+    """What :func:`run_national` computed and wrote."""
+
+    places: pd.DataFrame  # one row per centro poblado (see places_national.csv)
+    gaps: pd.DataFrame  # gaps_by_department.csv
+    memory: MemoryEstimate
+    figures: dict = field(default_factory=dict)  # counts and timings
+    files: dict[str, Path] = field(default_factory=dict)
+    tasks: pd.DataFrame | None = None  # per-department halo tasks (dask engine)
+
+
+def _load_national_roads(sc: Scenario, quality: QualityReport, crs: str) -> gpd.GeoDataFrame | None:
+    if sc.speeds.mode == "walk" or not (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
+        return None
+    from .data.roads import load_roads
+    roads = load_roads(sc, quality, crs=crs)
+    return roads if len(roads) else None
+
+
+@dataclass
+class NationalGraph:
+    """The national inputs and their travel-time graph (points "places" and "capitals")."""
+
+    graph: "object"  # siting.network.graph.TravelGraph
+    places: gpd.GeoDataFrame
+    capitals: gpd.GeoDataFrame
+    roads_used: bool
+    memory: MemoryEstimate
+    quality: QualityReport
+    figures: dict = field(default_factory=dict)
+
+
+def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
+    """Load the national inputs of ``sc`` and build one graph (cells + roads + places +
+    capitals); the memory estimate is made (and shown) before building."""
+    from .data.terrain import load_dem_national
+    from .network.graph import build_graph
+
+    for key in ("ccpp", "dem", "district_capitals"):
+        if not getattr(sc.inputs, key):
+            raise UserError(f"the national run needs inputs.{key}", source=sc.source or None,
+                            hint="see scenarios/peru_national.toml")
+    crs = sc.study_area.crs or NATIONAL_CRS
+    q = QualityReport()
+    fig: dict = {}
+    t0 = time.perf_counter()
+    places = read_national_places(sc.inputs.ccpp, quality=q, district_population=sc.inputs.district_population or None,
+                                  year=sc.population.projection_year or 2023)
+    capitals = read_capitals(sc.inputs.district_capitals, quality=q)
+    terrain = load_dem_national(sc.inputs.dem, crs, quality=q)
+    roads = _load_national_roads(sc, q, crs)
+    if roads is not None:
+        q.note(f"Road lines are given only for department {sc.study_area.department}: travel elsewhere is walking "
+               "over terrain (a trip that reaches those roads may use them).",
+               es=f"Solo hay vías para el departamento {sc.study_area.department}: en el resto el viaje es a pie "
+                  "sobre el terreno (un viaje que llega a esas vías puede usarlas).")
+    t1 = time.perf_counter()
+    fig["load_s"] = round(t1 - t0, 2)
+    road_len = 0.0 if roads is None else float(roads.to_crs(crs).length.sum())
+    mem = estimate_memory(terrain.shape, n_valid_cells=int(np.isfinite(terrain.elevation).sum()),
+                          n_points=len(places) + len(capitals),
+                          n_road_nodes=0 if roads is None else int(road_len // (terrain.cell_size / 2)) + 2 * len(roads),
+                          neighbours=sc.speeds.grid_neighbours)
+    if progress:
+        _say(f"  load: {fig['load_s']} s; memory estimate: {mem}")
+    graph = build_graph(terrain, roads, sc.speeds, {"places": places, "capitals": capitals},
+                        mode="roads+walk" if roads is not None else "walk")
+    fig.update(graph_s=round(time.perf_counter() - t1, 2), nodes=graph.n_nodes, edges=graph.n_edges,
+               road_nodes=int(graph.road_nodes.size), places=len(places), capitals=len(capitals),
+               memory_estimate_mb=round(mem.peak_bytes / 2**20))
+    if progress:
+        _say(f"  graph: {fig['graph_s']} s, {graph.n_nodes:,} nodes, {graph.n_edges:,} edges")
+    return NationalGraph(graph, places, capitals, roads is not None, mem, q, fig)
+
+
+def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None = None, progress: bool = True,
+                 max_minutes: float = DEFAULT_MAX_MINUTES, n_workers: int = 2,
+                 output_dir: str | Path | None = None, client=None, run=None) -> NationalResult:
+    """Nearest district capital for every centro poblado of Peru; gaps by department.
+
+    ``engine="serial"``: one multi-source Dijkstra on the whole graph.  ``engine="dask"``:
+    one task per department on its halo subgraph, on the cluster at ``scheduler`` (or a
+    ``LocalCluster`` of ``n_workers``; an open ``client`` is used as it is).  Both censor
+    times above ``max_minutes`` (``minutes_to_capital`` = inf, ``beyond_max_minutes`` True,
+    band ``">L"``; places off the DEM with no time keep band ``"unreachable"``) and so give
+    identical tables.  Writes ``places_national.csv`` and ``gaps_by_department.csv`` into
+    ``output_dir``; by default into a run folder ``sc.run.output_dir`` with its
+    ``manifest.json`` (:class:`siting.manifest.Run`, stage ``"national"``), or into the given
+    ``run`` (which the caller finishes).
+    """
+    from .network.solve import nearest
+
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r}", hint="use --engine serial or --engine dask")
+    fig: dict = {"engine": engine, "max_minutes": max_minutes}
+    t0 = time.perf_counter()
+    ng = national_graph(sc, progress=progress)
+    graph, places, capitals, roads_used, q = ng.graph, ng.places, ng.capitals, ng.roads_used, ng.quality
+    mem = ng.memory
+    fig.update(ng.figures)
+    t = time.perf_counter()
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        fig[f"{name}_s"] = round(now - since, 2)
+        if progress:
+            _say(f"  {name}: {now - since:.1f} s")
+        return now
+
+    pn, cn = graph.point_nodes["places"], graph.point_nodes["capitals"]
+    tasks = None
+    if engine == "serial":
+        res = nearest(graph, cn)
+        minutes, which = res.minutes[pn], res.source[pn]
+    else:
+        from .distributed import nearest_by_region, open_client
+        regions = places["department_code"].to_numpy()
+        if client is not None:
+            minutes, which, tasks = nearest_by_region(graph, cn, pn, regions, max_minutes, client, progress=progress)
+        else:
+            with open_client(scheduler, n_workers=n_workers) as own:
+                minutes, which, tasks = nearest_by_region(graph, cn, pn, regions, max_minutes, own,
+                                                          progress=progress)
+    beyond = np.isfinite(minutes) & (minutes > max_minutes)
+    minutes = np.where(beyond, np.inf, minutes)
+    which = np.where(beyond, -1, which)
+    t = lap("query", t)
+
+    flags = graph.point_info["places"]
+    out = pd.DataFrame(places.drop(columns="geometry"))
+    out["minutes_to_capital"] = minutes
+    out["nearest_capital_ubigeo"] = np.where(which >= 0, capitals["ubigeo"].to_numpy()[np.clip(which, 0, None)], "")
+    out["beyond_max_minutes"] = ~(minutes <= max_minutes) & ~flags["outside_dem"].to_numpy()
+    out["band"] = time_bands(minutes, sc.access.thresholds_min)
+    out.loc[out["beyond_max_minutes"].to_numpy() & ~np.isfinite(minutes), "band"] = f">{max_minutes:g}"
+    out["outside_dem"] = flags["outside_dem"].to_numpy()
+    out["roads_used"] = (out["department_code"] == sc.study_area.department) if roads_used else False
+    gaps = gaps_by_department(out, sc.access.thresholds_min, main_threshold=sc.access.main_threshold_min,
+                              roads_department=sc.study_area.department if roads_used else "")
+    own_run = False
+    if run is None and output_dir is None:
+        from .manifest import Run
+        run, own_run = Run.start(sc, command="national"), True
+    folder = Path(output_dir) if output_dir is not None else run.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, df in (("places_national.csv", out), ("gaps_by_department.csv", gaps)):
+        with atomic_path(folder / name) as tmp:
+            df.to_csv(tmp, index=False)
+        files[name] = folder / name
+    files.update({f"quality_{k}": v for k, v in q.write(folder).items()})
+    fig["total_s"] = round(time.perf_counter() - t0, 2)
+    fig["unreachable"] = int((~np.isfinite(minutes)).sum())
+    fig["median_minutes"] = round(float(np.median(minutes[np.isfinite(minutes)])), 1)
+    if run is not None:
+        for path in files.values():
+            run.output(path)
+        run.manifest["stages"]["national"] = {**fig, "memory_estimate": str(mem)}
+        run.save()
+        if own_run:
+            run.finish()
+    if progress:
+        _say(f"  national: {len(out):,} places, median {fig['median_minutes']} min to the district capital, "
+             f"{fig['unreachable']:,} unreachable or beyond {max_minutes:g} min; total {fig['total_s']} s")
+    return NationalResult(places=out, gaps=gaps, memory=mem, figures=fig, files=files, tasks=tasks)
