@@ -402,7 +402,7 @@ def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None 
         with atomic_path(folder / name) as tmp:
             df.to_csv(tmp, index=False)
         files[name] = folder / name
-    files.update({f"quality_{k}": v for k, v in q.write(folder).items()})
+    files.update({f"quality_{k}": v for k, v in q.write(folder, lang=sc.run.language).items()})
     fig["total_s"] = round(time.perf_counter() - t0, 2)
     fig["unreachable"] = int((~np.isfinite(minutes)).sum())
     fig["median_minutes"] = round(float(np.median(minutes[np.isfinite(minutes)])), 1)
