@@ -1,6 +1,11 @@
 #!/usr/bin/env python
 """Benchmark location-allocation on the full Cajamarca instance (all candidates x all places).
 
+The default instance is the pipeline's own: every candidate locality of the suitability
+stage (scenarios/cajamarca.toml rules) x every centro poblado of the study area, with the
+scenario's demand weights and the places already within T of a CETPRO weighted 0.
+``--all-places`` makes every centro poblado a candidate (a harder stress instance).
+
 For every threshold T (minutes) and number of sites N it times, in the same run:
   * greedy (lazy greedy, no swap), greedy + swap, exact (build + solve, HiGHS via
     scipy.optimize.milp with reductions and Lagrangian pricing) from siting.allocation;
@@ -62,6 +67,32 @@ def engine_instance(scenario: str, thresholds: list[float]) -> tuple[dict[float,
     return cov, np.nan_to_num(w), f"engine ({len(places):,} places, weight {col})"
 
 
+def pipeline_instance(scenario: str, thresholds: list[float]) -> tuple[dict[float, sp.csr_array], dict, str]:
+    """The pipeline's instance: suitability candidates x places, demand weights, already covered."""
+    import siting
+    from siting.network.solve import coverage
+    from siting.pipeline import demand_weights
+
+    sc = siting.load_scenario(scenario)
+    data = siting.load_data(sc, progress=False)
+    graph = siting.build_graph(sc, data)
+    gaps = siting.compute_access(sc, data, graph)
+    scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
+    place_nodes = graph.point_nodes["places"]
+    cand_nodes = place_nodes[scores.candidate_place_index]
+    w = demand_weights(sc, gaps.places)
+    before = gaps.places["minutes_nearest"].to_numpy(float)
+    cov, weights = {}, {}
+    for T in thresholds:
+        t0 = time.perf_counter()
+        cov[T] = coverage(graph, cand_nodes, place_nodes, T, progress=False)
+        weights[T] = np.where(before <= T, 0.0, w)  # people already within T count nothing
+        print(f"engine coverage T={T:g}: {len(cand_nodes):,} candidates, nnz={cov[T].nnz:,} in "
+              f"{time.perf_counter() - t0:.2f} s", flush=True)
+    return cov, weights, (f"pipeline: {len(cand_nodes):,} candidates x {len(place_nodes):,} places, "
+                          f"weight (men + women) aged {sc.population.target_group}, already covered = 0")
+
+
 def proxy_instance(thresholds: list[float], kmh: float) -> tuple[dict[float, sp.csr_array], np.ndarray, str]:
     """REAL place locations and census population; STRAIGHT-LINE travel-time proxy."""
     from pyproj import Transformer
@@ -106,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--coverage", action="append", default=[], metavar="T=FILE.npz")
     ap.add_argument("--weights", help="FILE.npy: weight per place (with --coverage)")
     ap.add_argument("--proxy", action="store_true", help="real places, straight-line time proxy")
+    ap.add_argument("--all-places", action="store_true", help="engine instance with every place as a candidate")
     ap.add_argument("--proxy-kmh", type=float, default=15.0)
     ap.add_argument("--thresholds", type=float, nargs="+", default=[60.0, 120.0])
     ap.add_argument("--n", type=int, nargs="+", default=[5, 10, 19, 30])
@@ -130,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         source = f"files {', '.join(args.coverage)}"
     elif args.proxy:
         cov, w, source = proxy_instance(args.thresholds, args.proxy_kmh)
+    elif not args.all_places:
+        cov, w, source = pipeline_instance(args.scenario, args.thresholds)
     else:
         try:
             cov, w, source = engine_instance(args.scenario, args.thresholds)
@@ -137,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"travel-time engine not usable yet ({exc}); use --coverage T=FILE.npz --weights FILE.npy "
                   f"or --proxy", file=sys.stderr)
             return 2
+    w_of = (lambda T: w[T]) if isinstance(w, dict) else (lambda T: w)  # noqa: E731
     if args.subsample:
+        if isinstance(w, dict):
+            ap.error("--subsample works with --proxy, --all-places or --coverage")
         keep = np.sort(np.random.default_rng(0).choice(len(w), size=min(args.subsample, len(w)), replace=False))
         cov = {T: sp.csr_array(A[keep][:, keep]) for T, A in cov.items()}
         w = w[keep]
@@ -148,24 +185,24 @@ def main(argv: list[str] | None = None) -> int:
         save.mkdir(parents=True, exist_ok=True)
         for T, A in cov.items():
             sp.save_npz(save / f"coverage_T{T:g}.npz", sp.csr_matrix(A))
-        np.save(save / "weights.npy", w)
+        np.save(save / "weights.npy", w if not isinstance(w, dict) else w[min(w)])
     rows = []
     for T in sorted(cov):
-        A = cov[T]
+        A, wT = cov[T], w_of(T)
         print(f"\nT = {T:g} min: {A.shape[0]:,} candidates x {A.shape[1]:,} places, nnz {A.nnz:,} "
               f"({A.nnz / A.shape[0]:.0f} places per candidate)", flush=True)
         for N in args.n:
             row: dict = {"threshold_min": T, "n_sites": N, "candidates": A.shape[0], "places": A.shape[1],
                          "nnz": A.nnz}
             t0 = time.perf_counter()
-            m = MaximalCovering.from_coverage(A, w, max_minutes=T, n_sites=N)
+            m = MaximalCovering.from_coverage(A, wT, max_minutes=T, n_sites=N)
             t_build = time.perf_counter() - t0
             g = m.solve("greedy", swap=False)
             row.update(greedy_obj=g.objective, greedy_s=t_build + g.timings["total_s"])
             gs = m.solve("greedy")
             row.update(swap_obj=gs.objective, swap_s=t_build + gs.timings["total_s"], swap_bound=gs.bound)
             t0 = time.perf_counter()
-            m2 = MaximalCovering.from_coverage(A, w, max_minutes=T, n_sites=N)
+            m2 = MaximalCovering.from_coverage(A, wT, max_minutes=T, n_sites=N)
             ex = m2.solve("exact", time_limit=args.time_limit)
             row.update(exact_obj=ex.objective, exact_s=time.perf_counter() - t0, exact_status=ex.status,
                        exact_solver=ex.solver, exact_gap=ex.gap, exact_pool=ex.reduction.get("pool"))
@@ -173,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({row['swap_s']:.2f}s)  exact {ex.objective:,.0f} ({row['exact_s']:.2f}s, {ex.status}, "
                   f"{ex.solver})", flush=True)
             if not args.no_spopt and N <= args.spopt_max_n:
-                obj, secs, status = spopt_mclp(A, w, T, N, args.spopt_time_limit)
+                obj, secs, status = spopt_mclp(A, wT, T, N, args.spopt_time_limit)
                 row.update(spopt_obj=obj, spopt_s=secs, spopt_status=status)
             opt = row.get("spopt_obj") if row.get("spopt_status") == "Optimal" and ex.status != "optimal" \
                 else row["exact_obj"]

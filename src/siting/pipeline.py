@@ -77,8 +77,34 @@ class AccessResult:
     total: pd.DataFrame
     summary: pd.DataFrame
     ranked_districts: pd.DataFrame
+    supply: pd.DataFrame  # per CETPRO: capacity, demand in its catchment, 2SFCA / E2SFCA ratios
     node_minutes: np.ndarray  # minutes from every graph node to the nearest facility (roads+walk)
     notes: list[str] = field(default_factory=list)
+
+
+def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame) -> pd.DataFrame:
+    """2SFCA and E2SFCA with CETPRO capacity (``access.capacity_column``) and the target
+    population as demand, within ``access.catchment_min`` (see :func:`siting.access.two_stage_fca`).
+
+    Returns one row per CETPRO (``supply_ratio_*`` = seats per person of demand in its
+    catchment); ``attrs`` carries the per-place accessibility in seats per 1,000 people of
+    the target group (``seats_per_1000_2sfca``, ``seats_per_1000_e2sfca``)."""
+    a = sc.access
+    demand = places[f"pop_{sc.population.target_group}"].fillna(0).to_numpy(float)
+    cost = solve.coverage(graph, graph.point_nodes["cetpro"], graph.point_nodes["places"], a.catchment_min,
+                          towards_origins=True, progress=False).T.tocsr()  # places x CETPRO, towards the CETPRO
+    two = acc.two_stage_fca(demand, data.cetpro, cost, catchment=a.catchment_min, decay="binary",
+                            capacity_col=a.capacity_column)
+    enh = acc.enhanced_two_stage_fca(demand, data.cetpro, cost, catchment=a.catchment_min, decay=a.decay,
+                                     sigma=a.gaussian_sigma_min or None, capacity_col=a.capacity_column)
+    out = pd.DataFrame({"cod_mod": data.cetpro["cod_mod"].to_numpy(), "name": data.cetpro["name"].to_numpy(),
+                        "ugel": data.cetpro["ugel"].to_numpy(),
+                        "capacity": data.cetpro[a.capacity_column].to_numpy(float),
+                        "catchment_demand": two.catchment_demand, "supply_ratio_2sfca": two.ratio,
+                        "supply_ratio_e2sfca": enh.ratio})
+    out.attrs["seats_per_1000_2sfca"] = two.access * 1000
+    out.attrs["seats_per_1000_e2sfca"] = enh.access * 1000
+    return out
 
 
 def stage_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph,
@@ -104,6 +130,9 @@ def stage_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph,
             res = solve.nearest(walk_graph, walk_graph.point_nodes[name], towards_sources=True)
             places[f"minutes_walk_{name}"] = res.minutes[wp]
         places["minutes_walk_nearest"] = np.min(np.vstack([places[f"minutes_walk_{n}"] for n in sets]), axis=0)
+    supply = supply_demand(sc, data, graph, places)
+    for col in ("seats_per_1000_2sfca", "seats_per_1000_e2sfca"):
+        places[col] = supply.attrs[col]
     flags = netgraph.point_flags(graph, "places", far_from_road_km=sc.access.far_from_road_km,
                                  min_road_component_nodes=sc.access.min_road_component_nodes)
     for col in flags.columns:
@@ -120,6 +149,7 @@ def stage_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph,
         total=acc.aggregate(places, by=None, **kw),
         summary=acc.summary_table(places, target=target, thresholds=[t for t in th if t >= sc.access.main_threshold_min]),
         ranked_districts=acc.rank_unserved(places, threshold=sc.access.main_threshold_min, target=target),
+        supply=supply,
         node_minutes=node_any,
         notes=data.quality.notes_in(sc.run.language),
     )
@@ -171,7 +201,8 @@ def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
         c for c in p.columns if (c.startswith(("minutes_", "nearest_", "band_")) and not c.endswith("_any")
                                  and c not in {"minutes_nearest", "nearest_facility"})]
     flags = [c for c in p.columns if c.startswith("flag_") and c not in {"flag_node", "flag_cell"}]
-    cols = [c for c in PLACE_COLUMNS + groups + timing + flags if c in p.columns]
+    fca = ["seats_per_1000_2sfca", "seats_per_1000_e2sfca"]
+    cols = [c for c in PLACE_COLUMNS + groups + timing + fca + flags if c in p.columns]
     out = p[cols + ["geometry"]].copy()
     for c in out.columns:
         if c.startswith("minutes_"):
@@ -187,7 +218,7 @@ def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph, ar
     places = place_table(result, sc)
     tables = {"places": places, "access_by_district": result.by_district, "access_by_province": result.by_province,
               "access_by_ugel": result.by_ugel, "access_total": result.total,
-              "districts_ranked_unserved": result.ranked_districts}
+              "districts_ranked_unserved": result.ranked_districts, "cetpro_supply": result.supply}
     written = {}
     for name, df in tables.items():
         written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
