@@ -387,6 +387,11 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
         out["model_prediction"] = model.predict(table)
     order = np.argsort(out["rank"].to_numpy(), kind="stable")
     notes = list(scored.attrs.get("notes", []))
+    if sc.suitability.ahp:
+        ahp = su.ahp_weights(list(sc.suitability.ahp.get("criteria") or sc.suitability.weights),
+                             sc.suitability.ahp["matrix"])
+        notes.append(f"AHP: lambda_max = {ahp.lambda_max:.4f}, CI = {ahp.ci:.4f}, RI = {ahp.ri:.2f}, "
+                     f"CR = {ahp.cr:.4f} (<= 0.1: consistent)")
     return ScoreResult(candidates=gpd.GeoDataFrame(out.iloc[order], geometry="geometry", crs=4326),
                        excluded=excluded, coverage=cov[order], teacher_minutes=teacher[order],
                        candidate_place_index=pos[order], weights=dict(scorer.weights), model_message=message,
@@ -448,9 +453,11 @@ def score(sc: Scenario, *, progress: bool = True, run: Run | None = None):
     with run.stage("score") as info:
         scored = stage_score(sc, data, graph, result, progress=progress)
         info.update(candidates=len(scored.candidates), excluded=len(scored.excluded), weights=scored.weights,
-                    model=scored.model_message)
+                    model=scored.model_message, notes=scored.notes)
     write_score(run, scored, result.places)
     _say(f"\n{scored.model_message}")
+    for note in scored.notes:
+        _say(f"  {note}")
     top = candidate_table(scored).head(15)[["rank", "name", "district", "ugel", "score", "share_top_n",
                                             "rank_p05", "rank_p95"]]
     _print_table(top, "Mejores candidatos / Best candidates")
