@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from affine import Affine
 
 from siting.data.terrain import Terrain
-from siting.io import PARTIAL_NAME, atomic_path, remove_partial_files
+from siting.io import PARTIAL_NAME, remove_partial_files
 from siting.network import graph as G
 from siting.scenario import Speeds
 

@@ -16,6 +16,7 @@ traceback); internal errors keep their traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -124,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _term_as_interrupt)  # `kill` cleans up like Ctrl-C
+    os.environ.setdefault("MPLBACKEND", "Agg")  # maps are files: no display needed
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

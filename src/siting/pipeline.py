@@ -541,6 +541,11 @@ def stage_propose(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, re
     """Choose the new sites (maximal covering), assign parents, measure gains and before/after."""
     from .allocation import assign_parents
     a = sc.allocation
+    if a.require_parent and not parent_capacity(sc, data).any():
+        raise UserError("no CETPRO can be the parent of a new extension centre (none has teachers and capacity "
+                        "left in the data)", source=sc.inputs.school_base,
+                        hint="check the teachers / max_extensions columns, widen the study area, or set "
+                             "allocation.require_parent = false")
     model = covering_model(sc, data, result, scored)
     solution = model.solve(a.solver, time_limit=a.time_limit_s)
     cand, places = scored.candidates, result.places

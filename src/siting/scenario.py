@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,6 +346,9 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
     for dotted, value in overrides.items():
+        if "__" not in dotted:
+            raise ScenarioError(f"override {dotted!r} must be written section__key, e.g. allocation__n_sites=5",
+                                source=str(path))
         section, key = dotted.split("__", 1)
         data.setdefault(section, {})[key] = value
     return scenario_from_dict(data, base_dir=path.parent, source=str(path.resolve()))

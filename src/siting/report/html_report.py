@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import jinja2
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 

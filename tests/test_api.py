@@ -1,0 +1,220 @@
+"""The public Python API (``import siting``): names, documented return types, and every
+stage run alone on a small real study area (UGEL San Marcos, shipped data).
+
+The stage results are checked against independent computations: scipy's Dijkstra for the
+travel times, a population-weighted share by hand for the summary, the weighted-sum formula
+for the suitability score and brute force over all site subsets for the covering model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import itertools
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse.csgraph import dijkstra
+
+import siting
+from siting import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "cajamarca.toml"
+UGEL = "UGEL SAN MARCOS"  # 307 places, one CETPRO with teachers (ICHOCAN): small and complete
+N_SITES = 3
+
+STAGES = ["load_data", "build_graph", "compute_access", "score_candidates", "propose_sites", "make_report", "run"]
+
+
+# --------------------------------------------------------------------------- names and types
+
+
+def test_public_names_resolve_to_documented_functions():
+    for name in siting.__all__:
+        assert getattr(siting, name) is not None, name
+    expected = {"load_data": pipeline.stage_data, "build_graph": pipeline.stage_graph,
+                "compute_access": pipeline.stage_access, "score_candidates": pipeline.stage_score,
+                "propose_sites": pipeline.stage_propose, "make_report": pipeline.stage_report,
+                "run": pipeline.run_all}
+    for name, func in expected.items():
+        assert name in siting.__all__
+        assert getattr(siting, name) is func
+        assert (func.__doc__ or "").strip(), f"{name} has no docstring"
+    with pytest.raises(AttributeError, match="no attribute 'not_a_stage'"):
+        siting.not_a_stage  # noqa: B018
+
+
+def test_stage_options_are_keyword_only():
+    for name in ("load_data", "score_candidates"):
+        progress = inspect.signature(getattr(siting, name)).parameters["progress"]
+        assert progress.kind is inspect.Parameter.KEYWORD_ONLY
+    assert inspect.signature(siting.build_graph).parameters["mode"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_load_scenario_applies_overrides_and_rejects_unknown_keys():
+    sc = siting.load_scenario(SCENARIO, allocation__n_sites=5, study_area__ugels=[UGEL])
+    assert isinstance(sc, siting.Scenario)
+    assert sc.allocation.n_sites == 5
+    assert sc.study_area.ugels == [UGEL]
+    with pytest.raises(siting.ScenarioError, match="allocation.bogus"):
+        siting.load_scenario(SCENARIO, allocation__bogus=1)
+    with pytest.raises(siting.ScenarioError, match="n_sites"):
+        siting.load_scenario(SCENARIO, allocation__n_sites="ten")
+
+
+def test_override_without_section_is_a_scenario_error():
+    with pytest.raises(siting.ScenarioError, match="n_sites"):
+        siting.load_scenario(SCENARIO, n_sites=5)
+
+
+# --------------------------------------------------------------------------- stages on one UGEL
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """Scenario, data, graph, access, scores and proposals of UGEL San Marcos, each stage
+    called alone with the outputs of the previous one (outputs and cache in a temp folder)."""
+    tmp = tmp_path_factory.mktemp("api")
+    sc = siting.load_scenario(SCENARIO, study_area__ugels=[UGEL], allocation__n_sites=N_SITES,
+                              suitability__sensitivity_runs=20, run__output_dir=str(tmp / "run"),
+                              run__cache_dir=str(tmp / "cache"))
+    data = siting.load_data(sc, progress=False)
+    graph = siting.build_graph(sc, data)
+    gaps = siting.compute_access(sc, data, graph)
+    scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
+    plan = siting.propose_sites(sc, data, graph, gaps, scores)
+    return dataclasses.make_dataclass("Small", ["sc", "data", "graph", "gaps", "scores", "plan"])(
+        sc, data, graph, gaps, scores, plan)
+
+
+def test_load_data_returns_study_data_restricted_to_the_area(small):
+    from siting.data import StudyData
+    data = small.data
+    assert isinstance(data, StudyData)
+    for layer in (data.places, data.cetpro, data.districts):
+        assert isinstance(layer, gpd.GeoDataFrame)
+        assert layer.crs.to_epsg() == 4326
+    assert len(data.places) > 100
+    assert set(data.places["ugel"]) == {UGEL}
+    assert set(data.districts["ugel"]) == {UGEL}
+    g = small.sc.population.target_group
+    for col in ("ccpp_id", "name", "ubigeo", "district", "ugel", "population", "women", "men",
+                f"pop_{g}", f"women_{g}", f"men_{g}"):
+        assert col in data.places.columns, col
+    np.testing.assert_allclose((data.places["women"] + data.places["men"]).to_numpy(float),
+                               data.places["population"].to_numpy(float), rtol=1e-9)
+    assert len(data.quality.summary()) > 0
+
+
+def test_build_graph_has_a_node_per_place_and_facility(small):
+    from siting.network.graph import TravelGraph
+    g = small.graph
+    assert isinstance(g, TravelGraph)
+    assert g.mode == "roads+walk"
+    assert len(g.point_nodes["places"]) == len(small.data.places)
+    assert len(g.point_nodes["cetpro"]) == len(small.data.cetpro)
+    walk = siting.build_graph(small.sc, small.data, mode="walk")
+    assert walk.mode == "walk"
+    assert walk.n_edges < g.n_edges  # no road edges
+
+
+def test_compute_access_matches_scipy_dijkstra(small):
+    gaps, g = small.gaps, small.graph
+    assert isinstance(gaps, pipeline.AccessResult)
+    assert isinstance(gaps.places, gpd.GeoDataFrame) and gaps.places.crs.to_epsg() == 4326
+    assert len(gaps.places) == len(small.data.places)
+    # independent: minutes from every place TO the nearest CETPRO = distances from the CETPRO
+    # nodes on the reversed graph
+    src = g.point_nodes["cetpro"]
+    dist = dijkstra(g.matrix.T.tocsr(), directed=True, indices=src, min_only=True)
+    expected = dist[g.point_nodes["places"]]
+    np.testing.assert_allclose(gaps.places["minutes_nearest"].to_numpy(float), expected, rtol=1e-9, atol=1e-6)
+    assert np.isfinite(expected).mean() > 0.95
+
+
+def test_access_tables_agree_with_a_hand_computed_share(small):
+    gaps, T = small.gaps, small.sc.access.main_threshold_min
+    p = gaps.places
+    within = (p["minutes_nearest"] <= T).to_numpy()
+    share = p["population"].to_numpy(float)[within].sum() / p["population"].sum()
+    row = gaps.summary.set_index("ugel").loc[UGEL]
+    assert row[f"share_within_{T:g}"] == pytest.approx(share, rel=1e-9)
+    assert list(gaps.by_ugel["ugel"]) == [UGEL]
+    assert set(gaps.by_district["ubigeo"]) <= set(small.data.districts["ubigeo"])
+    ranked = gaps.ranked_districts  # most unserved target population first (ties share a rank)
+    assert np.all(np.diff(ranked["rank"].to_numpy()) >= 0)
+    assert np.all(np.diff(ranked["unserved_target"].to_numpy(float)) <= 1e-9)
+    table = pipeline.place_table(gaps, small.sc)
+    assert isinstance(table, gpd.GeoDataFrame) and len(table) == len(p)
+
+
+def test_score_candidates_is_the_weighted_sum_of_normalised_criteria(small):
+    s = small.scores
+    assert isinstance(s, pipeline.ScoreResult)
+    cand = s.candidates
+    assert isinstance(cand, gpd.GeoDataFrame) and len(cand) > N_SITES
+    assert len(cand) + len(s.excluded) == len(small.data.places)
+    assert cand["rank"].tolist() == list(range(1, len(cand) + 1))
+    assert sum(s.weights.values()) == pytest.approx(1.0)
+    # S_i = sum_k w_k * norm_k (criteria without data have no norm_ column and count 0)
+    recomputed = sum(w * cand[f"norm_{k}"].fillna(0).to_numpy(float)
+                     for k, w in s.weights.items() if f"norm_{k}" in cand)
+    np.testing.assert_allclose(cand["score"].to_numpy(float), recomputed, atol=1e-9)
+    assert s.coverage.shape == (len(cand), len(small.data.places))
+    assert isinstance(pipeline.candidate_table(s), gpd.GeoDataFrame)
+
+
+def test_propose_sites_is_optimal_by_brute_force(small):
+    plan, s, gaps, sc = small.plan, small.scores, small.gaps, small.sc
+    assert isinstance(plan, pipeline.ProposalResult)
+    assert isinstance(plan.proposals, gpd.GeoDataFrame)
+    assert 1 <= len(plan.proposals) <= N_SITES
+    assert plan.proposals["rank"].tolist() == list(range(1, len(plan.proposals) + 1))
+    # independent: best demand coverage over every feasible subset of <= N candidates
+    w = pipeline.demand_weights(sc, gaps.places)
+    uncovered = gaps.places["minutes_nearest"].to_numpy(float) > sc.allocation.max_minutes
+    cov = s.coverage.tocsr()
+    reach = [set(cov.indices[cov.indptr[i]:cov.indptr[i + 1]]) for i in range(cov.shape[0])]
+    teacher = s.teacher_minutes.tocsr()
+    capacity = pipeline.parent_capacity(sc, small.data)
+    has_parent = [any(capacity[k] > 0 for k in teacher.indices[teacher.indptr[i]:teacher.indptr[i + 1]])
+                  for i in range(teacher.shape[0])]
+    eligible = [i for i in range(len(reach)) if has_parent[i]]
+    assert len(eligible) <= 40, "brute force would be too slow; pick a smaller area"
+
+    def value(sites):
+        js = set().union(*(reach[i] for i in sites)) if sites else set()
+        js = np.fromiter(js, dtype=int)
+        return float(w[js][uncovered[js]].sum()) if len(js) else 0.0
+
+    k = min(N_SITES, int(capacity.sum()), len(eligible))
+    best = max(value(c) for c in itertools.combinations(eligible, k))
+    chosen = [int(i) for i in plan.solution.selected]
+    assert value(chosen) == pytest.approx(best, rel=1e-6)
+    assert (plan.proposals["parent_status"] == "assigned").all()
+    # coverage curve is non-decreasing and before/after never gets worse
+    assert np.all(np.diff(plan.curve["covered_target"].to_numpy(float)) >= -1e-9)
+    total = plan.before_after.set_index("ugel").loc["total"]
+    assert total["population_within_after"] >= total["population_within_before"]
+    assert np.all(plan.places_after <= gaps.places["minutes_nearest"].to_numpy(float) + 1e-9)
+
+
+def test_propose_without_any_parent_capacity_is_a_clear_outcome(small):
+    data = dataclasses.replace(small.data, cetpro=small.data.cetpro.assign(teachers=0.0))  # no parent can run one
+    try:
+        plan = siting.propose_sites(small.sc, data, small.graph, small.gaps, small.scores)
+    except siting.UserError:
+        return
+    assert (plan.proposals["parent_status"] != "assigned").all()
+
+
+def test_gpkg_roundtrip_of_stage_outputs(small, tmp_path):
+    """Stage outputs are plain GeoDataFrames: they write and read back with geopandas."""
+    path = tmp_path / "api.gpkg"
+    small.plan.proposals.to_file(path, layer="proposals")
+    back = gpd.read_file(path, layer="proposals")
+    assert back["ccpp_id"].astype(str).tolist() == small.plan.proposals["ccpp_id"].astype(str).tolist()
+    assert isinstance(pd.DataFrame(small.gaps.summary), pd.DataFrame)
