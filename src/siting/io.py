@@ -157,3 +157,34 @@ def remove_partial_files(folder: str | os.PathLike, *, older_than_s: float = 0.0
             except FileNotFoundError:  # removed meanwhile by its own writer
                 continue
     return removed
+
+
+VECTOR_SUFFIXES = frozenset({".gpkg", ".geojson", ".json", ".shp", ".fgb"})
+
+
+def read_point_layer(path: str | os.PathLike) -> pd.DataFrame:
+    """A vector layer (GPKG/GeoJSON/SHP/FGB) as a DataFrame of strings plus float ``_lon`` /
+    ``_lat`` columns in EPSG:4326 (centroids for non-point geometries)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", source=str(path), hint="check the path in the scenario's [inputs] section")
+    try:
+        g = gpd.read_file(path)
+    except Exception as exc:
+        raise DataError(f"cannot read the file ({exc})", source=str(path)) from exc
+    if len(g) == 0:
+        raise DataError("the layer has no features", source=str(path))
+    if g.crs is not None:
+        g = g.to_crs(4326)
+    geom = g.geometry
+    if not geom.dropna().geom_type.eq("Point").all():
+        geom = geom.centroid
+    df = pd.DataFrame(g.drop(columns="geometry"))
+    df = df.astype({c: "string" for c in df.columns})
+    df["_lon"] = shapely.get_x(np.asarray(geom.values))
+    df["_lat"] = shapely.get_y(np.asarray(geom.values))
+    return df

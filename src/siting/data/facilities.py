@@ -10,11 +10,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import DataError
-from ..io import read_table, to_number, zfill_code
+from ..io import VECTOR_SUFFIXES, read_point_layer, read_table, to_number, zfill_code
 from ..scenario import Scenario
 from .boundaries import check_coordinates, fold, load_districts
 from .quality import QualityReport
@@ -61,25 +60,8 @@ def read_points(path: str | Path, *, lon: tuple[str, ...] = ("lon", "LONGITUD", 
     EPSG:4326); tables (CSV/TXT/XLSX) from a lon/lat column pair (NaN when absent).
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="check the path in the scenario's [inputs] section")
-    if path.suffix.lower() in {".gpkg", ".geojson", ".json", ".shp", ".fgb"}:
-        try:
-            g = gpd.read_file(path)
-        except Exception as exc:
-            raise DataError(f"cannot read the file ({exc})", source=str(path)) from exc
-        if len(g) == 0:
-            raise DataError("the layer has no features", source=str(path))
-        if g.crs is not None:
-            g = g.to_crs(4326)
-        geom = g.geometry
-        if not geom.dropna().geom_type.eq("Point").all():
-            geom = geom.centroid
-        df = pd.DataFrame(g.drop(columns="geometry"))
-        df = df.astype({c: "string" for c in df.columns})
-        df["_lon"] = shapely.get_x(np.asarray(geom.values))
-        df["_lat"] = shapely.get_y(np.asarray(geom.values))
-        return df
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        return read_point_layer(path)
     df = read_table(path)
     x, y = _col(df, *lon), _col(df, *lat)
     df["_lon"] = to_number(df[x]) if x else np.nan

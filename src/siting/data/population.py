@@ -21,10 +21,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from ..errors import DataError, ScenarioError
-from ..io import read_table, to_number, zfill_code
+from ..io import VECTOR_SUFFIXES, read_point_layer, read_table, to_number, zfill_code
 from ..scenario import Scenario
 from .boundaries import check_coordinates, fold
 from .quality import QualityReport
@@ -68,24 +67,8 @@ def read_places_table(path: str | Path) -> pd.DataFrame:
     CSV/TXT/XLSX need ``lon``/``lat`` columns; GeoJSON/GPKG/SHP take them from the points.
     """
     path = Path(path)
-    if path.suffix.lower() in {".geojson", ".json", ".gpkg", ".shp", ".fgb"}:
-        if not path.exists():
-            raise DataError("file not found", source=str(path))
-        try:
-            g = gpd.read_file(path)
-        except Exception as exc:
-            raise DataError(f"cannot read the file ({exc})", source=str(path)) from exc
-        if len(g) == 0:
-            raise DataError("the layer has no features", source=str(path))
-        if g.crs is not None:
-            g = g.to_crs(4326)
-        df = pd.DataFrame(g.drop(columns="geometry"))
-        pts = g.geometry
-        if not pts.dropna().geom_type.eq("Point").all():
-            pts = pts.centroid
-        df["lon"] = shapely.get_x(np.asarray(pts.values))
-        df["lat"] = shapely.get_y(np.asarray(pts.values))
-        df = df.astype({c: "string" for c in df.columns if c not in ("lon", "lat")})
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        df = read_point_layer(path).rename(columns={"_lon": "lon", "_lat": "lat"})
     else:
         df = read_table(path)
     df = _rename(df, path, required=REQUIRED)

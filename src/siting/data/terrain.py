@@ -129,6 +129,24 @@ def check_projected_crs(crs: str) -> None:
 _check_projected = check_projected_crs
 
 
+def _open_dem(path: Path):
+    """Open a DEM with rasterio, refusing a missing, unreadable or CRS-less file clearly."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    if not path.exists():
+        raise DataError("file not found", source=str(path), hint="check 'inputs.dem' in the scenario")
+    try:
+        src = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise DataError(f"cannot read the raster ({exc})", source=str(path), hint="give a GeoTIFF DEM") from exc
+    if src.crs is None:
+        src.close()
+        raise DataError("the elevation raster has no coordinate reference system (CRS)", source=str(path),
+                        hint="assign it, e.g. `gdal_edit.py -a_srs EPSG:4326 dem.tif` for a lon/lat DEM")
+    return src
+
+
 def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float], crs: str,
              quality: QualityReport | None = None, resolution_m: float | None = None) -> Terrain:
     """Elevation of the study area on square cells in the projected ``crs``.
@@ -141,24 +159,13 @@ def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float]
     its nodata are NaN.  Raises :class:`DataError` when the file cannot be read, has no CRS,
     does not overlap the bounds, or is entirely nodata there.
     """
-    import rasterio
-    from rasterio.errors import RasterioIOError
 
     path = Path(path)
     _check_projected(crs)
     lon0, lat0, lon1, lat1 = map(float, bounds_4326)
     if not (lon0 < lon1 and lat0 < lat1):
         raise DataError(f"empty bounds {bounds_4326} (need lon_min < lon_max and lat_min < lat_max)")
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="check 'inputs.dem' in the scenario")
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise DataError(f"cannot read the raster ({exc})", source=str(path), hint="give a GeoTIFF DEM") from exc
-    with src:
-        if src.crs is None:
-            raise DataError("the elevation raster has no coordinate reference system (CRS)", source=str(path),
-                            hint="assign it, e.g. `gdal_edit.py -a_srs EPSG:4326 dem.tif` for a lon/lat DEM")
+    with _open_dem(path) as src:
         from rasterio.warp import transform_bounds
         b = transform_bounds("EPSG:4326", src.crs, lon0, lat0, lon1, lat1, densify_pts=21)
         sb = src.bounds
@@ -200,21 +207,10 @@ def load_dem_national(path: str | Path, crs: str, *, quality: QualityReport | No
     x 8 neighbours, i.e. ~28 M directed edges (~340 MB as a CSR matrix): plan for it.
     Peru spans UTM zones 17-19, so a single UTM zone distorts distances at the far edges.
     """
-    import rasterio
-    from rasterio.errors import RasterioIOError
 
     path = Path(path)
     _check_projected(crs)
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="check 'inputs.dem' in the scenario")
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise DataError(f"cannot read the raster ({exc})", source=str(path), hint="give a GeoTIFF DEM") from exc
-    with src:
-        if src.crs is None:
-            raise DataError("the elevation raster has no coordinate reference system (CRS)", source=str(path),
-                            hint="assign it, e.g. `gdal_edit.py -a_srs EPSG:4326 dem.tif` for a lon/lat DEM")
+    with _open_dem(path) as src:
         from rasterio.warp import transform_bounds
         dst_bounds = transform_bounds(src.crs, crs, *src.bounds, densify_pts=21)
         elevation, transform = _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
