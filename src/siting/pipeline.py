@@ -298,6 +298,7 @@ class ScoreResult:
     weights: dict[str, float]
     model_message: str
     notes: list[str] = field(default_factory=list)
+    model: "object" = None  # siting.suitability.LearnedSuitability when labelled sites were given
 
 
 def host_premises(data: StudyData) -> gpd.GeoDataFrame | None:
@@ -371,8 +372,10 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
                                normalisation=sc.suitability.normalisation, recompute=criteria_for,
                                speed_jitter=sc.suitability.speed_jitter,
                                n_speed_samples=sc.suitability.speed_samples, progress=progress)
-    features = [c for c in su.CRITERIA if c in table.columns and table[c].notna().any()]
-    model, message = su.fit_from_scenario(sc, features=features)
+    labels = su.load_labels(sc.inputs.labels) if sc.inputs.labels else None
+    features = [c for c in su.CRITERIA if c in table.columns and table[c].notna().any()
+                and (labels is None or c in labels.columns)]  # the model learns what both tables have
+    model, message = su.fit_if_labelled(labels, features=features, model=sc.suitability.model, seed=sc.run.seed)
     out = cand.copy()
     for col in table.columns:
         if col != "ccpp_id":
@@ -395,7 +398,7 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
     return ScoreResult(candidates=gpd.GeoDataFrame(out.iloc[order], geometry="geometry", crs=4326),
                        excluded=excluded, coverage=cov[order], teacher_minutes=teacher[order],
                        candidate_place_index=pos[order], weights=dict(scorer.weights), model_message=message,
-                       notes=notes)
+                       notes=notes, model=model)
 
 
 def _row_min(matrix) -> np.ndarray:
@@ -435,8 +438,12 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
     written = {"candidates": exports.write_csv(cand, run.folder / "candidates.csv", lang=None),
                "excluded": exports.write_csv(excluded, run.folder / "excluded_places.csv", lang=None),
                "weights": exports.write_csv(weights, run.folder / "weights.csv", lang=None)}
-    written["xlsx"] = exports.write_xlsx({"candidatos": cand, "excluidos": excluded, "pesos": weights},
-                                         run.folder / "candidatos.xlsx", lang=lang)
+    sheets = {"candidatos": cand, "excluidos": excluded, "pesos": weights}
+    if score.model is not None:  # learned model: saved with its metadata, importances in the workbook
+        for key, path in score.model.save(run.folder / "modelo_aprendido").items():
+            written[f"model_{key}"] = path
+        sheets["importancias_modelo"] = score.model.importances
+    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "candidatos.xlsx", lang=lang)
     excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
     written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
         excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)

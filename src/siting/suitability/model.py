@@ -122,17 +122,23 @@ class LearnedSuitability:
         ])
         return Pipeline([("prepare", pre), ("estimator", _estimator(self.model, self.task, self.seed))])
 
+    def _features(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Model inputs: numeric features as floats (infinite, e.g. "no parent CETPRO within
+        reach", becomes missing and is imputed), categorical ones as objects."""
+        x = table[list(self.features) + list(self.categorical)].copy()
+        for c in self.features:
+            x[c] = pd.to_numeric(x[c], errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
+        for c in self.categorical:
+            x[c] = x[c].astype(object).where(x[c].notna(), np.nan)
+        return x
+
     def _xy(self, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         cols = list(self.features) + list(self.categorical)
         missing = [c for c in cols + [self.target] if c not in table.columns]
         if missing:
             raise DataError(f"the labelled table has no column '{missing[0]}'",
                             hint="the labels need the same feature columns as the criteria table")
-        x = table[cols].copy()
-        for c in self.features:
-            x[c] = pd.to_numeric(x[c], errors="coerce").astype(float)
-        for c in self.categorical:
-            x[c] = x[c].astype(object).where(x[c].notna(), np.nan)
+        x = self._features(table)
         y = pd.to_numeric(table[self.target], errors="coerce")
         if self.task == "auto":
             self.task = _infer_task(y)
@@ -213,11 +219,7 @@ class LearnedSuitability:
         missing = [c for c in cols if c not in candidates.columns]
         if missing:
             raise DataError(f"the candidates table has no feature column '{missing[0]}' used by the model")
-        x = candidates[cols].copy()
-        for c in self.features:
-            x[c] = pd.to_numeric(x[c], errors="coerce").astype(float)
-        for c in self.categorical:
-            x[c] = x[c].astype(object).where(x[c].notna(), np.nan)
+        x = self._features(candidates)
         p = self.pipeline.predict_proba(x)[:, 1] if self.task == "classification" else self.pipeline.predict(x)
         return pd.Series(p, index=candidates.index, name="model_score")
 
