@@ -180,7 +180,7 @@ def data_check(sc: Scenario, *, progress: bool = True, run: Run | None = None) -
                     terrain_shape=None if data.terrain is None else list(data.terrain.shape),
                     problems=len(data.quality.problems))
     _write_quality(run, data)
-    _print_table(data.quality.summary(), "Calidad de datos / Data quality")
+    _print_table(data.quality.summary(lang=sc.run.language), "Calidad de datos / Data quality")
     for note in data.quality.notes_in(sc.run.language):
         _say(f"  ! {note}")
     _say(f"\nquality report: {run.folder / 'quality_report.md'}")

@@ -9,9 +9,17 @@ Study-level caveats (:meth:`QualityReport.note`) are bilingual: every call gives
 English text and its Spanish version (``es=``).  :attr:`QualityReport.notes` stays the
 list of English texts (backward compatibility); :meth:`QualityReport.notes_in` returns
 them in the language of an output (Spanish by default in every user-facing file).
+
+Per-row problems and actions are recorded with stable English codes (``problem="zero
+enrolment"``, ``action="kept"``); :data:`PROBLEM_ES` and :data:`ACTION_ES` give their Spanish
+labels, applied by :meth:`QualityReport.table` / :meth:`QualityReport.summary` with
+``lang="es"`` and therefore in every Spanish output (CSV, Markdown, ``siting data check``).
+A problem text without a Spanish entry is written in English (never an error at run time);
+``tests/test_quality_labels.py`` scans the source so that every problem has one.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +29,94 @@ from ..io import atomic_path
 
 COLUMNS = ["input", "row_id", "problem", "detail", "action"]
 LANGUAGES = ("es", "en")
+
+# English problem code (as passed to QualityReport.add / add_many) -> Spanish label.
+PROBLEM_ES: dict[str, str] = {
+    # centros poblados (data/population.py)
+    "missing population": "sin dato de población censal",
+    "district not in the projection table": "distrito ausente en la tabla de proyección de población",
+    "no place of an area class with projected population":
+        "ningún centro poblado del área (urbana/rural) con población proyectada",
+    "invalid ccpp_id": "código de centro poblado (ccpp_id) inválido",
+    "duplicate ccpp_id": "código de centro poblado (ccpp_id) duplicado",
+    "UBIGEO differs from the code's first 6 digits": "UBIGEO distinto de los 6 primeros dígitos del código",
+    "district code not in the boundary file": "código de distrito ausente en el archivo de límites",
+    "point in another district than its code": "punto ubicado en un distrito distinto al de su código",
+    "population not a finite number": "población no es un número válido",
+    "zero population": "población censal igual a cero",
+    "not in the national CCPP code list": "ausente en el listado nacional de centros poblados",
+    "in the national list but not in the CCPP file":
+        "figura en el listado nacional pero no en el archivo de centros poblados",
+    "name differs from the national list": "nombre distinto al del listado nacional",
+    "more than 10 km from the national list": "a más de 10 km de su ubicación en el listado nacional",
+    "district not in the age x sex table": "distrito ausente en la tabla de edad y sexo",
+    # límites y coordenadas (data/boundaries.py)
+    "invalid polygon": "polígono inválido",
+    "duplicate ubigeo": "ubigeo duplicado",
+    "missing coordinates": "sin coordenadas",
+    "latitude and longitude swapped": "latitud y longitud intercambiadas",
+    "outside Peru": "fuera del territorio del Perú",
+    "outside the department": "fuera del departamento",
+    # red vial (data/roads.py)
+    "not a line geometry": "la geometría no es una línea",
+    "empty geometry": "geometría vacía",
+    "unknown surface value": "tipo de superficie de rodadura no reconocido",
+    "line of length 0": "línea de longitud 0",
+    "route node without route code, POSICION or point": "nodo de ruta sin código de ruta, POSICION o punto",
+    "repeated route node": "nodo de ruta repetido",
+    "repeated POSICION": "POSICION repetida",
+    "junction name not understood": "nombre de empalme no reconocido",
+    "route with a single node": "ruta con un solo nodo",
+    "national route with a single junction": "ruta nacional con un solo empalme",
+    "junction far from its route": "empalme alejado de su ruta",
+    "junction with a route not in the data": "empalme con una ruta que no figura en los datos",
+    "disconnected road component": "tramo de la red vial desconectado del resto",
+    # locales educativos, tambos (data/facilities.py)
+    "duplicate cod_mod": "código modular duplicado",
+    "duplicate facility_id": "código de local (facility_id) duplicado",
+    "duplicate tambo_code": "código de tambo duplicado",
+    "duplicate codlocal": "código de local (codlocal) duplicado",
+    "zero enrolment": "matrícula igual a cero",
+    "point in another district than the base says": "punto ubicado en un distrito distinto al que indica el padrón",
+    "UGEL differs from the district's UGEL": "UGEL distinta de la UGEL del distrito",
+    "located at its centro poblado": "ubicado en las coordenadas de su centro poblado",
+    "parent CETPRO not in the CETPRO list": "CETPRO sede ausente en la lista de CETPRO",
+}
+
+# Problem codes built with an f-string whose value is not in PROBLEM_ES (another
+# threshold, key or area): regular expression -> Spanish template (groups by number).
+PROBLEM_PATTERNS_ES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"more than (\S+) km from the national list"), "a más de {0} km de su ubicación en el listado nacional"),
+    (re.compile(r"duplicate (\S+)"), "{0} duplicado"),
+)
+
+ACTION_ES: dict[str, str] = {"kept": "conservado", "dropped": "descartado", "estimated": "estimado",
+                             "fixed": "corregido"}
+
+
+def _check_lang(lang: str | None) -> None:
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+
+
+def problem_label(problem: str, lang: str | None = "es") -> str:
+    """The text of a problem code in ``lang``; an unknown code is returned unchanged (English)."""
+    _check_lang(lang)
+    if lang != "es":
+        return problem
+    if problem in PROBLEM_ES:
+        return PROBLEM_ES[problem]
+    for pattern, template in PROBLEM_PATTERNS_ES:
+        m = pattern.fullmatch(problem)
+        if m:
+            return template.format(*m.groups())
+    return problem
+
+
+def action_label(action: str, lang: str | None = "es") -> str:
+    """The text of an action (``kept``, ``dropped``, ``estimated``, ``fixed``) in ``lang``."""
+    _check_lang(lang)
+    return ACTION_ES.get(action, action) if lang == "es" else action
 
 
 @dataclass
@@ -72,12 +168,28 @@ class QualityReport:
         return [self.notes_es.get(n, n) for n in self.notes]
 
     # ------------------------------------------------------------------ views
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.problems, columns=COLUMNS)
+    def table(self, lang: str | None = None) -> pd.DataFrame:
+        """One row per problem (columns :data:`COLUMNS`).
 
-    def summary(self) -> pd.DataFrame:
-        """One row per input: rows read, kept, flagged (distinct rows with a problem), dropped."""
+        With ``lang="es"`` the ``problem`` and ``action`` values are the Spanish labels
+        (:func:`problem_label`, :func:`action_label`); with ``"en"`` or ``None`` the English codes.
+        """
+        _check_lang(lang)
+        t = pd.DataFrame(self.problems, columns=COLUMNS)
+        if lang == "es" and len(t):
+            t["problem"] = [problem_label(p, "es") for p in t["problem"]]
+            t["action"] = [action_label(a, "es") for a in t["action"]]
+        return t
+
+    def summary(self, lang: str | None = None) -> pd.DataFrame:
+        """One row per input: rows read, kept, flagged (distinct rows with a problem), dropped.
+
+        ``problems`` lists each problem with its number of rows, in ``lang`` (see :meth:`table`).
+        """
+        _check_lang(lang)
         probs = self.table()
+        if lang == "es" and len(probs):
+            probs["problem"] = [problem_label(p, "es") for p in probs["problem"]]
         rows = []
         for name in sorted(set(self.counts) | set(probs["input"])):
             p = probs[probs["input"] == name]
@@ -89,9 +201,9 @@ class QualityReport:
         return pd.DataFrame(rows, columns=["input", "read", "kept", "flagged", "dropped", "problems"])
 
     def to_markdown(self, lang: str = "es") -> str:
-        """The report as Markdown; headers are bilingual, the caveats are written in ``lang``."""
+        """The report as Markdown; headers are bilingual, caveats, problems and actions are in ``lang``."""
         notes = self.notes_in(lang)
-        s = self.summary()
+        s = self.summary(lang)
         lines = ["# Reporte de calidad de datos / Data-quality report", ""]
         if notes:
             lines += ["## Advertencias / Caveats", ""] + [f"- {n}" for n in notes] + [""]
@@ -100,7 +212,7 @@ class QualityReport:
                   "|---|---:|---:|---:|---:|---|"]
         for r in s.itertuples(index=False):
             lines.append(f"| {r.input} | {r.read} | {r.kept} | {r.flagged} | {r.dropped} | {r.problems} |")
-        t = self.table()
+        t = self.table(lang)
         lines += ["", f"## Problemas / Problems ({len(t)})", ""]
         if len(t):
             lines += ["| insumo | fila | problema | detalle | acción |", "|---|---|---|---|---|"]
@@ -111,15 +223,18 @@ class QualityReport:
         return "\n".join(lines) + "\n"
 
     def write(self, folder: str | Path, *, lang: str = "es") -> dict[str, Path]:
-        """Write ``quality_report.csv``, ``quality_summary.csv`` and ``quality_report.md`` (caveats in ``lang``)."""
+        """Write ``quality_report.csv``, ``quality_summary.csv`` and ``quality_report.md`` in ``lang``.
+
+        Caveats, problem and action values are in ``lang``; the CSV column names stay English.
+        """
         self.notes_in(lang)  # validate the language before writing anything
         folder = Path(folder)
         out = {"csv": folder / "quality_report.csv", "summary": folder / "quality_summary.csv",
                "md": folder / "quality_report.md"}
         with atomic_path(out["csv"]) as tmp:
-            self.table().to_csv(tmp, index=False, encoding="utf-8-sig")
+            self.table(lang).to_csv(tmp, index=False, encoding="utf-8-sig")
         with atomic_path(out["summary"]) as tmp:
-            self.summary().to_csv(tmp, index=False, encoding="utf-8-sig")
+            self.summary(lang).to_csv(tmp, index=False, encoding="utf-8-sig")
         with atomic_path(out["md"]) as tmp:
             tmp.write_text(self.to_markdown(lang), encoding="utf-8")
         return out
