@@ -159,7 +159,10 @@ def stage_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph,
 
 
 def _print_table(df: pd.DataFrame, title: str) -> None:
-    with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", "{:,.1f}".format):
+    def fmt(v: float) -> str:  # shares and scores need decimals, people and minutes do not
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+
+    with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", fmt):
         _say(f"\n{title}\n{df.to_string(index=False)}")
 
 
