@@ -12,7 +12,6 @@ interruption resumes from it.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from .scenario import Scenario
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr if not sys.stdout.isatty() else sys.stdout, flush=True)
+    print(text, flush=True)
 
 
 # --------------------------------------------------------------------------- stages
