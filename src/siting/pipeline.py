@@ -86,7 +86,7 @@ def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
     population as demand, within ``access.catchment_min`` (see :func:`siting.access.two_stage_fca`).
 
     Returns one row per CETPRO (``supply_ratio_*`` = seats per person of demand in its
-    catchment); ``attrs`` carries the per-place accessibility in seats per 1,000 people of
+    catchment, and the CETPRO's validation flags); ``attrs`` carries the per-place accessibility in seats per 1,000 people of
     the target group (``seats_per_1000_2sfca``, ``seats_per_1000_e2sfca``)."""
     a = sc.access
     demand = places[f"pop_{sc.population.target_group}"].fillna(0).to_numpy(float)
@@ -101,6 +101,11 @@ def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
                         "capacity": data.cetpro[a.capacity_column].to_numpy(float),
                         "catchment_demand": two.catchment_demand, "supply_ratio_2sfca": two.ratio,
                         "supply_ratio_e2sfca": enh.ratio})
+    flags = netgraph.point_flags(graph, "cetpro", far_from_road_km=a.far_from_road_km,
+                                 min_road_component_nodes=a.min_road_component_nodes)
+    for col in ("outside_dem", "on_impassable_cell", "far_from_road", "small_road_component", "road_distance_m"):
+        if col in flags:
+            out[f"flag_{col}"] = flags[col].to_numpy()  # per-facility validation (AccessMod style)
     out.attrs["seats_per_1000_2sfca"] = two.access * 1000
     out.attrs["seats_per_1000_e2sfca"] = enh.access * 1000
     return out
