@@ -126,7 +126,7 @@ def coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | list, target
         raise UserError(f"coverage limit must be > 0 minutes, got {limit_min}")
     limit = float(limit_min)
     if chunk_size is None:
-        chunk_size = int(max(1, min(64, CHUNK_BYTES // (8 * max(n, 1)))))
+        chunk_size = 64  # neighbouring origins per bounded union search (memory is bounded below)
     order = _morton_order(graph.x[org], graph.y[org]) if isinstance(graph, TravelGraph) else np.arange(len(org))
     # targets: node -> list of target columns (a node may be listed as several targets)
     t_sort = np.argsort(tgt, kind="stable")
@@ -141,7 +141,6 @@ def coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | list, target
         union = np.flatnonzero(dijkstra(m, directed=True, indices=chunk, limit=limit, min_only=True) <= limit)
         sub = m[union][:, union]
         local[union] = np.arange(len(union))
-        dist = dijkstra(sub, directed=True, indices=local[chunk], limit=limit)  # (k, |U|)
         # targets inside U
         lo = np.searchsorted(t_nodes, union, side="left")
         hi = np.searchsorted(t_nodes, union, side="right")
@@ -149,11 +148,14 @@ def coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | list, target
         u_cols = np.repeat(np.arange(len(union)), cnt)  # position in U of each target entry
         starts, counts = lo[cnt > 0], cnt[cnt > 0]
         t_cols = t_sort[np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
-        d = dist[:, u_cols]
-        r, c = np.nonzero(d <= limit)
-        rows.append(pos[r])
-        cols.append(t_cols[c])
-        vals.append(d[r, c])
+        batch = int(max(1, CHUNK_BYTES // (8 * max(len(union), 1))))  # dense rows of |U| held at once
+        for b in range(0, len(chunk), batch):
+            dist = dijkstra(sub, directed=True, indices=local[chunk[b:b + batch]], limit=limit)  # (k, |U|)
+            d = dist[:, u_cols]
+            r, c = np.nonzero(d <= limit)
+            rows.append(pos[b:b + batch][r])
+            cols.append(t_cols[c])
+            vals.append(d[r, c])
         local[union] = -1
     r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
