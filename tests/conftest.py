@@ -16,3 +16,18 @@ def chromium() -> Path:
     if path is None:
         pytest.skip("headless Chromium is not installed (/usr/bin/chromium): apt-get install chromium; CI installs it")
     return path
+
+
+@pytest.fixture(scope="module")
+def sc():
+    """The shipped 8-UGEL Cajamarca scenario."""
+    import siting
+    return siting.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "cajamarca.toml")
+
+
+@pytest.fixture(scope="module")
+def districts(sc):
+    """Real INEI district polygons of the department, with UGELs."""
+    from siting.data import boundaries
+    from siting.data.quality import QualityReport
+    return boundaries.load_districts(sc, QualityReport())

@@ -14,7 +14,7 @@ import shapely
 
 import siting
 import siting.data as sdata
-from siting.data import boundaries, facilities
+from siting.data import facilities
 from siting.data.quality import QualityReport
 from siting.errors import DataError
 
@@ -23,16 +23,6 @@ RAW = ROOT / "data" / "raw"
 FIX = Path(__file__).parent / "fixtures"
 TAMBOS_FAKE = FIX / "fixture_tambos_FAKE_for_tests.csv"
 EXT_FAKE = FIX / "fixture_extension_centres_FAKE_for_tests.csv"
-
-
-@pytest.fixture(scope="module")
-def sc():
-    return siting.load_scenario(ROOT / "scenarios" / "cajamarca.toml")
-
-
-@pytest.fixture(scope="module")
-def districts(sc):
-    return boundaries.load_districts(sc, QualityReport())
 
 
 @pytest.fixture(scope="module")

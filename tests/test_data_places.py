@@ -30,16 +30,6 @@ EIGHT = ["UGEL CAJABAMBA", "UGEL CAJAMARCA", "UGEL CELENDÍN", "UGEL CONTUMAZÁ"
 
 
 @pytest.fixture(scope="module")
-def sc():
-    return siting.load_scenario(ROOT / "scenarios" / "cajamarca.toml")
-
-
-@pytest.fixture(scope="module")
-def districts(sc):
-    return boundaries.load_districts(sc, QualityReport())
-
-
-@pytest.fixture(scope="module")
 def loaded(sc, districts):
     q = QualityReport()
     return population.load_places(sc, districts, q), q

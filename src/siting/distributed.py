@@ -327,15 +327,9 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     with the same seed.  Output columns: ``rank``, ``share_top_n``, ``rank_median``,
     ``rank_p05``, ``rank_p95`` (+ ``ccpp_id``).
     """
-    from .suitability.mcda import normalise, resolve_weights
-    from .suitability.sensitivity import _ranks
-    if n_runs < 1:
-        raise ValueError("n_runs must be >= 1")
-    if concentration <= 0:
-        raise ValueError("concentration must be > 0")
-    w = resolve_weights(weights)
-    names = [c for c, v in w.items() if v > 0]
-    w_vec = np.array([w[c] for c in names])
+    from .suitability.mcda import normalise
+    from .suitability.sensitivity import _ranks, _weighted_criteria
+    w, names, w_vec = _weighted_criteria(weights, n_runs=n_runs, concentration=concentration)
     tables = [criteria_table] + list((speed_tables or {}).values())
     for t in tables[1:]:
         if not t.index.equals(criteria_table.index):

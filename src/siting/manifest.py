@@ -96,6 +96,11 @@ class Run:
         self.manifest["outputs"][str(path.relative_to(self.folder))] = None
         return path
 
+    def outputs(self, paths) -> None:
+        """Register several output files (see :meth:`output`)."""
+        for p in paths:
+            self.output(p)
+
     def finish(self) -> None:
         """Record output hashes and the end time."""
         for rel in list(self.manifest["outputs"]):

@@ -172,8 +172,7 @@ def _print_table(df: pd.DataFrame, title: str) -> None:
 
 def _write_quality(run: Run, data: StudyData) -> None:
     paths = data.quality.write(run.folder, lang=run.scenario.run.language)
-    for p in paths.values():
-        run.output(p)
+    run.outputs(paths.values())
 
 
 def data_check(sc: Scenario, *, progress: bool = True, run: Run | None = None) -> StudyData:
@@ -235,8 +234,7 @@ def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph, ar
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes,
                                                                               area),
                                                      run.folder / "travel_time_minutes.tif")
-    for p in written.values():
-        run.output(p)
+    run.outputs(written.values())
     return written
 
 
@@ -454,8 +452,7 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
     excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
     written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
         excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)
-    for p in written.values():
-        run.output(p)
+    run.outputs(written.values())
     return written
 
 
@@ -644,8 +641,7 @@ def write_propose(run: Run, prop: ProposalResult) -> dict[str, Path]:
     written["gpkg"] = exports.write_gpkg({"propuestas": prop.proposals}, run.folder / "propuestas.gpkg", lang=lang)
     for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
         written[f"curve_{path.suffix}"] = path
-    for p in written.values():
-        run.output(p)
+    run.outputs(written.values())
     return written
 
 
@@ -738,8 +734,7 @@ def run_all(sc: Scenario, *, progress: bool = True, run: Run | None = None, comm
         written = stage_report(sc, data, result, prop, run.folder, raster=run.folder / "travel_time_minutes.tif",
                                progress=progress)
         info.update(files=len(written))
-    for p in written.values():
-        run.output(p)
+    run.outputs(written.values())
     run.finish()
     _say(f"\nlisto / done: {run.folder}  (abra / open {run.folder / 'report.html'})")
     return data, graph, result, scored, prop

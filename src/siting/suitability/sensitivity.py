@@ -26,6 +26,19 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return rankdata(-scores, axis=0, method="min").astype(np.int32)
 
 
+def _weighted_criteria(weights: Mapping[str, float], *, n_runs: int, concentration: float
+                       ) -> tuple[dict[str, float], list[str], np.ndarray]:
+    """Validate the Monte Carlo settings; the resolved weights, the criteria with a positive
+    weight and those weights as a vector."""
+    if n_runs < 1:
+        raise ValueError("n_runs must be >= 1")
+    if concentration <= 0:
+        raise ValueError("concentration must be > 0")
+    w = resolve_weights(weights)
+    names = [c for c, v in w.items() if v > 0]
+    return w, names, np.array([w[c] for c in names])
+
+
 def monte_carlo(
     criteria_table: pd.DataFrame,
     weights: Mapping[str, float],
@@ -47,13 +60,7 @@ def monte_carlo(
     ``rank_p05`` and ``rank_p95``.  ``attrs`` records the settings (runs, κ, seed, factors).
     ``recompute(speed_factor)`` must return a criteria table with the same index.
     """
-    if n_runs < 1:
-        raise ValueError("n_runs must be >= 1")
-    if concentration <= 0:
-        raise ValueError("concentration must be > 0")
-    w = resolve_weights(weights)
-    names = [c for c, v in w.items() if v > 0]
-    w_vec = np.array([w[c] for c in names])
+    w, names, w_vec = _weighted_criteria(weights, n_runs=n_runs, concentration=concentration)
     rng = np.random.default_rng(seed)
 
     tables = {1.0: criteria_table}
