@@ -54,8 +54,9 @@ import heapq
 import math
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ class CoverageSolution:
     n_swaps: int = 0
     sites_lower_bound: float = float("nan")
     reduction: dict[str, int] = field(default_factory=dict)
-    parents: "ParentAssignment | None" = None
+    parents: ParentAssignment | None = None
 
     @property
     def n_sites(self) -> int:
@@ -227,7 +228,7 @@ class _ParentMatcher:
         self.parent_of: dict[int, int] = {}
         self.sites_of: list[list[int]] = [[] for _ in capacity]
 
-    def copy(self) -> "_ParentMatcher":
+    def copy(self) -> _ParentMatcher:
         new = copy.copy(self)
         new.load = self.load.copy()
         new.parent_of = dict(self.parent_of)
@@ -332,7 +333,7 @@ class MaximalCovering:
         parent_minutes: Any = None,
         parent_capacity: int | Sequence[int] | np.ndarray | None = None,
         parent_max_minutes: float | None = None,
-    ) -> "MaximalCovering":
+    ) -> MaximalCovering:
         """Build the model.
 
         Parameters
@@ -457,7 +458,7 @@ class MaximalCovering:
                    group_labels=glabels, group_min=gmin, group_max=gmax, suitability=s, eps=eps,
                    candidate_ids=ids, eligible=elig, parent_options=options, parent_capacity=cap)
 
-    def with_options(self, **changes: Any) -> "MaximalCovering":
+    def with_options(self, **changes: Any) -> MaximalCovering:
         """Copy with some of ``n_sites``, ``coverage_target``, ``budget``, ``group_min``,
         ``group_max`` replaced (the matrix is shared)."""
         new = copy.copy(self)
@@ -1004,7 +1005,7 @@ class MaximalCovering:
         sol.timings["total_s"] = time.perf_counter() - t0
         return sol
 
-    def _restricted(self, pool: np.ndarray) -> "MaximalCovering":
+    def _restricted(self, pool: np.ndarray) -> MaximalCovering:
         """Copy whose eligible candidates are ``pool`` (bool mask) — no feasibility re-check."""
         sub = copy.copy(self)
         sub.eligible = self.eligible & pool

@@ -12,10 +12,11 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .io import atomic_path, remove_partial_files, sha256
 from .scenario import Inputs, Scenario, save_scenario
@@ -57,7 +58,7 @@ class Run:
     manifest: dict[str, Any]
 
     @classmethod
-    def start(cls, sc: Scenario, *, command: str) -> "Run":
+    def start(cls, sc: Scenario, *, command: str) -> Run:
         folder = Path(sc.run.output_dir)
         folder.mkdir(parents=True, exist_ok=True)
         removed = remove_partial_files(folder)  # temporaries left by a killed earlier run

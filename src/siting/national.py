@@ -275,7 +275,7 @@ def _load_national_roads(sc: Scenario, quality: QualityReport, crs: str) -> gpd.
 class NationalGraph:
     """The national inputs and their travel-time graph (points "places" and "capitals")."""
 
-    graph: "object"  # siting.network.graph.TravelGraph
+    graph: object  # siting.network.graph.TravelGraph
     places: gpd.GeoDataFrame
     capitals: gpd.GeoDataFrame
     roads_used: bool

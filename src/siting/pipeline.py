@@ -297,13 +297,13 @@ class ScoreResult:
 
     candidates: gpd.GeoDataFrame  # one row per candidate, ordered by rank
     excluded: pd.DataFrame  # every other place with its reasons
-    coverage: "object"  # scipy sparse (candidates x places) minutes within allocation.max_minutes
-    teacher_minutes: "object"  # scipy sparse (candidates x CETPRO) minutes within allocation.teacher_max_minutes
+    coverage: object  # scipy sparse (candidates x places) minutes within allocation.max_minutes
+    teacher_minutes: object  # scipy sparse (candidates x CETPRO) minutes within allocation.teacher_max_minutes
     candidate_place_index: np.ndarray  # position of each candidate in the places table
     weights: dict[str, float]
     model_message: str
     notes: list[str] = field(default_factory=list)
-    model: "object" = None  # siting.suitability.LearnedSuitability when labelled sites were given
+    model: object = None  # siting.suitability.LearnedSuitability when labelled sites were given
 
 
 def host_premises(data: StudyData) -> gpd.GeoDataFrame | None:
@@ -488,7 +488,7 @@ class ProposalResult:
     curve: pd.DataFrame  # coverage versus number of sites
     before_after: pd.DataFrame  # indicators before/after opening the proposals, by UGEL + total
     unassigned: pd.DataFrame  # chosen sites without an eligible parent CETPRO
-    solution: "object"  # siting.allocation.CoverageSolution
+    solution: object  # siting.allocation.CoverageSolution
     places_after: np.ndarray  # minutes from every place to the nearest facility incl. proposals
     notes: list[str] = field(default_factory=list)
 

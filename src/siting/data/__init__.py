@@ -24,8 +24,14 @@ from tqdm.auto import tqdm
 
 from ..scenario import Scenario
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
-from .facilities import (EXTENSION_COLUMNS, TAMBO_COLUMNS, load_cetpro, load_extension_centres,
-                         load_school_premises, load_tambos)
+from .facilities import (
+    EXTENSION_COLUMNS,
+    TAMBO_COLUMNS,
+    load_cetpro,
+    load_extension_centres,
+    load_school_premises,
+    load_tambos,
+)
 from .population import load_places
 from .quality import QualityReport
 from .terrain import check_projected_crs

@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial.distance import pdist, squareform
 from shapely.geometry import LineString, MultiLineString
 from shapely.ops import nearest_points

@@ -36,10 +36,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -54,7 +54,8 @@ from ..data.terrain import Terrain
 from ..errors import DataError, UserError
 from ..io import atomic_path, remove_partial_files
 from ..scenario import Speeds
-from .speeds import road_speed_kmh, walk_minutes, minutes as _minutes
+from .speeds import minutes as _minutes
+from .speeds import road_speed_kmh, walk_minutes
 
 log = logging.getLogger(__name__)
 
@@ -623,9 +624,8 @@ def _save(graph: TravelGraph, path: Path) -> None:
         arrays[f"pn__{n}"] = ids
         for c in graph.point_info[n].columns:
             arrays[f"pi__{n}__{c}"] = graph.point_info[n][c].to_numpy()
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def _load(path: Path) -> TravelGraph:

@@ -46,10 +46,9 @@ def travel_time_raster(graph: TravelGraph, minutes_per_node: np.ndarray, path: s
     path = Path(path)
     profile = {"driver": "GTiff", "height": out.shape[0], "width": out.shape[1], "count": 1, "dtype": "float32",
                "crs": graph.crs, "transform": graph.transform, "nodata": nodata, "compress": "deflate"}
-    with atomic_path(path) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(out, 1)
-            dst.update_tags(units="minutes")
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(out, 1)
+        dst.update_tags(units="minutes")
     return path
 
 

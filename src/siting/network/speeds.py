@@ -13,7 +13,7 @@ than descending it.  Times are in minutes everywhere:
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -12,8 +12,8 @@ default; ``lang=None`` keeps the snake_case names for machine use).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import geopandas as gpd
 import pandas as pd

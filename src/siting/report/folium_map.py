@@ -24,8 +24,8 @@ import html
 import io
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import folium
 import geopandas as gpd

@@ -11,7 +11,7 @@ they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 

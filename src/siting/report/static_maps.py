@@ -15,17 +15,15 @@ and ``.pdf`` atomically.
 from __future__ import annotations
 
 import functools
-import textwrap
-
 import math
 import re
+import textwrap
 import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import geopandas as gpd
 import matplotlib
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402

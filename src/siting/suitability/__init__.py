@@ -12,8 +12,16 @@ from __future__ import annotations
 
 from .candidates import REASONS, exclusion_summary, host_premises_near, select_candidates
 from .criteria import CRITERIA, Criterion, compute_criteria, district_indicator_table, load_petitions
-from .mcda import (AHPResult, WeightedScore, ahp_weights, normalise, normalise_column, resolve_weights,
-                   score_table, weights_from_scenario)
+from .mcda import (
+                   AHPResult,
+                   WeightedScore,
+                   ahp_weights,
+                   normalise,
+                   normalise_column,
+                   resolve_weights,
+                   score_table,
+                   weights_from_scenario,
+)
 from .model import NO_LABELS_MESSAGE, LearnedSuitability, fit_from_scenario, fit_if_labelled, load_labels
 from .sensitivity import monte_carlo
 

@@ -6,8 +6,8 @@ The *contribution* of c to i is ``w_c · v_ic``; contributions sum to the score.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -237,7 +237,7 @@ class WeightedScore:
         self.weights = resolve_weights(self.weights)
 
     @classmethod
-    def from_scenario(cls, sc: Scenario | Suitability) -> "WeightedScore":
+    def from_scenario(cls, sc: Scenario | Suitability) -> WeightedScore:
         suit = sc.suitability if isinstance(sc, Scenario) else sc
         return cls(weights_from_scenario(suit), normalisation=suit.normalisation)
 

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import joblib
 import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier,
-                              RandomForestRegressor)
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -77,7 +81,7 @@ def table_hash(df: pd.DataFrame) -> str:
 
 def _infer_task(y: pd.Series) -> str:
     values = set(pd.unique(y.dropna()))
-    return "classification" if values <= {0, 1, 0.0, 1.0, True, False} else "regression"
+    return "classification" if values <= {0, 1} else "regression"
 
 
 def _estimator(kind: str, task: str, seed: int):
@@ -147,7 +151,7 @@ class LearnedSuitability:
         return x, y
 
     # ------------------------------------------------------------------ fit / evaluate
-    def fit(self, table: pd.DataFrame) -> "LearnedSuitability":
+    def fit(self, table: pd.DataFrame) -> LearnedSuitability:
         """Fit on all labelled rows."""
         x, y = self._xy(table)
         if self.task == "classification" and y.nunique() < 2:
@@ -244,7 +248,7 @@ class LearnedSuitability:
         return paths
 
     @classmethod
-    def load(cls, folder: str | Path) -> "LearnedSuitability":
+    def load(cls, folder: str | Path) -> LearnedSuitability:
         """Read a model written by :meth:`save` (warns in ``metrics['warning']`` when the
         scikit-learn version differs from the one that trained it)."""
         folder = Path(folder)

@@ -11,7 +11,7 @@ the lower/higher order statistic, so the interval is never narrowed by interpola
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
