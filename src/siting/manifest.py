@@ -248,9 +248,10 @@ _ACTIVE: dict[str, Run] = {}
 
 
 @atexit.register
-def _abandon_unfinished() -> None:
-    """At interpreter exit, drop the staging folders and locks of runs that never finished
-    (an error ended them): the output folder stays as the previous run left it."""
+def abort_active_runs() -> None:
+    """Drop the staging folders and locks of this process's runs that never finished (an
+    error ended them): their output folders stay as the previous run left them.  Called by
+    the CLI on an error and at interpreter exit."""
     for run in list(_ACTIVE.values()):
         run.abort()
 
