@@ -113,6 +113,7 @@ def md_text(value: object) -> str:
     text = re.sub(r"[\r\n\u2028\u2029]+", " ", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)  # emphasis, not intraword codes
     m = _MD_BLOCK_START.match(text)
     if m and m.group(2)[0].isdigit():
         i = m.end()
