@@ -317,14 +317,16 @@ def test_an_unwritable_cache_folder_falls_back_with_a_warning(study, tmp_path, c
 
 
 def test_all_outputs_of_two_runs_hash_the_same(tmp_path):
-    """Two identical ``siting run`` into two folders, each with its own empty graph cache."""
+    """The same ``siting run`` twice (same scenario file) into two folders, the graph cache
+    emptied in between so that the graph is built twice."""
+    scenario = write_scenario(tmp_path)
     trees, manifests = [], []
     for name in ("a", "b"):
-        base = tmp_path / name
-        base.mkdir()
-        assert main(["run", "--scenario", str(write_scenario(base)), "--no-progress"]) == 0
-        trees.append(tree(base / "run"))
-        manifests.append(json.loads((base / "run" / "manifest.json").read_text(encoding="utf-8")))
+        shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+        out = tmp_path / name
+        assert main(["run", "--scenario", str(scenario), "--output", str(out), "--no-progress"]) == 0
+        trees.append(tree(out))
+        manifests.append(json.loads((out / "manifest.json").read_text(encoding="utf-8")))
     a, b = trees
     assert set(a) == set(b) and len(a) > 30
     differ = sorted(k for k in a if a[k] != b[k])

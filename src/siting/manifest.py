@@ -93,9 +93,9 @@ def check_output_folder(sc: Scenario, folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise UserError("the output path is an existing file, not a folder", source=str(folder),
                         hint="give a folder with --output (or run.output_dir); it is created if missing")
-    inputs = dict(input_paths(sc))
+    inputs = {f"inputs.{k}": p for k, p in input_paths(sc).items()}
     if sc.source:
-        inputs["scenario"] = Path(sc.source)
+        inputs["the scenario file"] = Path(sc.source)
     inside = sorted(f"{k} ({p})" for k, p in inputs.items() if _inside(p, folder))
     if inside:
         raise UserError("the output folder contains input(s) of this run, which the outputs could overwrite: "
