@@ -339,3 +339,34 @@ def test_all_outputs_of_two_runs_hash_the_same(tmp_path):
         return x
 
     assert strip(manifests[0]) == strip(manifests[1])
+
+
+# --------------------------------------------------------------------------- memory estimate
+
+
+@pytest.mark.parametrize("mode", ["roads+walk", "walk"])
+def test_memory_estimate_bounds_the_measured_16_neighbour_build(study, mode):
+    """The estimate checked before a build is an upper bound of the real peak (tracemalloc)
+    of the 16-neighbour graph on the real DEM, roads and places of the UGEL."""
+    import dataclasses
+    import tracemalloc
+
+    from siting import pipeline
+    from siting.network import graph as G
+
+    sc, data = study
+    sc16 = dataclasses.replace(sc, speeds=dataclasses.replace(sc.speeds, grid_neighbours=16, mode=mode),
+                               run=dataclasses.replace(sc.run, cache_dir=""))
+    points = {"places": data.places, **pipeline.facility_sets(data)}
+    est = G.graph_memory_estimate(data.terrain, data.roads, sc16.speeds, points)
+    tracemalloc.start()
+    try:
+        g = pipeline.stage_graph(sc16, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    n_cells = data.terrain.shape[0] * data.terrain.shape[1]
+    n_road = int((g.kind == G.ROAD).sum())
+    assert g.n_edges <= n_cells * 16 + 6 * n_road + 10 * sum(len(v) for v in points.values())
+    assert peak <= est, (peak, est)
+    assert est <= 3 * peak
