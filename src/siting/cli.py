@@ -16,9 +16,11 @@ traceback); internal errors keep their traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -121,22 +123,73 @@ def _term_as_interrupt(signum, frame) -> None:  # pragma: no cover - exercised b
     raise KeyboardInterrupt
 
 
+#: operating-system errors that are the user's environment, not a bug: one message, exit 2
+_OS_ERRORS = {
+    errno.ENOSPC: ("the disk is full", "free some space or write the run elsewhere with --output"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free some space or write the run elsewhere with --output"),
+    errno.EACCES: ("permission denied", "choose folders you can write into (--output, run.cache_dir)"),
+    errno.EPERM: ("operation not permitted", "choose folders you can write into (--output, run.cache_dir)"),
+    errno.EROFS: ("the file system is read-only", "write the run elsewhere with --output"),
+    errno.ENOTDIR: ("a path component is a file, not a folder", "check --output and the paths of the scenario"),
+    errno.EISDIR: ("a folder is in the way of a file", "check --output and the paths of the scenario"),
+    errno.ENAMETOOLONG: ("a file name is too long", "use a shorter --output path"),
+}
+
+
+def _os_error_message(exc: OSError) -> str | None:
+    known = _OS_ERRORS.get(exc.errno or -1)
+    if known is None:
+        return None
+    what, hint = known
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{what} ({exc.strerror or exc})\n  -> {hint}; nothing of this run was kept in the output folder"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from .scenario import ScenarioWarning
+    if issubclass(category, ScenarioWarning):
+        print(f"siting: warning: {message}", file=sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _abort_runs() -> None:
+    """Drop the staging folders and locks of runs an error ended (the folder keeps the previous run)."""
+    from .manifest import abort_active_runs
+    abort_active_runs()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _term_as_interrupt)  # `kill` cleans up like Ctrl-C
     os.environ.setdefault("MPLBACKEND", "Agg")  # maps are files: no display needed
+    warnings.showwarning = _show_warning
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
+        _abort_runs()
         if args.debug:
             raise
         print(f"siting: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        _abort_runs()
+        message = _os_error_message(exc)
+        if message is None or args.debug:
+            raise
+        print(f"siting: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
+        _abort_runs()
         print("siting: interrupted; no partial output was kept; the travel-time graph is cached, so a rerun "
               "resumes from it", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = _default_showwarning
 
 
 if __name__ == "__main__":  # pragma: no cover

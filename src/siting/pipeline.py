@@ -189,7 +189,7 @@ def data_check(sc: Scenario, *, progress: bool = True, run: Run | None = None) -
     _print_table(data.quality.summary(lang=sc.run.language), "Calidad de datos / Data quality")
     for note in data.quality.notes_in(sc.run.language):
         _say(f"  ! {note}")
-    _say(f"\nquality report: {run.folder / 'quality_report.md'}")
+    _say(f"\nquality report: {Path(sc.run.output_dir) / 'quality_report.md'}")
     if own_run:
         run.finish()
     return data

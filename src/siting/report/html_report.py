@@ -13,7 +13,6 @@ population beyond 60 min = ``Σ p_i [m_i > 60]`` (places with no access count as
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,7 @@ import pandas as pd  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
 from .labels import BAND_COLOURS, BANDS, band_label, t  # noqa: E402
-from .static_maps import slug  # noqa: E402
+from .static_maps import unique_slugs  # noqa: E402
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -139,13 +138,17 @@ def key_figures(places: pd.DataFrame, *, proposals: pd.DataFrame | None = None, 
     if proposals is not None:
         items.append(("fig.proposals", len(proposals)))
         if len(proposals):
-            items += [("fig.new_target", proposals["new_target"].sum()), ("fig.new_women", proposals["new_women"].sum())]
+            items += [("fig.new_target", proposals["new_target"].sum()),
+                      ("fig.new_women", proposals["new_women"].sum())]
     return [{"label": t(k, lang), "value": fmt_number(float(v), "", lang)[0], "raw": float(v)} for k, v in items]
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+    """Templates come only from ``templates/`` (never from data); every value is HTML-escaped
+    (``autoescape=True`` for any template name), so data is text in element content and in
+    quoted attributes alike."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              undefined=jinja2.StrictUndefined)
 
 
 def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
@@ -175,10 +178,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
     if by_district is not None:
         bd = by_district
         if ugel is not None:
-            if "ugel" in bd.columns:
-                bd = bd[bd["ugel"] == ugel]
-            else:
-                bd = bd[bd["unit"].isin(set(p["district"]))]
+            bd = bd[bd["ugel"] == ugel] if "ugel" in bd.columns else bd[bd["unit"].isin(set(p["district"]))]
         bd = bd.sort_values("beyond_60", ascending=False) if "beyond_60" in bd.columns else bd
         tables.append(table_context(bd, t("report.gaps_district", lang), lang))
     charts = []
@@ -191,7 +191,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
         "lang": lang, "L": lambda key: t(key, lang),
         "title": title or t("report.title", lang),
         "area_name": ugel or t("map.region", lang), "reason": reason,
-        "generated": generated or _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "generated": generated or "",  # no clock time by default: two identical runs write identical reports
         "notes": list(notes),
         "figures": key_figures(p, proposals=props, n_cetpro=_count(cetpro, ugel),
                                n_extension=_count(extension, ugel), target_column=target_column, lang=lang),
@@ -225,7 +225,8 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
     notes = list(notes)
     static_maps = dict(static_maps or {})
     ugel_list = sorted(places["ugel"].dropna().unique()) if ugels is None else list(ugels)
-    files = {"region": "report.html"} | {u: f"report_{slug(u)}.html" for u in ugel_list}
+    slugs = unique_slugs(set(ugel_list) | set(places["ugel"].dropna().astype(str)))
+    files = {"region": "report.html"} | {u: f"report_{slugs[u]}.html" for u in ugel_list}
 
     def images(key: str) -> list[tuple[str, Path]]:
         out = []
@@ -242,7 +243,7 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                          other_reports=[(u, files[u]) for u in ugel_list])
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
-        page = render_report(**common, ugel=u, map_images=images(slug(u)), map_href=map_href,
+        page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,
                              back_href=files["region"])
         written[u] = _write(out_dir / files[u], page)
     return written

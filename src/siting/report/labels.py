@@ -170,6 +170,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "layer.districts": ("Límites distritales", "District boundaries"),
     "layer.ugels": ("Límites de UGEL", "UGEL boundaries"),
     "ui.search": ("Buscar centro poblado…", "Search populated place…"),
+    "ui.not_found": ("Centro poblado no encontrado", "Populated place not found"),
+    "ui.cancel": ("Cancelar", "Cancel"),
     "ui.fullscreen": ("Pantalla completa", "Full screen"),
     "ui.fullscreen_exit": ("Salir de pantalla completa", "Exit full screen"),
     "ui.legend": ("Leyenda", "Legend"),

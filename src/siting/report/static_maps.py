@@ -37,9 +37,46 @@ CETPRO_COLOUR, EXTENSION_COLOUR, PROPOSAL_COLOUR = "#08306b", "#2171b5", "#e7298
 
 
 def slug(text: str) -> str:
-    """File-name-safe ASCII slug: ``"UGEL CELENDÍN"`` -> ``"ugel_celendin"``."""
+    """File-name-safe ASCII slug: ``"UGEL CELENDÍN"`` -> ``"ugel_celendin"``.
+
+    Only ``[a-z0-9_]`` (no path separator, no dot), at most 60 characters.  Two names can
+    share a slug: use :func:`unique_slugs` to name files."""
     s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_") or "area"
+    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")[:60].strip("_") or "area"
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """One collision-free file-name slug per distinct name.
+
+    A name whose :func:`slug` no other name shares keeps it (``ugel_celendin``); names
+    that share one (``"UGEL CELENDÍN"`` and ``"UGEL CELENDIN"``, or a name that slugs to
+    ``"region"``, which the regional maps use) all get a code appended, the first 8 hex
+    digits of the SHA-1 of the name (``ugel_celendin_3f2a91c0``), so the result depends on
+    the name only, not on the order or on which other names collide with it.
+    """
+    import hashlib
+
+    distinct = sorted({str(n) for n in names})
+    base = {n: slug(n) for n in distinct}
+    counts: dict[str, int] = {}
+    for s in base.values():
+        counts[s] = counts.get(s, 0) + 1
+    out = {}
+    for n in distinct:
+        s = base[n]
+        if counts[s] > 1 or s in _RESERVED_SLUGS:
+            s = f"{s}_{hashlib.sha1(n.encode('utf-8')).hexdigest()[:8]}"
+        out[n] = s
+    return out
+
+
+_RESERVED_SLUGS = frozenset({"region"})
+
+
+def plain_text(text: object) -> str:
+    """``text`` drawn as typed by matplotlib: every ``$`` is escaped (``\\$``), so a name such as
+    ``$\\frac{a}{b}$`` is never parsed as mathtext (which draws markup or raises)."""
+    return str(text).replace("$", "\\$")
 
 
 def nice_scale_length(extent_m: float) -> float:
@@ -82,6 +119,7 @@ def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> None:
     lines = textwrap.wrap(t("map.source_note", lang), width)
     for n in notes:
         lines += textwrap.wrap(f"⚠ {n}", width)
+    lines = [plain_text(line) for line in lines]
     line_in = 6.5 * 1.25 / 72  # line height in inches
     needed = 0.015 + len(lines) * line_in / fig.get_figheight()
     for ax in fig.axes:
@@ -143,7 +181,9 @@ def _finish(fig: plt.Figure, ax: plt.Axes, extent: tuple, title: str, handles: l
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title(title, fontsize=12, fontweight="bold")
+    ax.set_title(plain_text(title), fontsize=12, fontweight="bold")
+    for h in handles:
+        h.set_label(plain_text(h.get_label()))
     add_scale_bar(ax, lang=lang)
     add_north_arrow(ax, lang=lang)
     if handles:
@@ -240,6 +280,12 @@ def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs:
     return _finish(fig, ax, extent, title or f"{t('map.proposals_title', lang)}\n{name}", handles, notes, lang)
 
 
+#: fixed file metadata, so two identical runs write byte-identical files: no creation date
+#: in PDFs (matplotlib otherwise stamps the current time unless SOURCE_DATE_EPOCH is set)
+_METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "siting", "Producer": "siting (matplotlib)"},
+             "png": {"Software": "siting (matplotlib)"}}
+
+
 def save_figure(fig: plt.Figure, stem: str | Path, *, formats: Sequence[str] = ("png", "pdf"),
                 dpi: int = 150) -> list[Path]:
     """Save ``fig`` as ``stem.png`` / ``stem.pdf`` atomically and close it."""
@@ -248,7 +294,7 @@ def save_figure(fig: plt.Figure, stem: str | Path, *, formats: Sequence[str] = (
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi)
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
         out.append(path)
     plt.close(fig)
     return out
@@ -270,8 +316,9 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
     out_dir = Path(out_dir)
     areas: list[str | None] = [None] + list(sorted(districts["ugel"].dropna().unique()) if ugels is None else ugels)
     written: dict[str, list[Path]] = {}
+    slugs = unique_slugs(a for a in areas if a is not None)
     for area in tqdm(areas, desc="static maps", disable=None):
-        key = "region" if area is None else slug(area)
+        key = "region" if area is None else slugs[area]
         if raster_path is not None:
             fig = travel_time_map(raster_path, districts, crs=crs, cetpro=cetpro, extension=extension, ugel=area,
                                   thresholds=thresholds, notes=notes, lang=lang)
