@@ -204,7 +204,7 @@ def test_empty_study_area_lists_valid_ugels(sc, districts):
 def test_bad_study_area_crs_is_refused_before_any_work(crs, fragment):
     sc = siting.load_scenario(SCENARIO, study_area__crs=crs)
     with pytest.raises(DataError, match=fragment) as err:
-        siting.data.load_study_data(sc, progress=False)
+        siting.data.load_data(sc, progress=False)
     assert "study_area.crs" in str(err.value)
 
 

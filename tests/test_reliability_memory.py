@@ -94,8 +94,8 @@ def test_road_node_estimate_is_an_upper_bound_on_the_real_network():
     """REAL data: the shipped roads on the shipped DEM grid."""
     from siting.cli import shipped_scenario
     sc = siting.load_scenario(shipped_scenario())
-    from siting.data import load_study_data
-    data = load_study_data(sc, progress=False)
+    from siting.data import load_data
+    data = load_data(sc, progress=False)
     est_roads = G._estimate_road_nodes(data.roads, data.terrain.crs, data.terrain.cell_size)
     g = G.build_graph(data.terrain, data.roads, sc.speeds, {"places": data.places, "cetpro": data.cetpro},
                       cache_dir=sc.run.cache_dir)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import access as acc
-from .data import StudyData, load_study_data
+from .data import StudyData, load_data
 from .errors import UserError
 from .manifest import Run
 from .network import graph as netgraph
@@ -38,10 +38,7 @@ def _say(text: str) -> None:
 
 def stage_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     """Load, validate and restrict every input (see :func:`siting.data.load_study_data`)."""
-    data = load_study_data(sc, progress=progress)
-    if len(data.places) == 0:
-        raise UserError("the study area has no populated places", source=sc.source,
-                        hint="check [study_area] (department, provinces, ugels, districts)")
+    data = load_data(sc, progress=progress)
     if data.terrain is None:
         raise UserError("no elevation model: the travel-time engine needs inputs.dem", source=sc.source)
     return data
@@ -58,9 +55,7 @@ def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
 def stage_graph(sc: Scenario, data: StudyData, *, mode: str | None = None) -> netgraph.TravelGraph:
     """The travel-time graph with places and facilities joined by costed walking legs."""
     points = {"places": data.places, **facility_sets(data)}
-    landcover = netraster.read_multipliers(sc.inputs.landcover_speeds, data.terrain) \
-        if sc.inputs.landcover_speeds else None
-    return netgraph.build_graph(data.terrain, data.roads, sc.speeds, points, mode=mode, landcover=landcover,
+    return netgraph.build_graph(data.terrain, data.roads, sc.speeds, points, mode=mode, landcover=data.landcover,
                                 cache_dir=sc.run.cache_dir, max_connector_slope=sc.speeds.max_connector_slope,
                                 road_connector_radius_m=sc.speeds.road_connector_radius_m or None)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from .i18n import LANGUAGES
 
 # --------------------------------------------------------------------------- sections
 
@@ -200,19 +201,38 @@ class Scenario:
         d.pop("source")
         return d
 
-    def section_hash(self, *names: str) -> str:
-        """Stable hash of some sections (for stage caches)."""
-        import hashlib
-        import json
-        d = self.to_dict()
-        payload = json.dumps({n: d[n] for n in names}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    def optional(self, key: str) -> Any:
+        """The value of ``"section.key"``, or ``None`` when the key is *not set*.
+
+        Not set means the documented sentinel of a key of :data:`UNSET_KEYS` (``0`` for a
+        number, ``""`` for a text) or an empty input path (``inputs.*`` = ``""`` / ``[]``).
+        Stages read these keys only through this method, so the sentinels live in one place.
+        """
+        section, _, name = key.partition(".")
+        value = getattr(getattr(self, section), name)
+        if key in UNSET_KEYS or section == "inputs":
+            return None if value in (0, "", []) and not isinstance(value, bool) else value
+        return value
+
+
+#: Keys whose value ``0`` (a number) or ``""`` (a text) means "not set" (see each key's comment);
+#: read them with :meth:`Scenario.optional`.
+UNSET_KEYS: frozenset[str] = frozenset({
+    "study_area.crs",  # "" = UTM zone chosen from the area
+    "population.projection_year",  # 0 = no projection
+    "speeds.road_connector_radius_m",  # 0 = one DEM cell
+    "access.gaussian_sigma_min",  # 0 = catchment / 2
+    "allocation.min_per_ugel",  # 0 = no minimum
+    "allocation.max_per_ugel",  # 0 = no limit
+    "allocation.budget",  # 0 = no budget constraint
+    "allocation.coverage_target",  # 0 = use n_sites
+})
 
 
 # --------------------------------------------------------------------------- validation
 
 _CHOICES = {
-    ("run", "language"): {"es", "en"},
+    ("run", "language"): set(LANGUAGES),
     ("population", "missing_population"): {"district_median", "zero"},
     ("speeds", "mode"): {"roads+walk", "walk"},
     ("speeds", "grid_neighbours"): {8, 16},
@@ -301,7 +321,11 @@ def _validate(sc: Scenario, base: Path) -> None:
             raise ScenarioError(f"key 'population.age_groups.{name}' must be [min_age, max_age]")
     if not (sc.study_area.department.isdigit() and len(sc.study_area.department) == 2):
         raise ScenarioError("key 'study_area.department' must be a 2-digit INEI code such as \"06\"")
-    # input files: resolve and check existence
+    _resolve_paths(sc, base)
+
+
+def _resolve_paths(sc: Scenario, base: Path) -> None:
+    """Input files, run folder and cache: relative paths resolved against ``base``; inputs must exist."""
     for f in dataclasses.fields(Inputs):
         value = getattr(sc.inputs, f.name)
         paths = value if isinstance(value, list) else [value]

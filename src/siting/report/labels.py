@@ -11,11 +11,11 @@ they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-
 import pandas as pd
 
-LANGS = ("es", "en")
+from ..i18n import LANGUAGES, check_language
+
+LANGS = LANGUAGES
 
 # key -> (es, en)
 _TABLE: dict[str, tuple[str, str]] = {
@@ -236,9 +236,7 @@ BAND_COLOURS = {"<=30": "#1a9641", "30-60": "#a6d96a", "60-120": "#fdae61", ">12
 
 
 def _check_lang(lang: str) -> int:
-    if lang not in LANGS:
-        raise ValueError(f"language must be one of {LANGS}, got {lang!r}")
-    return LANGS.index(lang)
+    return check_language(lang)
 
 
 def t(key: str, lang: str = "es") -> str:
@@ -388,7 +386,3 @@ def headers(df: pd.DataFrame, lang: str = "es", *, strict: bool = True) -> pd.Da
         raise KeyError(f"columns {same} get the same label {dup[0]!r}: make their labels distinct in labels.py")
     return renamed
 
-
-def labels_for(columns: Iterable[str], lang: str = "es") -> list[str]:
-    """Labels of many columns (KeyError on the first unknown one)."""
-    return [t(c, lang) for c in columns]

@@ -38,38 +38,13 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ..data.labelled_sites import load_labels
 from ..errors import DataError, UserError
-from ..io import atomic_path, read_table, to_number, zfill_code
+from ..io import atomic_path
 
 NO_LABELS_MESSAGE = "no labelled sites: using the weighted score"
 MODEL_FILE = "suitability_model.joblib"
 META_FILE = "suitability_model.json"
-
-
-def load_labels(path: str | Path, *, outcome: str = "outcome") -> pd.DataFrame:
-    """Read a labelled-sites table (CSV/XLSX): ``ccpp_id`` or ``site_id``, a grouping column
-    (``province`` / ``district``), the feature columns, and the ``outcome`` column
-    (number, or 0/1 / good/bad).  Numeric-looking columns are converted to numbers."""
-    df = read_table(path)
-    if outcome not in df.columns:
-        raise DataError(f"the labels table has no '{outcome}' column", source=str(path),
-                        hint="add the outcome of each site (enrolment, retention, or good/bad)")
-    text = df[outcome].astype("string").str.strip().str.lower()
-    if text.isin(["good", "bad", "bueno", "malo"]).all():
-        df[outcome] = text.isin(["good", "bueno"]).astype(int)
-    for col in df.columns:
-        if col in {"ccpp_id", "site_id", "ubigeo", "province", "province_code", "district", "name", "ugel"}:
-            continue
-        num = to_number(df[col])
-        if num.notna().sum() == df[col].notna().sum():
-            df[col] = num
-    if "ccpp_id" in df.columns:
-        df["ccpp_id"] = zfill_code(df["ccpp_id"], 10)
-    bad = df[outcome].isna()
-    if bad.any():
-        raise DataError(f"row {int(np.flatnonzero(bad.to_numpy())[0]) + 2}: the outcome is empty or not a number",
-                        source=str(path))
-    return df
 
 
 def table_hash(df: pd.DataFrame) -> str:
