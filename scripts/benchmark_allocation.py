@@ -47,7 +47,7 @@ def engine_instance(scenario: str, thresholds: list[float]) -> tuple[dict[float,
     """Coverage (all places as candidates) from the travel-time engine (contract in ARCHITECTURE.md)."""
     from siting import load_scenario
     from siting.data import load_data
-    from siting.network.graph import build_graph
+    from siting.network.graph import build_travel_graph
     from siting.network.solve import coverage
 
     sc = load_scenario(scenario)
@@ -55,7 +55,7 @@ def engine_instance(scenario: str, thresholds: list[float]) -> tuple[dict[float,
     places = data.places
     if data.terrain is None:
         raise AttributeError("load_data returned no terrain (DEM)")
-    graph = build_graph(data.terrain, data.roads, sc.speeds, {"places": places}, cache_dir=sc.run.cache_dir)
+    graph = build_travel_graph(data.terrain, data.roads, sc.speeds, {"places": places}, cache_dir=sc.run.cache_dir)
     nodes = graph.point_nodes["places"]
     col = f"pop_{sc.population.target_group}"
     w = places[col].to_numpy(float) if col in places else places["population"].to_numpy(float)

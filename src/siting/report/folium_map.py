@@ -35,7 +35,7 @@ from branca.element import Element
 from folium import plugins
 
 from ..io import atomic_path
-from .labels import BAND_COLOURS, BANDS, band_label, road_label, t
+from .labels import band_colours, band_label, has_label, road_label, t
 
 STATIC = Path(__file__).with_name("static")
 
@@ -154,12 +154,7 @@ def _band_rgba(minutes: np.ndarray, thresholds: list[float], alpha: float = 0.55
     """RGBA image: one colour per band (≤t1, t1–t2, …, > t_last), transparent where NaN."""
     from matplotlib.colors import to_rgba
 
-    colours = [BAND_COLOURS[b] for b in BANDS[:-1]]
-    if len(thresholds) + 1 != len(colours):  # other thresholds: sample a ramp
-        import matplotlib
-
-        cmap = matplotlib.colormaps["RdYlGn_r"]
-        colours = [cmap(i / max(1, len(thresholds))) for i in range(len(thresholds) + 1)]
+    colours = list(band_colours(thresholds).values())[:-1]  # the time bands, as on every map
     idx = np.digitize(np.nan_to_num(minutes, nan=0.0), thresholds, right=True)
     table = np.array([to_rgba(c, alpha) for c in colours])
     rgba = table[idx]
@@ -176,7 +171,8 @@ def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: d
     line = "<span style='display:inline-block;width:18px;border-top:3px {s} {c};margin-right:5px'></span>"
     rows = [f"<div style='font-weight:bold;margin-bottom:3px'>{html.escape(title)}</div>",
             f"<div><i>{html.escape(t('layer.places', lang))}</i></div>"]
-    rows += [f"<div>{dot.format(c=BAND_COLOURS[b])}{html.escape(band_label(b, lang))}</div>" for b in BANDS]
+    rows += [f"<div>{dot.format(c=c)}{html.escape(band_label(b, lang))}</div>"
+             for b, c in band_colours(thresholds).items()]
     rows.append(f"<div style='color:#555'>{html.escape(t('ui.size_by_population', lang))}</div>")
     if has.get("cetpro"):
         rows.append(f"<div>{sq.format(c=CETPRO_COLOUR)}{html.escape(t('layer.cetpro', lang))}</div>")
@@ -204,17 +200,18 @@ def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: d
 
 
 # --------------------------------------------------------------------------- layers
-def _add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str) -> folium.GeoJson:
+def _add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str, thresholds: list[float]) -> folium.GeoJson:
     radius = population_radius(places["population"])
     bands = places["band"].astype(str).to_numpy()
+    colours = band_colours(thresholds)
     styles = [{"radius": round(float(r) * 2) / 2, "color": "#333333", "weight": 0.4, "fill": True,
-               "fillColor": BAND_COLOURS.get(b, "#999999"), "fillOpacity": 0.85}
+               "fillColor": colours.get(b, "#999999"), "fillOpacity": 0.85}
               for r, b in zip(radius, bands)]
     props = [c for c in ["ccpp_id", "name", "district", "province", "ugel", "population", "women",
                          "minutes_nearest", "nearest_facility"] if c in places.columns]
     age_cols = [c for c in places.columns if re.match(r"^(pop|women)_\d+_\d+$", str(c))]
     g = places[props + age_cols].copy()
-    g["band_label"] = [band_label(b, lang) if f"band.{b}" in _band_keys() else b for b in bands]
+    g["band_label"] = [band_label(b, lang) if has_label(f"band.{b}") else b for b in bands]
     for c in ["population", "women", "minutes_nearest", *age_cols]:
         if c in g.columns:
             g[c] = pd.to_numeric(g[c], errors="coerce").round(0 if c != "minutes_nearest" else 1)
@@ -231,10 +228,6 @@ def _add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str) -> folium.Ge
     )
     gj.add_to(m)
     return gj
-
-
-def _band_keys() -> set[str]:
-    return {f"band.{b}" for b in BANDS}
 
 
 def _add_simple_points(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, colour: str, columns: list[str],
@@ -358,7 +351,7 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     if layers["premises"] is not None:
         _add_many_points(m, layers["premises"], name=t("layer.premises", lang), colour=PREMISES_COLOUR,
                          columns=["codlocal", "name", "ccpp_name"], lang=lang, show=False)
-    places_layer = _add_places(m, places, lang)
+    places_layer = _add_places(m, places, lang, list(thresholds))
     if layers["roads"] is not None:  # above the places: thin lines must stay visible
         _add_roads(m, layers["roads"], lang, simplify_deg)
     if layers["tambos"] is not None:

@@ -11,6 +11,8 @@ they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
 import pandas as pd
 
 from ..i18n import LANGUAGES, check_language
@@ -230,9 +232,29 @@ _TABLE: dict[str, tuple[str, str]] = {
 _AGE_PATTERN = re.compile(r"^(pop|women|men)_(\d+)_(\d+)$")
 _AGE_WORDS = {"pop": ("Población", "Population"), "women": ("Mujeres", "Women"), "men": ("Hombres", "Men")}
 
-BANDS = ("<=30", "30-60", "60-120", ">120", "sin acceso")
+BANDS = ("<=30", "30-60", "60-120", ">120", "sin acceso")  # the bands of the default thresholds 30, 60, 120
 BAND_COLOURS = {"<=30": "#1a9641", "30-60": "#a6d96a", "60-120": "#fdae61", ">120": "#d7191c",
                 "sin acceso": "#5e3c99"}
+NO_ACCESS_COLOUR = BAND_COLOURS["sin acceso"]
+
+
+def band_colours(thresholds: Sequence[float] = (30, 60, 120)) -> dict[str, str]:
+    """Colour of every band of ``thresholds``, in band order (``"sin acceso"`` last).
+
+    Three thresholds (four time bands) use the maps' palette green -> red of
+    :data:`BAND_COLOURS` by position; any other number samples matplotlib's ``RdYlGn_r``
+    at ``i / n_thresholds``.  Every map, chart and legend of a run takes its bands from here.
+    """
+    from ..access.bands import NO_ACCESS, band_labels
+    bands = band_labels(thresholds)[:-1]
+    if len(bands) == 4:
+        colours = [BAND_COLOURS[b] for b in BANDS[:-1]]
+    else:
+        import matplotlib
+        from matplotlib.colors import to_hex
+        cmap = matplotlib.colormaps["RdYlGn_r"]
+        colours = [to_hex(cmap(i / max(1, len(bands) - 1))) for i in range(len(bands))]
+    return {**dict(zip(bands, colours)), NO_ACCESS: NO_ACCESS_COLOUR}
 
 
 def _check_lang(lang: str) -> int:
@@ -282,11 +304,35 @@ def _band_from_slug(slug: str, i: int) -> str | None:
     return None
 
 
+_NUM = r"(\d+(?:[._]\d+)?)"
+
+
+def _threshold_label(key: str, i: int) -> str | None:
+    """Labels that name a threshold of the run: band values (``band.<=20``, ``band.20-45``,
+    ``band.>90``), report columns ``share_within_T`` / ``beyond_T`` and cards ``fig.beyond_T``."""
+    num = r"(\d+(?:\.\d+)?)"
+    m = re.fullmatch(rf"band\.(<=|>)?{num}(?:-{num})?", key)
+    if m and (m[1] is None) == (m[3] is not None):
+        return {"<=": f"≤ {m[2]} min", ">": f"> {m[2]} min"}[m[1]] if m[1] else f"{m[2]}–{m[3]} min"
+    m = re.fullmatch(rf"share_within_{_NUM}", key)
+    if m:
+        t = m[1].replace("_", ".")
+        return (f"% a {t} min o menos", f"% within {t} min")[i]
+    m = re.fullmatch(rf"(?:fig\.)?beyond_{_NUM}", key)
+    if m:
+        t = m[1].replace("_", ".")
+        return (f"Población a más de {t} min", f"Population beyond {t} min")[i]
+    return None
+
+
 def _derived(key: str, i: int) -> str | None:
     """Label of a generated column name, or None."""
     es = i == 0
     if _AGE_PATTERN.match(key):
         return _measure(key, i)
+    by_threshold = _threshold_label(key, i)
+    if by_threshold is not None:
+        return by_threshold
     rules: list[tuple[str, object]] = [
         (r"share_(.+)_within_(before|after)", lambda m, w: f"% {w(m[1])} " + (
             ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),

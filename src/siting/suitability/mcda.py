@@ -7,7 +7,7 @@ The *contribution* of c to i is ``w_c · v_ic``; contributions sum to the score.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,6 @@ class AHPResult:
     ci: float
     ri: float
     cr: float
-    log_errors: pd.DataFrame = field(repr=False)  # pairs (i<j) sorted by |log(a_ij w_j / w_i)|
 
 
 def ahp_weights(criteria: Sequence[str], matrix, *, cr_limit: float = CR_LIMIT, key: str = "suitability.ahp") -> AHPResult:
@@ -162,7 +161,7 @@ def ahp_weights(criteria: Sequence[str], matrix, *, cr_limit: float = CR_LIMIT, 
         raise ScenarioError(f"the AHP matrix in '{key}' is inconsistent: CR = {cr:.3f} > {cr_limit:g}; "
                             f"most inconsistent judgements: {worst}",
                             hint="revise those pairwise judgements so that they agree with the others")
-    return AHPResult(names, dict(zip(names, map(float, w))), lam, float(ci), float(ri), float(cr), errs)
+    return AHPResult(names, dict(zip(names, map(float, w))), lam, float(ci), float(ri), float(cr))
 
 
 def weights_from_scenario(suit: Suitability | Scenario) -> dict[str, float]:
