@@ -31,3 +31,24 @@ def districts(sc):
     from siting.data import boundaries
     from siting.data.quality import QualityReport
     return boundaries.load_districts(sc, QualityReport())
+
+
+SAN_MARCOS = "UGEL SAN MARCOS"  # 307 real places, one CETPRO with teachers (ICHOCAN): small and complete
+
+
+@pytest.fixture(scope="session")
+def san_marcos(tmp_path_factory):
+    """The shipped scenario on one real UGEL (San Marcos), 3 sites and 20 Monte Carlo runs,
+    with its data, graph and access (outputs and graph cache in a temp folder)."""
+    import dataclasses
+
+    import siting
+    tmp = tmp_path_factory.mktemp("san_marcos")
+    sc = siting.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "cajamarca.toml",
+                              study_area__ugels=[SAN_MARCOS], allocation__n_sites=3,
+                              suitability__sensitivity_runs=20, run__output_dir=str(tmp / "run"),
+                              run__cache_dir=str(tmp / "cache"))
+    data = siting.load_data(sc, progress=False)
+    graph = siting.build_graph(sc, data)
+    gaps = siting.compute_access(sc, data, graph)
+    return dataclasses.make_dataclass("SanMarcos", ["sc", "data", "graph", "gaps", "tmp"])(sc, data, graph, gaps, tmp)

@@ -82,16 +82,10 @@ def test_override_without_section_is_a_scenario_error():
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small(san_marcos):
     """Scenario, data, graph, access, scores and proposals of UGEL San Marcos, each stage
     called alone with the outputs of the previous one (outputs and cache in a temp folder)."""
-    tmp = tmp_path_factory.mktemp("api")
-    sc = siting.load_scenario(SCENARIO, study_area__ugels=[UGEL], allocation__n_sites=N_SITES,
-                              suitability__sensitivity_runs=20, run__output_dir=str(tmp / "run"),
-                              run__cache_dir=str(tmp / "cache"))
-    data = siting.load_data(sc, progress=False)
-    graph = siting.build_graph(sc, data)
-    gaps = siting.compute_access(sc, data, graph)
+    sc, data, graph, gaps = san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps
     scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
     plan = siting.propose_sites(sc, data, gaps, scores)
     after = siting.evaluate_plan(sc, data, graph, plan, access=gaps)
@@ -225,3 +219,22 @@ def test_gpkg_roundtrip_of_stage_outputs(small, tmp_path):
     back = gpd.read_file(path, layer="proposals")
     assert back["ccpp_id"].astype(str).tolist() == small.plan.proposals["ccpp_id"].astype(str).tolist()
     assert isinstance(pd.DataFrame(small.gaps.summary), pd.DataFrame)
+
+
+def test_evaluate_plan_matches_scipy_dijkstra_from_facilities_and_proposals(small):
+    """"How far is everyone once the proposals open": an explicit access step, checked against
+    scipy's Dijkstra from every existing facility and every proposed place (reversed graph)."""
+    g, data, plan = small.graph, small.data, small.plan
+    rows = [int(np.flatnonzero(data.places["ccpp_id"].astype(str).to_numpy() == c)[0])
+            for c in plan.proposals["ccpp_id"].astype(str)]
+    src = np.concatenate([g.point_nodes["cetpro"], g.point_nodes["places"][rows]])
+    expected = dijkstra(g.matrix.T.tocsr(), directed=True, indices=src, min_only=True)[g.point_nodes["places"]]
+    np.testing.assert_allclose(small.after.minutes_after, expected, rtol=1e-9, atol=1e-6)
+    assert list(small.after.site_places) == rows
+    # the same from a list of codes and without the access result (before recomputed)
+    again = siting.evaluate_plan(small.sc, data, g, plan.proposals["ccpp_id"].tolist())
+    np.testing.assert_array_equal(again.minutes_after, small.after.minutes_after)
+    np.testing.assert_array_equal(again.minutes_before, small.gaps.places["minutes_nearest"].to_numpy(float))
+    pd.testing.assert_frame_equal(again.before_after, small.after.before_after)
+    with pytest.raises(siting.UserError, match="not populated places"):
+        siting.evaluate_plan(small.sc, data, g, ["0000000000"])

@@ -34,7 +34,7 @@ class ModelBuilder:
     lo: list[np.ndarray] = field(default_factory=list)
     hi: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, n_rows: int, lo: np.ndarray, hi: np.ndarray, *, x: sp.csr_array | None = None,
+    def add_rows(self, n_rows: int, lo: np.ndarray, hi: np.ndarray, *, x: sp.csr_array | None = None,
             y: sp.csr_array | None = None, z: sp.csr_array | None = None) -> None:
         """One block of rows; a missing part is a block of zeros."""
         parts = [x if x is not None else sp.csr_array((n_rows, self.nc)),
@@ -46,16 +46,16 @@ class ModelBuilder:
 
     def add_coverage(self, R: sp.csr_array) -> None:
         """``y_j - sum_i a_ij x_i <= 0``: a place counts only when an open site covers it."""
-        self.add(self.nd, np.full(self.nd, -np.inf), np.zeros(self.nd),
+        self.add_rows(self.nd, np.full(self.nd, -np.inf), np.zeros(self.nd),
                  x=-sp.csr_array(R.T.astype(float)), y=sp.eye_array(self.nd, format="csr"))
 
     def add_cardinality(self, n_sites: int) -> None:
         """``sum_i x_i <= N``."""
-        self.add(1, np.array([-np.inf]), np.array([float(n_sites)]), x=sp.csr_array(np.ones((1, self.nc))))
+        self.add_rows(1, np.array([-np.inf]), np.array([float(n_sites)]), x=sp.csr_array(np.ones((1, self.nc))))
 
     def add_budget(self, cost: np.ndarray, budget: float) -> None:
         """``sum_i c_i x_i <= B``."""
-        self.add(1, np.array([-np.inf]), np.array([float(budget)]), x=sp.csr_array(cost[None, :]))
+        self.add_rows(1, np.array([-np.inf]), np.array([float(budget)]), x=sp.csr_array(cost[None, :]))
 
     def add_group_bounds(self, group: np.ndarray, gmin: np.ndarray, gmax: np.ndarray) -> None:
         """``lo_g <= sum_{i in g} x_i <= hi_g`` for the groups with a bound."""
@@ -66,20 +66,20 @@ class ModelBuilder:
         inrow = np.isin(group, gs)
         G = sp.csr_array((np.ones(int(inrow.sum())), (np.searchsorted(gs, group[inrow]), np.flatnonzero(inrow))),
                          shape=(len(gs), self.nc))
-        self.add(len(gs), gmin[gs], gmax[gs], x=G)
+        self.add_rows(len(gs), gmin[gs], gmax[gs], x=G)
 
     def add_coverage_target(self, weights: np.ndarray, target: float) -> None:
         """``sum_j w_j y_j >= t W``."""
-        self.add(1, np.array([target]), np.array([np.inf]), y=sp.csr_array(weights[None, :]))
+        self.add_rows(1, np.array([target]), np.array([np.inf]), y=sp.csr_array(weights[None, :]))
 
     def add_parent_assignment(self, pairs_i: np.ndarray, pairs_k: np.ndarray, capacity: np.ndarray) -> None:
         """``sum_k z_ik - x_i = 0`` (an open site has one parent) and ``sum_i z_ik <= cap_k``."""
         nz = len(pairs_i)
         zi = sp.csr_array((np.ones(nz), (pairs_i, np.arange(nz))), shape=(self.nc, nz))
-        self.add(self.nc, np.zeros(self.nc), np.zeros(self.nc), x=-sp.eye_array(self.nc, format="csr"), z=zi)
+        self.add_rows(self.nc, np.zeros(self.nc), np.zeros(self.nc), x=-sp.eye_array(self.nc, format="csr"), z=zi)
         n_par = len(capacity)
         zk = sp.csr_array((np.ones(nz), (pairs_k, np.arange(nz))), shape=(n_par, nz))
-        self.add(n_par, np.full(n_par, -np.inf), capacity.astype(float), z=zk)
+        self.add_rows(n_par, np.full(n_par, -np.inf), capacity.astype(float), z=zk)
 
     def constraint(self) -> LinearConstraint:
         return LinearConstraint(sp.vstack(self.rows, format="csr"), np.concatenate(self.lo), np.concatenate(self.hi))
