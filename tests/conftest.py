@@ -5,6 +5,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw from a fixed seed (derived from each test's name): the same examples on
+# every run and machine, so a failure is reproducible and CI is never red by chance.  Run
+# `pytest --hypothesis-profile=explore` (or HYPOTHESIS_PROFILE=explore) to search new examples.
+settings.register_profile("siting", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True, max_examples=500)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "siting"))
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -4,11 +4,17 @@ rerun to completion and compared with an uninterrupted run (started alongside). 
 the file near a minute the scenario is the shipped one restricted to one real UGEL
 (UGEL SAN MARCOS); the data stage still reads every shipped input file.
 
-Kill points (found by watching the folders, not by timers):
+Kill points (reached deterministically, never by timing):
 
-1. SIGKILL as soon as the run folder has its first manifest (data being loaded);
-2. SIGINT as soon as the first output temporary appears (a table being written);
-3. SIGKILL as soon as the XLSX temporary appears (all CSVs written, workbook half-written).
+1. SIGKILL as soon as the run folder has its first manifest (data being loaded: seconds);
+2. SIGINT while the first output table (``places.csv``) is written but not yet renamed;
+3. SIGKILL while the workbook (``acceso.xlsx``) is written but not yet renamed.
+
+For 2 and 3 the child runs the real command with :func:`siting.io.atomic_path` wrapped so
+that it *parks* (sleeps) at that file, after writing the temporary and before the rename,
+and signals that it is there; the test then sends the signal.  Earlier versions sent the
+signal as soon as a temporary appeared, which lost the race on a loaded machine (the
+rename could happen between the check and the signal).
 
 After every kill: each visible file is complete (byte-identical to the uninterrupted run's,
 or a readable manifest/scenario), the manifest is valid JSON without ``finished_utc``, and
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -49,10 +56,36 @@ def write_scenario(path: Path, cache: Path) -> Path:
     return path
 
 
-def start(scenario: Path, out: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "siting.cli", "access", "--scenario", str(scenario), "--output", str(out),
-           "--no-progress"]
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+#: the child: the real CLI, with atomic_path parked at $SITING_TEST_PAUSE_AT (after the write, before the rename)
+CHILD = r"""
+import contextlib, os, sys, time
+from pathlib import Path
+import siting.io
+original = siting.io.atomic_path
+pause_at, ready = os.environ.get("SITING_TEST_PAUSE_AT"), os.environ.get("SITING_TEST_READY")
+
+@contextlib.contextmanager
+def parked(target):
+    with original(target) as tmp:
+        yield tmp
+        if pause_at and Path(target).name == pause_at:
+            Path(ready).write_text(str(tmp))
+            time.sleep(600)
+
+for module in list(sys.modules.values()):
+    if getattr(module, "__name__", "").startswith("siting") and getattr(module, "atomic_path", None) is original:
+        module.atomic_path = parked
+from siting.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start(scenario: Path, out: Path, *, pause_at: str | None = None, ready: Path | None = None) -> subprocess.Popen:
+    env = dict(os.environ)
+    if pause_at:
+        env.update(SITING_TEST_PAUSE_AT=pause_at, SITING_TEST_READY=str(ready))
+    cmd = [sys.executable, "-c", CHILD, "access", "--scenario", str(scenario), "--output", str(out), "--no-progress"]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def temporaries(out: Path, prefix: str = "") -> list[str]:
@@ -71,6 +104,15 @@ def kill_when(proc: subprocess.Popen, condition, sig: int) -> tuple[int, str]:
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=TIMEOUT_S)
     return proc.returncode, err
+
+
+def kill_parked(scenario: Path, out: Path, name: str, sig: int, ready: Path) -> tuple[int, str]:
+    """Run until the child is parked at ``name`` (temporary written, not renamed), then send ``sig``."""
+    ready.unlink(missing_ok=True)
+    proc = start(scenario, out, pause_at=name, ready=ready)
+    code, err = kill_when(proc, ready.exists, sig)
+    assert Path(ready.read_text()).name.startswith(f".{name}."), "parked at another file"
+    return code, err
 
 
 def sha(path: Path) -> str:
@@ -96,13 +138,11 @@ def runs(tmp_path_factory):
     proc = start(scenario, out)
     kills.append(("SIGKILL, data stage",) + kill_when(proc, lambda: (out / "manifest.json").exists(), signal.SIGKILL)
                  + (snapshot(out),))
-    proc = start(scenario, out)
-    kills.append(("SIGINT, first table",) + kill_when(
-        proc, lambda: any(not n.startswith((".manifest", ".scenario", ".quality")) for n in temporaries(out)),
-        signal.SIGINT) + (snapshot(out),))
-    proc = start(scenario, out)
-    kills.append(("SIGKILL, workbook",) + kill_when(proc, lambda: bool(temporaries(out, "acceso.xlsx")),
-                                                    signal.SIGKILL) + (snapshot(out),))
+    ready = base / "parked"
+    kills.append(("SIGINT, first table",) + kill_parked(scenario, out, "places.csv", signal.SIGINT, ready)
+                 + (snapshot(out),))
+    kills.append(("SIGKILL, workbook",) + kill_parked(scenario, out, "acceso.xlsx", signal.SIGKILL, ready)
+                 + (snapshot(out),))
     leftovers = sorted(p.name for p in remove_partial_files(out))
     after_cleanup = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
     proc = start(scenario, out)
@@ -150,7 +190,7 @@ def test_leftovers_are_hidden_part_files_only(runs):
     # SIGINT runs atomic_path's clean-up: nothing left behind by the second kill
     sigint_hidden = set(runs["kills"][1][3]["hidden"]) - set(runs["kills"][0][3]["hidden"])
     assert not sigint_hidden
-    # SIGKILL cannot clean up: the half-written workbook stays as a hidden temporary
+    # SIGKILL cannot clean up: the workbook temporary (never renamed) stays hidden
     assert any(n.startswith(".acceso.xlsx.") for n in runs["kills"][2][3]["hidden"])
     assert any(n.startswith(".acceso.xlsx.") for n in runs["leftovers"])
     assert runs["after_cleanup"] == []

@@ -58,6 +58,18 @@ def test_read_table_round_trip(tmp_path_factory, rows, sep, encoding):
     assert back.astype(str).values.tolist() == df.values.tolist()  # leading zeros and accents kept
 
 
+@pytest.mark.xfail(strict=True, reason="issue 13 item 7: read_table turns the text NULL / NA into missing values; "
+                                       "fixed by read_table(keep_default_na=False) on the hostile-input branch "
+                                       "(remove this marker when merged)")
+@pytest.mark.parametrize("text", ["NULL", "NA", "N/A", "nan"])
+def test_read_table_keeps_null_and_na_text(tmp_path, text):
+    """The example the random search found for test_read_table_round_trip (rows=[('000000', 'NULL', 0)]):
+    a place really called "NA" or a cell reading "NULL" is text, not a missing value."""
+    path = tmp_path / "fixture_null_text.csv"
+    path.write_text(f"UBIGEO,NOMBRE,POBLACION\n000000,{text},0\n", encoding="utf-8")
+    assert read_table(path)["NOMBRE"].tolist() == [text]
+
+
 @FAST
 @given(value=st.floats(-1e9, 1e9, allow_nan=False).map(lambda v: round(v, 2)))
 def test_to_number_thousands_and_decimal_comma(value):
