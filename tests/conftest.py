@@ -60,3 +60,15 @@ def san_marcos(tmp_path_factory):
     graph = siting.build_graph(sc, data)
     gaps = siting.compute_access(sc, data, graph)
     return dataclasses.make_dataclass("SanMarcos", ["sc", "data", "graph", "gaps", "tmp"])(sc, data, graph, gaps, tmp)
+
+
+@pytest.fixture(scope="session")
+def san_marcos_plan(san_marcos):
+    """Scores and proposals of :func:`san_marcos` (each stage called with the previous results)."""
+    import dataclasses
+
+    import siting
+    s = san_marcos
+    scores = siting.score_candidates(s.sc, s.data, s.graph, s.gaps, progress=False)
+    plan = siting.propose_sites(s.sc, s.data, s.gaps, scores)
+    return dataclasses.make_dataclass("SanMarcosPlan", ["scores", "plan"])(scores, plan)

@@ -82,12 +82,11 @@ def test_override_without_section_is_a_scenario_error():
 
 
 @pytest.fixture(scope="module")
-def small(san_marcos):
+def small(san_marcos, san_marcos_plan):
     """Scenario, data, graph, access, scores and proposals of UGEL San Marcos, each stage
     called alone with the outputs of the previous one (outputs and cache in a temp folder)."""
     sc, data, graph, gaps = san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps
-    scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
-    plan = siting.propose_sites(sc, data, gaps, scores)
+    scores, plan = san_marcos_plan.scores, san_marcos_plan.plan
     after = siting.evaluate_plan(sc, data, graph, plan, access=gaps)
     return dataclasses.make_dataclass("Small", ["sc", "data", "graph", "gaps", "scores", "plan", "after"])(
         sc, data, graph, gaps, scores, plan, after)

@@ -21,8 +21,8 @@ from siting.suitability.sensitivity import monte_carlo
 
 
 @pytest.fixture(scope="module")
-def scored(san_marcos):
-    return siting.score_candidates(san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
+def scored(san_marcos_plan):
+    return san_marcos_plan.scores
 
 
 def test_within_keeps_explicit_zeros_and_only_entries_under_the_limit():

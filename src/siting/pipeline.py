@@ -58,7 +58,12 @@ def _print_table(df: pd.DataFrame, title: str) -> None:
 
 
 def _open(sc: Scenario, record: Run | None, command: str) -> tuple[Run, bool]:
-    return (record, False) if record is not None else (Run.start(sc, command=command), True)
+    """The run to record into (``record``) or a new one (``own``: this command finishes it)."""
+    if record is not None:
+        return record, False
+    run = Run.start(sc, command=command)
+    run.manifest["name"] = sc.run.name  # saved with the first stage
+    return run, True
 
 
 # --------------------------------------------------------------------------- commands
@@ -168,7 +173,7 @@ def propose(sc: Scenario, *, progress: bool = True, record: Run | None = None) -
 def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, command: str = "run") -> RunResult:
     """``siting run`` / ``siting demo`` / ``siting report``: every stage, every output, into
     ``sc.run.output_dir`` (maps and reports last)."""
-    job = record or Run.start(sc, command=command)
+    job, _ = _open(sc, record, command)
     done = propose(sc, progress=progress, record=job)
     assert done.access is not None
     with job.stage("report") as info:
