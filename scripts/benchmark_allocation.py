@@ -71,7 +71,7 @@ def pipeline_instance(scenario: str, thresholds: list[float]) -> tuple[dict[floa
     """The pipeline's instance: suitability candidates x places, demand weights, already covered."""
     import siting
     from siting.network.solve import coverage
-    from siting.pipeline import demand_weights
+    from siting.allocation import demand_weights
 
     sc = siting.load_scenario(scenario)
     data = siting.load_data(sc, progress=False)
@@ -80,7 +80,7 @@ def pipeline_instance(scenario: str, thresholds: list[float]) -> tuple[dict[floa
     scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
     place_nodes = graph.point_nodes["places"]
     cand_nodes = place_nodes[scores.candidate_place_index]
-    w = demand_weights(sc, gaps.places)
+    w = demand_weights(sc, gaps.places, indicators=data.district_indicators)
     before = gaps.places["minutes_nearest"].to_numpy(float)
     cov, weights = {}, {}
     for T in thresholds:

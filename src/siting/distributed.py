@@ -151,7 +151,7 @@ def coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | Sequence[int
     ``chunk_origins`` neighbouring origins on ``client`` (``None`` = serially here)."""
     m = solve._oriented(graph, towards_origins)
     n = m.shape[0]
-    org = solve._check_nodes(origins, n, "origins")
+    org = solve._check_nodes(np.asarray(origins), n, "origins")
     tgt = np.asarray(targets, dtype=np.int64).ravel()
     if not limit > 0:
         raise UserError(f"coverage limit must be > 0 minutes, got {limit}")

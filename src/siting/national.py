@@ -39,6 +39,7 @@ from .access.stats import _share, _sum
 from .data.quality import QualityReport
 from .errors import DataError, UserError
 from .io import atomic_path, read_table, to_number, zfill_code
+from .network.graph import TravelGraph
 from .scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -175,12 +176,13 @@ def _gap_columns(codes: np.ndarray, n: int, m: np.ndarray, pop: np.ndarray, limi
     """The figures of :func:`gaps_by_department` for ``n`` groups (``codes`` per place)."""
     beyond = ~(m <= main_threshold)
     reach = np.isfinite(m)
-    cols: dict[str, object] = {"places": np.bincount(codes, minlength=n)}
+    n_places = np.bincount(codes, minlength=n)
+    cols: dict[str, object] = {"places": n_places}
     for t in thresholds:
         cols[f"places_within_{t:g}_min"] = _sum(codes, (m <= t).astype(float), n).astype(np.int64)
     n_beyond = _sum(codes, beyond.astype(float), n)
     cols["places_beyond_main"] = n_beyond.astype(np.int64)
-    cols["share_places_beyond_main"] = [round(float(v), 4) for v in _share(n_beyond, cols["places"])]
+    cols["share_places_beyond_main"] = [round(float(v), 4) for v in _share(n_beyond, n_places)]
     total = [round(float(v), 0) for v in _sum(codes, pop, n)]
     pop_beyond = [round(float(v), 0) for v in _sum(codes, pop * beyond, n)]
     cols["population_estimate"] = total
@@ -220,7 +222,7 @@ def _load_national_roads(sc: Scenario, quality: QualityReport, crs: str) -> gpd.
 class NationalGraph:
     """The national inputs and their travel-time graph (points "places" and "capitals")."""
 
-    graph: object  # siting.network.graph.TravelGraph
+    graph: TravelGraph
     places: gpd.GeoDataFrame
     capitals: gpd.GeoDataFrame
     roads_used: bool

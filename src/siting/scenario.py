@@ -231,7 +231,7 @@ UNSET_KEYS: frozenset[str] = frozenset({
 
 # --------------------------------------------------------------------------- validation
 
-_CHOICES = {
+_CHOICES: dict[tuple[str, str], set[Any]] = {
     ("run", "language"): set(LANGUAGES),
     ("population", "missing_population"): {"district_median", "zero"},
     ("speeds", "mode"): {"roads+walk", "walk"},
@@ -291,7 +291,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
         if dataclasses.is_dataclass(ann):
             if not isinstance(value, dict):
                 raise ScenarioError(f"[{key}] must be a table")
-            kwargs[name] = _build(ann, value, key + ".")
+            kwargs[name] = _build(typing.cast(type, ann), value, key + ".")
         else:
             kwargs[name] = _check_type(value, ann, key)
     return cls(**kwargs)
@@ -301,7 +301,8 @@ def _validate(sc: Scenario, base: Path) -> None:
     d = sc.to_dict()
     for (section, key), choices in _CHOICES.items():
         if d[section][key] not in choices:
-            raise ScenarioError(f"key '{section}.{key}' = {d[section][key]!r} is not one of {sorted(map(str, choices))}")
+            raise ScenarioError(f"key '{section}.{key}' = {d[section][key]!r} is not one of "
+                                f"{sorted(map(str, choices))}")
     for section, key in _POSITIVE:
         if not d[section][key] > 0:
             raise ScenarioError(f"key '{section}.{key}' must be > 0, got {d[section][key]!r}")

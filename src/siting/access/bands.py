@@ -51,7 +51,7 @@ def round_minutes(minutes: np.ndarray | pd.Series | float, *, step: float = 0.1)
     return np.where(np.isfinite(x), out, x)
 
 
-def _check_thresholds(thresholds: Sequence[float]) -> np.ndarray:
+def _check_thresholds(thresholds: Sequence[float] | np.ndarray) -> np.ndarray:
     th = np.asarray(list(thresholds), dtype=float)
     if th.ndim != 1 or th.size == 0 or not np.all(np.isfinite(th)) or th[0] <= 0 or np.any(np.diff(th) <= 0):
         raise ScenarioError(f"thresholds must be increasing positive minutes, got {list(thresholds)!r}",
@@ -69,7 +69,7 @@ def _slug(t: float) -> str:
     return _fmt(t).replace(".", "_")
 
 
-def band_labels(thresholds: Sequence[float] = (30, 60, 120)) -> list[str]:
+def band_labels(thresholds: Sequence[float] | np.ndarray = (30, 60, 120)) -> list[str]:
     """Band values, in order: ``["<=30", "30-60", "60-120", ">120", "sin acceso"]``."""
     th = _check_thresholds(thresholds)
     labels = [f"<={_fmt(th[0])}"]
@@ -78,7 +78,7 @@ def band_labels(thresholds: Sequence[float] = (30, 60, 120)) -> list[str]:
     return labels
 
 
-def band_slugs(thresholds: Sequence[float] = (30, 60, 120)) -> list[str]:
+def band_slugs(thresholds: Sequence[float] | np.ndarray = (30, 60, 120)) -> list[str]:
     """Column-name forms of the bands: ``["0_30", "30_60", "60_120", "over_120", "no_access"]``."""
     th = _check_thresholds(thresholds)
     slugs = [f"0_{_slug(th[0])}"]

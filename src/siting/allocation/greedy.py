@@ -105,7 +105,7 @@ def _lazy_greedy(p: CoveringProblem) -> tuple[list[int], ParentMatcher | None]:
     cost = np.where(p.cost > 0, p.cost, 1e-12)
     gains0 = p.A @ w + eps_s
     key0 = gains0 / cost if use_ratio else gains0
-    heap = [(-key0[i], i) for i in np.flatnonzero(p.eligible)]
+    heap: list[tuple[float, int]] = [(-float(key0[i]), int(i)) for i in np.flatnonzero(p.eligible)]
     heapq.heapify(heap)
     covered = np.zeros(p.n_places, dtype=bool)
     counts = np.zeros(len(p.group_labels), dtype=int)
@@ -153,17 +153,16 @@ def _lazy_greedy(p: CoveringProblem) -> tuple[list[int], ParentMatcher | None]:
 def _best_single_site(p: CoveringProblem, sel: list[int], matcher: ParentMatcher | None, gains0: np.ndarray
                       ) -> tuple[list[int], ParentMatcher | None]:
     """Khuller et al.: with a budget, the better of the ratio greedy and the best feasible single site."""
+    assert p.budget is not None
     feas = [i for i in np.flatnonzero(p.eligible) if p.cost[i] <= p.budget + TOL]
     if not feas or (p.group_min > 0).any():
         return sel, matcher
     gains = gains0[feas]
     best = int(feas[int(np.argmax(gains))])
+    fresh = _new_matcher(p)  # None exactly when there are no parents (then matcher is None too)
     if gains.max() > p.covered_weight(sel) + (p.eps * p.s)[sel].sum() + TOL and (
-            matcher is None or _new_matcher(p).try_add(best)):
-        sel = [best]
-        if matcher is not None:
-            matcher = _new_matcher(p)
-            matcher.try_add(best)
+            fresh is None or fresh.try_add(best)):
+        return [best], fresh
     return sel, matcher
 
 

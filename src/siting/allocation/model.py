@@ -131,7 +131,7 @@ class MaximalCovering:
         return self.problem.covered_weight(selected)
 
     # ------------------------------------------------------------------ solvers
-    def solve(self, method: Literal["auto", "greedy", "exact"] = "auto", *, time_limit: float = 60.0,
+    def solve(self, method: Literal["auto", "greedy", "exact"] | str = "auto", *, time_limit: float = 60.0,
               mip_rel_gap: float = 1e-6, swap: bool = True, max_swap_iter: int = 200) -> CoverageSolution:
         """Solve with ``method`` ("auto" | "greedy" | "exact"); see the class docstring.
 

@@ -341,9 +341,9 @@ class CoveringProblem:
                             hint="raise allocation.n_sites or lower allocation.min_per_ugel")
         if self.budget is not None and need.any():
             cheapest = 0.0
-            for g in np.flatnonzero(need):
-                c = np.sort(self.cost[self.eligible & (self.group == g)])
-                cheapest += c[: int(need[g])].sum()
+            for h in np.flatnonzero(need):
+                c = np.sort(self.cost[self.eligible & (self.group == h)])
+                cheapest += c[: int(need[h])].sum()
             if cheapest > self.budget + TOL:
                 raise UserError(f"the cheapest way to meet the minimums per group costs {cheapest:g}, "
                                 f"more than the budget {self.budget:g}",

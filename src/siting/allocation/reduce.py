@@ -29,7 +29,7 @@ def reduce(p: CoveringProblem) -> ReducedProblem:
        minimum per group (dropping i may break the minimum) nor with parent-CETPRO
        capacity (i and k may need different parents), so step 4 is skipped then.
     """
-    stats: dict[str, int] = {"candidates": p.n_candidates, "places": p.n_places}
+    stats: dict[str, float] = {"candidates": p.n_candidates, "places": p.n_places}
     cand = np.flatnonzero(p.eligible)
     P = p.pattern[cand]
     colcount = np.bincount(P.indices, minlength=p.n_places)

@@ -38,7 +38,7 @@ class CoverageSolution:
     coverable_weight: float  # unserved weight that some eligible candidate reaches
     n_swaps: int = 0
     sites_lower_bound: float = float("nan")
-    reduction: dict[str, int] = field(default_factory=dict)
+    reduction: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_sites(self) -> int:
@@ -82,7 +82,7 @@ class ReducedProblem:
     weights: np.ndarray
     candidates: np.ndarray
     column_of_place: np.ndarray  # original place -> reduced column (-1 = removed)
-    stats: dict[str, int]
+    stats: dict[str, float]
 
 
 def order_by_gain(p: CoveringProblem, sel: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -86,7 +86,8 @@ PROBLEM_ES: dict[str, str] = {
 # Problem codes built with an f-string whose value is not in PROBLEM_ES (another
 # threshold, key or area): regular expression -> Spanish template (groups by number).
 PROBLEM_PATTERNS_ES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"more than (\S+) km from the national list"), "a más de {0} km de su ubicación en el listado nacional"),
+    (re.compile(r"more than (\S+) km from the national list"),
+     "a más de {0} km de su ubicación en el listado nacional"),
     (re.compile(r"duplicate (\S+)"), "{0} duplicado"),
 )
 

@@ -250,7 +250,8 @@ def _add_many_points(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, colour:
                      lang: str, show: bool) -> None:
     """Thousands of small points (e.g. school premises) as one canvas GeoJSON layer."""
     cols = [c for c in columns if c in gdf.columns]
-    style = [{"radius": 2.5, "fill": True, "color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.8}] * len(gdf)
+    style = [{"radius": 2.5, "fill": True, "color": colour, "weight": 0.5, "fillColor": colour,
+              "fillOpacity": 0.8}] * len(gdf)
     g = gdf[cols + ["geometry"]].copy()
     folium.GeoJson(_points_geojson(g, cols, style), name=name, show=show,
                    marker=folium.CircleMarker(radius=2.5),
@@ -380,7 +381,7 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     has["approximate"] = roads_l is not None and bool(roads_l["approximate"].fillna(False).astype(bool).any())
     legend = _legend_html(lang, road_classes=road_classes, notes=list(quality_notes), has=has,
                           thresholds=list(thresholds), title=title or t("ui.legend", lang))
-    m.get_root().html.add_child(Element(legend))
+    m.get_root().html.add_child(Element(legend))  # type: ignore[attr-defined]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
@@ -401,7 +402,8 @@ def _inline_assets(page: str) -> str:
         url = mt.group(1)
         fname = url.rsplit("/", 1)[-1]
         if fname in _VENDORED:
-            return f"<style>/* {fname} (vendored) */\n{(STATIC / _VENDORED[fname]).read_text(encoding='utf-8')}\n</style>"
+            css = (STATIC / _VENDORED[fname]).read_text(encoding="utf-8")
+            return f"<style>/* {fname} (vendored) */\n{css}\n</style>"
         if any(u in url for u in _UNUSED):
             return ""
         return mt.group(0)

@@ -159,7 +159,8 @@ def key_figures(places: pd.DataFrame, *, proposals: pd.DataFrame | None = None, 
     if proposals is not None:
         items.append(("fig.proposals", len(proposals)))
         if len(proposals):
-            items += [("fig.new_target", proposals["new_target"].sum()), ("fig.new_women", proposals["new_women"].sum())]
+            items += [("fig.new_target", proposals["new_target"].sum()),
+                      ("fig.new_women", proposals["new_women"].sum())]
     return [{"label": t(k, lang), "value": fmt_number(float(v), "", lang)[0], "raw": float(v)} for k, v in items]
 
 
@@ -196,10 +197,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
     if by_district is not None:
         bd = by_district
         if ugel is not None:
-            if "ugel" in bd.columns:
-                bd = bd[bd["ugel"] == ugel]
-            else:
-                bd = bd[bd["unit"].isin(set(p["district"]))]
+            bd = bd[bd["ugel"] == ugel] if "ugel" in bd.columns else bd[bd["unit"].isin(set(p["district"]))]
         main = f"beyond_{_slug(float(main_threshold))}"
         bd = bd.sort_values(main, ascending=False) if main in bd.columns else bd
         tables.append(table_context(bd, t("report.gaps_district", lang), lang))

@@ -11,7 +11,7 @@ they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -333,16 +333,21 @@ def _derived(key: str, i: int) -> str | None:
     by_threshold = _threshold_label(key, i)
     if by_threshold is not None:
         return by_threshold
-    rules: list[tuple[str, object]] = [
+    rules: list[tuple[str, Callable[..., str | None]]] = [
         (r"share_(.+)_within_(before|after)", lambda m, w: f"% {w(m[1])} " + (
-            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),
+            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es
+            else f"within threshold {m[2]}")),
         (r"(.+)_within_(before|after)", lambda m, w: f"{w(m[1])} " + (
-            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),
-        (r"(.+)_newly_within", lambda m, w: f"{w(m[1])} " + ("nueva dentro del umbral" if es else "newly within threshold")),
+            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es
+            else f"within threshold {m[2]}")),
+        (r"(.+)_newly_within", lambda m, w: f"{w(m[1])} " + (
+            "nueva dentro del umbral" if es else "newly within threshold")),
         (r"(.+)_within_change_rel", lambda m, w: f"{w(m[1])}: " + ("cambio relativo dentro del umbral" if es
                                                                     else "relative change within threshold")),
-        (r"share_(.+)_within_(\d+)", lambda m, w: f"% {w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
-        (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
+        (r"share_(.+)_within_(\d+)", lambda m, w: f"% {w(m[1])} " + (
+            f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
+        (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (
+            f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
         (r"(.+)_within_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
         (r"(.+)_beyond_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a más de {m[2]} min" if es else f"beyond {m[2]} min")),
         (r"(.+)_no_access", lambda m, w: f"{w(m[1])} " + ("sin acceso" if es else "without access")),
@@ -356,20 +361,21 @@ def _derived(key: str, i: int) -> str | None:
         (r"gini_minutes(_target)?", lambda m, w: _TABLE["gini"][i] + (f" ({w('target')})" if m[1] else "")),
         (r"minutes_walk_(\w+)", lambda m, w: ("Minutos a pie a " if es else "Walking minutes to ") + _SETS[m[1]][i]
             if m[1] in _SETS else None),
-        (r"minutes_(\w+)", lambda m, w: ("Minutos a " if es else "Minutes to ") + _SETS[m[1]][i] if m[1] in _SETS else None),
+        (r"minutes_(\w+)", lambda m, w: ("Minutos a " if es else "Minutes to ") + _SETS[m[1]][i]
+            if m[1] in _SETS else None),
         (r"nearest_set_(\w+)", lambda m, w: "Tipo de centro más cercano" if es else "Type of nearest centre"),
         (r"nearest_(\w+)", lambda m, w: (f"{_SETS[m[1]][i]} más cercano" if es else f"Nearest {_SETS[m[1]][i]}")
             if m[1] in _SETS else None),
-        (r"band_(\w+)", lambda m, w: (f"Rango de tiempo ({_SETS[m[1]][i]})" if es else f"Travel-time band ({_SETS[m[1]][i]})")
-            if m[1] in _SETS else None),
+        (r"band_(\w+)", lambda m, w: (f"Rango de tiempo ({_SETS[m[1]][i]})" if es
+                                      else f"Travel-time band ({_SETS[m[1]][i]})") if m[1] in _SETS else None),
         (r"norm_(\w+)", lambda m, w: (f"{_TABLE[m[1]][i]} (normalizado)" if es else f"{_TABLE[m[1]][i]} (normalised)")
             if m[1] in _TABLE else None),
         (r"contrib_(\w+)", lambda m, w: (f"Aporte: {_TABLE[m[1]][i]}" if es else f"Contribution: {_TABLE[m[1]][i]}")
             if m[1] in _TABLE else None),
-        (r"flag_(\w+)", lambda m, w: (f"Alerta: {_TABLE['flag.' + m[1]][i]}" if es else f"Flag: {_TABLE['flag.' + m[1]][i]}")
-            if 'flag.' + m[1] in _TABLE else None),
-        (r"n_(\w+)", lambda m, w: (f"N.° de {_TABLE[m[1]][i].lower()}" if es else f"Number of {_TABLE[m[1]][i].lower()}")
-            if m[1] in _TABLE else None),
+        (r"flag_(\w+)", lambda m, w: (f"Alerta: {_TABLE['flag.' + m[1]][i]}" if es
+                                      else f"Flag: {_TABLE['flag.' + m[1]][i]}") if 'flag.' + m[1] in _TABLE else None),
+        (r"n_(\w+)", lambda m, w: (f"N.° de {_TABLE[m[1]][i].lower()}" if es
+                                   else f"Number of {_TABLE[m[1]][i].lower()}") if m[1] in _TABLE else None),
     ]
     for pattern, make in rules:
         m = re.fullmatch(pattern, key)

@@ -86,7 +86,7 @@ def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> None:
     for ax in fig.axes:
         box = ax.get_position()
         if box.y0 < needed + 0.01:
-            ax.set_position([box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01])
+            ax.set_position((box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01))
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=6.5, ha="left", va="bottom", color="#333333")
 
 

@@ -148,7 +148,8 @@ def compute_criteria(
     else:
         self_idx = np.full(n, -1, dtype=np.int64)
 
-    for crit, column in (("unserved_target", f"pop_{target_group}"), ("unserved_women_target", f"women_{target_group}")):
+    for crit, column in (("unserved_target", f"pop_{target_group}"),
+                         ("unserved_women_target", f"women_{target_group}")):
         if column in places:
             w = np.nan_to_num(pd.to_numeric(places[column], errors="coerce").to_numpy(float)) * unserved
             out[crit] = _covered_sum(coverage, w, self_idx) if n else np.zeros(0)

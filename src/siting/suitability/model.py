@@ -61,7 +61,8 @@ def _infer_task(y: pd.Series) -> str:
 
 def _estimator(kind: str, task: str, seed: int):
     if kind == "gradient_boosting":
-        return (GradientBoostingClassifier if task == "classification" else GradientBoostingRegressor)(random_state=seed)
+        cls = GradientBoostingClassifier if task == "classification" else GradientBoostingRegressor
+        return cls(random_state=seed)
     if kind == "random_forest":
         cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
         return cls(n_estimators=300, random_state=seed, n_jobs=1)
@@ -169,7 +170,8 @@ class LearnedSuitability:
                               "mae": float(mean_absolute_error(y.iloc[test], p)), "n": int(len(test))})
         ok = ~np.isnan(oof)
         if self.task == "classification":
-            metrics = {"roc_auc": float(roc_auc_score(y[ok], oof[ok])), "accuracy": float(accuracy_score(y[ok], oof[ok] >= 0.5))}
+            metrics = {"roc_auc": float(roc_auc_score(y[ok], oof[ok])),
+                       "accuracy": float(accuracy_score(y[ok], oof[ok] >= 0.5))}
         else:
             metrics = {"r2": float(r2_score(y[ok], oof[ok])), "mae": float(mean_absolute_error(y[ok], oof[ok]))}
         self.metrics = {**metrics, "cv": f"GroupKFold({k}) by {group_column}", "n_sites": int(len(y)), "folds": folds}
@@ -264,7 +266,8 @@ def fit_if_labelled(labels: pd.DataFrame | str | Path | None, *, features: Seque
     m.fit(table)
     m.permutation_importances(table)
     key = "roc_auc" if m.task == "classification" else "r2"
-    return m, f"learned suitability ({m.model}, {m.task}): grouped-CV {key} = {m.metrics[key]:.3f} on {len(table)} sites"
+    return m, (f"learned suitability ({m.model}, {m.task}): grouped-CV {key} = {m.metrics[key]:.3f} "
+               f"on {len(table)} sites")
 
 
 def fit_from_scenario(sc, *, features: Sequence[str], categorical: Sequence[str] = (), target: str = "outcome",
