@@ -245,8 +245,9 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
     q = QualityReport()
     fig: dict = {}
     t0 = time.perf_counter()
-    places = read_national_places(sc.inputs.ccpp, quality=q, district_population=sc.inputs.district_population or None,
-                                  year=sc.population.projection_year or 2023)
+    places = read_national_places(sc.inputs.ccpp, quality=q,
+                                  district_population=sc.optional("inputs.district_population"),
+                                  year=sc.optional("population.projection_year") or 2023)
     capitals = read_capitals(sc.inputs.district_capitals, quality=q)
     terrain = load_dem_national(sc.inputs.dem, crs, quality=q)
     roads = _load_national_roads(sc, q, crs)

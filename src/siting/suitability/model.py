@@ -274,5 +274,5 @@ def fit_from_scenario(sc, *, features: Sequence[str], categorical: Sequence[str]
                       group_column: str = "province") -> tuple[LearnedSuitability | None, str]:
     """:func:`fit_if_labelled` with the scenario's ``inputs.labels``, ``suitability.model``
     and ``run.seed`` (``(None, NO_LABELS_MESSAGE)`` when ``inputs.labels`` is empty)."""
-    return fit_if_labelled(sc.inputs.labels or None, features=features, categorical=categorical, target=target,
+    return fit_if_labelled(sc.optional("inputs.labels"), features=features, categorical=categorical, target=target,
                            group_column=group_column, model=sc.suitability.model, seed=sc.run.seed)
