@@ -6,12 +6,17 @@ is the shipped one restricted to one real UGEL (UGEL SAN MARCOS); the data stage
 every shipped input file.
 
 A run writes into a hidden staging folder ``.siting-run-<token>`` inside the run folder and
-swaps its files in at the end (:class:`siting.manifest.Run`).  Kill points (found by
-watching the staging folder, not by timers):
+swaps its files in at the end (:class:`siting.manifest.Run`).  Kill points (reached
+deterministically, never by timing):
 
 1. SIGKILL as soon as the staging folder has its first manifest (data being loaded);
-2. SIGINT as soon as the first output temporary appears (a table being written);
-3. SIGKILL as soon as the XLSX temporary appears (all CSVs written, workbook half-written).
+2. SIGINT while the first output table (``places.csv``) is written but not yet renamed;
+3. SIGKILL while the workbook (``acceso.xlsx``) is written but not yet renamed.
+
+For 2 and 3 the child runs the real command with :func:`siting.io.atomic_path` wrapped so
+that it *parks* (sleeps) at that file, after writing the temporary and before the rename,
+and signals that it is there; the test then sends the signal (sending it as soon as a
+temporary appeared lost the race on a loaded machine).
 
 After every kill the visible files of the run folder are exactly the earlier run's (same
 bytes): an interrupted run never leaves a folder mixing two runs.  SIGKILL leaves only the
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -53,20 +59,43 @@ def write_scenario(path: Path, cache: Path) -> Path:
     return path
 
 
-def start(scenario: Path, out: Path, command: str = "access") -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "siting.cli", *command.split(), "--scenario", str(scenario), "--output", str(out),
+#: the child: the real CLI, with atomic_path parked at $SITING_TEST_PAUSE_AT (after the write, before the rename)
+CHILD = r"""
+import contextlib, os, sys, time
+from pathlib import Path
+import siting.io
+original = siting.io.atomic_path
+pause_at, ready = os.environ.get("SITING_TEST_PAUSE_AT"), os.environ.get("SITING_TEST_READY")
+
+@contextlib.contextmanager
+def parked(target):
+    with original(target) as tmp:
+        yield tmp
+        if pause_at and Path(target).name == pause_at:
+            Path(ready).write_text(str(tmp))
+            time.sleep(600)
+
+for module in list(sys.modules.values()):
+    if getattr(module, "__name__", "").startswith("siting") and getattr(module, "atomic_path", None) is original:
+        module.atomic_path = parked
+from siting.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start(scenario: Path, out: Path, command: str = "access", *, pause_at: str | None = None,
+          ready: Path | None = None) -> subprocess.Popen:
+    env = dict(os.environ)
+    if pause_at:
+        env.update(SITING_TEST_PAUSE_AT=pause_at, SITING_TEST_READY=str(ready))
+    cmd = [sys.executable, "-c", CHILD, *command.split(), "--scenario", str(scenario), "--output", str(out),
            "--no-progress"]
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def staging(out: Path) -> Path | None:
     found = sorted(out.glob(STAGING_PREFIX + "*")) if out.exists() else []
     return found[0] if found else None
-
-
-def temporaries(out: Path, prefix: str = "") -> list[str]:
-    st = staging(out)
-    return [p.name for p in st.glob(f".{prefix}*") if PARTIAL_NAME.match(p.name)] if st else []
 
 
 def kill_when(proc: subprocess.Popen, condition, sig: int) -> tuple[int, str]:
@@ -81,6 +110,17 @@ def kill_when(proc: subprocess.Popen, condition, sig: int) -> tuple[int, str]:
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=TIMEOUT_S)
     return proc.returncode, err
+
+
+def kill_parked(scenario: Path, out: Path, name: str, sig: int, ready: Path) -> tuple[int, str]:
+    """Run until the child is parked at ``name`` (temporary written, not renamed), then send ``sig``."""
+    ready.unlink(missing_ok=True)
+    proc = start(scenario, out, pause_at=name, ready=ready)
+    code, err = kill_when(proc, ready.exists, sig)
+    parked = Path(ready.read_text())
+    assert parked.name.startswith(f".{name}.") and PARTIAL_NAME.match(parked.name), "parked at another file"
+    assert parked.parent.name.startswith(STAGING_PREFIX), "temporaries are written inside the staging folder"
+    return code, err
 
 
 def sha(path: Path) -> str:
@@ -110,13 +150,11 @@ def runs(tmp_path_factory):
     kills.append(("SIGKILL, data stage",) + kill_when(
         proc, lambda: (st := staging(out)) is not None and (st / "manifest.json").exists(), signal.SIGKILL)
         + (snapshot(out),))
-    proc = start(scenario, out)
-    kills.append(("SIGINT, first table",) + kill_when(
-        proc, lambda: any(not n.startswith((".manifest", ".scenario", ".quality")) for n in temporaries(out)),
-        signal.SIGINT) + (snapshot(out),))
-    proc = start(scenario, out)
-    kills.append(("SIGKILL, workbook",) + kill_when(proc, lambda: bool(temporaries(out, "acceso.xlsx")),
-                                                    signal.SIGKILL) + (snapshot(out),))
+    ready = base / "parked"
+    kills.append(("SIGINT, first table",) + kill_parked(scenario, out, "places.csv", signal.SIGINT, ready)
+                 + (snapshot(out),))
+    kills.append(("SIGKILL, workbook",) + kill_parked(scenario, out, "acceso.xlsx", signal.SIGKILL, ready)
+                 + (snapshot(out),))
     proc = start(scenario, out)
     _, resume_err = proc.communicate(timeout=TIMEOUT_S)
     _, ref_err = ref.communicate(timeout=TIMEOUT_S)

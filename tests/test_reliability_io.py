@@ -114,6 +114,6 @@ def test_graph_cache_build_removes_stale_temporaries(tmp_path):
         p.write_bytes(b"half")
     old = time.time() - 2 * G.CACHE_PART_MAX_AGE_S
     os.utime(stale, (old, old))
-    g = G.build_graph(fixture_terrain(), None, Speeds(), {}, mode="walk", cache_dir=tmp_path)
+    g = G.build_travel_graph(fixture_terrain(), None, Speeds(), {}, mode="walk", cache_dir=tmp_path)
     assert not stale.exists() and live.exists()  # another run may still be writing the young one
     assert (tmp_path / f"travel_graph_{g.key}.npz").exists()

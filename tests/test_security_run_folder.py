@@ -237,20 +237,20 @@ def test_unusual_speeds_are_warned_with_the_figure_they_change(tmp_path):
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    from siting import pipeline
+    from siting.network.stage import facility_sets  # noqa: F401
 
     tmp = tmp_path_factory.mktemp("cache_study")
     sc = siting.load_scenario(write_scenario(tmp))
-    return sc, pipeline.stage_data(sc, progress=False)
+    return sc, siting.load_data(sc, progress=False)
 
 
 def _graph(sc, data, cache, **speeds):
     import dataclasses
 
-    from siting import pipeline
+    from siting.network.stage import facility_sets  # noqa: F401
     sc2 = dataclasses.replace(sc, speeds=dataclasses.replace(sc.speeds, **speeds),
                               run=dataclasses.replace(sc.run, cache_dir=str(cache) if cache else ""))
-    return pipeline.stage_graph(sc2, data)
+    return siting.build_graph(sc2, data)
 
 
 def _beyond_60(sc, data, graph) -> float:
@@ -351,17 +351,17 @@ def test_memory_estimate_bounds_the_measured_16_neighbour_build(study, mode):
     import dataclasses
     import tracemalloc
 
-    from siting import pipeline
     from siting.network import graph as G
+    from siting.network.stage import facility_sets  # noqa: F401
 
     sc, data = study
     sc16 = dataclasses.replace(sc, speeds=dataclasses.replace(sc.speeds, grid_neighbours=16, mode=mode),
                                run=dataclasses.replace(sc.run, cache_dir=""))
-    points = {"places": data.places, **pipeline.facility_sets(data)}
+    points = {"places": data.places, **facility_sets(data)}
     est = G.graph_memory_estimate(data.terrain, data.roads, sc16.speeds, points)
     tracemalloc.start()
     try:
-        g = pipeline.stage_graph(sc16, data)
+        g = siting.build_graph(sc16, data)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -23,8 +23,13 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UserError
+from .i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 
 def shipped_scenario() -> Path:
@@ -38,7 +43,7 @@ def shipped_scenario() -> Path:
                     hint="run `siting demo` from the repository folder, or use `siting run --scenario FILE`")
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> Scenario:
     from .scenario import load_scenario
     overrides = {}
     if getattr(args, "lang", None):
@@ -78,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, *, scenario_required: bool) -> None:
         p.add_argument("--scenario", type=Path, required=scenario_required,
                        help="scenario TOML file (default for `demo`/`data check`: scenarios/cajamarca.toml)")
-        p.add_argument("--lang", choices=["es", "en"], help="language of outputs (default: the scenario's, es)")
+        p.add_argument("--lang", choices=list(LANGUAGES), help="language of outputs (default: the scenario's, es)")
         p.add_argument("--output", type=Path, help="run folder (overrides run.output_dir)")
         p.add_argument("--no-progress", action="store_true", help="hide progress bars")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -94,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("score", "score", "candidate localities and their suitability"),
         ("propose", "propose", "choose and rank new extension centres with a parent CETPRO"),
         ("report", "report", "maps, HTML report and exports"),
-        ("run", "run_all", "the whole chain: data, access, score, propose, report"),
+        ("run", "run", "the whole chain: data, access, score, propose, report"),
     ]:
         p = sub.add_parser(name, help=help_text)
         common(p, scenario_required=True)
@@ -115,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)
     demo.add_argument("--n", type=int, help="number of new sites")
-    demo.set_defaults(func=_cmd("run_all"))
+    demo.set_defaults(func=_cmd("run"))
     return parser
 
 

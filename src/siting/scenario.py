@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from .i18n import LANGUAGES
 
 # --------------------------------------------------------------------------- sections
 
@@ -200,19 +201,38 @@ class Scenario:
         d.pop("source")
         return d
 
-    def section_hash(self, *names: str) -> str:
-        """Stable hash of some sections (for stage caches)."""
-        import hashlib
-        import json
-        d = self.to_dict()
-        payload = json.dumps({n: d[n] for n in names}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    def optional(self, key: str) -> Any:
+        """The value of ``"section.key"``, or ``None`` when the key is *not set*.
+
+        Not set means the documented sentinel of a key of :data:`UNSET_KEYS` (``0`` for a
+        number, ``""`` for a text) or an empty input path (``inputs.*`` = ``""`` / ``[]``).
+        Stages read these keys only through this method, so the sentinels live in one place.
+        """
+        section, _, name = key.partition(".")
+        value = getattr(getattr(self, section), name)
+        if key in UNSET_KEYS or section == "inputs":
+            return None if value in (0, "", []) and not isinstance(value, bool) else value
+        return value
+
+
+#: Keys whose value ``0`` (a number) or ``""`` (a text) means "not set" (see each key's comment);
+#: read them with :meth:`Scenario.optional`.
+UNSET_KEYS: frozenset[str] = frozenset({
+    "study_area.crs",  # "" = UTM zone chosen from the area
+    "population.projection_year",  # 0 = no projection
+    "speeds.road_connector_radius_m",  # 0 = one DEM cell
+    "access.gaussian_sigma_min",  # 0 = catchment / 2
+    "allocation.min_per_ugel",  # 0 = no minimum
+    "allocation.max_per_ugel",  # 0 = no limit
+    "allocation.budget",  # 0 = no budget constraint
+    "allocation.coverage_target",  # 0 = use n_sites
+})
 
 
 # --------------------------------------------------------------------------- validation
 
-_CHOICES = {
-    ("run", "language"): {"es", "en"},
+_CHOICES: dict[tuple[str, str], set[Any]] = {
+    ("run", "language"): set(LANGUAGES),
     ("population", "missing_population"): {"district_median", "zero"},
     ("speeds", "mode"): {"roads+walk", "walk"},
     ("speeds", "grid_neighbours"): {8, 16},
@@ -271,7 +291,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
         if dataclasses.is_dataclass(ann):
             if not isinstance(value, dict):
                 raise ScenarioError(f"[{key}] must be a table")
-            kwargs[name] = _build(ann, value, key + ".")
+            kwargs[name] = _build(typing.cast(type, ann), value, key + ".")
         else:
             kwargs[name] = _check_type(value, ann, key)
     return cls(**kwargs)
@@ -337,8 +357,6 @@ class ScenarioWarning(UserWarning):
     """A scenario value that is allowed but probably a mistake (the message names the figure it changes)."""
 
 
-#: the travel-time bands the maps, legends and reports colour and label
-REPORT_THRESHOLDS = [30.0, 60.0, 120.0]
 #: ``(section, key, low, high, low_inclusive, what it changes)``; None = no bound
 _RANGES: tuple[tuple[str, str, float | None, float | None, bool, str], ...] = (
     ("suitability", "sensitivity_runs", 1, None, True, "the Monte Carlo rank stability (rank_median, share_top_n)"),
@@ -398,10 +416,6 @@ def _check_ranges(sc: Scenario) -> None:
     if any(not float(x).is_integer() for x in th):
         raise ScenarioError(f"key 'access.thresholds_min' must be whole minutes, got {th}",
                             hint="column names and labels such as population_beyond_60 are built from them")
-    if th != REPORT_THRESHOLDS:
-        raise ScenarioError(f"key 'access.thresholds_min' = {th}: the maps, legends and reports colour and label "
-                            "the travel-time bands of [30, 60, 120] minutes only; other thresholds would give bands "
-                            "(and people counts) the report lacks", hint="use thresholds_min = [30.0, 60.0, 120.0]")
     main = sc.access.main_threshold_min
     if main is not None and float(main) not in th:
         raise ScenarioError(f"key 'access.main_threshold_min' = {main!r} is not one of access.thresholds_min {th}",

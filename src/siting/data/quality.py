@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..i18n import LANGUAGES
 from ..io import atomic_path
 
 COLUMNS = ["input", "row_id", "problem", "detail", "action"]
-LANGUAGES = ("es", "en")
 
 # English problem code (as passed to QualityReport.add / add_many) -> Spanish label.
 PROBLEM_ES: dict[str, str] = {

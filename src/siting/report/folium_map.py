@@ -38,7 +38,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from ..io import atomic_path
-from .labels import BAND_COLOURS, BANDS, band_label, road_label, t
+from .labels import band_colours, band_label, has_label, road_label, t
 
 STATIC = Path(__file__).with_name("static")
 
@@ -133,12 +133,7 @@ def _band_rgba(minutes: np.ndarray, thresholds: list[float], alpha: float = 0.55
     """RGBA image: one colour per band (≤t1, t1–t2, …, > t_last), transparent where NaN."""
     from matplotlib.colors import to_rgba
 
-    colours = [BAND_COLOURS[b] for b in BANDS[:-1]]
-    if len(thresholds) + 1 != len(colours):  # other thresholds: sample a ramp
-        import matplotlib
-
-        cmap = matplotlib.colormaps["RdYlGn_r"]
-        colours = [cmap(i / max(1, len(thresholds))) for i in range(len(thresholds) + 1)]
+    colours = list(band_colours(thresholds).values())[:-1]  # the time bands, as on every map
     idx = np.digitize(np.nan_to_num(minutes, nan=0.0), thresholds, right=True)
     table = np.array([to_rgba(c, alpha) for c in colours])
     rgba = table[idx]
@@ -155,7 +150,8 @@ def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: d
     line = "<span style='display:inline-block;width:18px;border-top:3px {s} {c};margin-right:5px'></span>"
     rows = [f"<div style='font-weight:bold;margin-bottom:3px'>{html.escape(title)}</div>",
             f"<div><i>{html.escape(t('layer.places', lang))}</i></div>"]
-    rows += [f"<div>{dot.format(c=BAND_COLOURS[b])}{html.escape(band_label(b, lang))}</div>" for b in BANDS]
+    rows += [f"<div>{dot.format(c=c)}{html.escape(band_label(b, lang))}</div>"
+             for b, c in band_colours(thresholds).items()]
     rows.append(f"<div style='color:#555'>{html.escape(t('ui.size_by_population', lang))}</div>")
     if has.get("cetpro"):
         rows.append(f"<div>{sq.format(c=CETPRO_COLOUR)}{html.escape(t('layer.cetpro', lang))}</div>")
@@ -215,9 +211,10 @@ def _formatted(gdf: gpd.GeoDataFrame, columns: list[str], lang: str) -> list[dic
     return [{c: _fmt(_clean(v), lang) for c, v in rec.items()} for rec in gdf[columns].to_dict("records")]
 
 
-def _places_spec(places: gpd.GeoDataFrame, lang: str) -> dict:
+def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float]) -> dict:
     radius = population_radius(places["population"])
     bands = places["band"].astype(str).to_numpy()
+    colours = band_colours(thresholds)
     props = [c for c in ["name", "district", "province", "ugel", "population", "women",
                          "minutes_nearest", "nearest_facility"] if c in places.columns]
     age_cols = [c for c in places.columns if re.match(r"^(pop|women)_\d+_\d+$", str(c))]
@@ -225,7 +222,7 @@ def _places_spec(places: gpd.GeoDataFrame, lang: str) -> dict:
     for c in ["population", "women", "minutes_nearest", *age_cols]:
         if c in g.columns:
             g[c] = pd.to_numeric(g[c], errors="coerce").round(0 if c != "minutes_nearest" else 1)
-    g["band_label"] = [band_label(b, lang) if f"band.{b}" in _band_keys() else b for b in bands]
+    g["band_label"] = [band_label(b, lang) if has_label(f"band.{b}") else b for b in bands]
     fields = props + age_cols + ["band_label"] + (["ccpp_id"] if "ccpp_id" in g.columns else [])
     values = _formatted(g, fields, lang)
     names = ["" if v is None else str(v) for v in g["name"].map(_clean)]
@@ -235,7 +232,7 @@ def _places_spec(places: gpd.GeoDataFrame, lang: str) -> dict:
         val["name"] = name
         val["search"] = _search_key(name)
         val["_style"] = {"radius": round(float(r) * 2) / 2, "color": "#333333", "weight": 0.4, "fill": True,
-                         "fillColor": BAND_COLOURS.get(b, "#999999"), "fillOpacity": 0.85}
+                         "fillColor": colours.get(b, "#999999"), "fillOpacity": 0.85}
         feats.append(_feature(x, y, val))
     popup = [[c, t(c, lang) if c != "band_label" else t("band", lang)] for c in fields if c != "ccpp_id"]
     popup += [["ccpp_id", t("ccpp_id", lang)]] if "ccpp_id" in g.columns else []
@@ -253,10 +250,6 @@ _JS_RESERVED = frozenset(dir(object)) | {"__proto__", "constructor", "hasOwnProp
 
 def _search_key(name: str) -> str:
     return name + " " if name in _JS_RESERVED else name
-
-
-def _band_keys() -> set[str]:
-    return {f"band.{b}" for b in BANDS}
 
 
 def _icon(colour: str, size: int, square: bool, label: object = None) -> dict:
@@ -429,7 +422,7 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     if basemap:
         tiles = folium.TileLayer(basemap, name=basemap, control=True, show=True)
         tiles.add_to(m)
-        base.append([basemap, tiles])
+        base.append((basemap, tiles))
     specs: list[dict] = []
     if travel_time_tif:
         uri, bounds = raster_png_data_uri(travel_time_tif, thresholds=thresholds)
@@ -442,7 +435,7 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     if layers["premises"] is not None:
         specs.append(_many_points_spec(layers["premises"], name=t("layer.premises", lang), colour=PREMISES_COLOUR,
                                        columns=["codlocal", "name", "ccpp_name"], lang=lang, show=False))
-    specs.append(_places_spec(places, lang))
+    specs.append(_places_spec(places, lang, list(thresholds)))
     if layers["roads"] is not None:  # above the places: thin lines must stay visible
         specs.append(_roads_spec(layers["roads"], lang, simplify_deg))
     for key, colour, cols, square in (
@@ -465,16 +458,18 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     has = {k: layers[k] is not None for k in ("cetpro", "extension", "proposals", "tambos", "premises")}
     has["approximate"] = roads_l is not None and bool(roads_l["approximate"].fillna(False).astype(bool).any())
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    m.siting_legend = _legend_html(lang, road_classes=road_classes, notes=list(quality_notes), has=has,
-                                   thresholds=list(thresholds), title=title or t("ui.legend", lang))
+    legend = _legend_html(lang, road_classes=road_classes, notes=list(quality_notes), has=has,
+                          thresholds=list(thresholds), title=title or t("ui.legend", lang))
+    m.siting_legend = legend  # type: ignore[attr-defined]
     _fix_ids(m)  # names are final from here on
     for spec in specs:
         if spec.get("type") == "var":
             spec["var"] = spec["var"].get_name()
-    m.siting_payload = {"map": m.get_name(), "base": [[n, el.get_name()] for n, el in base], "layers": specs,
-                        "search": {"property": "search", "position": "topright", "zoom": 13,
-                                   "placeholder": t("ui.search", lang), "not_found": t("ui.not_found", lang),
-                                   "cancel": t("ui.cancel", lang)}}
+    payload = {"map": m.get_name(), "base": [[n, el.get_name()] for n, el in base], "layers": specs,
+               "search": {"property": "search", "position": "topright", "zoom": 13,
+                          "placeholder": t("ui.search", lang), "not_found": t("ui.not_found", lang),
+                          "cancel": t("ui.cancel", lang)}}
+    m.siting_payload = payload  # type: ignore[attr-defined]
     return m
 
 

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
@@ -31,7 +30,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
-from .labels import BAND_COLOURS, BANDS, band_label, t  # noqa: E402
+from .labels import band_colours, band_label, t  # noqa: E402
 
 CETPRO_COLOUR, EXTENSION_COLOUR, PROPOSAL_COLOUR = "#08306b", "#2171b5", "#e7298a"
 
@@ -125,7 +124,7 @@ def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> None:
     for ax in fig.axes:
         box = ax.get_position()
         if box.y0 < needed + 0.01:
-            ax.set_position([box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01])
+            ax.set_position((box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01))
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=6.5, ha="left", va="bottom", color="#333333")
 
 
@@ -217,8 +216,7 @@ def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs
     left, top = transform.c, transform.f  # north-up grid (no rotation)
     right, bottom = transform.c + transform.a * w, transform.f + transform.e * h
     th = list(thresholds)
-    colours = [BAND_COLOURS[b] for b in BANDS[:len(th) + 1]] if len(th) == 3 else \
-        [matplotlib.colormaps["RdYlGn_r"](i / len(th)) for i in range(len(th) + 1)]
+    colours = list(band_colours(th).values())[:-1]  # the time bands (no access is nodata here)
     cmap = ListedColormap(colours)
     bounds = [0.0] + th + [max(th[-1] * 10, np.nanmax(data) + 1 if np.isfinite(data).any() else th[-1] * 10)]
     norm = BoundaryNorm(bounds, cmap.N)
@@ -241,8 +239,9 @@ def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs
 def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs: str = "EPSG:32717",
                   proposals: gpd.GeoDataFrame | None = None, cetpro: gpd.GeoDataFrame | None = None,
                   extension: gpd.GeoDataFrame | None = None, ugel: str | None = None,
-                  notes: Sequence[str] = (), title: str = "", lang: str = "es") -> plt.Figure:
-    """Places by band, CETPRO and numbered proposals, over the region or one UGEL.
+                  notes: Sequence[str] = (), title: str = "", lang: str = "es",
+                  thresholds: Iterable[float] = (30, 60, 120)) -> plt.Figure:
+    """Places by band of ``thresholds``, CETPRO and numbered proposals, over the region or one UGEL.
 
     Marker area ``s = 3 + 110 * sqrt(p / max p)`` points² (``max p`` within the area shown),
     so that villages stay visible next to the provincial capitals."""
@@ -257,12 +256,12 @@ def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs:
     top = float(focus["population"].max()) if len(focus) and focus["population"].max() > 0 else 1.0
     size = 3 + 110 * np.sqrt(np.clip(pop / top, 0, 1))
     handles: list = []
-    for b in BANDS:
+    for b, colour in band_colours(list(thresholds)).items():
         sel = (p["band"].astype(str) == b).to_numpy()
         if sel.any():
-            ax.scatter(p.geometry.x[sel], p.geometry.y[sel], s=size[sel], c=BAND_COLOURS[b], edgecolors="#333333",
+            ax.scatter(p.geometry.x[sel], p.geometry.y[sel], s=size[sel], c=colour, edgecolors="#333333",
                        linewidths=0.2, alpha=0.85, zorder=8)
-        handles.append(Line2D([], [], marker="o", ls="", color=BAND_COLOURS[b], markeredgecolor="#333333",
+        handles.append(Line2D([], [], marker="o", ls="", color=colour, markeredgecolor="#333333",
                               label=band_label(b, lang)))
     _draw_facilities(ax, cetpro, extension, crs, lang, handles)
     if proposals is not None and len(proposals):
@@ -324,6 +323,6 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
                                   thresholds=thresholds, notes=notes, lang=lang)
             written[f"travel_time_{key}"] = save_figure(fig, out_dir / f"travel_time_{key}", formats=formats)
         fig = proposals_map(places, districts, crs=crs, proposals=proposals, cetpro=cetpro, extension=extension,
-                            ugel=area, notes=notes, lang=lang)
+                            ugel=area, notes=notes, lang=lang, thresholds=thresholds)
         written[f"proposals_{key}"] = save_figure(fig, out_dir / f"proposals_{key}", formats=formats)
     return written
