@@ -237,7 +237,6 @@ def test_unusual_speeds_are_warned_with_the_figure_they_change(tmp_path):
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    from siting.network.stage import facility_sets  # noqa: F401
 
     tmp = tmp_path_factory.mktemp("cache_study")
     sc = siting.load_scenario(write_scenario(tmp))
@@ -247,7 +246,6 @@ def study(tmp_path_factory):
 def _graph(sc, data, cache, **speeds):
     import dataclasses
 
-    from siting.network.stage import facility_sets  # noqa: F401
     sc2 = dataclasses.replace(sc, speeds=dataclasses.replace(sc.speeds, **speeds),
                               run=dataclasses.replace(sc.run, cache_dir=str(cache) if cache else ""))
     return siting.build_graph(sc2, data)
@@ -352,7 +350,7 @@ def test_memory_estimate_bounds_the_measured_16_neighbour_build(study, mode):
     import tracemalloc
 
     from siting.network import graph as G
-    from siting.network.stage import facility_sets  # noqa: F401
+    from siting.network.stage import facility_sets
 
     sc, data = study
     sc16 = dataclasses.replace(sc, speeds=dataclasses.replace(sc.speeds, grid_neighbours=16, mode=mode),
