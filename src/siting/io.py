@@ -30,9 +30,9 @@ import pandas as pd
 
 from .errors import DataError
 from .limits import active, check_file_size, check_memory
-from .numbers import NumberFormat as NumberFormat
-from .numbers import parse_numbers as parse_numbers
-from .numbers import to_number
+from .numformat import NumberFormat as NumberFormat
+from .numformat import parse_numbers as parse_numbers
+from .numformat import to_number
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 #: bytes sniffed at the start of a file before anything is read whole
@@ -366,9 +366,12 @@ def read_table(path: str | os.PathLike, *, dtype: dict[str, str] | None = None,
 
 
 def zfill_code(values: pd.Series, width: int) -> pd.Series:
-    """Codes that lost their leading zeros (``60101`` or ``60101.0``) back to ``060101``."""
+    """Codes that lost their leading zeros (``60101`` or ``60101.0``) back to ``060101``.
+
+    Only digits are padded: a text such as ``NA`` stays ``NA`` (it is no code, and no check
+    downstream mistakes ``0000NA`` for one)."""
     s = values.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
-    return s.str.zfill(width)
+    return s.where(~s.str.fullmatch(r"\d+").fillna(False).astype(bool), s.str.zfill(width))
 
 
 @contextlib.contextmanager
