@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..limits import activate
 from ..scenario import Scenario
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
 from .facilities import (
@@ -115,6 +116,7 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     not errors: each adds a caveat to ``quality.notes`` that every output repeats, as do
     UGELs of the study area without any CETPRO in the data.
     """
+    activate(sc)  # the scenario's [limits] and [inputs.layers] for every reader of the run
     q = QualityReport()
     steps = ["districts", "places", "cetpro", "extension centres", "tambos", "school premises", "roads", "terrain"]
     bar = tqdm(total=len(steps), desc="loading data", disable=not progress or not sys.stderr.isatty())
