@@ -78,10 +78,12 @@ def fold(text: object) -> str:
 # --------------------------------------------------------------------------- guarded open
 
 
-def check_file(path: str | os.PathLike, kind: str, *, hint: str | None = None) -> int:
+def check_file(path: str | os.PathLike, kind: str, *, hint: str | None = None, limit: bool = True) -> int:
     """The one guarded open of every reader: ``path`` exists, is a readable file, is not
-    empty and is not larger than the active limit for ``kind`` (``"table"``, ``"vector"``,
-    ``"raster"``, ``"model"``; see :mod:`siting.limits`).  Returns its size in bytes."""
+    empty and (with ``limit``) is not larger than the active limit for ``kind`` (``"table"``,
+    ``"vector"``, ``"raster"``, ``"model"``; see :mod:`siting.limits`).  Returns its size in
+    bytes.  Readers that sniff the file's first bytes check the limit right after sniffing,
+    so that a binary file is named as such rather than as too large."""
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", source=str(path),
@@ -93,7 +95,8 @@ def check_file(path: str | os.PathLike, kind: str, *, hint: str | None = None) -
         raise DataError("the file is empty", source=str(path))
     if not os.access(path, os.R_OK):
         raise DataError("the file cannot be read (permission denied)", source=str(path))
-    check_file_size(path, kind, size=size)
+    if limit:
+        check_file_size(path, kind, size=size)
     return size
 
 
@@ -176,6 +179,7 @@ def check_unique_columns(columns: list, path: str | os.PathLike) -> None:
 def _read_text(path: Path, size: int) -> pd.DataFrame:
     head = head_bytes(path)
     _refuse_binary(path, head, size)
+    check_file_size(path, "table", size=size)
     encoding = _scan_text(path, size)
     sample = head.decode(encoding, errors="ignore")
     sep = _sniff_separator(sample)
@@ -241,6 +245,7 @@ def _read_xlsx(path: Path, size: int, sheet: str | None) -> pd.DataFrame:
         raise DataError(f"this is not an Excel workbook (.xlsx): it is {kind or 'a file of unknown format'}",
                         source=str(path), hint="save it from Excel/LibreOffice as .xlsx, or give a CSV with "
                                                "the .csv extension")
+    check_file_size(path, "table", size=size)
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -284,6 +289,7 @@ def _read_parquet(path: Path, size: int) -> pd.DataFrame:
         raise DataError("this is not a Parquet file (it does not start and end with 'PAR1'): "
                         + ("it was cut short" if first == b"PAR1" else "wrong format or extension"),
                         source=str(path), hint="write it again (pandas.DataFrame.to_parquet), or give a CSV")
+    check_file_size(path, "table", size=size)
     try:
         import pyarrow.parquet as pq
         meta = pq.ParquetFile(path).metadata
@@ -335,7 +341,7 @@ def read_table(path: str | os.PathLike, *, dtype: dict[str, str] | None = None,
     separator of a text table is in ``df.attrs["sep"]``.
     """
     path = Path(path)
-    size = check_file(path, "table")
+    size = check_file(path, "table", limit=False)  # each format checks the limit once it is sniffed
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         df = _read_xlsx(path, size, sheet)
