@@ -110,7 +110,7 @@ def check_file_size(path: str | os.PathLike, kind: str, *, size: int | None = No
     size = Path(path).stat().st_size if size is None else int(size)
     limit_mb = float(getattr(active().limits, f"{kind}_mb"))
     if size > limit_mb * MB:
-        raise DataError(f"the file is {_size_text(size)}, more than the {limit_mb:,.0f} MB limit for "
+        raise DataError(f"the file is {_size_text(size)}, more than the {limit_mb:,g} MB limit for "
                         f"{KIND_LABELS[kind]}", source=str(path),
                         hint=f"check that this is the right file; if it is, raise the limit in the scenario: "
                              f"[limits] {kind}_mb = {int(size / MB) + 1}")

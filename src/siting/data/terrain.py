@@ -142,6 +142,20 @@ def _open_dem(path: Path):
     return src
 
 
+def _warp_readable(src, *, crs: str, resolution_m: float | None, dst_bounds: tuple[float, float, float, float],
+                   source: str) -> tuple[np.ndarray, Affine]:
+    """:func:`_warp`, with a damaged file (truncated strips, broken compression) refused as a
+    :class:`DataError` naming it: such a file opens, and fails only when its cells are read."""
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import RasterioError
+
+    try:
+        return _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds, source=source)
+    except (RasterioError, CPLE_BaseError) as exc:
+        raise DataError(f"cannot read the raster: its cells are damaged or cut short ({exc})", source=source,
+                        hint="get the DEM again from its source, as a GeoTIFF readable by GDAL") from exc
+
+
 def dem_memory_estimate(src, *, crs: str, dst_bounds: tuple[float, float, float, float],
                         resolution_m: float | None = None) -> tuple[int, int, int]:
     """``(bytes, source pixels, grid cells)`` that warping ``src`` onto ``dst_bounds`` will allocate.
@@ -218,8 +232,8 @@ def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float]
         covered = (b[0] >= sb.left and b[2] <= sb.right and b[1] >= sb.bottom and b[3] <= sb.top)
         dst_bounds = transform_bounds("EPSG:4326", crs, lon0, lat0, lon1, lat1, densify_pts=21)
         check_dem_memory(src, crs=crs, dst_bounds=dst_bounds, resolution_m=resolution_m, source=str(path))
-        elevation, transform = _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
-                                     source=str(path))
+        elevation, transform = _warp_readable(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
+                                              source=str(path))
         native = src.res
     terrain = Terrain(elevation=elevation, transform=transform, crs=str(crs), source=str(path))
     if quality is not None:
@@ -257,8 +271,8 @@ def load_dem_national(path: str | Path, crs: str, *, quality: QualityReport | No
         from rasterio.warp import transform_bounds
         dst_bounds = transform_bounds(src.crs, crs, *src.bounds, densify_pts=21)
         check_dem_memory(src, crs=crs, dst_bounds=dst_bounds, resolution_m=resolution_m, source=str(path))
-        elevation, transform = _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
-                                     source=str(path))
+        elevation, transform = _warp_readable(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
+                                              source=str(path))
     terrain = Terrain(elevation=elevation, transform=transform, crs=str(crs), source=str(path))
     if quality is not None:
         quality.count(f"dem:{path.name}", read=elevation.size, kept=int(np.isfinite(elevation).sum()))
