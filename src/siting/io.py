@@ -439,6 +439,34 @@ VECTOR_SUFFIXES = frozenset({".gpkg", ".geojson", ".json", ".shp", ".fgb"})
 VECTOR_SUFFIXES = frozenset({".gpkg", ".geojson", ".json", ".shp", ".fgb"})
 
 
+def vector_layer(path: str | os.PathLike, *, layer: str | None = None, prefer: tuple[str, ...] = (),
+                 hint: str | None = None, strict: bool = True) -> str | None:
+    """The guarded open of a vector file: it exists, is not empty or beyond ``[limits] vector_mb``,
+    a ``.gpkg`` is an SQLite database, and the layer to read is ``layer``, else the scenario's
+    ``[inputs.layers]`` entry for the file, else its only layer, else the first of ``prefer``
+    it has.  Several layers and none chosen is a :class:`DataError` listing them.  With
+    ``strict=False`` a file whose layers cannot be listed returns ``layer`` unchanged (the
+    caller's reader then reports the damage in its own words)."""
+    import pyogrio
+
+    path = Path(path)
+    check_file(path, "vector", hint=hint)
+    if path.suffix.lower() == ".gpkg" and not head_bytes(path, 16).startswith(b"SQLite format 3\x00"):
+        if not strict:
+            return layer
+        raise DataError("cannot read the file: this is not a GeoPackage (it does not start like an SQLite "
+                        "database)", source=str(path), hint="give a GeoPackage saved by QGIS/GDAL, or the file with "
+                                                            "its real extension")
+    try:
+        layers = [str(x[0]) for x in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and others for unreadable files
+        if not strict:
+            return layer
+        raise DataError(f"cannot read the file ({exc})", source=str(path),
+                        hint="give a GeoPackage, GeoJSON or shapefile readable by GDAL") from exc
+    return _choose(path, layers, layer or active().layer_for(path), what="layer", prefer=prefer)
+
+
 def read_vector(path: str | os.PathLike, *, layer: str | None = None, prefer: tuple[str, ...] = (),
                 hint: str | None = None):
     """A vector layer (GPKG/GeoJSON/SHP/FGB) as a GeoDataFrame, through the guarded open.
@@ -448,21 +476,10 @@ def read_vector(path: str | os.PathLike, *, layer: str | None = None, prefer: tu
     layers and none of these is refused with the list of its layers (never "the first one").
     """
     import geopandas as gpd
-    import pyogrio
 
     path = Path(path)
-    size = check_file(path, "vector", hint=hint)
-    if path.suffix.lower() == ".gpkg" and not head_bytes(path, 16).startswith(b"SQLite format 3\x00"):
-        raise DataError("cannot read the file: this is not a GeoPackage (it does not start like an SQLite "
-                        "database)", source=str(path), hint="give a GeoPackage saved by QGIS/GDAL, or the file with "
-                                                            "its real extension")
-    try:
-        layers = [str(x[0]) for x in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio raises DataSourceError and others for unreadable files
-        raise DataError(f"cannot read the file ({exc})", source=str(path),
-                        hint="give a GeoPackage, GeoJSON or shapefile readable by GDAL") from exc
-    name = _choose(path, layers, layer or active().layer_for(path), what="layer", prefer=prefer)
-    check_memory(4 * size, what="reading the layer", source=str(path))
+    name = vector_layer(path, layer=layer, prefer=prefer, hint=hint)
+    check_memory(4 * path.stat().st_size, what="reading the layer", source=str(path))
     try:
         return gpd.read_file(path, layer=name)
     except Exception as exc:
