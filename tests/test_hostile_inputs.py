@@ -391,3 +391,30 @@ def test_a_model_file_above_the_model_limit_is_refused(saved_model):
     with limits.using(limits.ReadSettings(limits=Limits(model_mb=0.0001))), \
             pytest.raises(DataError, match="limit for saved models"):
         sumodel.LearnedSuitability.load(folder)
+
+
+LIMIT_CASES = [  # each [limits] key, set below a shipped file's size, refuses that file; the default reads it
+    ("vector_mb", lambda: read_vector(ROOT / "data" / "raw" / "education" / "minedu_locales_educativos_cajamarca.gpkg"),
+     "limit for vector files"),
+    ("raster_mb", lambda: terrain.load_dem(ROOT / "data" / "raw" / "dem" / "geodata_elevation30s_cajamarca.tif",
+                                           bounds_4326=(-78.6, -7.2, -78.4, -7.0), crs="EPSG:32717"),
+     "limit for rasters"),
+    ("table_mb", lambda: read_table(REAL_CCPP), "limit for tables"),
+]
+
+
+@pytest.mark.parametrize("key, read, fragment", LIMIT_CASES, ids=[c[0] for c in LIMIT_CASES])
+def test_each_limits_key_changes_what_is_read(key, read, fragment):
+    read()  # default limits: the shipped file is read
+    tiny = siting.load_scenario(SCENARIO, **{f"limits__{key}": 0.1})
+    with limits.using(tiny), pytest.raises(DataError, match=fragment) as err:
+        read()
+    assert f"[limits] {key} = " in str(err.value)
+
+
+def test_model_mb_from_the_scenario(saved_model):
+    folder, _, _ = saved_model
+    sumodel.LearnedSuitability.load(folder)
+    with limits.using(siting.load_scenario(SCENARIO, limits__model_mb=0.001)), \
+            pytest.raises(DataError, match=r"\[limits\] model_mb = 1"):
+        sumodel.LearnedSuitability.load(folder)
