@@ -38,7 +38,9 @@ class NumberFormat:
 
     ``comma`` / ``point`` are ``"decimal"`` or ``"thousands"``: the meaning given to the
     mark in values such as ``1,234`` / ``1.234``, which read both ways.  ``ambiguous`` is
-    how many values were of that kind; ``example`` one of them and ``value`` its reading.
+    how many values were of that kind; ``example`` one of them and ``value`` its reading;
+    ``evidence`` how many other values of the column showed the decimal mark (0 when the
+    reading came from the kind of column or the file's separator).
     """
 
     column: str | None = None
@@ -50,11 +52,17 @@ class NumberFormat:
     reason_es: str = ""
     example: str = ""
     value: float = float("nan")
+    evidence: int = 0
 
     @property
     def note(self) -> tuple[str, str] | None:
-        """``(english, spanish)`` caveat for :meth:`QualityReport.note`, ``None`` when nothing was ambiguous."""
-        if not self.ambiguous:
+        """``(english, spanish)`` caveat for :meth:`QualityReport.note`.
+
+        ``None`` when nothing was ambiguous, or when the column's own values settled it
+        beyond doubt (more values showing the decimal mark than ambiguous ones: one
+        ``-78.918`` among 6,000 ``-78.5473115610915`` is no caveat worth repeating in every output).
+        """
+        if not self.ambiguous or self.evidence > self.ambiguous:
             return None
         name = Path(self.source).name if self.source else "table"
         mark = "',' as a " if "," in self.example else "'.' as a "
@@ -157,7 +165,7 @@ def parse_numbers(values: pd.Series, *, kind: str = "number", sep: str | None = 
         i = int(np.flatnonzero(ambiguous.to_numpy())[0])
         fmt = NumberFormat(column=column, source=source, ambiguous=int(ambiguous.sum()), comma=comma_is,
                            point=point_is, reason=reason, reason_es=reason_es, example=str(text.iloc[i]),
-                           value=float(parsed.iloc[i]))
+                           value=float(parsed.iloc[i]), evidence=int(forms.isin(_POINT + _COMMA).sum()))
     return pd.Series(parsed.to_numpy(), index=values.index, name=values.name), fmt
 
 
