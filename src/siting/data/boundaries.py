@@ -112,12 +112,11 @@ def load_districts(sc: Scenario, quality: QualityReport) -> gpd.GeoDataFrame:
     layers needs ``[inputs.layers] districts`` unless one is called ``distritos``).  Invalid polygons
     are repaired with ``make_valid`` (flagged ``"fixed"``).
     """
-    path = sc.inputs.districts
-    if not path:
+    if not sc.inputs.districts:
         raise DataError("no district polygons given", source="scenario [inputs] districts",
                         hint="set inputs.districts to the INEI district polygons "
                              "(data/raw/boundaries/innovar_peru_distritos_inei2017.gpkg)")
-    path = Path(path)
+    path = Path(sc.inputs.districts)
     # layer: [inputs.layers] districts, else the only one, else "distritos" (the innovar/INEI package)
     gdf = read_vector(path, layer=sc.inputs.layers.get("districts"), prefer=("distritos",),
                       hint="check 'inputs.districts' in the scenario")

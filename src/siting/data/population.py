@@ -431,9 +431,16 @@ def _project(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport) -> Non
 def _area_from_input(gdf: pd.DataFrame) -> pd.Series:
     if "area" not in gdf:
         return pd.Series(pd.NA, index=gdf.index, dtype="object")
-    f = gdf["area"].map(lambda v: fold(v) if isinstance(v, str) else "")
-    return pd.Series(np.select([f.str.startswith("URB"), f.str.startswith("RUR")], ["urbano", "rural"], None),
-                     index=gdf.index, dtype="object")
+    return _area_class(gdf["area"])
+
+
+def _area_class(values: pd.Series) -> pd.Series:
+    """``"urbano"`` for values starting with URB (Urbano, Urban), ``"rural"`` for RUR, else missing."""
+    f = values.map(lambda v: fold(v) if isinstance(v, str) else "").astype(str)
+    out = pd.Series(None, index=values.index, dtype="object")
+    out[f.str.startswith("URB").to_numpy()] = "urbano"
+    out[f.str.startswith("RUR").to_numpy()] = "rural"
+    return out
 
 
 def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality: QualityReport, *,
@@ -445,9 +452,7 @@ def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality
                         hint="expected the national CCPP list with inei_ccpp, ccpp, tipo, latitude, longitude")
     ref = ref.assign(inei_ccpp=zfill_code(ref["inei_ccpp"], 10))
     ref = ref[ref["inei_ccpp"].str[:2] == dept].drop_duplicates("inei_ccpp").set_index("inei_ccpp")
-    tipo = gdf["ccpp_id"].map(ref["tipo"]).map(lambda v: fold(v) if isinstance(v, str) else "")
-    area = pd.Series(np.select([tipo.str.startswith("URB"), tipo.str.startswith("RUR")], ["urbano", "rural"], None),
-                     index=gdf.index, dtype="object")
+    area = _area_class(gdf["ccpp_id"].map(ref["tipo"]))
     gdf["area"] = area.where(area.notna(), gdf["area"])
     absent = ~gdf["ccpp_id"].isin(ref.index)
     if absent.any():
