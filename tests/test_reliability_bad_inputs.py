@@ -88,7 +88,7 @@ ERRORS = [
     ("fixture_bad_roads_truncated.gpkg", load_premises, DataError, "cannot read the file"),
     ("fixture_bad_dem_no_crs.tif", load_dem, DataError, "no coordinate reference system"),
     ("fixture_bad_dem_all_nodata.tif", load_dem, DataError, "all cells are nodata"),
-    ("fixture_bad_ccpp_empty.csv", load_dem, DataError, "cannot read the raster"),
+    ("fixture_bad_ccpp_empty.csv", load_dem, DataError, "the file is empty"),  # the guarded open says why
 ]
 
 

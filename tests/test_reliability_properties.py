@@ -58,9 +58,6 @@ def test_read_table_round_trip(tmp_path_factory, rows, sep, encoding):
     assert back.astype(str).values.tolist() == df.values.tolist()  # leading zeros and accents kept
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 7: read_table turns the text NULL / NA into missing values; "
-                                       "fixed by read_table(keep_default_na=False) on the hostile-input branch "
-                                       "(remove this marker when merged)")
 @pytest.mark.parametrize("text", ["NULL", "NA", "N/A", "nan"])
 def test_read_table_keeps_null_and_na_text(tmp_path, text):
     """The example the random search found for test_read_table_round_trip (rows=[('000000', 'NULL', 0)]):

@@ -133,6 +133,11 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "allocation.budget": (f"{HERE}::test_allocation_keys_change_the_model", "budget"),
     "allocation.cost_per_site": (f"{HERE}::test_allocation_keys_change_the_model", "cost_per_site"),
     "allocation.coverage_target": (f"{HERE}::test_allocation_keys_change_the_model", "coverage_target"),
+    "inputs.layers": ("test_hostile_inputs.py::test_geopackage_with_two_layers_needs_the_layer_key", "[inputs.layers]"),
+    "limits.table_mb": ("test_hostile_inputs.py::test_each_limits_key_changes_what_is_read", "limits__"),
+    "limits.vector_mb": ("test_hostile_inputs.py::test_each_limits_key_changes_what_is_read", "limits__"),
+    "limits.raster_mb": ("test_hostile_inputs.py::test_each_limits_key_changes_what_is_read", "limits__"),
+    "limits.model_mb": ("test_hostile_inputs.py::test_model_mb_from_the_scenario", "model_mb"),
 }
 
 

@@ -36,9 +36,11 @@ import pandas as pd
 from .access.aggregate import _grouping
 from .access.bands import assign_band
 from .access.stats import _share, _sum
+from .data.boundaries import number_column
 from .data.quality import QualityReport
 from .errors import DataError, UserError
-from .io import atomic_path, read_table, to_number, zfill_code
+from .io import atomic_path, check_file, read_table, zfill_code
+from .limits import activate
 from .network.graph import TravelGraph
 from .scenario import Scenario
 
@@ -73,15 +75,16 @@ def read_national_places(path: str | Path, *, quality: QualityReport | None = No
     ``population_source``.  Rows without coordinates are dropped and counted in ``quality``.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="check 'inputs.ccpp' in the scenario")
-    df = pd.read_parquet(path) if path.suffix == ".parquet" else read_table(path)
+    check_file(path, "table", hint="check 'inputs.ccpp' in the scenario")
+    df = read_table(path)
     need = ["inei_ccpp", "inei_distrito", "departamento", "provincia", "distrito", "ccpp", "latitude", "longitude"]
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
                         hint=f"the national CCPP list must have {', '.join(need)}; it has {', '.join(df.columns)}")
-    lat, lon = to_number(df["latitude"]), to_number(df["longitude"])
+    sep = df.attrs.get("sep")
+    lat = number_column(df["latitude"], kind="degrees", column="latitude", path=path, quality=quality, sep=sep)
+    lon = number_column(df["longitude"], kind="degrees", column="longitude", path=path, quality=quality, sep=sep)
     ok = lat.notna() & lon.notna() & lat.between(-19, 1) & lon.between(-82, -68)
     if quality is not None:
         quality.count(f"ccpp_national:{path.name}", read=len(df), kept=int(ok.sum()))
@@ -93,13 +96,13 @@ def read_national_places(path: str | Path, *, quality: QualityReport | None = No
         "district": df["distrito"].astype(str),
         "area": df["tipo"].astype(str).str.lower().map({"urban": "urbano", "rural": "rural"}) if "tipo" in df
         else pd.Series(pd.NA, index=df.index),
-        "longitude": to_number(df["longitude"]).to_numpy(), "latitude": to_number(df["latitude"]).to_numpy()})
+        "longitude": lon[ok.to_numpy()].to_numpy(), "latitude": lat[ok.to_numpy()].to_numpy()})
     out.insert(3, "department_code", out["ubigeo"].str[:2])
     out["population_estimate"] = np.nan
     out["population_source"] = "not available"
     if district_population:
         from .data.population import read_district_population
-        dp = read_district_population(district_population, year)
+        dp = read_district_population(district_population, year, quality=quality)
         n_d = out.groupby("ubigeo")["ccpp_id"].transform("size")
         p_d = out["ubigeo"].map(dp["total"])
         out["population_estimate"] = (p_d / n_d).to_numpy(dtype=float)
@@ -121,21 +124,24 @@ def read_capitals(path: str | Path, *, quality: QualityReport | None = None) -> 
     """INEI directory of municipalities: one district capital per row (``ubigeo``, ``name``,
     ``altitude_m``, point from ``latitud``/``longitud``)."""
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="check 'inputs.district_capitals'")
+    check_file(path, "table", hint="check 'inputs.district_capitals' in the scenario")
     df = read_table(path, dtype={"ubigeo": "str"})
     need = ["ubigeo", "capital_legal", "latitud", "longitud"]
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
                         hint=f"the file has: {', '.join(df.columns)}")
-    lat, lon = to_number(df["latitud"]), to_number(df["longitud"])
+    sep = df.attrs.get("sep")
+    lat = number_column(df["latitud"], kind="degrees", column="latitud", path=path, quality=quality, sep=sep)
+    lon = number_column(df["longitud"], kind="degrees", column="longitud", path=path, quality=quality, sep=sep)
     ok = (lat.notna() & lon.notna()).to_numpy()
     if quality is not None:
         quality.count(f"capitals:{path.name}", read=len(df), kept=int(ok.sum()))
     out = pd.DataFrame({"ubigeo": zfill_code(df["ubigeo"], 6)[ok].to_numpy(),
                         "name": df["capital_legal"].astype(str)[ok].to_numpy(),
-                        "altitude_m": to_number(df["altitud"])[ok].to_numpy() if "altitud" in df else np.nan,
+                        "altitude_m": number_column(df["altitud"], kind="count", column="altitud", path=path,
+                                                    quality=quality, sep=sep)[ok].to_numpy()
+                        if "altitud" in df else np.nan,
                         "longitude": lon[ok].to_numpy(), "latitude": lat[ok].to_numpy()})
     return _points(out, "longitude", "latitude")
 
@@ -242,6 +248,7 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
             raise UserError(f"the national run needs inputs.{key}", source=sc.source or None,
                             hint="see scenarios/peru_national.toml")
     crs = sc.study_area.crs or NATIONAL_CRS
+    activate(sc)  # the scenario's [limits] and [inputs.layers] for every reader
     q = QualityReport()
     fig: dict = {}
     t0 = time.perf_counter()

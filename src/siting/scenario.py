@@ -70,6 +70,9 @@ class Inputs:
     landcover_speeds: str = ""  # optional raster of walking-speed multipliers (0 = barrier)
     petitions: str = ""  # optional community petitions CSV (ccpp_id, ...)
     labels: str = ""  # optional labelled sites for the learned suitability model
+    # layer (GeoPackage) or sheet (XLSX) to read from a file that holds several, by input key:
+    # [inputs.layers] school_base = "iiee"; a file with several layers and no entry here is refused
+    layers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -182,6 +185,24 @@ class Allocation:
 
 
 @dataclass
+class Limits:
+    """Largest input file accepted per kind, in MB (1 MB = 2**20 bytes).
+
+    A bigger file is refused before anything is read (a wrong file, a dump of the whole
+    country, a broken download padded to gigabytes); raise the limit here when the file is
+    really meant.  Tables are CSV/TXT/XLSX/Parquet (for XLSX the uncompressed workbook counts),
+    vectors GeoPackage/GeoJSON/shapefile/FlatGeobuf, rasters the DEM and land-cover GeoTIFFs
+    (their pixel count is checked separately against the memory available), models the saved
+    suitability model.  The shipped inputs are all below 10 MB.
+    """
+
+    table_mb: float = 256.0
+    vector_mb: float = 2048.0
+    raster_mb: float = 4096.0
+    model_mb: float = 512.0
+
+
+@dataclass
 class Scenario:
     """A whole run.  Load with :func:`load_scenario`; every field has a default."""
 
@@ -194,6 +215,7 @@ class Scenario:
     candidates: Candidates = field(default_factory=Candidates)
     suitability: Suitability = field(default_factory=Suitability)
     allocation: Allocation = field(default_factory=Allocation)
+    limits: Limits = field(default_factory=Limits)
     source: str = ""  # file it was loaded from (set by the loader)
 
     def to_dict(self) -> dict[str, Any]:
@@ -243,7 +265,8 @@ _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("allocation", "group_by"): {"ugel", "province"},
 }
 _POSITIVE = {("speeds", "walk_kmh_max"), ("allocation", "max_minutes"), ("allocation", "teacher_max_minutes"),
-             ("speeds", "approximate_detour_factor"), ("access", "catchment_min"), ("allocation", "time_limit_s")}
+             ("speeds", "approximate_detour_factor"), ("access", "catchment_min"), ("allocation", "time_limit_s"),
+             ("limits", "table_mb"), ("limits", "vector_mb"), ("limits", "raster_mb"), ("limits", "model_mb")}
 
 
 def _check_type(value: Any, annotation: Any, key: str) -> Any:
@@ -297,6 +320,19 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     return cls(**kwargs)
 
 
+def _file_fields() -> list[dataclasses.Field]:
+    """The fields of :class:`Inputs` that hold file paths (all but ``layers``)."""
+    return [f for f in dataclasses.fields(Inputs) if f.name != "layers"]
+
+
+def _check_layers(inputs: Inputs) -> None:
+    keys = [f.name for f in _file_fields()]
+    unknown = sorted(set(inputs.layers) - set(keys))
+    if unknown:
+        raise ScenarioError(f"unknown key 'inputs.layers.{unknown[0]}'",
+                            hint=f"[inputs.layers] names the layer or sheet of an input; valid keys: {', '.join(keys)}")
+
+
 def _validate(sc: Scenario, base: Path) -> None:
     d = sc.to_dict()
     for (section, key), choices in _CHOICES.items():
@@ -323,12 +359,13 @@ def _validate(sc: Scenario, base: Path) -> None:
             raise ScenarioError(f"key 'population.age_groups.{name}' must be [min_age, max_age]")
     if not (sc.study_area.department.isdigit() and len(sc.study_area.department) == 2):
         raise ScenarioError("key 'study_area.department' must be a 2-digit INEI code such as \"06\"")
+    _check_layers(sc.inputs)
     _resolve_paths(sc, base)
 
 
 def _resolve_paths(sc: Scenario, base: Path) -> None:
     """Input files: resolve against ``base`` and check they exist; output and cache folders absolute."""
-    for f in dataclasses.fields(Inputs):
+    for f in _file_fields():
         value = getattr(sc.inputs, f.name)
         paths = value if isinstance(value, list) else [value]
         resolved = []

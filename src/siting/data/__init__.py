@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from ..errors import UserError
 from ..i18n import bilingual
+from ..limits import activate
 from ..scenario import Scenario
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
 from .facilities import (
@@ -205,6 +206,7 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     output repeats, as do UGELs of the study area without any CETPRO in the data.  A study
     area without populated places raises :class:`~siting.errors.UserError`.
     """
+    activate(sc)  # the scenario's [limits] and [inputs.layers] for every reader of the run
     q = QualityReport()
     steps = ["districts", "places", "facilities", "roads", "terrain", "tables"]
     bar = tqdm(total=len(steps), desc="loading data", disable=not progress or not sys.stderr.isatty())

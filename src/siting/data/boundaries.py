@@ -18,7 +18,7 @@ and case-insensitively (:func:`fold`), so a scenario may write ``"ugel celendin"
 """
 from __future__ import annotations
 
-import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +27,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import DataError, ScenarioError
-from ..io import read_table, zfill_code
+from ..io import VECTOR_SUFFIXES, fold, parse_numbers, read_table, read_vector, zfill_code
 from ..scenario import Scenario, StudyArea
 from .quality import QualityReport
 
@@ -46,11 +46,46 @@ CAJAMARCA_PROVINCES: dict[str, str] = {
 PERU_BBOX: tuple[float, float, float, float] = (-81.5, -18.5, -68.5, 0.1)
 
 
-def fold(text: object) -> str:
-    """Accent- and case-insensitive key: ``"UGEL Celendín "`` -> ``"UGEL CELENDIN"``."""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    return " ".join(s.upper().split())
+__all__ = ["fold", "load_districts", "select_study_area", "ugel_table", "check_coordinates", "number_column"]
+
+
+def row_labels(path: str | Path, index: Sequence, ids: Sequence | None = None, *, limit: int = 5) -> str:
+    """``"line 5 (0601010001), line 9 (0601010058) and 3 more"``: where rows are in the file
+    (``line`` = index + 2 in a table with a header row, ``feature`` = index + 1 in a vector file)."""
+    vector = Path(path).suffix.lower() in VECTOR_SUFFIXES
+    parts = []
+    for k, i in enumerate(index):
+        if k == limit:
+            parts.append(f"and {len(index) - limit} more")
+            break
+        where = f"feature {int(i) + 1}" if vector else f"line {int(i) + 2}"
+        parts.append(f"{where} ({ids[k]})" if ids is not None else where)
+    return ", ".join(parts)
+
+
+def number_column(values: pd.Series, *, kind: str, column: str, path: str | Path, quality: QualityReport | None,
+                  sep: str | None = None, non_negative: bool = False, ids: pd.Series | None = None,
+                  what: str | None = None) -> pd.Series:
+    """Parse one numeric column with the project's number rule (:func:`siting.io.parse_numbers`).
+
+    How ambiguous values (``1.234``, ``-7,312``) were read goes to ``quality`` as a note.
+    ``non_negative``: a negative value is a :class:`DataError` naming the file, the column
+    and the rows (``ids`` labels them), so that later stages never see it.
+    """
+    parsed, fmt = parse_numbers(values, kind=kind, sep=sep, column=column, source=str(path))
+    if quality is not None and fmt.note is not None:
+        en, es = fmt.note
+        quality.note(en, es=es)
+    if non_negative:
+        neg = (parsed < 0).to_numpy()
+        if neg.any():
+            labels = None if ids is None else [str(v) for v in np.asarray(ids)[neg]]
+            rows = row_labels(path, np.asarray(values.index)[neg], labels)
+            raise DataError(f"negative {what or column} in column {column!r} at {rows} "
+                            f"({int(neg.sum())} row(s), e.g. {values[neg].iloc[0]!r})", source=str(path),
+                            hint="a count cannot be negative: correct those rows, or leave them empty if the value is "
+                                 "unknown")
+    return parsed
 
 
 def _accented_province_names(sc: Scenario) -> dict[str, str]:
@@ -73,24 +108,18 @@ def load_districts(sc: Scenario, quality: QualityReport) -> gpd.GeoDataFrame:
     """District polygons of the scenario's department (EPSG:4326) with their UGEL.
 
     Reads ``inputs.districts`` (the innovar/INEI GeoPackage, layer ``distritos``, or any
-    OGR file with ``ubigeo``, ``dep``, ``prov``, ``distr`` columns).  Invalid polygons
+    OGR file with ``ubigeo``, ``dep``, ``prov``, ``distr`` columns; a file with several
+    layers needs ``[inputs.layers] districts`` unless one is called ``distritos``).  Invalid polygons
     are repaired with ``make_valid`` (flagged ``"fixed"``).
     """
-    path = sc.inputs.districts
-    if not path:
+    if not sc.inputs.districts:
         raise DataError("no district polygons given", source="scenario [inputs] districts",
                         hint="set inputs.districts to the INEI district polygons "
                              "(data/raw/boundaries/innovar_peru_distritos_inei2017.gpkg)")
-    file = Path(path)
-    if not file.exists():
-        raise DataError("file not found", source=str(file))
-    try:
-        import pyogrio
-        layers = [str(x[0]) for x in pyogrio.list_layers(path)]
-        layer = "distritos" if "distritos" in layers else layers[0]
-        gdf = gpd.read_file(path, layer=layer)
-    except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise DataError(f"cannot read the district polygons ({exc})", source=str(path)) from exc
+    path = Path(sc.inputs.districts)
+    # layer: [inputs.layers] districts, else the only one, else "distritos" (the innovar/INEI package)
+    gdf = read_vector(path, layer=sc.inputs.layers.get("districts"), prefer=("distritos",),
+                      hint="check 'inputs.districts' in the scenario")
     required = {"ubigeo", "dep", "prov", "distr"}
     missing = sorted(required - set(gdf.columns))
     if missing:
@@ -246,9 +275,9 @@ def check_coordinates(df: pd.DataFrame, *, lon: str, lat: str, id_col: str, inpu
     out_peru = ~nan & ~inside(x, y)
     if out_peru.any():
         metres = (x.abs() > 180) | (y.abs() > 90)  # not degrees at all: projected (UTM) metres?
+        utm = " (metres, not degrees: convert UTM to lon/lat EPSG:4326)"
         quality.add_many(input_name, df.loc[out_peru, id_col], "outside Peru",
-                         [f"lon={a}, lat={b}"
-                          + (" (metres, not degrees: convert UTM to lon/lat EPSG:4326)" if m else "")
+                         [f"lon={a}, lat={b}" + (utm if m else "")
                           for a, b, m in zip(x[out_peru], y[out_peru], metres[out_peru])], action="dropped")
     df[lon], df[lat] = x, y
     df = df[~nan & ~out_peru]

@@ -13,9 +13,9 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import DataError
-from ..io import VECTOR_SUFFIXES, read_point_layer, read_table, to_number, zfill_code
+from ..io import VECTOR_SUFFIXES, read_point_layer, read_table, zfill_code
 from ..scenario import Scenario
-from .boundaries import check_coordinates, fold, load_districts
+from .boundaries import check_coordinates, fold, load_districts, number_column
 from .quality import QualityReport
 
 #: NIVEL_MODALIDAD values of a CETPRO (compared accent- and case-insensitively);
@@ -53,21 +53,34 @@ def _require(df: pd.DataFrame, path: Path, spec: dict[str, tuple[str, ...]]) -> 
 
 
 def read_points(path: str | Path, *, lon: tuple[str, ...] = ("lon", "LONGITUD", "longitude", "X"),
-                lat: tuple[str, ...] = ("lat", "LATITUD", "latitude", "Y")) -> pd.DataFrame:
+                lat: tuple[str, ...] = ("lat", "LATITUD", "latitude", "Y"), layer: str | None = None,
+                quality: QualityReport | None = None) -> pd.DataFrame:
     """A point file as a DataFrame of strings plus float ``_lon``/``_lat`` columns.
 
     Vector files (GPKG/GeoJSON/SHP) take coordinates from the geometry (reprojected to
-    EPSG:4326); tables (CSV/TXT/XLSX) from a lon/lat column pair (NaN when absent).
+    EPSG:4326; ``layer`` for a file with several); tables (CSV/TXT/XLSX) from a lon/lat
+    column pair (NaN when absent), read with the number rule for degrees (``-7,312`` is
+    -7.312); how ambiguous values were read is noted in ``quality``.
     """
     path = Path(path)
     if path.suffix.lower() in VECTOR_SUFFIXES:
-        return read_point_layer(path)
+        return read_point_layer(path, layer=layer)
     df = read_table(path)
     x, y = _col(df, *lon), _col(df, *lat)
-    df["_lon"] = to_number(df[x]) if x else np.nan
-    df["_lat"] = to_number(df[y]) if y else np.nan
+    for name, col in (("_lon", x), ("_lat", y)):
+        df[name] = (number_column(df[col], kind="degrees", column=col, path=path, quality=quality,
+                                  sep=df.attrs.get("sep")) if col else np.nan)
     df.attrs["has_xy"] = bool(x and y)
     return df
+
+
+def _counts(df: pd.DataFrame, col: str | None, path: Path, quality: QualityReport, ids: pd.Series,
+            what: str) -> pd.Series | float:
+    """A count column (enrolment, teachers, capacity...) by the number rule; negative = error."""
+    if col is None:
+        return np.nan
+    return number_column(df[col], kind="count", column=col, path=path, quality=quality, sep=df.attrs.get("sep"),
+                         non_negative=True, ids=ids, what=what).to_numpy()
 
 
 def _require_xy(df: pd.DataFrame, path: Path) -> None:
@@ -109,12 +122,18 @@ def load_cetpro(sc: Scenario, quality: QualityReport, *, districts: gpd.GeoDataF
         raise DataError("no school base given", source="scenario [inputs] school_base",
                         hint="set inputs.school_base to a MINEDU padrón / DRE base with NIVEL_MODALIDAD")
     path = Path(sc.inputs.school_base)
-    df = read_points(path)
+    df = read_points(path, layer=sc.inputs.layers.get("school_base"), quality=quality)
     cols = _require(df, path, {"COD_MOD": ("COD_MOD", "CODMOD", "CODIGO_MODULAR"),
                                "NIVEL_MODALIDAD": ("NIVEL_MODALIDAD", "D_NIV_MOD", "NIVEL/MODALIDAD")})
     _require_xy(df, path)
     wanted = {fold(m) for m in CETPRO_MODALITIES}
-    df = df[df[cols["NIVEL_MODALIDAD"]].map(lambda v: fold(v) if isinstance(v, str) else "").isin(wanted)].copy()
+    modality = df[cols["NIVEL_MODALIDAD"]].map(lambda v: fold(v) if isinstance(v, str) else "")
+    if not modality.isin(wanted).any():
+        found = ", ".join(sorted({str(v) for v in df[cols["NIVEL_MODALIDAD"]].dropna()})[:10]) or "none"
+        raise DataError(f"the school base has no CETPRO: no row has {cols['NIVEL_MODALIDAD']} = "
+                        f"{' or '.join(repr(m) for m in CETPRO_MODALITIES)}", source=str(path),
+                        hint=f"give the MINEDU padrón / DRE base with the CETPRO services; values found: {found}")
+    df = df[modality.isin(wanted)].copy()
     if districts is None:
         districts = load_districts(sc, QualityReport())
     n_read = len(df)
@@ -122,6 +141,10 @@ def load_cetpro(sc: Scenario, quality: QualityReport, *, districts: gpd.GeoDataF
     df = _drop_duplicates(df, "cod_mod", name, quality)
     df = check_coordinates(df, lon="_lon", lat="_lat", id_col="cod_mod", input_name=name, quality=quality,
                            area=districts.geometry.union_all())
+    if df.empty:
+        raise DataError(f"none of the {n_read} CETPRO of the school base has usable coordinates (all missing or "
+                        "outside Peru), so none can be placed on the travel-time graph", source=str(path),
+                        hint="give lon/lat in decimal degrees (EPSG:4326); see the 'cetpro' rows of the quality report")
     c_local = _col(df, "CODLOCAL", "COD_LOCAL")
     c_name = _col(df, "NOMBRE_IE", "CEN_EDU", "NOMBRE", "name")
     c_enr = _col(df, "TOTAL_ALUMNOS", "TALUMNO", "MATRICULA", "enrolment")
@@ -134,10 +157,12 @@ def load_cetpro(sc: Scenario, quality: QualityReport, *, districts: gpd.GeoDataF
         "name": df[c_name].astype("string") if c_name else df["cod_mod"],
         "kind": "cetpro",
     }, geometry=_points(df), crs=4326)
-    out["enrolment"] = to_number(df[c_enr]) if c_enr else np.nan
-    out["teachers"] = to_number(df[c_teach]) if c_teach else np.nan
-    out["capacity"] = to_number(df[c_cap]) if c_cap else out["enrolment"]
-    out["max_extensions"] = (to_number(df[c_max]).fillna(sc.allocation.max_extensions_per_cetpro).astype(int)
+    ids = df["cod_mod"]
+    out["enrolment"] = _counts(df, c_enr, path, quality, ids, "enrolment")
+    out["teachers"] = _counts(df, c_teach, path, quality, ids, "number of teachers")
+    out["capacity"] = _counts(df, c_cap, path, quality, ids, "capacity") if c_cap else out["enrolment"]
+    out["max_extensions"] = (pd.Series(_counts(df, c_max, path, quality, ids, "max_extensions"), index=out.index)
+                             .fillna(sc.allocation.max_extensions_per_cetpro).astype(int)
                              if c_max else int(sc.allocation.max_extensions_per_cetpro))
     zero = out["enrolment"].fillna(0) == 0
     if zero.any():
@@ -145,25 +170,32 @@ def load_cetpro(sc: Scenario, quality: QualityReport, *, districts: gpd.GeoDataF
                          [f"{n}: no students in the base; capacity {c:g}" for n, c in
                           zip(out.loc[zero, "name"], out.loc[zero, "capacity"].fillna(0))])
     _attach_district(out, districts, name, quality)
+    _cross_check_base(out, df, name, quality)
+    quality.count(name, read=n_read, kept=len(out))
+    return out[CETPRO_COLUMNS].reset_index(drop=True)
+
+
+def _cross_check_base(out: gpd.GeoDataFrame, df: pd.DataFrame, name: str, quality: QualityReport) -> None:
+    """Flag CETPRO whose DISTRITO or UGEL in the base differs from the polygon holding the point."""
+    def folded(values: pd.Series) -> pd.Series:
+        return values.map(lambda v: fold(v) if isinstance(v, str) else "")
+
     c_dist = _col(df, "DISTRITO", "D_DIST")
     if c_dist:
-        given = df[c_dist].map(lambda v: fold(v) if isinstance(v, str) else "")
-        differ = (given != "") & (given != out["district"].map(lambda v: fold(v) if isinstance(v, str) else ""))
+        given = folded(df[c_dist])
+        differ = (given != "") & (given != folded(out["district"]))
         if differ.any():
             quality.add_many(name, out.loc[differ, "cod_mod"], "point in another district than the base says",
                              [f"base {a}, polygon {b}"
                               for a, b in zip(df.loc[differ, c_dist], out.loc[differ, "district"])])
     c_ugel = _col(df, "UGEL")
     if c_ugel:
-        given = df[c_ugel].map(lambda v: fold(v) if isinstance(v, str) else "")
-        poly = out["ugel"].map(lambda v: fold(v) if isinstance(v, str) else "")
-        differ = given.str.startswith("UGEL") & (given != poly)
+        given = folded(df[c_ugel])
+        differ = given.str.startswith("UGEL") & (given != folded(out["ugel"]))
         if differ.any():
             quality.add_many(name, out.loc[differ, "cod_mod"], "UGEL differs from the district's UGEL",
                              [f"base {a}, polygon {b}"
                               for a, b in zip(df.loc[differ, c_ugel], out.loc[differ, "ugel"])])
-    quality.count(name, read=n_read, kept=len(out))
-    return out[CETPRO_COLUMNS].reset_index(drop=True)
 
 
 def _attach_district(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, input_name: str,
@@ -190,7 +222,7 @@ def load_extension_centres(path: str | Path, quality: QualityReport, *, places: 
     """
     name = "extension_centres"
     path = Path(path)
-    df = read_points(path)
+    df = read_points(path, quality=quality)
     cols = _require(df, path, {"name": ("name", "nombre", "NOMBRE_CE"),
                                "parent_cod_mod": ("parent_cod_mod", "COD_MOD_SEDE", "COD_MOD_CETPRO", "COD_MOD")})
     n_read = len(df)
@@ -234,7 +266,7 @@ def load_tambos(path: str | Path, quality: QualityReport, *, area: BaseGeometry 
     """
     name = "tambos"
     path = Path(path)
-    df = read_points(path)
+    df = read_points(path, quality=quality)
     cols = _require(df, path, {"CODIGO_PLATAFORMA": ("CODIGO_PLATAFORMA", "COD_TAMBO", "CODIGO"),
                                "TAMBO": ("TAMBO", "NOMBRE_TAMBO", "NOMBRE")})
     _require_xy(df, path)
@@ -263,7 +295,7 @@ def load_school_premises(path: str | Path, quality: QualityReport, *,
     """
     name = "school_premises"
     path = Path(path)
-    df = read_points(path, lon=("X_LONGITUD", "lon", "LONGITUD"), lat=("Y_LATITUD", "lat", "LATITUD"))
+    df = read_points(path, lon=("X_LONGITUD", "lon", "LONGITUD"), lat=("Y_LATITUD", "lat", "LATITUD"), quality=quality)
     cols = _require(df, path, {"CODLOCAL": ("CODLOCAL", "COD_LOCAL")})
     _require_xy(df, path)
     n_read = len(df)
@@ -275,7 +307,9 @@ def load_school_premises(path: str | Path, quality: QualityReport, *,
     out = gpd.GeoDataFrame({"codlocal": df["codlocal"],
                             "name": df[c_name].astype("string") if c_name else pd.NA,
                             "ccpp_name": df[c_cp].astype("string") if c_cp else pd.NA,
-                            "altitude_m": to_number(df[c_alt]) if c_alt else np.nan},
+                            "altitude_m": number_column(df[c_alt], kind="count", column=c_alt, path=path,
+                                                        quality=quality, sep=df.attrs.get("sep"))
+                            if c_alt else np.nan},
                            geometry=_points(df), crs=4326)
     quality.count(name, read=n_read, kept=len(out))
     return out[PREMISES_COLUMNS].reset_index(drop=True)

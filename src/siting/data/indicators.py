@@ -36,7 +36,7 @@ def district_indicator_table(df: pd.DataFrame, *, source: str = "district_indica
         elif target == "ubigeo":
             out[target] = zfill_code(df[col], 6)
         else:
-            out[target] = to_number(df[col])
+            out[target] = to_number(df[col], sep=df.attrs.get("sep"), column=col, source=source)
     return out.drop_duplicates("ubigeo").reset_index(drop=True)
 
 

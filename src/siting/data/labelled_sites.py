@@ -27,7 +27,10 @@ def load_labels(path: str | Path, *, outcome: str = "outcome") -> pd.DataFrame:
     for col in df.columns:
         if col in TEXT_COLUMNS:
             continue
-        num = to_number(df[col])
+        try:
+            num = to_number(df[col], sep=df.attrs.get("sep"), column=col, source=str(path))
+        except DataError:  # mixed number formats: a text column, or the outcome check below says so
+            continue
         if num.notna().sum() == df[col].notna().sum():
             df[col] = num
     if "ccpp_id" in df.columns:
@@ -36,4 +39,16 @@ def load_labels(path: str | Path, *, outcome: str = "outcome") -> pd.DataFrame:
     if bad.any():
         raise DataError(f"row {int(np.flatnonzero(bad.to_numpy())[0]) + 2}: the outcome is empty or not a number",
                         source=str(path))
+    check_outcomes(df[outcome], str(path))
     return df
+
+
+def check_outcomes(y: pd.Series, source: str | None) -> None:
+    """Refuse labels a model cannot learn from: a single class, or one value for every site."""
+    values = pd.unique(y.dropna())
+    if len(values) < 2:
+        what = {0: "bad", 1: "good"}.get(values[0], repr(values[0])) if len(values) else "none"
+        raise DataError(f"all {int(y.notna().sum())} labelled sites have the same outcome ({what}): there is "
+                        "nothing to learn", source=source,
+                        hint="the labels need both good and bad sites (or different outcome values); without "
+                             "them, leave inputs.labels empty and the weighted score is used")

@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import DataError, ScenarioError
 from ..io import VECTOR_SUFFIXES, read_point_layer, read_table, to_number, zfill_code
 from ..scenario import Scenario
-from .boundaries import check_coordinates, fold
+from .boundaries import check_coordinates, fold, number_column
 from .quality import QualityReport
 
 INPUT = "ccpp"
@@ -58,17 +58,24 @@ def _rename(df: pd.DataFrame, path: Path, *, required: tuple[str, ...]) -> pd.Da
         want = "; ".join(f"{c} (one of {', '.join(ALIASES[c])})" for c in missing)
         raise DataError(f"missing column(s): {want}", source=str(path),
                         hint=f"the file has: {', '.join(map(str, df.columns))}")
-    return df[list(mapping)].rename(columns=mapping)
+    out = df[list(mapping)].rename(columns=mapping)
+    out.attrs = {**df.attrs, "columns": {canon: str(orig) for orig, canon in mapping.items()}}
+    return out
 
 
-def read_places_table(path: str | Path) -> pd.DataFrame:
+def read_places_table(path: str | Path, *, layer: str | None = None) -> pd.DataFrame:
     """Read a CCPP file into a plain DataFrame with canonical column names (strings).
 
-    CSV/TXT/XLSX need ``lon``/``lat`` columns; GeoJSON/GPKG/SHP take them from the points.
+    CSV/TXT/XLSX need ``lon``/``lat`` columns; GeoJSON/GPKG/SHP take them from the points
+    (``layer``: which layer of a file that has several).  ``attrs["columns"]`` maps each
+    canonical name to the file's own, ``attrs["sep"]`` is the separator of a text table.
     """
     path = Path(path)
     if path.suffix.lower() in VECTOR_SUFFIXES:
-        df = read_point_layer(path).rename(columns={"_lon": "lon", "_lat": "lat"})
+        df = read_point_layer(path, layer=layer)
+        xy_names = {fold(n) for n in ALIASES["lon"] + ALIASES["lat"]}  # the geometry is the position
+        df = df.drop(columns=[c for c in df.columns if fold(c) in xy_names])
+        df = df.rename(columns={"_lon": "lon", "_lat": "lat"})
     else:
         df = read_table(path)
     df = _rename(df, path, required=REQUIRED)
@@ -134,9 +141,13 @@ def estimate_missing_population(places: pd.DataFrame, quality: QualityReport, *,
 # --------------------------------------------------------------------------- projection
 
 
-def read_district_population(path: str | Path, year: int) -> pd.DataFrame:
-    """MINAM/INEI district population of ``year``: index ``ubigeo``, columns total/urban/rural."""
+def read_district_population(path: str | Path, year: int, *, quality: QualityReport | None = None) -> pd.DataFrame:
+    """MINAM/INEI district population of ``year``: index ``ubigeo``, columns total/urban/rural.
+
+    The counts go through the project's number rule (``18.603`` in a count column is
+    18,603 people; see :func:`siting.io.parse_numbers`); a negative count is an error."""
     df = read_table(path)
+    sep = df.attrs.get("sep")
     need = {"UBIGEO", "POB_TOTAL", "POB_URBANA", "POB_RURAL", "PERIODO"}
     cols = {c.upper(): c for c in df.columns}
     missing = sorted(need - set(cols))
@@ -144,15 +155,20 @@ def read_district_population(path: str | Path, year: int) -> pd.DataFrame:
         raise DataError(f"missing column(s) {', '.join(missing)}", source=str(path),
                         hint=f"the file has: {', '.join(df.columns)}")
     df = df.rename(columns={v: k for k, v in cols.items()})
-    years = to_number(df["PERIODO"])
+    years = number_column(df["PERIODO"], kind="count", column="PERIODO", path=path, quality=None, sep=sep)
     sel = df[years == year]
     if sel.empty:
         avail = ", ".join(str(int(y)) for y in sorted(years.dropna().unique()))
         raise ScenarioError(f"population.projection_year = {year} is not in {path}",
                             hint=f"years available: {avail} (or 0 for no projection)")
-    out = pd.DataFrame({"ubigeo": zfill_code(sel["UBIGEO"], 6),
-                        "total": to_number(sel["POB_TOTAL"]), "urban": to_number(sel["POB_URBANA"]),
-                        "rural": to_number(sel["POB_RURAL"])})
+    ubigeo = zfill_code(sel["UBIGEO"], 6)
+
+    def count(col: str) -> pd.Series:
+        return number_column(sel[col], kind="count", column=col, path=path, quality=quality, sep=sep,
+                             non_negative=True, ids=ubigeo, what="population")
+
+    out = pd.DataFrame({"ubigeo": ubigeo, "total": count("POB_TOTAL"), "urban": count("POB_URBANA"),
+                        "rural": count("POB_RURAL")})
     return out.drop_duplicates("ubigeo").set_index("ubigeo")
 
 
@@ -204,7 +220,8 @@ def _sex(value: object) -> str | None:
     return None
 
 
-def age_sex_shares(path: str | Path, age_groups: dict[str, list[int]]) -> pd.DataFrame:
+def age_sex_shares(path: str | Path, age_groups: dict[str, list[int]], *,
+                   quality: QualityReport | None = None) -> pd.DataFrame:
     """District structure from the RENIEC OPP-16 table (``UBIGEO_INEI, Sexo, Edad, Cantidad``).
 
     Returns, indexed by ``ubigeo``: ``women``, ``men`` (shares of the district's people)
@@ -226,10 +243,8 @@ def age_sex_shares(path: str | Path, age_groups: dict[str, list[int]]) -> pd.Dat
     age = pd.to_numeric(df[cols["EDAD"]], errors="coerce")
     if age.isna().any():  # "100 a más", "80+" ...: the leading number
         age = to_number(df[cols["EDAD"]].astype("string").str.extract(r"(\d+)")[0])
-    n = pd.to_numeric(df[cols["CANTIDAD"]], errors="coerce")
-    if n.isna().any():
-        n = to_number(df[cols["CANTIDAD"]])
-    n = n.fillna(0.0)
+    n = number_column(df[cols["CANTIDAD"]], kind="count", column=cols["CANTIDAD"], path=path, quality=quality,
+                      sep=df.attrs.get("sep"), non_negative=True, ids=ubigeo, what="number of persons").fillna(0.0)
     t = pd.DataFrame({"ubigeo": ubigeo, "sex": sex, "age": age, "n": n})
     total = t.groupby("ubigeo")["n"].sum()
     out = pd.DataFrame(index=total.index)
@@ -269,14 +284,59 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
     ``districts`` is :func:`siting.data.boundaries.load_districts`'s table (whole
     department).  ``missing_population`` chooses the estimation method of
     :func:`estimate_missing_population` (``"district_median"`` or ``"zero"``); default
-    ``sc.population.missing_population``.
+    ``sc.population.missing_population``.  Numbers (coordinates, population, altitude) go
+    through the project's number rule; a negative population is a :class:`DataError`
+    naming the file and the rows.
     """
     missing_population = missing_population or sc.population.missing_population
     if not sc.inputs.ccpp:
         raise DataError("no centros poblados file given", source="scenario [inputs] ccpp",
                         hint="set inputs.ccpp to the INEI CCPP table with census population")
     path = Path(sc.inputs.ccpp)
-    df = read_places_table(path)
+    df = _read_department(path, sc, quality)
+    n_read = len(df)
+    read_codes = df["ccpp_id"].copy()
+    df = _check_codes(df, districts, quality)
+    gdf = _locate(df, districts, quality, path)
+    # national code list: area (urban/rural), names, positions
+    gdf["area"] = _area_from_input(gdf)
+    if sc.inputs.ccpp_reference:
+        _cross_check_reference(gdf, Path(sc.inputs.ccpp_reference), sc.study_area.department, quality,
+                               read_codes=read_codes)
+    else:
+        quality.note("No national CCPP code list (inputs.ccpp_reference): urban/rural area taken from the CCPP "
+                     "file if present, else every place is treated as rural.",
+                     es="No se cuenta con la lista nacional de códigos de centros poblados (inputs.ccpp_reference): "
+                     "el área urbana/rural se toma del archivo de centros poblados si la trae; de lo contrario, "
+                     "todos los centros poblados se consideran rurales.")
+    gdf["area"] = gdf["area"].fillna("rural")
+    # population
+    infinite = np.isinf(gdf["population_census"])
+    if infinite.any():  # "inf" parses as a number but is not a count: treat it as missing
+        quality.add_many(INPUT, gdf.loc[infinite, "ccpp_id"], "population not a finite number",
+                         "treated as missing", action="estimated")
+        gdf.loc[infinite, "population_census"] = np.nan
+    zero = gdf["population_census"] == 0
+    if zero.any():
+        quality.add_many(INPUT, gdf.loc[zero, "ccpp_id"], "zero population", "census value 0 kept")
+    if "name" not in gdf:
+        gdf["name"] = gdf["ccpp_id"]
+    gdf["population_estimated"] = gdf["population_census"].isna()
+    gdf["population"] = estimate_missing_population(gdf, quality, method=missing_population)
+    _project(gdf, sc, quality)
+    _apply_age_sex(gdf, sc, quality)
+    quality.count(INPUT, read=n_read, kept=len(gdf))
+    cols = place_columns(sc.population.age_groups)
+    out = gdf[cols + ["geometry"]].reset_index(drop=True)
+    out["population_estimated"] = out["population_estimated"].astype(bool)
+    return out
+
+
+def _read_department(path: Path, sc: Scenario, quality: QualityReport) -> pd.DataFrame:
+    """The rows of the scenario's department, with their numbers parsed (coordinates,
+    population, altitude: one rule, decided over these rows; see :func:`siting.io.parse_numbers`)."""
+    df = read_places_table(path, layer=sc.inputs.layers.get("ccpp"))
+    sep, names = df.attrs.get("sep"), df.attrs.get("columns", {})
     n_all = len(df)
     df["ccpp_id"] = zfill_code(df["ccpp_id"], 10)
     dept = sc.study_area.department
@@ -289,8 +349,18 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
     if df.empty:
         raise DataError(f"no centro poblado of department {dept}", source=str(path),
                         hint="check study_area.department and the CCPP_ID codes (10 digits, starting with it)")
-    n_read = len(df)
-    read_codes = df["ccpp_id"].copy()
+    for c in ("lon", "lat"):  # decimal commas (-7,312) are read as the file meant them
+        df[c] = number_column(df[c], kind="degrees", column=names.get(c, c), path=path, quality=quality, sep=sep)
+    df["population_census"] = number_column(df["population_census"], kind="count", path=path, quality=quality,
+                                            column=names.get("population_census", "population_census"), sep=sep,
+                                            non_negative=True, ids=df["ccpp_id"], what="population")
+    df["altitude_m"] = (number_column(df["altitude_m"], kind="count", column=names.get("altitude_m", "altitude_m"),
+                                      path=path, quality=quality, sep=sep) if "altitude_m" in df else np.nan)
+    return df
+
+
+def _check_codes(df: pd.DataFrame, districts: gpd.GeoDataFrame, quality: QualityReport) -> pd.DataFrame:
+    """Drop invalid and duplicate codes and codes of unknown districts; ``ubigeo`` from the code."""
     bad_code = ~df["ccpp_id"].str.fullmatch(r"\d{10}", na=False)
     if bad_code.any():
         quality.add_many(INPUT, df.loc[bad_code, "ccpp_id"], "invalid ccpp_id", "not 10 digits", action="dropped")
@@ -306,25 +376,27 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
         if differ.any():
             quality.add_many(INPUT, df.loc[differ, "ccpp_id"], "UBIGEO differs from the code's first 6 digits",
                              [f"UBIGEO {u}; code used" for u in given[differ]])
-    df["ubigeo"] = code_ubigeo
-    # district attributes from the code
-    dist = districts.set_index("ubigeo")
-    unknown = ~df["ubigeo"].isin(dist.index)
+    df = df.assign(ubigeo=code_ubigeo)
+    unknown = ~df["ubigeo"].isin(set(districts["ubigeo"]))
     if unknown.any():
         quality.add_many(INPUT, df.loc[unknown, "ccpp_id"], "district code not in the boundary file",
                          [f"ubigeo {u}" for u in df.loc[unknown, "ubigeo"]], action="dropped")
         df = df[~unknown]
-    department_area = districts.geometry.union_all()
+    return df
+
+
+def _locate(df: pd.DataFrame, districts: gpd.GeoDataFrame, quality: QualityReport, path: Path) -> gpd.GeoDataFrame:
+    """Checked points with the district attributes of their code, cross-checked with the polygons."""
     df = check_coordinates(df, lon="lon", lat="lat", id_col="ccpp_id", input_name=INPUT, quality=quality,
-                           area=department_area)
+                           area=districts.geometry.union_all())
     if df.empty:
         raise DataError("no centro poblado has usable coordinates (all missing or outside Peru)", source=str(path),
                         hint="give lon/lat in decimal degrees (EPSG:4326); UTM metres such as 770909, 9211530 "
                              "must be converted first (see the quality report for each row)")
+    dist = districts.set_index("ubigeo")
     for col in ("province_code", "province", "district", "ugel"):
         df[col] = df["ubigeo"].map(dist[col])
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
-    # cross-check the code's district with the polygon holding the point
     hit = gpd.sjoin(gdf[["geometry"]], districts[["ubigeo", "geometry"]].rename(columns={"ubigeo": "poly"}),
                     how="left", predicate="within")
     poly = hit[~hit.index.duplicated()]["poly"].reindex(gdf.index)
@@ -332,67 +404,43 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
     if other.any():
         quality.add_many(INPUT, gdf.loc[other, "ccpp_id"], "point in another district than its code",
                          [f"code {c}, point in {p}" for c, p in zip(gdf.loc[other, "ubigeo"], poly[other])])
-    # national code list: area (urban/rural), names, positions
-    gdf["area"] = _area_from_input(gdf)
-    if sc.inputs.ccpp_reference:
-        _cross_check_reference(gdf, Path(sc.inputs.ccpp_reference), dept, quality, read_codes=read_codes)
-    else:
-        quality.note("No national CCPP code list (inputs.ccpp_reference): urban/rural area taken from the CCPP "
-                     "file if present, else every place is treated as rural.",
-                     es="No se cuenta con la lista nacional de códigos de centros poblados (inputs.ccpp_reference): "
-                     "el área urbana/rural se toma del archivo de centros poblados si la trae; de lo contrario, "
-                     "todos los centros poblados se consideran rurales.")
-    gdf["area"] = gdf["area"].fillna("rural")
-    _population(gdf, sc, quality, missing_population)
-    _apply_age_sex(gdf, sc, quality)
-    quality.count(INPUT, read=n_read, kept=len(gdf))
-    cols = place_columns(sc.population.age_groups)
-    out = gdf[cols + ["geometry"]].reset_index(drop=True)
-    out["population_estimated"] = out["population_estimated"].astype(bool)
-    return out
+    return gdf
 
 
-def _population(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport, missing_population: str) -> None:
-    """Census population (checked), missing values estimated, projection to
-    ``population.projection_year`` (columns added to ``gdf`` in place)."""
-    gdf["population_census"] = to_number(gdf["population_census"])
-    infinite = np.isinf(gdf["population_census"])
-    if infinite.any():  # "inf" parses as a number but is not a count: treat it as missing
-        quality.add_many(INPUT, gdf.loc[infinite, "ccpp_id"], "population not a finite number",
-                         "treated as missing", action="estimated")
-        gdf.loc[infinite, "population_census"] = np.nan
-    zero = gdf["population_census"] == 0
-    if zero.any():
-        quality.add_many(INPUT, gdf.loc[zero, "ccpp_id"], "zero population", "census value 0 kept")
-    gdf["altitude_m"] = to_number(gdf["altitude_m"]) if "altitude_m" in gdf else np.nan
-    if "name" not in gdf:
-        gdf["name"] = gdf["ccpp_id"]
-    gdf["population_estimated"] = gdf["population_census"].isna()
-    gdf["population"] = estimate_missing_population(gdf, quality, method=missing_population)
+def _project(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport) -> None:
+    """Scale ``population`` to the projection year (in place), with its caveat."""
     year = sc.population.projection_year
-    if year:
-        if sc.inputs.district_population:
-            dp = read_district_population(sc.inputs.district_population, year)
-            gdf["population"] = project_population(gdf, dp, quality)
-            quality.note(f"Population projected from the {sc.population.census_year} census to {year} with the "
-                         "MINAM/INEI district totals (urban and rural places scaled separately); "
-                         "population_census keeps the census value.",
-                         es=f"Población proyectada del censo {sc.population.census_year} al año {year} con los "
-                         "totales distritales del MINAM/INEI (centros poblados urbanos y rurales escalados por "
-                         "separado); population_census conserva el valor censal.")
-        else:
-            quality.note(f"population.projection_year = {year} but no inputs.district_population: census "
-                         "population used unprojected.",
-                         es=f"population.projection_year = {year}, pero falta inputs.district_population: se usa "
-                         "la población censal sin proyectar.")
+    if not year:
+        return
+    if sc.inputs.district_population:
+        dp = read_district_population(sc.inputs.district_population, year, quality=quality)
+        gdf["population"] = project_population(gdf, dp, quality)
+        quality.note(f"Population projected from the {sc.population.census_year} census to {year} with the "
+                     "MINAM/INEI district totals (urban and rural places scaled separately); "
+                     "population_census keeps the census value.",
+                     es=f"Población proyectada del censo {sc.population.census_year} al año {year} con los "
+                     "totales distritales del MINAM/INEI (centros poblados urbanos y rurales escalados por "
+                     "separado); population_census conserva el valor censal.")
+    else:
+        quality.note(f"population.projection_year = {year} but no inputs.district_population: census "
+                     "population used unprojected.",
+                     es=f"population.projection_year = {year}, pero falta inputs.district_population: se usa "
+                     "la población censal sin proyectar.")
 
 
 def _area_from_input(gdf: pd.DataFrame) -> pd.Series:
     if "area" not in gdf:
         return pd.Series(pd.NA, index=gdf.index, dtype="object")
-    f = gdf["area"].map(lambda v: fold(v) if isinstance(v, str) else "")
-    return pd.Series(np.select([f.str.startswith("URB"), f.str.startswith("RUR")], ["urbano", "rural"], None),  # type: ignore[call-overload]
-                     index=gdf.index, dtype="object")
+    return _area_class(gdf["area"])
+
+
+def _area_class(values: pd.Series) -> pd.Series:
+    """``"urbano"`` for values starting with URB (Urbano, Urban), ``"rural"`` for RUR, else missing."""
+    f = values.map(lambda v: fold(v) if isinstance(v, str) else "").astype(str)
+    out = pd.Series(None, index=values.index, dtype="object")
+    out[f.str.startswith("URB").to_numpy()] = "urbano"
+    out[f.str.startswith("RUR").to_numpy()] = "rural"
+    return out
 
 
 def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality: QualityReport, *,
@@ -404,9 +452,7 @@ def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality
                         hint="expected the national CCPP list with inei_ccpp, ccpp, tipo, latitude, longitude")
     ref = ref.assign(inei_ccpp=zfill_code(ref["inei_ccpp"], 10))
     ref = ref[ref["inei_ccpp"].str[:2] == dept].drop_duplicates("inei_ccpp").set_index("inei_ccpp")
-    tipo = gdf["ccpp_id"].map(ref["tipo"]).map(lambda v: fold(v) if isinstance(v, str) else "")
-    area = pd.Series(np.select([tipo.str.startswith("URB"), tipo.str.startswith("RUR")], ["urbano", "rural"], None),  # type: ignore[call-overload]
-                     index=gdf.index, dtype="object")
+    area = _area_class(gdf["ccpp_id"].map(ref["tipo"]))
     gdf["area"] = area.where(area.notna(), gdf["area"])
     absent = ~gdf["ccpp_id"].isin(ref.index)
     if absent.any():
@@ -427,8 +473,8 @@ def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality
             quality.add_many(INPUT, gdf.loc[differ, "ccpp_id"], "name differs from the national list",
                              [f"{a!r} vs {b!r}" for a, b in zip(gdf.loc[differ, "name"], ref_name[differ])])
     if {"latitude", "longitude"} <= set(ref.columns):
-        lat = gdf["ccpp_id"].map(to_number(ref["latitude"]))
-        lon = gdf["ccpp_id"].map(to_number(ref["longitude"]))
+        lat = gdf["ccpp_id"].map(to_number(ref["latitude"], kind="degrees", column="latitude", source=str(path)))
+        lon = gdf["ccpp_id"].map(to_number(ref["longitude"], kind="degrees", column="longitude", source=str(path)))
         # equirectangular distance (km), enough to flag gross differences
         dx = np.radians(gdf.geometry.x - lon) * np.cos(np.radians(lat))
         dy = np.radians(gdf.geometry.y - lat)
@@ -449,7 +495,7 @@ def _apply_age_sex(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport) 
                      es="No se cuenta con la tabla de población por edad y sexo (inputs.age_sex): las columnas "
                      "de mujeres, hombres y grupos de edad quedan vacías (NaN).")
         return
-    shares = age_sex_shares(sc.inputs.age_sex, sc.population.age_groups)
+    shares = age_sex_shares(sc.inputs.age_sex, sc.population.age_groups, quality=quality)
     absent = ~gdf["ubigeo"].isin(shares.index)
     if absent.any():
         for u in sorted(gdf.loc[absent, "ubigeo"].unique()):

@@ -53,6 +53,7 @@ from shapely.geometry import LineString, MultiLineString
 from shapely.ops import nearest_points
 
 from ..errors import DataError
+from ..io import vector_layer
 from .quality import QualityReport
 
 ROAD_COLUMNS = ["road_id", "route_code", "road_class", "surface", "approximate", "source", "geometry"]
@@ -162,6 +163,7 @@ def _read_layer(path: str | Path, input_name: str, *, layer: str | None = None) 
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", source=str(path), hint=f"check 'inputs.{input_name}' in the scenario")
+    layer = vector_layer(path, layer=layer, strict=False)  # issue #20: size limit; several layers need a choice
     try:
         gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files

@@ -18,6 +18,8 @@ import numpy as np
 from affine import Affine
 
 from ..errors import DataError
+from ..io import open_raster
+from ..limits import check_memory
 from .quality import QualityReport
 
 
@@ -130,21 +132,75 @@ _check_projected = check_projected_crs
 
 
 def _open_dem(path: Path):
-    """Open a DEM with rasterio, refusing a missing, unreadable or CRS-less file clearly."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
-    if not path.exists():
-        raise DataError("file not found", source=str(path), hint="check 'inputs.dem' in the scenario")
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise DataError(f"cannot read the raster ({exc})", source=str(path), hint="give a GeoTIFF DEM") from exc
+    """Open a DEM through the guarded open (:func:`siting.io.open_raster`), refusing a missing,
+    unreadable, too large or CRS-less file clearly."""
+    src = open_raster(path, what="elevation raster (DEM)", hint="check 'inputs.dem' in the scenario")
     if src.crs is None:
         src.close()
         raise DataError("the elevation raster has no coordinate reference system (CRS)", source=str(path),
                         hint="assign it, e.g. `gdal_edit.py -a_srs EPSG:4326 dem.tif` for a lon/lat DEM")
     return src
+
+
+def _warp_readable(src, *, crs: str, resolution_m: float | None, dst_bounds: tuple[float, float, float, float],
+                   source: str) -> tuple[np.ndarray, Affine]:
+    """:func:`_warp`, with a damaged file (truncated strips, broken compression) refused as a
+    :class:`DataError` naming it: such a file opens, and fails only when its cells are read."""
+    from rasterio._err import CPLE_BaseError
+    from rasterio.errors import RasterioError
+
+    try:
+        return _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds, source=source)
+    except (RasterioError, CPLE_BaseError) as exc:
+        raise DataError(f"cannot read the raster: its cells are damaged or cut short ({exc})", source=source,
+                        hint="get the DEM again from its source, as a GeoTIFF readable by GDAL") from exc
+
+
+def dem_memory_estimate(src, *, crs: str, dst_bounds: tuple[float, float, float, float],
+                        resolution_m: float | None = None) -> tuple[int, int, int]:
+    """``(bytes, source pixels, grid cells)`` that warping ``src`` onto ``dst_bounds`` will allocate.
+
+    The source window covering the bounds is read as float64 with a nodata mask (9 bytes a
+    pixel); the grid of square cells (``resolution_m``, or the native-equivalent size) is
+    float64 and is copied once while masking (16 bytes a cell).  A DEM of 2 m cells over a
+    department is ~10^10 pixels: refused by :func:`check_dem_memory` before any read.
+    """
+    import rasterio
+    from rasterio.warp import calculate_default_transform, transform_bounds
+    from rasterio.windows import Window, from_bounds
+
+    dst_crs = rasterio.crs.CRS.from_user_input(crs)
+    sb = transform_bounds(dst_crs, src.crs, *dst_bounds, densify_pts=21)
+    w = from_bounds(*sb, transform=src.transform)
+    full = Window(0, 0, src.width, src.height)
+    try:
+        w = w.round_offsets(op="floor").round_lengths(op="ceil").intersection(full)
+    except rasterio.errors.WindowError:
+        return 0, 0, 0  # no overlap: the loaders say so
+    pixels = int(w.width) * int(w.height)
+    if resolution_m is None:
+        wl, wb, wr, wt = rasterio.windows.bounds(w, src.transform)
+        t, _, _ = calculate_default_transform(src.crs, dst_crs, max(int(w.width), 1), max(int(w.height), 1),
+                                              wl, wb, wr, wt)
+        res = float((abs(t.a) + abs(t.e)) / 2)
+    else:
+        res = float(resolution_m)
+    left, bottom, right, top = dst_bounds
+    cells = int(np.ceil((right - left) / res) + 1) * int(np.ceil((top - bottom) / res) + 1) if res > 0 else 0
+    return 9 * pixels + 16 * cells, pixels, cells
+
+
+def check_dem_memory(src, *, crs: str, dst_bounds: tuple[float, float, float, float], source: str,
+                     resolution_m: float | None = None, available: int | None = None) -> None:
+    """Refuse up front (with the estimate) a DEM whose warp would not fit in memory
+    (see :func:`dem_memory_estimate` and :func:`siting.limits.check_memory`)."""
+    nbytes, pixels, cells = dem_memory_estimate(src, crs=crs, dst_bounds=dst_bounds, resolution_m=resolution_m)
+    check_memory(nbytes, what=f"the elevation grid ({pixels:,} DEM pixels read, {cells:,} cells of "
+                              f"{'native' if resolution_m is None else f'{resolution_m:g} m'} size)",
+                 source=source, available=available,
+                 hint="the DEM is much finer than the travel-time engine needs (it works on cells of hundreds of "
+                      "metres): resample it first, e.g. `gdalwarp -tr 0.0083333 0.0083333 -r bilinear in.tif "
+                      "out.tif` (30 arc-seconds), or check its georeferencing (pixel size)")
 
 
 def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float], crs: str,
@@ -175,8 +231,9 @@ def load_dem(path: str | Path, *, bounds_4326: tuple[float, float, float, float]
                             hint="use a DEM of the study area's department or country")
         covered = (b[0] >= sb.left and b[2] <= sb.right and b[1] >= sb.bottom and b[3] <= sb.top)
         dst_bounds = transform_bounds("EPSG:4326", crs, lon0, lat0, lon1, lat1, densify_pts=21)
-        elevation, transform = _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
-                                     source=str(path))
+        check_dem_memory(src, crs=crs, dst_bounds=dst_bounds, resolution_m=resolution_m, source=str(path))
+        elevation, transform = _warp_readable(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
+                                              source=str(path))
         native = src.res
     terrain = Terrain(elevation=elevation, transform=transform, crs=str(crs), source=str(path))
     if quality is not None:
@@ -213,8 +270,9 @@ def load_dem_national(path: str | Path, crs: str, *, quality: QualityReport | No
     with _open_dem(path) as src:
         from rasterio.warp import transform_bounds
         dst_bounds = transform_bounds(src.crs, crs, *src.bounds, densify_pts=21)
-        elevation, transform = _warp(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
-                                     source=str(path))
+        check_dem_memory(src, crs=crs, dst_bounds=dst_bounds, resolution_m=resolution_m, source=str(path))
+        elevation, transform = _warp_readable(src, crs=crs, resolution_m=resolution_m, dst_bounds=dst_bounds,
+                                              source=str(path))
     terrain = Terrain(elevation=elevation, transform=transform, crs=str(crs), source=str(path))
     if quality is not None:
         quality.count(f"dem:{path.name}", read=elevation.size, kept=int(np.isfinite(elevation).sum()))

@@ -49,6 +49,12 @@ def _oriented(graph: TravelGraph | sp.sparray, towards: bool) -> sp.csr_array:
 
 def _check_nodes(nodes: np.ndarray | list, n: int, what: str) -> np.ndarray:
     arr = np.asarray(nodes, dtype=np.int64).ravel()
+    if arr.size == 0 and what == "sources":
+        raise UserError("no sources to compute travel times from: no CETPRO (or extension centre) of the study area "
+                        "could be placed on the graph, because none is left in the study area + buffer_km",
+                        hint="the school base has no CETPRO there, or all were dropped for missing or out-of-Peru "
+                             "coordinates: see the 'cetpro' rows and notes of the data-quality report "
+                             "(siting data check), and study_area / inputs.school_base")
     if arr.size == 0:
         raise UserError(f"no {what} to compute travel times from",
                         hint=f"check that the study area contains {what} (see the data-quality report)")

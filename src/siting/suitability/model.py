@@ -10,6 +10,10 @@ training, and explained with permutation importances.
 
 Without labels, :func:`fit_if_labelled` returns ``None`` and the message
 :data:`NO_LABELS_MESSAGE`: the pipeline then uses the transparent weighted score.
+
+Saved models are written with skops (``suitability_model.skops``), which loads only an
+allowlist of types (:data:`TRUSTED_TYPES`) instead of unpickling arbitrary code, and their
+SHA-256 is recorded in the metadata and checked on load.
 """
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
@@ -38,13 +41,17 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ..data.labelled_sites import load_labels
+from ..data.labelled_sites import check_outcomes, load_labels
 from ..errors import DataError, UserError
-from ..io import atomic_path
+from ..io import atomic_path, check_file, sha256
 
 NO_LABELS_MESSAGE = "no labelled sites: using the weighted score"
-MODEL_FILE = "suitability_model.joblib"
+MODEL_FILE = "suitability_model.skops"
 META_FILE = "suitability_model.json"
+#: types a saved model may contain beyond skops' own safe defaults (checked for the three
+#: estimators of :func:`_estimator`); a model file with any other type is refused
+TRUSTED_TYPES = ("numpy.dtype", "sklearn.tree._tree.Tree")
+_LEGACY_FILE = "suitability_model.joblib"
 
 
 def table_hash(df: pd.DataFrame) -> str:
@@ -130,9 +137,7 @@ class LearnedSuitability:
     def fit(self, table: pd.DataFrame) -> LearnedSuitability:
         """Fit on all labelled rows."""
         x, y = self._xy(table)
-        if self.task == "classification" and y.nunique() < 2:
-            raise DataError("all labelled sites have the same outcome: nothing to learn",
-                            hint="the labels need both good and bad sites")
+        check_outcomes(y, None)
         self.pipeline = self.build().fit(x, y)
         self.training_hash = table_hash(table[list(self.features) + list(self.categorical) + [self.target]])
         return self
@@ -147,6 +152,7 @@ class LearnedSuitability:
             raise DataError(f"the labelled table has no grouping column '{group_column}'",
                             hint="add the province (or district) of each site")
         x, y = self._xy(table)
+        check_outcomes(y, None)
         groups = table[group_column].astype(str).to_numpy()
         k = min(n_splits, len(np.unique(groups)))
         if k < 2:
@@ -169,6 +175,10 @@ class LearnedSuitability:
                 folds.append({"r2": float(r2_score(y.iloc[test], p)) if len(test) > 1 else float("nan"),
                               "mae": float(mean_absolute_error(y.iloc[test], p)), "n": int(len(test))})
         ok = ~np.isnan(oof)
+        if not ok.any():
+            raise DataError(f"grouped cross-validation by '{group_column}' could not train any fold: in every "
+                            "fold the training sites have a single outcome",
+                            hint=f"the labels need good and bad sites in several {group_column} values")
         if self.task == "classification":
             metrics = {"roc_auc": float(roc_auc_score(y[ok], oof[ok])),
                        "accuracy": float(accuracy_score(y[ok], oof[ok] >= 0.5))}
@@ -212,37 +222,72 @@ class LearnedSuitability:
                 "importances": None if self.importances is None else self.importances.to_dict("records")}
 
     def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``suitability_model.joblib`` (the pipeline) and ``suitability_model.json``
-        (features, sklearn version, metrics, training-data hash), atomically."""
+        """Write ``suitability_model.skops`` (the pipeline, skops format) and
+        ``suitability_model.json`` (features, sklearn version, metrics, training-data hash and
+        the model file's SHA-256), atomically."""
+        import skops.io as sio
+
         if self.pipeline is None:
             raise RuntimeError("fit the model first")
         folder = Path(folder)
         paths = {"model": folder / MODEL_FILE, "meta": folder / META_FILE}
         with atomic_path(paths["model"]) as tmp:
-            joblib.dump(self.pipeline, tmp)
+            sio.dump(self.pipeline, tmp)
+            digest = sha256(tmp)
         with atomic_path(paths["meta"]) as tmp:
-            tmp.write_text(json.dumps(self.metadata(), indent=2, default=float), encoding="utf-8")
+            meta = {**self.metadata(), "model_file": MODEL_FILE, "model_sha256": digest}
+            tmp.write_text(json.dumps(meta, indent=2, default=float), encoding="utf-8")
         return paths
 
     @classmethod
     def load(cls, folder: str | Path) -> LearnedSuitability:
-        """Read a model written by :meth:`save` (warns in ``metrics['warning']`` when the
-        scikit-learn version differs from the one that trained it)."""
+        """Read a model written by :meth:`save`.
+
+        **Only load models from a source you trust.**  The model file must match the SHA-256
+        recorded in its metadata (a replaced or damaged file is refused), must not exceed
+        ``[limits] model_mb``, and is read with skops, which refuses any type outside its safe
+        defaults and :data:`TRUSTED_TYPES` (no arbitrary code is unpickled).  Old ``.joblib``
+        models are refused: refit them (``siting score``).  Warns in ``metrics['warning']``
+        when the scikit-learn version differs from the one that trained it.
+        """
+        import skops.io as sio
+
         folder = Path(folder)
-        meta_path = folder / META_FILE
-        if not meta_path.exists() or not (folder / MODEL_FILE).exists():
+        meta_path, model_path = folder / META_FILE, folder / MODEL_FILE
+        if not model_path.exists() and (folder / _LEGACY_FILE).exists():
+            raise DataError("this is an old model saved with joblib (pickle), which can run any code when loaded",
+                            source=str(folder / _LEGACY_FILE), hint="refit it from the labels (siting score)")
+        if not meta_path.exists() or not model_path.exists():
             raise DataError(f"no saved suitability model in {folder}",
                             hint=f"expected {MODEL_FILE} and {META_FILE}")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        obj = cls(features=meta["features"], categorical=meta["categorical"], target=meta["target"],
-                  task=meta["task"], model=meta["model"], seed=meta["seed"], metrics=meta.get("metrics", {}),
-                  training_hash=meta.get("training_data_hash", ""))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            expected = meta.get("model_sha256")
+            obj = cls(features=meta["features"], categorical=meta["categorical"], target=meta["target"],
+                      task=meta["task"], model=meta["model"], seed=meta["seed"], metrics=meta.get("metrics", {}),
+                      training_hash=meta.get("training_data_hash", ""))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise DataError(f"the model metadata cannot be read ({type(exc).__name__}: {exc})", source=str(meta_path),
+                            hint="save the model again (siting score)") from exc
+        check_file(model_path, "model")
+        if not expected or sha256(model_path) != expected:
+            raise DataError("the model file does not match the SHA-256 recorded in its metadata (replaced, "
+                            "damaged or not written by siting)", source=str(model_path),
+                            hint="only load models you trust; refit it from the labels (siting score)")
+        untrusted = [t for t in sio.get_untrusted_types(file=model_path) if t not in TRUSTED_TYPES]
+        if untrusted:
+            raise DataError(f"the model file contains types that are not allowed: {', '.join(untrusted)}",
+                            source=str(model_path), hint="only load models saved by siting from a source you trust")
         if meta.get("importances"):
             obj.importances = pd.DataFrame(meta["importances"])
         if meta.get("sklearn_version") != sklearn.__version__:
             obj.metrics["warning"] = (f"model trained with scikit-learn {meta.get('sklearn_version')}, "
                                       f"loaded with {sklearn.__version__}")
-        obj.pipeline = joblib.load(folder / MODEL_FILE)
+        try:
+            obj.pipeline = sio.load(model_path, trusted=list(TRUSTED_TYPES))
+        except Exception as exc:  # a damaged archive whose hash still matches (written so), skops version change
+            raise DataError(f"cannot read the model file ({type(exc).__name__}: {exc})", source=str(model_path),
+                            hint="refit it from the labels (siting score)") from exc
         return obj
 
 
