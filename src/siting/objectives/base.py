@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import UserError
 from .constraints import Feasibility, infeasible
-from .problem import SitingData, SitingResult
+from .problem import Plan, SitingData, SitingResult
 
 __all__ = ["SitingModel", "AUTO_EXACT_MAX_PAIRS"]
 
@@ -51,7 +51,7 @@ class SitingModel:
         return type(self)(data, **self.options)
 
     # ------------------------------------------------------------------ interface
-    def evaluate(self, selected: Sequence[int]) -> tuple[float, float]:
+    def evaluate(self, selected: Plan) -> tuple[float, float]:
         """``(objective, score)`` of a plan."""
         raise NotImplementedError
 
@@ -80,12 +80,16 @@ class SitingModel:
         return res
 
     # ------------------------------------------------------------------ helpers
+    def _tol(self, score: float) -> float:
+        """Smallest score change that counts as an improvement."""
+        return 1e-9 * max(1.0, abs(score))
+
     def _better(self, a: float, b: float) -> bool:
         """Is score ``a`` strictly better than ``b``?"""
-        tol = 1e-9 * max(1.0, abs(a), abs(b))
+        tol = self._tol(max(abs(a), abs(b)))
         return a < b - tol if self.sense == "min" else a > b + tol
 
-    def _greedy(self, gains, *, sel: Sequence[int] = ()) -> list[int]:
+    def _greedy(self, gains, *, sel: Plan = ()) -> list[int]:
         """Greedy: add the feasible candidate of largest ``gains(sel)`` (score improvement;
         per unit cost with a budget) until N sites, the budget, or no gain; sites needed by
         unmet group minimums are added even without gain."""
@@ -103,7 +107,7 @@ class SitingModel:
             for i in np.argsort(-key, kind="stable"):
                 if not np.isfinite(g[i]):
                     break
-                if g[i] <= _TOL and not (unmet.any() and unmet[d.group[i]]):
+                if g[i] <= self._tol(0.0) and not (unmet.any() and unmet[d.group[i]]):
                     continue
                 if self.feas.can_extend(sel, int(i)):
                     picked = int(i)
@@ -127,7 +131,7 @@ class SitingModel:
             closed = d.eligible.copy()
             closed[sel] = False
             G[:, ~closed] = -np.inf
-            flat = np.flatnonzero(G.ravel() > 1e-9 * max(1.0, abs(current)))
+            flat = np.flatnonzero(G.ravel() > self._tol(current))
             if flat.size == 0:
                 break
             applied = False
@@ -146,9 +150,10 @@ class SitingModel:
                 break
         return sel, n_moves
 
-    def _timed_heuristic(self, gains, swap_gains, bound_fn, solver: str) -> SitingResult:
+    def _timed_heuristic(self, gains, swap_gains, bound_fn, solver: str,
+                         start: Sequence[int] | None = None) -> SitingResult:
         t0 = time.perf_counter()
-        sel = self._greedy(gains)
+        sel = self._greedy(gains) if start is None else [int(i) for i in start]
         t1 = time.perf_counter()
         sel, n_moves = self._interchange(sel, swap_gains)
         sel = self._greedy(gains, sel=sel)  # a swap may leave room for one more useful site

@@ -16,15 +16,13 @@ continuous ``z`` are exact.  The oracle checks the same matching with Hopcroft-K
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from ..errors import UserError
-from .problem import SitingData
+from .problem import Plan, SitingData
 
 __all__ = ["Feasibility", "Milp", "add_siting_rows"]
 
@@ -98,18 +96,18 @@ def add_siting_rows(m: Milp, data: SitingData, cand: np.ndarray, x0: int) -> Non
         inrow = np.isin(data.group[cand], gs)
         m.add_rows(np.searchsorted(gs, data.group[cand][inrow]), x0 + idx[inrow], np.ones(int(inrow.sum())),
                    data.group_min[gs], data.group_max[gs], n_rows=len(gs))
-    if data.has_parents and nc:
-        lens = np.array([len(data.parent_options[i]) for i in cand])
+    options, cap = data.parent_options, data.parent_capacity
+    if options is not None and cap is not None and nc:
+        lens = np.array([len(options[i]) for i in cand])
         pi = np.repeat(idx, lens)
-        pk = np.concatenate([data.parent_options[i] for i in cand]).astype(np.int64)
+        pk = np.concatenate([options[i] for i in cand]).astype(np.int64)
         nz = len(pi)
         z0 = m.add_vars(nz)
         zi = np.arange(nz)
         # sum_k z_ik - x_i = 0
         m.add_rows(np.concatenate([pi, idx]), np.concatenate([z0 + zi, x0 + idx]),
                    np.concatenate([np.ones(nz), -np.ones(nc)]), 0.0, 0.0, n_rows=nc)
-        n_par = len(data.parent_capacity)
-        m.add_rows(pk, z0 + zi, np.ones(nz), -np.inf, data.parent_capacity.astype(float), n_rows=n_par)
+        m.add_rows(pk, z0 + zi, np.ones(nz), -np.inf, cap.astype(float), n_rows=len(cap))
 
 
 def infeasible(what: str) -> UserError:
@@ -123,46 +121,48 @@ class Feasibility:
 
     def __init__(self, data: SitingData):
         self.data = data
-        if data.has_parents:
+        self._slot_parent = np.zeros(0, dtype=int)
+        self._slots_of: list[np.ndarray] = []
+        if data.parent_options is not None and data.parent_capacity is not None:
             cap = data.parent_capacity
             self._slot_parent = np.repeat(np.arange(len(cap)), cap)
             self._slots_of = [np.flatnonzero(np.isin(self._slot_parent, o)) for o in data.parent_options]
 
-    def matchable(self, sel: Sequence[int]) -> bool:
+    def matchable(self, sel: Plan) -> bool:
         """Can every site in ``sel`` get a distinct parent slot?"""
         d = self.data
         if not d.has_parents or len(sel) == 0:
             return True
-        sel = [int(i) for i in sel]
-        if len(sel) > len(self._slot_parent):
+        sites = [int(i) for i in sel]
+        if len(sites) > len(self._slot_parent):
             return False
-        rows = np.concatenate([np.full(len(self._slots_of[i]), r) for r, i in enumerate(sel)])
-        cols = np.concatenate([self._slots_of[i] for i in sel])
+        rows = np.concatenate([np.full(len(self._slots_of[i]), r) for r, i in enumerate(sites)])
+        cols = np.concatenate([self._slots_of[i] for i in sites])
         if len(cols) == 0:
             return False
-        B = sp.csr_array((np.ones(len(cols)), (rows, cols)), shape=(len(sel), len(self._slot_parent)))
+        B = sp.csr_array((np.ones(len(cols)), (rows, cols)), shape=(len(sites), len(self._slot_parent)))
         match = maximum_bipartite_matching(B, perm_type="column")
         return bool((match >= 0).all())
 
-    def counts_ok(self, sel: Sequence[int], *, final: bool = True) -> bool:
+    def counts_ok(self, sel: Plan, *, final: bool = True) -> bool:
         """Cardinality, budget, max per group (and min per group when ``final``)."""
         d = self.data
-        sel = np.asarray(sel, dtype=int)
-        if not d.eligible[sel].all() or len(np.unique(sel)) != len(sel):
+        arr = np.asarray(sel, dtype=int)
+        if not d.eligible[arr].all() or len(np.unique(arr)) != len(arr):
             return False
-        if len(sel) > d.max_sites:
+        if len(arr) > d.max_sites:
             return False
-        if d.budget is not None and d.cost[sel].sum() > d.budget + _TOL:
+        if d.budget is not None and d.cost[arr].sum() > d.budget + _TOL:
             return False
-        counts = np.bincount(d.group[sel], minlength=len(d.group_labels))
+        counts = np.bincount(d.group[arr], minlength=len(d.group_labels))
         if (counts > d.group_max).any():
             return False
         return not (final and (counts < d.group_min).any())
 
-    def feasible(self, sel: Sequence[int]) -> bool:
+    def feasible(self, sel: Plan) -> bool:
         return self.counts_ok(sel) and self.matchable(sel)
 
-    def can_extend(self, sel: Sequence[int], i: int) -> bool:
+    def can_extend(self, sel: Plan, i: int) -> bool:
         """Can ``i`` join ``sel`` and every unmet group minimum still be reached afterwards
         (slots, cheapest costs within the budget, parent matching of the new set)?"""
         d = self.data
@@ -182,6 +182,6 @@ class Feasibility:
                 return False
         return self.matchable(new)
 
-    def can_swap(self, sel: Sequence[int], out: int, inn: int) -> bool:
+    def can_swap(self, sel: Plan, out: int, inn: int) -> bool:
         new = [k for k in sel if k != out] + [int(inn)]
         return self.feasible(new)

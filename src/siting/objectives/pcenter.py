@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -10,7 +9,7 @@ from ..errors import UserError
 from .base import SitingModel
 from .constraints import Milp, add_siting_rows, infeasible
 from .pmedian import PMedian
-from .problem import SitingData, SitingResult
+from .problem import Plan, SitingData, SitingResult
 
 __all__ = ["PCenter"]
 
@@ -62,7 +61,7 @@ class PCenter(SitingModel):
         self._median = PMedian(data)
 
     # ------------------------------------------------------------------ values
-    def evaluate(self, selected: Sequence[int]) -> tuple[float, float]:
+    def evaluate(self, selected: Plan) -> tuple[float, float]:
         t = self.data.model_minutes(selected)
         R = float(t[self.counted].max()) if self.counted.any() else 0.0
         return R, R
@@ -94,7 +93,7 @@ class PCenter(SitingModel):
         uncovered = np.zeros(d.n_places, dtype=bool)
         uncovered[need] = True
 
-        def gains(sel: Sequence[int]) -> np.ndarray:
+        def gains(sel: Plan) -> np.ndarray:
             if sel:
                 hit = np.isin(pc, sel)
                 uncovered[pp[hit]] = False
@@ -170,7 +169,7 @@ class PCenter(SitingModel):
         sel, _ = self._interchange(list(sel), self._swap_gains)
         return V, int(np.searchsorted(V, self.evaluate(sel)[0] - 1e-9)), list(sel)
 
-    def _swap_gains(self, sel: Sequence[int]) -> np.ndarray:
+    def _swap_gains(self, sel: Plan) -> np.ndarray:
         """Exact decrease of ``R + tiny * total time`` for every exchange (dense evaluation on the
         few places that decide ``R``: the swap must improve the current worst places)."""
         d = self.data
@@ -228,7 +227,8 @@ class PCenter(SitingModel):
         t2 = time.perf_counter()
         R, _ = self.evaluate(sel)
         bound = R if status == "optimal" or not len(V) else float(max(V[proven_lo], self.floor()))
-        details = {"radius": R, "lower_bound": bound, "candidate_radii": int(len(V)), "covering_milps": n_milp}
+        details: dict[str, object] = {"radius": R, "lower_bound": bound, "candidate_radii": int(len(V)),
+                                      "covering_milps": n_milp}
         if self.tie_break and status == "optimal":
             left = max(time_limit - (time.perf_counter() - t0), 1.0)
             tb = self._median.exact(time_limit=left, radius=R, required=self.counted)

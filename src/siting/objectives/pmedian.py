@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 import numpy as np
 
 from .base import SitingModel
 from .constraints import Milp, add_siting_rows, infeasible
-from .problem import SitingResult
+from .problem import Plan, SitingResult
 
 __all__ = ["PMedian"]
 
@@ -72,7 +71,7 @@ class PMedian(SitingModel):
         keep = ~d.unreachable
         return float((d.w[keep] * d.base[keep]).sum())
 
-    def evaluate(self, selected: Sequence[int]) -> tuple[float, float]:
+    def evaluate(self, selected: Plan) -> tuple[float, float]:
         d = self.data
         t = d.model_minutes(selected)
         keep = ~d.unreachable
@@ -133,7 +132,7 @@ class PMedian(SitingModel):
                         details={"pairs": int(len(pp)), "candidates": int(len(cand)), "constant": K})
 
     # ------------------------------------------------------------------ heuristic
-    def _state(self, sel: Sequence[int]):
+    def _state(self, sel: Plan):
         """Per place: best time ``t1``, its site (-1 = existing / none) and second best ``t2``."""
         d = self.data
         t1 = d.base.copy()
@@ -155,13 +154,13 @@ class PMedian(SitingModel):
             t2[fp] = np.minimum(d.base[fp], sec_min)
         return t1, best, t2
 
-    def _gains(self, sel: Sequence[int]) -> np.ndarray:
+    def _gains(self, sel: Plan) -> np.ndarray:
         d = self.data
         t1, _, _ = self._state(sel)
         r = np.maximum(t1[d.pair_place] - d.pair_min, 0.0) * d.w[d.pair_place]
         return np.bincount(d.pair_cand, weights=r, minlength=d.n_candidates) + d.suitability_weight * d.s
 
-    def _swap_gains(self, sel: Sequence[int]) -> np.ndarray:
+    def _swap_gains(self, sel: Plan) -> np.ndarray:
         """``G[a, c]``: decrease of F when open site ``sel[a]`` is exchanged for candidate c."""
         d = self.data
         sel = list(sel)
@@ -180,7 +179,7 @@ class PMedian(SitingModel):
         lam = d.suitability_weight
         return gain[None, :] - loss[:, None] - X + lam * (d.s[None, :] - d.s[sel][:, None])
 
-    def lagrangian_bound(self, selected: Sequence[int], *, iterations: int = 300) -> float:
+    def lagrangian_bound(self, selected: Plan, *, iterations: int = 300) -> float:
         """Lower bound on F (class docstring), never above the value of ``selected``."""
         d = self.data
         pp, pc, _pm, u = self._pairs()
@@ -197,7 +196,7 @@ class PMedian(SitingModel):
             rho = np.bincount(pc[pos], weights=r[pos], minlength=d.n_candidates) + lam_s
             x = self._inner(rho)
             L = float(mu.sum() + (rho * x).sum())
-            if L < best_L - 1e-9 * max(1.0, abs(L)):
+            if best_L - 1e-9 * max(1.0, abs(L)) > L:
                 best_L, stall = L, 0
             else:
                 stall += 1

@@ -39,7 +39,10 @@ import scipy.sparse as sp
 
 from ..errors import UserError
 
-__all__ = ["SitingData", "SitingResult", "group_bounds"]
+__all__ = ["Plan", "SitingData", "SitingResult", "group_bounds"]
+
+#: a set of candidate indices (list or array)
+Plan = Sequence[int] | np.ndarray
 
 
 def group_bounds(spec: int | dict | None, labels: np.ndarray, default: float, name: str) -> np.ndarray:
@@ -130,6 +133,30 @@ class SitingData:
     new site serves it (``e_j``, or ``P`` for a place with no existing facility), ``inf`` for
     an ``unreachable`` place.
     """
+
+    D: sp.csr_array  # places x candidates minutes within the cut-off
+    cutoff: float
+    w: np.ndarray
+    existing: np.ndarray
+    base: np.ndarray
+    unserved_minutes: float
+    unreachable: np.ndarray
+    pair_place: np.ndarray
+    pair_cand: np.ndarray
+    pair_min: np.ndarray
+    n_sites: int | None
+    budget: float | None
+    cost: np.ndarray
+    group: np.ndarray
+    group_labels: np.ndarray
+    group_min: np.ndarray
+    group_max: np.ndarray
+    eligible: np.ndarray
+    parent_options: list[np.ndarray] | None
+    parent_capacity: np.ndarray | None
+    s: np.ndarray
+    suitability_weight: float
+    candidate_ids: list
 
     def __init__(self, **fields: Any):
         self.__dict__.update(fields)
@@ -225,7 +252,7 @@ class SitingData:
         has_pair = np.bincount(pp[elig[pc]], minlength=n_pl) > 0
         finite = np.concatenate([e[np.isfinite(e)], pm, [limit] if np.isfinite(limit) else []])
         P = float(unserved_minutes) if unserved_minutes is not None else (float(finite.max()) if finite.size else 0.0)
-        if unserved_minutes is not None and pm.size and P < pm.max():
+        if unserved_minutes is not None and pm.size and pm.max() > P:
             raise UserError(f"unserved_minutes ({P:g}) must be at least the largest stored minutes ({pm.max():g})")
         unreachable = ~np.isfinite(e) & ~has_pair
         base = np.where(np.isfinite(e), e, np.where(unreachable, np.inf, P))
@@ -242,7 +269,8 @@ class SitingData:
     def _groups(labels_in, min_per_group, max_per_group, n_c):
         if labels_in is None:
             if min_per_group or (max_per_group is not None):
-                raise UserError("min_per_group / max_per_group need group_of_candidate (province or UGEL per candidate)")
+                raise UserError("min_per_group / max_per_group need group_of_candidate "
+                                "(province or UGEL per candidate)")
             return np.zeros(n_c, dtype=int), np.array(["all"], dtype=object), np.zeros(1), np.full(1, np.inf)
         labels = np.asarray(labels_in, dtype=object).ravel()
         if labels.shape[0] != n_c:
@@ -335,9 +363,10 @@ class SitingData:
         if need.sum() > self.max_sites:
             raise UserError(f"the minimums per group add up to {need.sum():g} sites but n_sites is {self.n_sites}",
                             hint="raise allocation.n_sites or lower allocation.min_per_ugel")
-        if self.has_parents and need.sum() > int(self.parent_capacity.sum()):
+        cap = self.parent_capacity
+        if cap is not None and need.sum() > int(cap.sum()):
             raise UserError(f"the minimums per group need {need.sum():g} sites but the CETPRO can run only "
-                            f"{int(self.parent_capacity.sum())} extension centres in total",
+                            f"{int(cap.sum())} extension centres in total",
                             hint="raise allocation.max_extensions_per_cetpro or lower min_per_ugel")
 
     # ------------------------------------------------------------------ evaluation
@@ -346,19 +375,19 @@ class SitingData:
         b = self.base if base is None else base
         return self.eligible[self.pair_cand] & (self.pair_min < b[self.pair_place])
 
-    def open_mask(self, selected: Sequence[int] | np.ndarray) -> np.ndarray:
+    def open_mask(self, selected: Plan) -> np.ndarray:
         m = np.zeros(self.n_candidates, dtype=bool)
         m[np.asarray(selected, dtype=int)] = True
         return m
 
-    def model_minutes(self, selected: Sequence[int] | np.ndarray) -> np.ndarray:
+    def model_minutes(self, selected: Plan) -> np.ndarray:
         """``min(base_j, min_{i in S} d_ji)``: the minutes the objectives count (``P`` for unserved)."""
         t = self.base.copy()
         m = self.open_mask(selected)[self.pair_cand]
         np.minimum.at(t, self.pair_place[m], self.pair_min[m])
         return t
 
-    def minutes_after(self, selected: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def minutes_after(self, selected: Plan) -> tuple[np.ndarray, np.ndarray]:
         """Minutes to the nearest facility after opening ``selected`` (``inf`` = no path) and a
         mask of the places whose minutes are exact (module docstring: the cut-off)."""
         t = self.existing.copy()
@@ -367,7 +396,7 @@ class SitingData:
         exact = (self.existing <= self.cutoff) | (t <= self.cutoff) | np.isinf(self.cutoff)
         return t, exact
 
-    def covered_within(self, selected: Sequence[int] | np.ndarray, limit: float) -> np.ndarray:
+    def covered_within(self, selected: Plan, limit: float) -> np.ndarray:
         """Places within ``limit`` minutes after opening ``selected`` (needs ``limit <= cutoff``)."""
         if limit > self.cutoff + 1e-9:
             raise UserError(f"a coverage limit of {limit:g} min needs a cost matrix computed within at least "
@@ -376,11 +405,11 @@ class SitingData:
         t, _ = self.minutes_after(selected)
         return t <= limit
 
-    def suitability_sum(self, selected: Sequence[int] | np.ndarray) -> float:
+    def suitability_sum(self, selected: Plan) -> float:
         sel = np.asarray(selected, dtype=int)
         return float(self.s[sel].sum()) if sel.size else 0.0
 
-    def result(self, selected: Sequence[int] | np.ndarray, *, objective: float, score: float, bound: float,
+    def result(self, selected: Plan, *, objective: float, score: float, bound: float,
                status: str, solver: str, sense: str, timings: dict[str, float],
                details: dict[str, Any] | None = None) -> SitingResult:
         sel = np.array(sorted(int(i) for i in selected), dtype=int)
