@@ -52,7 +52,7 @@ def test_pmedian_equals_spopt_and_brute_force(seed):
     model = PMedian.from_cost_matrix(D, w, existing_minutes=e, n_sites=N)
     res = model.solve("exact")
     P = model.data.unserved_minutes
-    assert P == pytest.approx(max(D.max(), e[np.isfinite(e)].max()))
+    assert pytest.approx(max(D.max(), e[np.isfinite(e)].max())) == P
     # spopt: the existing facilities are one more column (their minutes), predefined open, p = N + 1
     full = np.c_[D, np.where(np.isfinite(e), e, P)]
     spopt = SpoptPMedian.from_cost_matrix(full, w, p_facilities=N + 1,
@@ -113,14 +113,14 @@ def test_sparse_cutoff_is_exact_beyond_existing_time_and_bounded_below_it(seed):
     C = float(e.max())  # every pair a place could use is within the cut-off
     S = sp.csr_array((D[D <= C], np.nonzero(D <= C)), shape=D.shape)
     sparse = PMedian.from_cost_matrix(S, w, existing_minutes=e, cutoff=C, n_sites=N)
-    assert sparse.n_pairs() < (D < e[:, None]).sum() + 1
+    assert sparse.n_pairs() < (e[:, None] > D).sum() + 1
     assert sparse.solve("exact").objective == pytest.approx(dense.objective)
     # a smaller cut-off: the model optimises the truncated times (pairs beyond it unknown) ...
     c = 40.0
-    Sc = sp.csr_array((D[D <= c], np.nonzero(D <= c)), shape=D.shape)
+    Sc = sp.csr_array((D[c >= D], np.nonzero(c >= D)), shape=D.shape)
     trunc = PMedian.from_cost_matrix(Sc, w, existing_minutes=e, cutoff=c, n_sites=N)
     res = trunc.solve("exact")
-    Dc = np.where(D <= c, D, np.inf)
+    Dc = np.where(c >= D, D, np.inf)
     best = min((w * times(Dc, e, S_, np.inf)).sum() for S_ in itertools.combinations(range(D.shape[1]), N))
     assert res.objective == pytest.approx(best)
     assert res.objective >= dense.objective - 1e-6  # ... an upper bound on the true optimum
