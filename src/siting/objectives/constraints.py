@@ -1,0 +1,187 @@
+"""The siting limits, twice: as MILP rows for HiGHS and as a feasibility oracle for heuristics.
+
+Limits (the same as :class:`siting.allocation.MaximalCovering`), with ``x_i`` = open
+candidate *i*::
+
+    sum_i x_i <= N                                  (n_sites)
+    sum_i c_i x_i <= B                              (budget, site cost c_i)
+    lo_g <= sum_{i in g} x_i <= hi_g                (min/max per UGEL or province g)
+    x_i = 0 for candidates that are not eligible
+    sum_k z_ik = x_i,   sum_i z_ik <= cap_k,  0 <= z_ik <= 1   (parent CETPRO k within teacher time)
+
+For integral ``x`` the ``z`` system is a transportation polytope with integral capacities, so
+a fractional ``z`` exists if and only if an integral matching of sites to parent slots does:
+continuous ``z`` are exact.  The oracle checks the same matching with Hopcroft-Karp
+(``scipy.sparse.csgraph.maximum_bipartite_matching``) on sites x parent slots.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from ..errors import UserError
+from .problem import Plan, SitingData
+
+__all__ = ["Feasibility", "Milp", "add_siting_rows"]
+
+_TOL = 1e-9
+
+
+class Milp:
+    """A small builder of ``scipy.optimize.milp`` models: blocks of variables, sparse rows."""
+
+    def __init__(self) -> None:
+        self.c: list[np.ndarray] = []
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.integ: list[np.ndarray] = []
+        self.n = 0
+        self._rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._lo: list[np.ndarray] = []
+        self._hi: list[np.ndarray] = []
+        self.n_rows = 0
+
+    def add_vars(self, k: int, *, cost: float | np.ndarray = 0.0, lb: float | np.ndarray = 0.0,
+                 ub: float | np.ndarray = 1.0, integer: bool = False) -> int:
+        """Add ``k`` variables; returns the index of the first."""
+        start = self.n
+        self.c.append(np.broadcast_to(np.asarray(cost, float), (k,)).copy())
+        self.lb.append(np.broadcast_to(np.asarray(lb, float), (k,)).copy())
+        self.ub.append(np.broadcast_to(np.asarray(ub, float), (k,)).copy())
+        self.integ.append(np.full(k, 1 if integer else 0))
+        self.n += k
+        return start
+
+    def add_rows(self, row: np.ndarray, col: np.ndarray, val: np.ndarray, lo: float | np.ndarray,
+                 hi: float | np.ndarray, n_rows: int | None = None) -> int:
+        """Add rows given in local numbering ``0..n_rows-1``; returns the first row index."""
+        row = np.asarray(row, dtype=np.int64)
+        k = int(row.max()) + 1 if n_rows is None else n_rows
+        start = self.n_rows
+        self._rows.append((row + start, np.asarray(col, dtype=np.int64), np.asarray(val, dtype=float)))
+        self._lo.append(np.broadcast_to(np.asarray(lo, float), (k,)).copy())
+        self._hi.append(np.broadcast_to(np.asarray(hi, float), (k,)).copy())
+        self.n_rows += k
+        return start
+
+    def solve(self, *, time_limit: float, mip_rel_gap: float = 1e-6, relax: bool = False,
+              presolve: bool = True):
+        """Minimise ``c x``; returns scipy's ``OptimizeResult``."""
+        c = np.concatenate(self.c) if self.c else np.zeros(0)
+        rows = np.concatenate([r for r, _, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate([c_ for _, c_, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
+        vals = np.concatenate([v for _, _, v in self._rows]) if self._rows else np.zeros(0)
+        A = sp.csr_array((vals, (rows, cols)), shape=(self.n_rows, self.n))
+        integ = np.zeros(self.n) if relax else np.concatenate(self.integ)
+        cons = [LinearConstraint(A, np.concatenate(self._lo), np.concatenate(self._hi))] if self.n_rows else []
+        return milp(c, constraints=cons, integrality=integ,
+                    bounds=Bounds(np.concatenate(self.lb), np.concatenate(self.ub)),
+                    options={"time_limit": float(max(time_limit, 0.1)), "mip_rel_gap": float(mip_rel_gap),
+                             "disp": False, "presolve": presolve})
+
+
+def add_siting_rows(m: Milp, data: SitingData, cand: np.ndarray, x0: int) -> None:
+    """Add the siting limits for the x variables ``x0 + k`` of candidates ``cand[k]``."""
+    nc = len(cand)
+    idx = np.arange(nc)
+    if data.n_sites is not None and nc:
+        m.add_rows(np.zeros(nc), x0 + idx, np.ones(nc), -np.inf, float(data.n_sites), n_rows=1)
+    if data.budget is not None and nc:
+        m.add_rows(np.zeros(nc), x0 + idx, data.cost[cand], -np.inf, data.budget, n_rows=1)
+    gmask = (data.group_min > 0) | np.isfinite(data.group_max)
+    if gmask.any():
+        gs = np.flatnonzero(gmask)
+        inrow = np.isin(data.group[cand], gs)
+        m.add_rows(np.searchsorted(gs, data.group[cand][inrow]), x0 + idx[inrow], np.ones(int(inrow.sum())),
+                   data.group_min[gs], data.group_max[gs], n_rows=len(gs))
+    options, cap = data.parent_options, data.parent_capacity
+    if options is not None and cap is not None and nc:
+        lens = np.array([len(options[i]) for i in cand])
+        pi = np.repeat(idx, lens)
+        pk = np.concatenate([options[i] for i in cand]).astype(np.int64)
+        nz = len(pi)
+        z0 = m.add_vars(nz)
+        zi = np.arange(nz)
+        # sum_k z_ik - x_i = 0
+        m.add_rows(np.concatenate([pi, idx]), np.concatenate([z0 + zi, x0 + idx]),
+                   np.concatenate([np.ones(nz), -np.ones(nc)]), 0.0, 0.0, n_rows=nc)
+        m.add_rows(pk, z0 + zi, np.ones(nz), -np.inf, cap.astype(float), n_rows=len(cap))
+
+
+def infeasible(what: str) -> UserError:
+    return UserError(f"the {what} model is infeasible: no set of sites meets all the limits "
+                     "(n_sites, budget, min/max per group, parent-CETPRO capacity)",
+                     hint="relax allocation.min_per_ugel or raise n_sites / budget / max_extensions_per_cetpro")
+
+
+class Feasibility:
+    """Which sets of sites meet the limits; used by the heuristics and the tests."""
+
+    def __init__(self, data: SitingData):
+        self.data = data
+        self._slot_parent = np.zeros(0, dtype=int)
+        self._slots_of: list[np.ndarray] = []
+        if data.parent_options is not None and data.parent_capacity is not None:
+            cap = data.parent_capacity
+            self._slot_parent = np.repeat(np.arange(len(cap)), cap)
+            self._slots_of = [np.flatnonzero(np.isin(self._slot_parent, o)) for o in data.parent_options]
+
+    def matchable(self, sel: Plan) -> bool:
+        """Can every site in ``sel`` get a distinct parent slot?"""
+        d = self.data
+        if not d.has_parents or len(sel) == 0:
+            return True
+        sites = [int(i) for i in sel]
+        if len(sites) > len(self._slot_parent):
+            return False
+        rows = np.concatenate([np.full(len(self._slots_of[i]), r) for r, i in enumerate(sites)])
+        cols = np.concatenate([self._slots_of[i] for i in sites])
+        if len(cols) == 0:
+            return False
+        B = sp.csr_array((np.ones(len(cols)), (rows, cols)), shape=(len(sites), len(self._slot_parent)))
+        match = maximum_bipartite_matching(B, perm_type="column")
+        return bool((match >= 0).all())
+
+    def counts_ok(self, sel: Plan, *, final: bool = True) -> bool:
+        """Cardinality, budget, max per group (and min per group when ``final``)."""
+        d = self.data
+        arr = np.asarray(sel, dtype=int)
+        if not d.eligible[arr].all() or len(np.unique(arr)) != len(arr):
+            return False
+        if len(arr) > d.max_sites:
+            return False
+        if d.budget is not None and d.cost[arr].sum() > d.budget + _TOL:
+            return False
+        counts = np.bincount(d.group[arr], minlength=len(d.group_labels))
+        if (counts > d.group_max).any():
+            return False
+        return not (final and (counts < d.group_min).any())
+
+    def feasible(self, sel: Plan) -> bool:
+        return self.counts_ok(sel) and self.matchable(sel)
+
+    def can_extend(self, sel: Plan, i: int) -> bool:
+        """Can ``i`` join ``sel`` and every unmet group minimum still be reached afterwards
+        (slots, cheapest costs within the budget, parent matching of the new set)?"""
+        d = self.data
+        new = list(sel) + [int(i)]
+        if not self.counts_ok(new, final=False):
+            return False
+        counts = np.bincount(d.group[new], minlength=len(d.group_labels))
+        unmet = np.maximum(d.group_min - counts, 0)
+        if len(new) + unmet.sum() > d.max_sites:
+            return False
+        if d.budget is not None and unmet.any():
+            taken = np.zeros(d.n_candidates, dtype=bool)
+            taken[new] = True
+            reserve = sum(np.sort(d.cost[d.eligible & ~taken & (d.group == g)])[: int(unmet[g])].sum()
+                          for g in np.flatnonzero(unmet))
+            if d.cost[new].sum() + reserve > d.budget + _TOL:
+                return False
+        return self.matchable(new)
+
+    def can_swap(self, sel: Plan, out: int, inn: int) -> bool:
+        new = [k for k in sel if k != out] + [int(inn)]
+        return self.feasible(new)

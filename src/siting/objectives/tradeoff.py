@@ -1,0 +1,210 @@
+"""Trade-offs: coverage against equity (epsilon-constraint Pareto front) and what a
+suitability weight costs in the objective."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..access import gini
+from ..errors import UserError
+from .base import SitingModel
+from .covering import MaxCovering
+from .problem import SitingData
+
+__all__ = ["ParetoFront", "describe_front", "pareto_front", "plot_front", "suitability_cost"]
+
+_TEXT = {
+    "es": {"x": "Personas del grupo objetivo a más de {T2:g} min (después)",
+           "y": "Personas del grupo objetivo nuevas dentro de {T:g} min",
+           "title": "Cobertura y equidad con {n} sedes (frente de Pareto, método epsilon-restricción)",
+           "first": "Máxima cobertura: {cov:,.0f} personas nuevas dentro de {T:g} min; quedan {b:,.0f} a más de "
+                    "{T2:g} min.",
+           "step": "Paso {k}: {db:,.0f} personas más dentro de {T2:g} min cuestan {dc:,.0f} personas menos dentro "
+                   "de {T:g} min ({r:.2f} por persona; {share:.1%} de la cobertura máxima).",
+           "free": "Paso {k}: {db:,.0f} personas más dentro de {T2:g} min sin perder cobertura dentro de {T:g} min.",
+           "only": "Un solo punto: el plan de máxima cobertura es también el de menos personas a más de {T2:g} min."},
+    "en": {"x": "Target population beyond {T2:g} min (after)",
+           "y": "Target population newly within {T:g} min",
+           "title": "Coverage and equity with {n} sites (Pareto front, epsilon-constraint method)",
+           "first": "Maximal coverage: {cov:,.0f} people newly within {T:g} min; {b:,.0f} remain beyond {T2:g} min.",
+           "step": "Step {k}: {db:,.0f} more people within {T2:g} min cost {dc:,.0f} fewer people within {T:g} min "
+                   "({r:.2f} per person; {share:.1%} of the maximal coverage).",
+           "free": "Step {k}: {db:,.0f} more people within {T2:g} min at no loss of coverage within {T:g} min.",
+           "only": "A single point: the maximal-coverage plan also leaves the fewest people beyond {T2:g} min."},
+}
+
+
+@dataclass
+class ParetoFront:
+    """Pareto-optimal plans, from maximal coverage to fewest people beyond ``T2``.
+
+    ``table`` columns: ``point``, ``epsilon`` (limit on people beyond T2 used), ``newly_covered``
+    (target weight newly within T), ``beyond`` (weight beyond T2 after), ``coverage_cost``
+    (coverage given up against point 0), ``fairness_gain`` (people brought within T2 against
+    point 0), ``cost_per_person`` (step ratio), ``gini`` (of the target group's minutes after
+    the plan; see ``gini_exact``), ``gini_nondominated``, ``n_sites``, ``sites``, ``status``.
+    """
+
+    table: pd.DataFrame
+    max_minutes: float
+    equity_minutes: float
+    n_sites: int | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _lexicographic(base: MaxCovering, eps: float | None, *, time_limit: float) -> tuple[list[int], float, float, str]:
+    """max coverage s.t. beyond <= eps, then min beyond at that coverage."""
+    d = base.data
+    m1 = MaxCovering(d, max_minutes=base.T, equity_minutes=base.T2, max_beyond=eps)
+    r1 = m1.exact(time_limit=time_limit)
+    cov = r1.objective
+    m2 = MaxCovering(d, max_minutes=base.T, equity_minutes=base.T2, max_beyond=eps)
+    cand, x0, res = m2._milp(time_limit=time_limit, mip_rel_gap=1e-9, objective="beyond",
+                             min_covered=cov - 1e-7 * max(1.0, cov))
+    sel = list(cand[res.x[x0:x0 + len(cand)] > 0.5]) if res.x is not None else list(r1.selected)
+    status = "optimal" if (r1.status == "optimal" and res.status == 0) else "time_limit"
+    return sel, m1.evaluate(sel)[0], m1.beyond(sel), status
+
+
+def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes: float = 120.0, n_points: int = 8,
+                 time_limit: float = 60.0, gini_weights: np.ndarray | None = None) -> ParetoFront:
+    r"""Pareto front of (newly covered within T = ``max_minutes``, people beyond T2 =
+    ``equity_minutes``) for the limits of ``data`` (N sites, budget, quotas, parents), by the
+    **epsilon-constraint method** (Haimes et al. 1971; Chankong & Haimes 1983)::
+
+        P(eps):  maximise f1(x) = newly covered within T   subject to  f2(x) = people beyond T2 <= eps
+
+    each solved lexicographically (then minimise f2 at the optimal f1), so every point is
+    Pareto-optimal, including unsupported points a weighted sum would miss.  ``eps`` runs on
+    an even grid of ``n_points`` values from ``f2`` at maximal coverage down to ``min f2``;
+    equal points are merged.  Exact: two HiGHS MILPs per point.
+
+    Gini (:func:`siting.access.gini` of the target minutes after each plan, weights
+    ``gini_weights``, default the demand weights) is not linear in the plan, so it is not an
+    epsilon-constraint objective here: it is reported for every front plan, with
+    ``gini_nondominated`` = no other front plan has both more coverage and a lower Gini.
+    ``gini_exact`` (note) says whether the cost matrix reaches every place's existing time.
+    """
+    if n_points < 2:
+        raise UserError("n_points must be at least 2 (the two ends of the front)")
+    base = MaxCovering(data, max_minutes=max_minutes, equity_minutes=equity_minutes)
+    sel_a, cov_a, b_a, st_a = _lexicographic(base, None, time_limit=time_limit)
+    m_min = MaxCovering(data, max_minutes=max_minutes, equity_minutes=equity_minutes)
+    cand, x0, res = m_min._milp(time_limit=time_limit, mip_rel_gap=1e-9, objective="beyond")
+    b_min = m_min.beyond(list(cand[res.x[x0:x0 + len(cand)] > 0.5])) if res.x is not None else b_a
+    points: list[tuple[float | None, list[int], float, float, str]] = [(None, sel_a, cov_a, b_a, st_a)]
+    if b_min < b_a - 1e-6:
+        for eps in np.linspace(b_a, b_min, n_points)[1:]:
+            e = float(eps) + 1e-7 * max(1.0, float(eps))
+            sel, cov, b, st = _lexicographic(base, e, time_limit=time_limit)
+            if any(abs(cov - p[2]) <= 1e-6 * max(1.0, cov) and abs(b - p[3]) <= 1e-6 * max(1.0, b) for p in points):
+                continue
+            points.append((float(eps), sel, cov, b, st))
+    gw = data.w if gini_weights is None else np.asarray(gini_weights, float)
+    rows = []
+    for k, (eps, sel, cov, b, st) in enumerate(points):
+        after, _ = data.minutes_after(sel)
+        rows.append({"point": k, "epsilon": eps, "newly_covered": cov, "beyond": b, "gini": gini(after, gw),
+                     "n_sites": len(sel), "sites": ", ".join(str(data.candidate_ids[i]) for i in sorted(sel)),
+                     "selected": sorted(int(i) for i in sel), "status": st})
+    t = pd.DataFrame(rows)
+    t["coverage_cost"] = t["newly_covered"].iloc[0] - t["newly_covered"]
+    t["fairness_gain"] = t["beyond"].iloc[0] - t["beyond"]
+    dc, db = -t["newly_covered"].diff(), -t["beyond"].diff()
+    t["cost_per_person"] = np.where(db > 0, dc / db.where(db > 0), np.nan)
+    cov_v, g_v = t["newly_covered"].to_numpy(), t["gini"].to_numpy()
+    t["gini_nondominated"] = [not any((cov_v[o] >= cov_v[i] and g_v[o] <= g_v[i]) and
+                                      (cov_v[o] > cov_v[i] or g_v[o] < g_v[i]) for o in range(len(t)))
+                              for i in range(len(t))]
+    exact = bool(np.all((data.existing <= data.cutoff) | ~np.isfinite(data.existing)) or np.isinf(data.cutoff))
+    notes = [f"gini_exact = {exact}: " + ("every place's minutes are exact" if exact else
+             f"the cost matrix stops at {data.cutoff:g} min, below some places' existing time; their minutes "
+             "after a plan are upper bounds")]
+    return ParetoFront(table=t, max_minutes=float(max_minutes), equity_minutes=float(equity_minutes),
+                       n_sites=data.n_sites, notes=notes)
+
+
+def describe_front(front: ParetoFront, *, lang: str = "es") -> list[str]:
+    """Sentences saying what each step of fairness costs in coverage."""
+    tx = _TEXT["en" if lang == "en" else "es"]
+    t = front.table
+    T, T2 = front.max_minutes, front.equity_minutes
+    out = [tx["first"].format(cov=t["newly_covered"].iloc[0], b=t["beyond"].iloc[0], T=T, T2=T2)]
+    if len(t) == 1:
+        return out + [tx["only"].format(T2=T2)]
+    cov0 = max(float(t["newly_covered"].iloc[0]), 1e-12)
+    for k in range(1, len(t)):
+        dc = float(t["newly_covered"].iloc[k - 1] - t["newly_covered"].iloc[k])
+        db = float(t["beyond"].iloc[k - 1] - t["beyond"].iloc[k])
+        if dc <= 1e-9:
+            out.append(tx["free"].format(k=k, db=db, T=T, T2=T2))
+        else:
+            out.append(tx["step"].format(k=k, db=db, dc=dc, r=dc / db if db > 0 else float("nan"),
+                                         share=float(t["coverage_cost"].iloc[k]) / cov0, T=T, T2=T2))
+    return out
+
+
+def plot_front(front: ParetoFront, *, ax: Any = None, lang: str = "es"):
+    """Matplotlib plot of the front (people beyond T2 on x, newly covered on y); returns the axes."""
+    import matplotlib.pyplot as plt
+    tx = _TEXT["en" if lang == "en" else "es"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    t = front.table
+    ax.plot(t["beyond"], t["newly_covered"], "-o", color="#1f6f8b")
+    for _, r in t.iterrows():
+        ax.annotate(str(int(r["point"])), (r["beyond"], r["newly_covered"]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=8)
+    ax.set_xlabel(tx["x"].format(T2=front.equity_minutes))
+    ax.set_ylabel(tx["y"].format(T=front.max_minutes))
+    ax.set_title(tx["title"].format(n=front.n_sites if front.n_sites is not None else "N"), fontsize=10)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def suitability_cost(model: SitingModel, lambdas: Sequence[float], *,
+                     method: Literal["auto", "exact", "heuristic"] = "exact",
+                     time_limit: float = 60.0) -> pd.DataFrame:
+    """What a suitability weight ``lambda`` costs: the model solved for every ``lambda``.
+
+    Columns: ``lambda``, ``objective`` (coverage / people x minutes / ...), ``suitability``
+    (sum of the opened sites' normalised scores), ``objective_cost`` (objective given up
+    against ``lambda = 0``, in the objective's units; >= 0), ``cost_share`` (of the
+    ``lambda = 0`` objective), ``sites_changed`` (sites not in the ``lambda = 0`` plan), ``sites``.
+    Read it as: raising the suitability of the plan by ``suitability - suitability[0]`` costs
+    ``objective_cost`` people (or people x minutes).
+    """
+    lams = [0.0] + [float(v) for v in lambdas if float(v) != 0.0]
+    rows: list[dict[str, Any]] = []
+    base_sel: set[int] = set()
+    base_obj = 0.0
+    for lam in lams:
+        m = model.with_data(model.data.with_options(suitability_weight=lam))
+        r = m.solve(method, time_limit=time_limit)
+        sel = {int(i) for i in r.selected}
+        if lam == 0.0:
+            base_sel, base_obj = sel, r.objective
+        cost = (base_obj - r.objective) if model.sense == "max" else (r.objective - base_obj)
+        rows.append({"lambda": lam, "objective": r.objective, "suitability": m.data.suitability_sum(r.selected),
+                     "objective_cost": max(cost, 0.0) if abs(cost) > 1e-9 * max(1.0, abs(base_obj)) else 0.0,
+                     "cost_share": max(cost, 0.0) / abs(base_obj) if base_obj else 0.0,
+                     "sites_changed": len(sel - base_sel),
+                     "sites": ", ".join(str(model.data.candidate_ids[i]) for i in sorted(sel))})
+    return pd.DataFrame(rows)
+
+
+def front_with_plans(front: ParetoFront, plans: Mapping[str, Sequence[int]], data: SitingData) -> pd.DataFrame:
+    """The front's table plus rows for other plans (e.g. p-median, p-center) on the same axes."""
+    T, T2 = front.max_minutes, front.equity_minutes
+    m = MaxCovering(data, max_minutes=T, equity_minutes=T2)
+    extra = []
+    for name, sel in plans.items():
+        after, _ = data.minutes_after(sel)
+        extra.append({"point": name, "newly_covered": m.evaluate(sel)[0], "beyond": m.beyond(sel),
+                      "gini": gini(after, data.w), "n_sites": len(sel),
+                      "sites": ", ".join(str(data.candidate_ids[i]) for i in sorted(sel))})
+    return pd.concat([front.table.drop(columns=["selected"]), pd.DataFrame(extra)], ignore_index=True)
