@@ -1,4 +1,4 @@
-"""Tests of siting.objectives (p-median, p-center, max-min fairness, covering) against PySAL
+"""Tests of siting.allocation.objectives (p-median, p-center, max-min fairness, covering) against PySAL
 spopt (PuLP + CBC) and brute force.
 
 Every instance here is a SYNTHETIC FIXTURE (random minutes and weights generated in the test,
@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from siting.allocation import MaximalCovering
 from siting.errors import UserError
-from siting.objectives import MaxCovering, MaxMinFairness, PCenter, PMedian, SitingData
+from siting.allocation.objectives import MaxCovering, MaxMinFairness, PCenter, PMedian, SitingData
 
 SEEDS = list(range(6))
 

@@ -20,7 +20,7 @@ UGEL = "UGEL SAN MARCOS"
 def real(tmp_path_factory):
     import siting
     from siting.network.solve import coverage
-    from siting.pipeline import demand_weights, parent_capacity
+    from siting.allocation.stage import demand_weights, parent_capacity
     sc = siting.load_scenario(ROOT / "scenarios" / "cajamarca.toml", study_area__ugels=[UGEL],
                               suitability__sensitivity_runs=10, suitability__speed_samples=0,
                               run__cache_dir=str(tmp_path_factory.mktemp("cache")))
@@ -34,7 +34,7 @@ def real(tmp_path_factory):
     reach = coverage(graph, cand_nodes, place_nodes, 1e9, towards_origins=True, progress=False).T
     full = reach.toarray()
     assert reach.nnz == full.size  # the UGEL is connected: every pair has a path
-    return dict(D=full, e=gaps.places["minutes_nearest"].to_numpy(float), w=demand_weights(sc, gaps.places),
+    return dict(D=full, e=gaps.places["minutes_nearest"].to_numpy(float), w=demand_weights(sc, gaps.places, indicators=data.district_indicators),
                 teacher=scores.teacher_minutes, cap=parent_capacity(sc, data),
                 limit=sc.allocation.teacher_max_minutes, sparse60=scores.coverage.T.tocsr(),
                 max_minutes=sc.allocation.max_minutes)
@@ -53,7 +53,7 @@ def test_real_instance_shape(real):
 def test_real_pmedian_equals_spopt(real):
     from spopt.locate import PMedian as SpoptPMedian
 
-    from siting.objectives import PMedian
+    from siting.allocation.objectives import PMedian
     D, e, w = real["D"], real["e"], real["w"]
     ours = PMedian.from_cost_matrix(D, w, existing_minutes=e, n_sites=3).solve("exact")
     full, pre = _spopt_columns(D, e)
@@ -69,7 +69,7 @@ def test_real_pmedian_equals_spopt(real):
 def test_real_pcenter_equals_spopt(real):
     from spopt.locate import PCenter as SpoptPCenter
 
-    from siting.objectives import PCenter
+    from siting.allocation.objectives import PCenter
     D, e, w = real["D"], real["e"], real["w"]
     counted = w > 0
     ours = PCenter.from_cost_matrix(D[counted], w[counted], existing_minutes=e[counted], n_sites=3).solve("exact")
@@ -83,7 +83,7 @@ def test_real_sparse_cutoff_is_exact_at_the_worst_existing_time(real):
     """The pipeline's sparse matrix, recomputed within max(existing minutes), gives the dense optimum."""
     import scipy.sparse as sp
 
-    from siting.objectives import PMedian
+    from siting.allocation.objectives import PMedian
     D, e, w = real["D"], real["e"], real["w"]
     C = float(e.max())
     mask = D <= C
@@ -98,7 +98,7 @@ def test_real_sparse_cutoff_is_exact_at_the_worst_existing_time(real):
 
 
 def test_real_pmedian_with_parents_equals_brute_force(real):
-    from siting.objectives import PMedian
+    from siting.allocation.objectives import PMedian
     D, e, w = real["D"], real["e"], real["w"]
     teacher = real["teacher"].tocsr()
     cap, limit = real["cap"], real["limit"]

@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from siting.errors import DataError  # noqa: E402
-from siting.objectives import (  # noqa: E402
+from siting.allocation.objectives import (  # noqa: E402
     MaxCovering,
     PMedian,
     SitingData,
@@ -75,7 +75,7 @@ def test_pareto_front_with_parents_respects_capacity():
     data = SitingData.from_cost_matrix(D, w, existing_minutes=e, n_sites=3, parent_minutes=teacher,
                                        parent_capacity=[1, 1], parent_max_minutes=150)
     front = pareto_front(data, n_points=4)
-    from siting.objectives.constraints import Feasibility
+    from siting.allocation.objectives.constraints import Feasibility
     feas = Feasibility(data)
     assert all(feas.feasible(sel) and len(sel) <= 2 for sel in front.table["selected"])
 

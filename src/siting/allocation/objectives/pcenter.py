@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from ..errors import UserError
+from ...errors import UserError
 from .base import SitingModel
 from .constraints import Milp, add_siting_rows, infeasible
 from .pmedian import PMedian
@@ -20,14 +20,14 @@ class PCenter(SitingModel):
     ``J`` = places with weight ``w_j > 0`` and ``w_j >= min_weight`` (``min_weight`` = the
     smallest target population that counts: a p-center is otherwise decided by the most
     remote hamlet of two people), minus the unreachable ones.  ``t_j(S) = min(b_j, min_{i in S}
-    d_ji)`` as in :class:`~siting.objectives.PMedian`.
+    d_ji)`` as in :class:`~siting.allocation.objectives.PMedian`.
 
     Exact method: **radius search on covering MILPs** (Minieka 1970; Daskin 2013, ch. 5).
     The optimum is one of the values ``V = {b_j} U {d_ji : d_ji < b_j}`` (j in J).  For a radius
     ``r`` the plans with ``R(S) <= r`` are the feasible points of::
 
         sum_{i : d_ji <= r} x_i >= 1      for every j in J with b_j > r
-        the siting limits on x             (siting.objectives.constraints),  x_i in {0, 1}
+        the siting limits on x             (siting.allocation.objectives.constraints),  x_i in {0, 1}
 
     a set-covering feasibility MILP (HiGHS; the greedy cover is tried first and answers
     "feasible" without a MILP when it covers everything).  Feasibility is monotone in ``r``, so

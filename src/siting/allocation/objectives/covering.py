@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ...errors import UserError
 from .base import SitingModel
 from .constraints import Milp, add_siting_rows, infeasible
 from .problem import Plan, SitingData, SitingResult

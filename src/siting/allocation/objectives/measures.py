@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..access import gini
-from ..errors import DataError, UserError
+from ...access import gini
+from ...errors import DataError, UserError
 from .problem import Plan, SitingData
 
 __all__ = ["PlanMeasures", "compare_plans", "demand_weights", "plan_measures", "population_groups"]

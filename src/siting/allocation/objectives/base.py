@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import UserError
+from ...errors import UserError
 from .constraints import Feasibility, infeasible
 from .problem import Plan, SitingData, SitingResult
 

@@ -16,7 +16,7 @@ class PMedian(SitingModel):
     r"""Minimise the population-weighted travel time, existing facilities kept open.
 
     With ``t_j(S) = min(b_j, min_{i in S} d_ji)`` (``b_j`` = minutes to the existing
-    facilities, ``P`` for a place without one; see :mod:`siting.objectives.problem`)::
+    facilities, ``P`` for a place without one; see :mod:`siting.allocation.objectives.problem`)::
 
         minimise  F(S) = sum_j w_j t_j(S) - lambda sum_{i in S} s_i
 
@@ -27,7 +27,7 @@ class PMedian(SitingModel):
         minimise   K - sum_{(j,i) in Q} u_ji z_ji - lambda sum_i s_i x_i,     K = sum_j w_j b_j
         subject to z_ji <= x_i                              for (j, i) in Q
                    sum_{i : (j,i) in Q} z_ji <= 1           for every place j
-                   the siting limits on x (siting.objectives.constraints)
+                   the siting limits on x (siting.allocation.objectives.constraints)
                    x_i in {0, 1},  0 <= z_ji <= 1
 
     *Why the cut-off is safe.*  For fixed ``x`` the inner problem assigns each place to its

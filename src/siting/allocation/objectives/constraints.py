@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from ..errors import UserError
+from ...errors import UserError
 from .problem import Plan, SitingData
 
 __all__ = ["Feasibility", "Milp", "add_siting_rows"]

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import UserError
+from ...errors import UserError
 
 __all__ = ["Plan", "SitingData", "SitingResult", "group_bounds"]
 

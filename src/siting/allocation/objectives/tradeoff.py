@@ -9,8 +9,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..access import gini
-from ..errors import UserError
+from ...access import gini
+from ...errors import UserError
 from .base import SitingModel
 from .covering import MaxCovering
 from .problem import SitingData
