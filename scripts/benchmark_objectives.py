@@ -37,7 +37,6 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from siting.io import atomic_path  # noqa: E402
 from siting.allocation.objectives import (  # noqa: E402
     MaxCovering,
     MaxMinFairness,
@@ -51,13 +50,14 @@ from siting.allocation.objectives import (  # noqa: E402
     population_groups,
     suitability_cost,
 )
+from siting.io import atomic_path  # noqa: E402
 
 
 def pipeline_instance(scenario: str, cutoffs: list[str]) -> dict:
     """Candidates of the score stage x places, minutes within each cut-off, weights, existing minutes."""
     import siting
-    from siting.network.solve import coverage
     from siting.allocation.stage import demand_weights, parent_capacity
+    from siting.network.solve import coverage
 
     sc = siting.load_scenario(scenario)
     data = siting.load_data(sc, progress=False)
@@ -67,7 +67,8 @@ def pipeline_instance(scenario: str, cutoffs: list[str]) -> dict:
     place_nodes = graph.point_nodes["places"]
     cand_nodes = place_nodes[scores.candidate_place_index]
     e = gaps.places["minutes_nearest"].to_numpy(float)
-    out = {"w": demand_weights(sc, gaps.places, indicators=data.district_indicators), "e": e, "matrices": {}, "teacher": scores.teacher_minutes,
+    out = {"w": demand_weights(sc, gaps.places, indicators=data.district_indicators), "e": e, "matrices": {},
+           "teacher": scores.teacher_minutes,
            "cap": parent_capacity(sc, data), "teacher_max": sc.allocation.teacher_max_minutes,
            "groups": scores.candidates[sc.allocation.group_by].astype(str).to_numpy(),
            "places": gaps.places, "candidates": scores.candidates, "scenario": sc}
