@@ -67,8 +67,13 @@ class Inputs:
     osm: str = ""  # local .osm / .graphml / .gpkg OSM file (or "download")
     dem: str = ""  # elevation GeoTIFF
     landcover_speeds: str = ""  # optional raster of walking-speed multipliers (0 = barrier)
-    petitions: str = ""  # optional community petitions CSV (ccpp_id, ...)
+    petitions: str = ""  # optional community petitions CSV/XLSX (ccpp_id, ...; REGISTRY_CONTRACT.md)
     labels: str = ""  # optional labelled sites for the learned suitability model
+    # registry kept by DRE/UGEL staff (REGISTRY_CONTRACT.md; forms from `siting templates`); "" = none
+    host_premises: str = ""  # Tambos, municipal premises, schools... able to host a centre (premises_id, kind, ...)
+    additional_cetpro: str = ""  # CETPRO missing from the school base, public or private (cod_mod, name, ...)
+    candidate_exclusions: str = ""  # places a planner excludes as candidates (ccpp_id, reason)
+    monitoring: str = ""  # monitoring records per centre and period (centre_id, period, enrolled_..., ...)
 
 
 @dataclass
@@ -222,6 +227,10 @@ _CHOICES = {
     ("allocation", "solver"): {"auto", "greedy", "exact"},
     ("allocation", "group_by"): {"ugel", "province"},
 }
+#: registry inputs (REGISTRY_CONTRACT.md): tables only, CSV or XLSX
+REGISTRY_INPUTS = ("extension_centres", "petitions", "host_premises", "additional_cetpro", "candidate_exclusions",
+                   "monitoring")
+REGISTRY_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _POSITIVE = {("speeds", "walk_kmh_max"), ("allocation", "max_minutes"), ("allocation", "teacher_max_minutes"),
              ("speeds", "approximate_detour_factor"), ("access", "catchment_min"), ("allocation", "time_limit_s")}
 
@@ -277,6 +286,16 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     return cls(**kwargs)
 
 
+def _validate_registry_inputs(inputs: Inputs) -> None:
+    """Registry inputs are tables (CSV or XLSX, REGISTRY_CONTRACT.md)."""
+    for key in REGISTRY_INPUTS:
+        value = getattr(inputs, key)
+        if value and Path(value).suffix.lower() not in REGISTRY_SUFFIXES:
+            raise ScenarioError(f"input file for 'inputs.{key}' must be a CSV or XLSX table, got {value}",
+                                hint="use the forms of `siting templates` or save the table as CSV UTF-8 "
+                                     "(points as lon/lat columns or a ccpp_id)")
+
+
 def _validate(sc: Scenario, base: Path) -> None:
     d = sc.to_dict()
     for (section, key), choices in _CHOICES.items():
@@ -319,6 +338,7 @@ def _validate(sc: Scenario, base: Path) -> None:
                                          "or set it to \"\" if you do not have this input")
             resolved.append(str(path))
         setattr(sc.inputs, f.name, resolved if isinstance(value, list) else resolved[0])
+    _validate_registry_inputs(sc.inputs)
     out = Path(sc.run.output_dir)
     if not out.is_absolute():
         sc.run.output_dir = str((base / out).resolve())
