@@ -9,6 +9,7 @@
     siting demo                           the whole chain on the shipped Cajamarca data
     siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
                                           whole Peru: nearest district capital, gaps by department
+    siting templates  --output DIR [--lang es|en]   XLSX forms of the DRE/UGEL registry
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -66,6 +67,14 @@ def _cmd_national(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_templates(args: argparse.Namespace) -> int:  # registry forms (siting.report.registry_templates)
+    from .report.registry_templates import TemplateLists, write_templates
+    sc = _load(argparse.Namespace(scenario=args.scenario, lang=None, output=None, n=None))
+    paths = write_templates(args.output, lists=TemplateLists.from_scenario(sc), lang=args.lang or sc.run.language)
+    print("\n".join(str(p) for p in paths.values()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siting", description=__doc__.split("\n\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
@@ -109,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     nat.add_argument("--max-minutes", type=float, default=720.0,
                      help="times above this are reported as beyond the limit (default 720)")
     nat.set_defaults(func=_cmd_national)
+
+    tpl = sub.add_parser("templates", help="XLSX forms of the DRE/UGEL registry (extension centres, petitions, ...)")
+    tpl.add_argument("--output", type=Path, required=True, help="folder for the forms")
+    tpl.add_argument("--lang", choices=["es", "en"], help="language of the forms (default: the scenario's, es)")
+    tpl.add_argument("--scenario", type=Path, help="scenario whose UGELs and CETPRO fill the lists "
+                                                   "(default: scenarios/cajamarca.toml)")
+    tpl.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    tpl.set_defaults(func=_cmd_templates)
 
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)
