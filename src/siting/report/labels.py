@@ -131,6 +131,13 @@ _TABLE: dict[str, tuple[str, str]] = {
     "mean_minutes_saved": ("Minutos ahorrados (promedio)", "Mean minutes saved"),
     "mean_minutes_saved_newly": ("Minutos ahorrados por los nuevos atendidos", "Mean minutes saved (newly served)"),
     "weight": ("Peso", "Weight"),
+    # ------------------------------------------------------------------ registry (DRE/UGEL)
+    "petitions": ("Petitorios", "Petitions"),
+    "petition_interested": ("Interesados según petitorios", "Interested people (petitions)"),
+    "petition_detail": ("Petitorios (fecha, organización, interesados, especialidades)",
+                        "Petitions (date, organisation, interested, specialties)"),
+    "gestion": ("Gestión", "Management"),
+    "user_added": ("Agregado por el usuario", "Added by the user"),
     # ------------------------------------------------------------------ validation flags
     "flag.outside_dem": ("fuera del modelo de elevación", "outside the elevation model"),
     "flag.on_impassable_cell": ("en celda intransitable", "on an impassable cell"),
