@@ -100,7 +100,8 @@ def test_proposals_move_away_and_parents_are_used(runs):
 def test_extension_centres_use_switch(runs):
     sc, data = runs["ext"][0], runs["ext"][1]
     gaps = dataclasses.replace(sc, registry=dataclasses.replace(sc.registry, extension_centres_use="gaps"))
-    capacity = dataclasses.replace(sc, registry=dataclasses.replace(sc.registry, extension_centres_use="parent_capacity"))
+    capacity = dataclasses.replace(sc, registry=dataclasses.replace(sc.registry,
+                                                                    extension_centres_use="parent_capacity"))
     base_cap = pipeline.parent_capacity(runs["base"][0], runs["base"][1])
     assert (pipeline.parent_capacity(gaps, data) == base_cap).all()  # gaps only: capacity untouched
     assert pipeline.parent_capacity(capacity, data).sum() == base_cap.sum() - 1  # FIX-A-01's parent (Ichocan)
@@ -109,7 +110,8 @@ def test_extension_centres_use_switch(runs):
     assert any('extension_centres_use = "parent_capacity"' in n for n in data.quality.notes)
     closed = dataclasses.replace(data, extension_centres=data.extension_centres.assign(status=["activo", "cerrado"]))
     assert list(registry_use.facility_sets(closed)["extension"]["facility_id"]) == ["FIX-A-01"]
-    assert len(registry_use.parent_load(closed, use="both")) == 1 and len(registry_use.parent_load(closed, use="gaps")) == 0
+    assert len(registry_use.parent_load(closed, use="both")) == 1
+    assert len(registry_use.parent_load(closed, use="gaps")) == 0
 
 
 def test_petitions_ranked_with_their_petition_and_exclusions_shown(runs):

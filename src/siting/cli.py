@@ -10,6 +10,7 @@
     siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
                                           whole Peru: nearest district capital, gaps by department
     siting templates  --output DIR [--lang es|en]   XLSX forms of the DRE/UGEL registry
+    siting monitor    --scenario FILE [--min-retention 0.7]   indicators of the monitoring records
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -75,6 +76,12 @@ def _cmd_templates(args: argparse.Namespace) -> int:  # registry forms (siting.r
     return 0
 
 
+def _cmd_monitor(args: argparse.Namespace) -> int:  # registry monitoring (siting.monitoring)
+    from .monitoring import monitor
+    monitor(_load(args), min_retention=args.min_retention, progress=not args.no_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siting", description=__doc__.split("\n\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
@@ -126,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "(default: scenarios/cajamarca.toml)")
     tpl.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     tpl.set_defaults(func=_cmd_templates)
+    mon = sub.add_parser("monitor", help="indicators per centre and period from inputs.monitoring (XLSX, HTML)")
+    common(mon, scenario_required=True)
+    mon.add_argument("--min-retention", type=float, help="list centres below this retention (default "
+                                                         "registry.min_retention, 0.7)")
+    mon.set_defaults(func=_cmd_monitor)
 
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)

@@ -378,6 +378,10 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
     features = [c for c in su.CRITERIA if c in table.columns and table[c].notna().any()
                 and (labels is None or c in labels.columns)]  # the model learns what both tables have
     model, message = su.fit_if_labelled(labels, features=features, model=sc.suitability.model, seed=sc.run.seed)
+    if labels is None and len(data.monitoring):  # registry: monitoring outcomes as labels
+        from .suitability.outcomes import learn_from_monitoring
+        model, message = learn_from_monitoring(sc, data, graph, places, premises=host_premises(data),
+                                               indicators=indicators)
     out = cand.copy()
     for col in table.columns:
         if col != "ccpp_id":

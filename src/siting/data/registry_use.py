@@ -11,7 +11,8 @@ suitability and allocation stages:
   premises (``inputs.host_premises``) as one layer with a ``kind`` column;
 - :func:`petition_demand`: interested people of the petitions of each place, the extra demand
   weight of the allocation;
-- :func:`petition_summary`: per place, its petitions in words (shown beside the ranking).
+- :func:`petition_summary`: per place, its petitions in words (shown beside the ranking);
+- :func:`centre_table`: every centre a monitoring record can name, with its UGEL and point.
 """
 from __future__ import annotations
 
@@ -138,3 +139,27 @@ def petition_summary(petitions: pd.DataFrame | None, *, target_group: str = "15_
     g = p.groupby(p["ccpp_id"].astype(str))
     return pd.DataFrame({"petitions": g.size(), "petition_interested": g["_d"].sum(),
                          "petition_detail": g["_w"].agg(" | ".join)}).rename_axis("ccpp_id")
+
+
+def centre_table(data) -> gpd.GeoDataFrame:
+    """Every centre a monitoring record can name: extension centres (``facility_id``) and CETPRO
+    (``cod_mod``), with ``centre_id``, ``centre_name``, ``centre_kind``, ``ugel``, ``district``
+    (from the district polygon holding the point) and geometry."""
+    parts = []
+    if len(data.extension_centres):
+        e = data.extension_centres
+        parts.append(gpd.GeoDataFrame({"centre_id": e["facility_id"].astype(str).to_numpy(),
+                                       "centre_name": e["name"].astype(str).to_numpy(), "centre_kind": "extension"},
+                                      geometry=e.geometry.to_numpy(), crs=4326))
+    c = data.cetpro
+    parts.append(gpd.GeoDataFrame({"centre_id": c["cod_mod"].astype(str).to_numpy(),
+                                   "centre_name": c["name"].astype(str).to_numpy(), "centre_kind": "cetpro"},
+                                  geometry=c.geometry.to_numpy(), crs=4326))
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
+    out = out.drop_duplicates("centre_id").reset_index(drop=True)
+    hit = gpd.sjoin(out[["geometry"]], data.all_districts[["ugel", "district", "geometry"]], how="left",
+                    predicate="within")
+    hit = hit[~hit.index.duplicated()]
+    out["ugel"] = hit["ugel"].reindex(out.index).to_numpy()
+    out["district"] = hit["district"].reindex(out.index).to_numpy()
+    return out
