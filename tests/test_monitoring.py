@@ -206,3 +206,39 @@ def test_labels_are_the_sites_before_opening(learned):
     enrol = label_table(dataclasses.replace(sc, registry=dataclasses.replace(sc.registry, outcome="enrolment")),
                         data, graph, result.places, premises=host_premises(data), indicators=None)
     assert enrol["outcome"].min() > 1 and labels["outcome"].max() <= 1  # registry.outcome changes the labels
+
+
+# --------------------------------------------------------------------------- ground truth (backtest)
+
+
+def test_backtest_leave_one_out_equals_the_ranking_without_the_centre(tmp_path):
+    """One INVENTED centre at LA ASUNCION: removing it gives the ranking of the data without any
+    centre, computed independently by `siting score` on a scenario without the registry."""
+    analysis = FIX / "fixture_registry_analysis_extension_centres_INVENTED.csv"
+    lines = analysis.read_text(encoding="utf-8").splitlines()
+    one = tmp_path / "fixture_one_centre_INVENTED.csv"
+    one.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")  # comment, header, FIX-A-01
+    bt = _scenario_file(tmp_path, "bt", one, SMALL_MON)
+    assert main(["backtest", "--scenario", str(bt), "--no-progress"]) == 0
+    table = pd.read_csv(tmp_path / "bt" / "contraste" / "backtest.csv", dtype={"ccpp_id": str})
+    assert table["centre_id"].tolist() == ["FIX-A-01"] and table["ccpp_id"].tolist() == ["0610070072"]
+    base = _scenario_file(tmp_path, "base", one, SMALL_MON)
+    text = base.read_text(encoding="utf-8")
+    text = re.sub(r'extension_centres = "[^"]*"', 'extension_centres = ""', text)
+    base.write_text(re.sub(r'\nmonitoring = "[^"]*"', "\n", text), encoding="utf-8")
+    assert main(["score", "--scenario", str(base), "--no-progress"]) == 0
+    cand = pd.read_csv(tmp_path / "base" / "candidates.csv", dtype={"ccpp_id": str})
+    cand = cand[cand["ugel"] == "UGEL SAN MARCOS"].sort_values("score", ascending=False).reset_index(drop=True)
+    expected = int(np.flatnonzero(cand["ccpp_id"] == "0610070072")[0]) + 1
+    row = table.iloc[0]
+    assert row["rank_in_ugel"] == expected and row["candidates_in_ugel"] == len(cand)
+    assert row["rank_percentile"] == pytest.approx(100 * (1 - (expected - 1) / len(cand)))
+    assert (tmp_path / "bt" / "contraste" / "contraste.xlsx").stat().st_size > 0
+
+
+def test_backtest_without_centres_is_a_clear_error(tmp_path, capsys):
+    path = _scenario_file(tmp_path, "none", SMALL_EXT, SMALL_MON)
+    path.write_text(re.sub(r'extension_centres = "[^"]*"', 'extension_centres = ""', path.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    assert main(["backtest", "--scenario", str(path), "--no-progress"]) == 2
+    assert "no active extension centres" in capsys.readouterr().err

@@ -11,6 +11,7 @@
                                           whole Peru: nearest district capital, gaps by department
     siting templates  --output DIR [--lang es|en]   XLSX forms of the DRE/UGEL registry
     siting monitor    --scenario FILE [--min-retention 0.7]   indicators of the monitoring records
+    siting backtest   --scenario FILE     rank of each existing extension centre, recomputed without it
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -82,6 +83,13 @@ def _cmd_monitor(args: argparse.Namespace) -> int:  # registry monitoring (sitin
     return 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:  # registry ground truth (siting.monitoring.backtest)
+    from . import pipeline
+    from .monitoring.backtest import run_backtest
+    run_backtest(_load(args), stages=pipeline, progress=not args.no_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siting", description=__doc__.split("\n\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
@@ -138,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     mon.add_argument("--min-retention", type=float, help="list centres below this retention (default "
                                                          "registry.min_retention, 0.7)")
     mon.set_defaults(func=_cmd_monitor)
+    bt = sub.add_parser("backtest", help="where the existing extension centres fall in the tool's ranking "
+                                         "computed without each of them")
+    common(bt, scenario_required=True)
+    bt.set_defaults(func=_cmd_backtest)
 
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)
