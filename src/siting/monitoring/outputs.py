@@ -73,7 +73,7 @@ def small_multiples(ind: pd.DataFrame, *, lang: str = "es", min_retention: float
     for ax in axes.ravel()[len(centres):]:
         ax.axis("off")
     fig.suptitle(t("mon.charts", lang), fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (2.7 * nrows)))  # room for the title above the first row
     return fig
 
 
