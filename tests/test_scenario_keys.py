@@ -138,6 +138,21 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "limits.vector_mb": ("test_hostile_inputs.py::test_each_limits_key_changes_what_is_read", "limits__"),
     "limits.raster_mb": ("test_hostile_inputs.py::test_each_limits_key_changes_what_is_read", "limits__"),
     "limits.model_mb": ("test_hostile_inputs.py::test_model_mb_from_the_scenario", "model_mb"),
+    "inputs.host_premises": ("test_registry_analysis.py::test_host_premises_from_the_registry", "host_premises"),
+    "inputs.additional_cetpro": ("test_registry_loaders.py::test_registry_inputs_change_study_data",
+                                 "additional_cetpro"),
+    "inputs.candidate_exclusions": ("test_registry_loaders.py::test_registry_inputs_change_study_data",
+                                    "candidate_exclusions"),
+    "inputs.monitoring": ("test_registry_loaders.py::test_registry_inputs_change_study_data", "monitoring"),
+    "registry.extension_centres_use": ("test_registry_analysis.py::test_extension_centres_use_switch",
+                                       "extension_centres_use"),
+    "registry.petition_demand_weight": ("test_registry_analysis.py::test_petitions_add_demand",
+                                        "petition_demand_weight"),
+    "registry.petition_candidates": ("test_registry_analysis.py::test_apply_registry_require_and_exclusions_by_hand",
+                                     'mode="require"'),
+    "registry.min_retention": ("test_monitoring.py::test_monitor_writes_xlsx_and_html", "min_retention"),
+    "registry.outcome": ("test_monitoring.py::test_labels_are_the_sites_before_opening", 'outcome="enrolment"'),
+    "registry.min_centres": ("test_monitoring.py::test_labels_are_the_sites_before_opening", "min_centres"),
 }
 
 

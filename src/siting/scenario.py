@@ -68,11 +68,16 @@ class Inputs:
     osm: str = ""  # local .osm / .graphml / .gpkg OSM file (or "download")
     dem: str = ""  # elevation GeoTIFF
     landcover_speeds: str = ""  # optional raster of walking-speed multipliers (0 = barrier)
-    petitions: str = ""  # optional community petitions CSV (ccpp_id, ...)
+    petitions: str = ""  # optional community petitions CSV/XLSX (ccpp_id, ...; REGISTRY_CONTRACT.md)
     labels: str = ""  # optional labelled sites for the learned suitability model
     # layer (GeoPackage) or sheet (XLSX) to read from a file that holds several, by input key:
     # [inputs.layers] school_base = "iiee"; a file with several layers and no entry here is refused
     layers: dict[str, str] = field(default_factory=dict)
+    # registry kept by DRE/UGEL staff (REGISTRY_CONTRACT.md; forms from `siting templates`); "" = none
+    host_premises: str = ""  # Tambos, municipal premises, schools... able to host a centre (premises_id, kind, ...)
+    additional_cetpro: str = ""  # CETPRO missing from the school base, public or private (cod_mod, name, ...)
+    candidate_exclusions: str = ""  # places a planner excludes as candidates (ccpp_id, reason)
+    monitoring: str = ""  # monitoring records per centre and period (centre_id, period, enrolled_..., ...)
 
 
 @dataclass
@@ -203,6 +208,29 @@ class Limits:
 
 
 @dataclass
+class Registry:
+    """How the DRE/UGEL registry (``inputs.extension_centres``, ``petitions``, ``host_premises``,
+    ``additional_cetpro``, ``candidate_exclusions``, ``monitoring``) enters the analysis."""
+
+    # active extension centres count as: "both" = travel destinations (gaps) and use up their
+    # parent's max_extensions; "gaps" = destinations only; "parent_capacity" = capacity only; "none"
+    extension_centres_use: str = "both"
+    # demand weight of place j in the allocation: w_j + petition_demand_weight * d_j, d_j = interested
+    # people of its petitions (interested_15_29 when the target group is 15_29 and it is given,
+    # else interested_women + interested_men); 0 = petitions do not add demand
+    petition_demand_weight: float = 1.0
+    # "favour": petitions only raise the community_request criterion; "require": only petitioned
+    # places can be candidates; "include": petitioned places are candidates even when below
+    # min_population, urban, or without host premises (never when already served)
+    petition_candidates: str = "favour"
+    min_retention: float = 0.7  # `siting monitor` lists the centres whose retention (retained / enrolled) is below this
+    # learned suitability from monitoring: outcome per centre (mean over its periods) and the minimum
+    # number of centres with that outcome (the model is refused below it)
+    outcome: str = "retention"  # "retention", "completion", "certification", "placement", "enrolment"
+    min_centres: int = 12
+
+
+@dataclass
 class Scenario:
     """A whole run.  Load with :func:`load_scenario`; every field has a default."""
 
@@ -216,6 +244,7 @@ class Scenario:
     suitability: Suitability = field(default_factory=Suitability)
     allocation: Allocation = field(default_factory=Allocation)
     limits: Limits = field(default_factory=Limits)
+    registry: Registry = field(default_factory=Registry)
     source: str = ""  # file it was loaded from (set by the loader)
 
     def to_dict(self) -> dict[str, Any]:
@@ -263,7 +292,14 @@ _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("suitability", "model"): {"gradient_boosting", "random_forest", "logistic"},
     ("allocation", "solver"): {"auto", "greedy", "exact"},
     ("allocation", "group_by"): {"ugel", "province"},
+    ("registry", "extension_centres_use"): {"both", "gaps", "parent_capacity", "none"},
+    ("registry", "petition_candidates"): {"favour", "require", "include"},
+    ("registry", "outcome"): {"retention", "completion", "certification", "placement", "enrolment"},
 }
+#: registry inputs (REGISTRY_CONTRACT.md): tables only, CSV or XLSX
+REGISTRY_INPUTS = ("extension_centres", "petitions", "host_premises", "additional_cetpro", "candidate_exclusions",
+                   "monitoring")
+REGISTRY_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _POSITIVE = {("speeds", "walk_kmh_max"), ("allocation", "max_minutes"), ("allocation", "teacher_max_minutes"),
              ("speeds", "approximate_detour_factor"), ("access", "catchment_min"), ("allocation", "time_limit_s"),
              ("limits", "table_mb"), ("limits", "vector_mb"), ("limits", "raster_mb"), ("limits", "model_mb")}
@@ -333,6 +369,16 @@ def _check_layers(inputs: Inputs) -> None:
                             hint=f"[inputs.layers] names the layer or sheet of an input; valid keys: {', '.join(keys)}")
 
 
+def _check_registry_inputs(inputs: Inputs) -> None:
+    """Registry inputs are tables (CSV or XLSX, REGISTRY_CONTRACT.md)."""
+    for key in REGISTRY_INPUTS:
+        value = getattr(inputs, key)
+        if value and Path(value).suffix.lower() not in REGISTRY_SUFFIXES:
+            raise ScenarioError(f"input file for 'inputs.{key}' must be a CSV or XLSX table, got {value}",
+                                hint="use the forms of `siting templates` or save the table as CSV UTF-8 "
+                                     "(points as lon/lat columns or a ccpp_id)")
+
+
 def _validate(sc: Scenario, base: Path) -> None:
     d = sc.to_dict()
     for (section, key), choices in _CHOICES.items():
@@ -360,6 +406,7 @@ def _validate(sc: Scenario, base: Path) -> None:
     if not (sc.study_area.department.isdigit() and len(sc.study_area.department) == 2):
         raise ScenarioError("key 'study_area.department' must be a 2-digit INEI code such as \"06\"")
     _check_layers(sc.inputs)
+    _check_registry_inputs(sc.inputs)
     _resolve_paths(sc, base)
 
 
@@ -420,6 +467,9 @@ _RANGES: tuple[tuple[str, str, float | None, float | None, bool, str], ...] = (
     ("allocation", "budget", 0, None, True, "the number of sites the budget allows"),
     ("allocation", "cost_per_site", 0, None, False, "the number of sites the budget allows"),
     ("allocation", "coverage_target", 0, 1, True, "the number of sites chosen"),
+    ("registry", "petition_demand_weight", 0, None, True, "the demand petitions add to the allocation"),
+    ("registry", "min_retention", 0, 1, True, "the centres `siting monitor` lists as below the retention"),
+    ("registry", "min_centres", 4, None, True, "the centres the learned model needs (grouped cross-validation)"),
 )
 MAX_WALK_KMH, MAX_ROAD_KMH = 10.0, 130.0  # refused above (no walker / no road of the data is that fast)
 WARN_WALK_KMH, WARN_ROAD_KMH = 7.0, 100.0  # warned above (Tobler's maximum is 6; Peru's limit is 100)

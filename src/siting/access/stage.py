@@ -69,6 +69,9 @@ def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
                         "capacity": data.cetpro[a.capacity_column].to_numpy(float),
                         "catchment_demand": two.catchment_demand, "supply_ratio_2sfca": two.ratio,
                         "supply_ratio_e2sfca": enh.ratio})
+    for col in ("gestion", "user_added"):  # CETPRO the registry added (inputs.additional_cetpro), private ones
+        if col in data.cetpro:
+            out[col] = data.cetpro[col].to_numpy()
     flags = netgraph.point_flags(graph, "cetpro", far_from_road_km=a.far_from_road_km,
                                  min_road_component_nodes=a.min_road_component_nodes)
     for col in FACILITY_FLAGS:

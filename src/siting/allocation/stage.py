@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..access import AccessResult
-from ..data import StudyData
+from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..scenario import Scenario
 from ..suitability import ScoreResult
@@ -44,13 +44,19 @@ def district_poverty(places: pd.DataFrame, indicators: pd.DataFrame | None) -> n
     return places["ubigeo"].astype(str).map(indicators.set_index("ubigeo")["poverty"]).to_numpy(dtype=float)
 
 
-def demand_weights(sc: Scenario, places: pd.DataFrame, *, indicators: pd.DataFrame | None = None) -> np.ndarray:
-    """``w_j = (men_G + weight_women * women_G) * (1 + weight_poverty * poverty_j / 100)``
-    (``G`` = the target group; ``poverty_j`` from ``indicators``, 0 when unknown)."""
+def demand_weights(sc: Scenario, places: pd.DataFrame, *, indicators: pd.DataFrame | None = None,
+                   petitions: pd.DataFrame | None = None) -> np.ndarray:
+    """``w_j = (men_G + weight_women * women_G) * (1 + weight_poverty * poverty_j / 100) + p * d_j``
+    (``G`` = the target group; ``poverty_j`` from ``indicators``, 0 when unknown; ``d_j`` the
+    people interested in the petitions of place ``j`` and ``p`` = ``registry.petition_demand_weight``,
+    see :func:`siting.data.registry_use.petition_demand`)."""
     g, a = sc.population.target_group, sc.allocation
     w = places[f"men_{g}"].fillna(0).to_numpy(float) + a.weight_women * places[f"women_{g}"].fillna(0).to_numpy(float)
     if a.weight_poverty:
         w = w * (1 + a.weight_poverty * np.nan_to_num(district_poverty(places, indicators)) / 100.0)
+    if petitions is not None and len(petitions):
+        w = w + registry_use.petition_demand(places, petitions, target_group=g,
+                                             weight=sc.registry.petition_demand_weight)
     return w
 
 
@@ -63,8 +69,9 @@ def parent_capacity(sc: Scenario, data: StudyData) -> np.ndarray:
         if "max_extensions" in data.cetpro else np.full(len(data.cetpro), default)
     if "teachers" in data.cetpro:
         cap = np.where(data.cetpro["teachers"].fillna(0).to_numpy(float) > 0, cap, 0)
-    if len(data.extension_centres):
-        running = data.extension_centres["parent_cod_mod"].astype(str).value_counts()
+    running_ext = registry_use.parent_load(data, use=sc.registry.extension_centres_use)
+    if len(running_ext):
+        running = running_ext["parent_cod_mod"].astype(str).value_counts()
         cap = cap - data.cetpro["cod_mod"].astype(str).map(running).fillna(0).to_numpy()
     return np.maximum(cap, 0).astype(int)
 
@@ -88,7 +95,7 @@ def covering_model(sc: Scenario, data: StudyData, access: AccessResult, scores: 
         options.update(parent_minutes=scores.teacher_minutes, parent_capacity=parent_capacity(sc, data),
                        parent_max_minutes=a.teacher_max_minutes)
     options.update(changes)
-    weights = demand_weights(sc, places, indicators=data.district_indicators)
+    weights = demand_weights(sc, places, indicators=data.district_indicators, petitions=data.petitions)
     return MaximalCovering.from_coverage(scores.coverage, weights, **options)
 
 
@@ -139,6 +146,9 @@ def _proposal_table(data: StudyData, places: pd.DataFrame, chosen: pd.DataFrame,
     out["nearest_existing_minutes"] = chosen["time_to_nearest_facility"].to_numpy() \
         if "time_to_nearest_facility" in chosen else np.nan
     out["host_premises"] = chosen["host_premises"].to_numpy() if "host_premises" in chosen else np.nan
+    for col in ("petitions", "petition_detail"):  # the community petitions of each proposed place
+        if col in chosen:
+            out[col] = chosen[col].to_numpy()
     for col in ("score", "rank_median", "share_top_n", "top_criteria"):
         out[col if col != "rank_median" else "suitability_rank_median"] = chosen[col].to_numpy()
     out["suitability_rank"] = chosen["rank"].to_numpy()

@@ -31,6 +31,7 @@ from ..errors import UserError
 from ..i18n import bilingual
 from ..limits import activate
 from ..scenario import Scenario
+from . import registry
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
 from .facilities import (
     EXTENSION_COLUMNS,
@@ -40,7 +41,7 @@ from .facilities import (
     load_school_premises,
     load_tambos,
 )
-from .indicators import district_indicator_table, load_district_indicators, load_petitions
+from .indicators import district_indicator_table, load_district_indicators
 from .labelled_sites import load_labels
 from .landcover import read_multipliers
 from .population import load_places
@@ -49,7 +50,7 @@ from .terrain import Terrain, check_projected_crs, load_dem
 
 __all__ = ["StudyData", "load_data", "load_districts", "select_study_area", "ugel_table", "load_places",
            "load_cetpro", "load_extension_centres", "load_tambos", "load_school_premises", "QualityReport",
-           "district_indicator_table", "load_district_indicators", "load_petitions", "load_labels",
+           "district_indicator_table", "load_district_indicators", "load_labels", "registry",
            "read_multipliers"]
 
 
@@ -79,8 +80,12 @@ class StudyData:
     terrain: Terrain | None = None  # the DEM in the projected CRS
     landcover: np.ndarray | None = None  # walking-speed multipliers on the terrain grid (inputs.landcover_speeds)
     district_indicators: pd.DataFrame | None = None  # ubigeo, poverty, hdi (inputs.district_indicators)
-    petitions: pd.DataFrame | None = None  # community petitions, one row per request (inputs.petitions)
     labels: pd.DataFrame | None = None  # labelled sites for the learned model (inputs.labels)
+    # the registry kept by DRE/UGEL (siting.data.registry; empty tables when not given)
+    petitions: pd.DataFrame = field(default_factory=lambda: registry.empty("petitions"))
+    host_premises: gpd.GeoDataFrame = field(default_factory=lambda: registry.empty("host_premises"))
+    candidate_exclusions: pd.DataFrame = field(default_factory=lambda: registry.empty("candidate_exclusions"))
+    monitoring: pd.DataFrame = field(default_factory=lambda: registry.empty("monitoring"))
 
     def facilities(self) -> gpd.GeoDataFrame:
         """CETPRO and extension centres together (``facility_id``, ``name``, ``kind``, geometry)."""
@@ -137,8 +142,12 @@ def _study_area(sc: Scenario, q: QualityReport) -> _Area:
 
 
 def _load_facilities(sc: Scenario, q: QualityReport, a: _Area, places: gpd.GeoDataFrame) -> dict[str, Any]:
-    """CETPRO, extension centres, Tambos and school premises within the buffered area."""
-    cetpro = _keep_within(load_cetpro(sc, q, districts=a.all_districts), a.buffered, "cetpro", "cod_mod", q, a.km)
+    """CETPRO (with the registry's additional CETPRO), extension centres, Tambos and school
+    premises within the buffered area; ``places`` are the department's (registry rows are
+    located by them)."""
+    cetpro = load_cetpro(sc, q, districts=a.all_districts)
+    cetpro = registry.with_additional_cetpro(cetpro, sc, q, places=places, districts=a.all_districts)
+    cetpro = _keep_within(cetpro, a.buffered, "cetpro", "cod_mod", q, a.km)
     if sc.inputs.extension_centres:
         ext = load_extension_centres(sc.inputs.extension_centres, q, places=places, cetpro=cetpro)
         ext = _keep_within(ext, a.buffered, "extension_centres", "facility_id", q, a.km)
@@ -181,7 +190,6 @@ def _load_tables(sc: Scenario, terrain: Terrain | None) -> dict[str, Any]:
     return {
         "district_indicators": load_district_indicators(sc.inputs.district_indicators)
         if sc.inputs.district_indicators else None,
-        "petitions": load_petitions(sc.inputs.petitions) if sc.inputs.petitions else None,
         "labels": load_labels(sc.inputs.labels) if sc.inputs.labels else None,
         "landcover": read_multipliers(lc, terrain) if lc and terrain is not None else None,
     }
@@ -208,7 +216,7 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     """
     activate(sc)  # the scenario's [limits] and [inputs.layers] for every reader of the run
     q = QualityReport()
-    steps = ["districts", "places", "facilities", "roads", "terrain", "tables"]
+    steps = ["districts", "places", "facilities", "roads", "terrain", "tables", "registry"]
     bar = tqdm(total=len(steps), desc="loading data", disable=not progress or not sys.stderr.isatty())
 
     def step(name: str) -> None:
@@ -217,13 +225,13 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
 
     a = _study_area(sc, q)
     step("districts")
-    places = load_places(sc, a.all_districts, q)
-    places = places[places["ubigeo"].isin(set(a.districts["ubigeo"]))].reset_index(drop=True)
+    all_places = load_places(sc, a.all_districts, q)  # the department's: registry rows are located by them
+    places = all_places[all_places["ubigeo"].isin(set(a.districts["ubigeo"]))].reset_index(drop=True)
     if len(places) == 0:
         raise UserError("the study area has no populated places", source=sc.source,
                         hint="check [study_area] (department, provinces, ugels, districts)")
     step("places")
-    fac = _load_facilities(sc, q, a, places)
+    fac = _load_facilities(sc, q, a, all_places)
     step("facilities")
     roads = _load_roads(sc, q, a.buffered)
     if roads is None:
@@ -235,8 +243,11 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     step("terrain")
     tables = _load_tables(sc, terrain)
     step("tables")
+    reg = registry.load_inputs(sc, q, places=all_places, cetpro=fac["cetpro"],
+                               extension_centres=fac["extension_centres"])
+    step("registry")
     bar.close()
     _note_ugels_without_cetpro(q, a.districts, fac["cetpro"], fac["extension_centres"])
     return StudyData(scenario=sc, quality=q, crs=a.crs, study_area=a.area, study_area_buffer=a.buffered,
                      all_districts=a.all_districts, districts=a.districts, ugels=ugel_table(a.districts),
-                     places=places, roads=roads, terrain=terrain, **fac, **tables)
+                     places=places, roads=roads, terrain=terrain, **fac, **tables, **reg)

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from ..data import StudyData
+from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..scenario import Scenario
 from .graph import TravelGraph, build_travel_graph, check_memory, graph_memory_estimate
 
 
 def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
-    """The facility sets people travel to: CETPRO sedes and, when listed, extension centres."""
-    sets = {"cetpro": data.cetpro}
-    if len(data.extension_centres):
-        sets["extension"] = data.extension_centres
-    return sets
+    """The facility sets people travel to: CETPRO sedes and, when listed and
+    ``registry.extension_centres_use`` says so, the active extension centres."""
+    return registry_use.facility_sets(data, use=data.scenario.registry.extension_centres_use)
 
 
 def graph_points(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
@@ -40,10 +38,14 @@ def check_graph_memory(sc: Scenario, data: StudyData, modes: list[str | None]) -
     check_memory(sum(graph_memory_estimate(terrain, data.roads, sc.speeds, points, mode=m) for m in modes))
 
 
-def build_graph(sc: Scenario, data: StudyData, *, mode: str | None = None) -> TravelGraph:
+def build_graph(sc: Scenario, data: StudyData, *, mode: str | None = None,
+                points: dict[str, gpd.GeoDataFrame] | None = None) -> TravelGraph:
     """The graph stage: the travel-time graph of ``data`` with places and facilities joined by
-    costed walking legs (``mode`` overrides ``speeds.mode``; ``"walk"`` = walking only)."""
-    return build_travel_graph(_terrain(sc, data), data.roads, sc.speeds, graph_points(data), mode=mode,
+    costed walking legs (``mode`` overrides ``speeds.mode``; ``"walk"`` = walking only;
+    ``points`` replaces the point layers of :func:`graph_points`, e.g. the centres of a
+    monitoring run)."""
+    points = graph_points(data) if points is None else points
+    return build_travel_graph(_terrain(sc, data), data.roads, sc.speeds, points, mode=mode,
                               landcover=data.landcover, cache_dir=sc.run.cache_dir,
                               max_connector_slope=sc.speeds.max_connector_slope,
                               road_connector_radius_m=sc.optional("speeds.road_connector_radius_m"))

@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..access import AccessResult
-from ..data import StudyData
+from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..network import solve
 from ..network.graph import TravelGraph
@@ -32,6 +32,8 @@ from .candidates import select_candidates
 from .criteria import CRITERIA, compute_criteria
 from .mcda import WeightedScore, ahp_weights
 from .model import LearnedSuitability, fit_if_labelled
+from .outcomes import learn_from_monitoring
+from .registry_candidates import apply_registry
 from .sensitivity import monte_carlo
 
 CANDIDATE_COLUMNS = ["rank", "ccpp_id", "name", "district", "province", "ugel", "population", "score",
@@ -54,17 +56,38 @@ class ScoreResult:
 
 
 def host_premises(data: StudyData) -> gpd.GeoDataFrame | None:
-    """School premises and Tambos as one layer with a ``kind`` column (for host checks)."""
-    parts = []
-    if data.school_premises is not None and len(data.school_premises):
-        p = data.school_premises[["codlocal", "name", "geometry"]].rename(columns={"codlocal": "premises_id"})
-        parts.append(p.assign(kind="school_premises"))
-    if len(data.tambos):
-        t = data.tambos[["tambo_code", "name", "geometry"]].rename(columns={"tambo_code": "premises_id"})
-        parts.append(t.assign(kind="tambo"))
-    if not parts:
-        return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
+    """School premises, Tambos and the registry's host premises as one layer with a ``kind``
+    column (for host checks; see :func:`siting.data.registry_use.host_premises`)."""
+    return registry_use.host_premises(data)
+
+
+def _candidates(sc: Scenario, data: StudyData, places: gpd.GeoDataFrame, minutes: np.ndarray,
+                premises: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The ``[candidates]`` rules, then the registry's: petitions (``registry.petition_candidates``)
+    and the planners' exclusions (:func:`siting.suitability.registry_candidates.apply_registry`)."""
+    cand, excluded = select_candidates(places, minutes_to_nearest=minutes, premises=premises,
+                                       rules=sc.candidates, crs=data.crs, premises_id_column="premises_id")
+    cand, excluded = apply_registry(cand, excluded, places, petitions=data.petitions,
+                                    exclusions=data.candidate_exclusions, mode=sc.registry.petition_candidates,
+                                    minutes=minutes, premises=premises, rules=sc.candidates, crs=data.crs,
+                                    target_group=sc.population.target_group, premises_id_column="premises_id")
+    if len(cand) == 0:
+        raise UserError("no populated place passes the candidate rules",
+                        source=sc.source, hint="relax [candidates] (min_population, exclude_within_min, "
+                                               "host_premises_within_m, require_host_premises)")
+    return cand, excluded
+
+
+def _learned(sc: Scenario, data: StudyData, graph: TravelGraph, places: gpd.GeoDataFrame, table: pd.DataFrame,
+             premises: gpd.GeoDataFrame | None) -> tuple[LearnedSuitability | None, str]:
+    """The learned model: from labelled sites (``inputs.labels``), else from the monitoring
+    outcomes of the registry (``inputs.monitoring``), else none."""
+    labels = data.labels
+    if labels is None and len(data.monitoring):
+        return learn_from_monitoring(sc, data, graph, places, premises=premises, indicators=data.district_indicators)
+    features = [c for c in CRITERIA if c in table.columns and table[c].notna().any()
+                and (labels is None or c in labels.columns)]  # the model learns what both tables have
+    return fit_if_labelled(labels, features=features, model=sc.suitability.model, seed=sc.run.seed)
 
 
 def within(matrix: Any, limit: float) -> sp.csr_array:
@@ -134,12 +157,9 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     docstring); also the reach the propose stage consumes."""
     places = access.places
     minutes_any = places["minutes_nearest"].to_numpy(dtype=float)
-    cand, excluded = select_candidates(places, minutes_to_nearest=minutes_any, premises=host_premises(data),
-                                       rules=sc.candidates, crs=data.crs, premises_id_column="premises_id")
-    if len(cand) == 0:
-        raise UserError("no populated place passes the candidate rules",
-                        source=sc.source, hint="relax [candidates] (min_population, exclude_within_min, "
-                                               "host_premises_within_m, require_host_premises)")
+    premises = host_premises(data)
+    cand, excluded = _candidates(sc, data, places, minutes_any, premises)
+    petitions = data.petitions if len(data.petitions) else None
     pos = _positions(cand["ccpp_id"], places["ccpp_id"])
     place_nodes = graph.point_nodes["places"]
     T = sc.allocation.max_minutes
@@ -158,7 +178,7 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
         reach within T equals reach within T*f at the base speeds."""
         c = cov if speed_factor == 1.0 else within(reach, T * speed_factor)
         table = compute_criteria(cand, places, c, minutes_any > T * speed_factor, best_teacher / speed_factor,
-                                 data.district_indicators, data.petitions, target_group=sc.population.target_group,
+                                 data.district_indicators, petitions, target_group=sc.population.target_group,
                                  road_minutes=None if road_minutes is None else road_minutes / speed_factor)
         table["time_to_nearest_facility"] = table["time_to_nearest_facility"] / speed_factor
         return table
@@ -171,10 +191,7 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
                             top_n=max(sc.allocation.n_sites, 1), seed=sc.run.seed, normalisation=s.normalisation,
                             recompute=criteria_for, speed_jitter=s.speed_jitter, n_speed_samples=s.speed_samples,
                             progress=progress)
-    labels = data.labels
-    features = [c for c in CRITERIA if c in table.columns and table[c].notna().any()
-                and (labels is None or c in labels.columns)]  # the model learns what both tables have
-    model, message = fit_if_labelled(labels, features=features, model=s.model, seed=sc.run.seed)
+    model, message = _learned(sc, data, graph, places, table, premises)
     out = _scored_table(cand, table, scored, stability, best_teacher, model)
     order = np.argsort(out["rank"].to_numpy(), kind="stable")
     return ScoreResult(candidates=gpd.GeoDataFrame(out.iloc[order], geometry="geometry", crs=4326),
@@ -189,7 +206,8 @@ def candidate_table(score: ScoreResult) -> gpd.GeoDataFrame:
     c = score.candidates
     crit = [k for k in CRITERIA if k in c.columns]
     contrib = [f"contrib_{k}" for k in crit if f"contrib_{k}" in c.columns]
-    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction")
+    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction",
+                         "petitions", "petition_interested", "petition_detail")
              if k in c.columns and k not in crit]
     cols = [k for k in CANDIDATE_COLUMNS if k in c.columns] + crit + contrib + extra
     return gpd.GeoDataFrame(c[cols + ["geometry"]], geometry="geometry", crs=4326)
