@@ -30,8 +30,8 @@ def test_kind_from_the_column_code(code, kind):
 def test_every_labelled_column_has_a_kind():
     """Every column code of the label registry that holds numbers has a kind: none falls
     back to "number" (General format, unrounded) by accident."""
-    from siting.report import labels
-    codes = [c for c in labels.keys() if "." not in c]
+    from siting.report.labels import keys as label_keys
+    codes = [c for c in label_keys() if "." not in c]
     numeric_text = {"name", "district", "province", "ugel", "unit", "band", "area", "kind", "surface", "source",
                     "input", "problem", "detail", "action", "reason", "reason_detail", "criterion", "feature",
                     "top_criteria", "parent_name", "nearest_existing", "host_premises_list", "parent_status",
