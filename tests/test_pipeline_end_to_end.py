@@ -78,8 +78,8 @@ def test_manifest_records_inputs_stages_and_outputs(run_es):
 
 def test_spanish_by_default_and_english_on_request(run_es, tmp_path):
     es = pd.read_excel(run_es / "propuestas.xlsx", sheet_name=None)
-    assert "Código CCPP" in next(iter(es.values())).columns
+    assert list(es)[:2] == ["Léame", "Propuestas"] and "Código CCPP" in es["Propuestas"].columns
     assert "Advertencias sobre los datos" in (run_es / "report.html").read_text(encoding="utf-8")
     assert main(["propose", "--scenario", str(_scenario(tmp_path, "es")), "--lang", "en", "--no-progress"]) == 0
     en = pd.read_excel(tmp_path / "run" / "propuestas.xlsx", sheet_name=None)
-    assert "Populated place code" in next(iter(en.values())).columns
+    assert list(en)[:2] == ["Read me", "Proposals"] and "Populated place code" in en["Proposals"].columns

@@ -13,9 +13,9 @@ from siting.report import numbers as nb
 
 @pytest.mark.parametrize("code, kind", [
     ("population", "people"), ("pop_15_29_beyond_60", "people"), ("women_15_64_in_over_120", "people"),
-    ("new_target", "people"), ("gap_women_men_15_29_beyond_60", "people"), ("beyond_60", "people"),
+    ("new_target", "people"), ("beyond_60", "people"),
     ("share_population_within_60", "share"), ("share", "share"), ("women_within_change_rel", "share"),
-    ("share_top_n", "share"), ("poverty", "percent"), ("minutes_nearest", "minutes"),
+    ("share_top_n", "share"), ("gap_women_men_15_29_beyond_60", "share"), ("poverty", "percent"), ("minutes_nearest", "minutes"),
     ("teacher_minutes", "minutes"), ("mean_minutes_target", "minutes"), ("time_to_nearest_facility", "minutes"),
     ("score", "score"), ("contrib_poverty", "score"), ("gini_minutes", "score"), ("hdi", "score"),
     ("seats_per_1000_e2sfca", "rate"), ("rank", "rank"), ("rank_median", "rank_fraction"),

@@ -19,10 +19,11 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import DataError
-from ..io import atomic_path
+from ..io import atomic_path, spreadsheet_safe_frame
 from .labels import headers
+from .workbook import ReadMe, build_workbook
 
-_SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
+__all__ = ["ReadMe", "write_csv", "write_xlsx", "write_gpkg", "write_geojson", "export_all"]
 
 
 #: timestamp written into XLSX and GeoPackage metadata so that identical runs give identical bytes
@@ -56,59 +57,38 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, lang: str | None = "es") -> Path:
-    """Write ``df`` (without geometry) as CSV in UTF-8 with BOM; headers in ``lang``."""
+    """Write ``df`` (without geometry) as CSV in UTF-8 with BOM; headers in ``lang``.
+
+    Full precision; text that a spreadsheet would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, tab, CR) gets a leading ``'`` (:func:`siting.io.spreadsheet_safe`).
+    """
     path = Path(path)
-    table = _translated(_plain(df), lang)
+    table = spreadsheet_safe_frame(_translated(_plain(df), lang))
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
     return path
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("_", name)[:31] or "hoja"
-    candidate, i = base, 2
-    while candidate.lower() in used:
-        suffix = f"_{i}"
-        candidate = base[: 31 - len(suffix)] + suffix
-        i += 1
-    used.add(candidate.lower())
-    return candidate
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str | None = "es",
+               readme: ReadMe | None = None) -> Path:
+    """Write a workbook for planners: a "Léame" sheet, then one sheet per table
+    (see :mod:`siting.report.workbook`: sheet names, headers and coded values in ``lang``,
+    number formats per column kind, values rounded as shown, text never a formula, frozen
+    filtered header, fitted widths).  ``readme`` carries the run, scenario and data caveats
+    (:meth:`ReadMe.from_scenario`); without it the sheet still explains the figures.
 
-
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str | None = "es") -> Path:
-    """Write one sheet per table: bold, frozen, auto-filtered header and fitted widths.
-
-    Column width = min(60, max(10, longest cell or header + 2)) characters.
+    The file is byte-identical for identical inputs (fixed zip and document times).
     """
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     if not sheets:
         raise DataError("no tables to write", source=str(path))
     path = Path(path)
-    used: set[str] = set()
-    translated = {name: _translated(_plain(df), lang) for name, df in sheets.items()}  # label errors first
+    tables = {name: _plain(df) for name, df in sheets.items()}
+    if lang:
+        for df in tables.values():
+            headers(df, lang)  # unlabelled columns fail before anything is written
+    wb = build_workbook(tables, lang=lang, readme=readme, workbook_name=path.name)
     with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, table in translated.items():
-                for col in table.columns:  # Excel cannot hold tz-aware datetimes / pandas NA objects
-                    if isinstance(table[col].dtype, pd.StringDtype):
-                        table[col] = table[col].astype(object).where(table[col].notna(), None)
-                sheet = _sheet_name(str(name), used)
-                table.to_excel(writer, sheet_name=sheet, index=False)
-                ws = writer.sheets[sheet]
-                fill = PatternFill("solid", fgColor="DDEBF7")
-                for cell in ws[1]:
-                    cell.font = Font(bold=True)
-                    cell.fill = fill
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-                ws.freeze_panes = "A2"
-                if table.shape[1]:
-                    ws.auto_filter.ref = ws.dimensions
-                for j, col in enumerate(table.columns, start=1):
-                    values = table[col].astype(str).head(2000)
-                    longest = max([len(str(col))] + [len(str(v)) for v in values]) if len(values) else len(str(col))
-                    ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
+        wb.save(tmp)
         _normalise_xlsx(tmp)
     return path
 

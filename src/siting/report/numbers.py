@@ -64,7 +64,7 @@ _PEOPLE = r"(?:population|women|men|target|(?:pop|women|men)_\d+_\d+)"
 _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"ccpp_id|ubigeo|department_code|province_code|facility_id|cod_mod|codlocal|parent_cod_mod|tambo_code"
      r"|road_id|route_code|candidate_id|row_id|premises_id|nearest_(?:facility|cetpro|extension|any)", "code"),
-    (r"share|share_.+|.+_share_.+|.+_change_rel", "share"),
+    (r"share|share_.+|.+_share_.+|.+_change_rel|gap_women_men_.+", "share"),  # the gap is a share difference
     (r"poverty", "percent"),
     (r"seats_per_1000_.+", "rate"),
     (r"score|contrib_.+|norm_.+|weight|importance|std|model_prediction|hdi|gini(?:_.+)?|supply_ratio_.+", "score"),
@@ -75,8 +75,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"altitude_m|.+_m", "metres"),
     (r"places(?:_.+)?|n_.+|new_places|host_premises|tambo|community_request|read|kept|flagged|dropped"
      r"|flag_road_component_nodes|max_extensions|teachers|enrolment|capacity|band_index", "count"),
-    (rf"{_PEOPLE}(?:_.+)?|new_.+|unserved_.+|covered_target|catchment_demand|marginal_gain|beyond_\d+"
-     r"|gap_women_men.*", "people"),
+    (rf"{_PEOPLE}(?:_.+)?|new_.+|unserved_.+|covered_target|catchment_demand|marginal_gain|beyond_\d+", "people"),
 ]]
 
 
