@@ -216,9 +216,14 @@ def test_csv_cells_are_neutralised_per_owasp(run):
     assert not other["name"].startswith("'")
     raw = (run / "proposals.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")" in raw  # CSV-quoted, with the apostrophe
-    for line in raw.splitlines():
-        for field in next(csv.reader([line])):
-            assert not field.startswith(("=", "+", "@", "\t", "\r")) and not re.match(r"-[^\d]", field)
+    for path in sorted(run.glob("*.csv")):  # every table of the run, the quality report included
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.reader(fh):
+                for field in row:
+                    assert not field.startswith(("=", "+", "@", "\t", "\r")), (path.name, field)
+                    assert not re.match(r"-(?![\d.])", field), (path.name, field)  # "-1.5" is a number
+    quality = (run / "quality_report.csv").read_text(encoding="utf-8-sig")
+    assert "@SUM(1)" in quality  # the payloads reached the quality report (name differs from the national list)
 
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
