@@ -66,7 +66,7 @@ def test_tables_are_consistent(run_es):
     excluded = pd.read_csv(run_es / "excluded_places.csv", dtype={"ccpp_id": str})
     assert len(cand) + len(excluded) == len(places) and excluded["reason"].notna().all()
     layers = gpd.list_layers(run_es / "propuestas.gpkg")["name"].tolist()
-    assert layers == ["propuestas"]
+    assert layers == ["propuestas", "layer_styles"]
 
 
 def test_manifest_records_inputs_stages_and_outputs(run_es):

@@ -219,7 +219,7 @@ def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
 def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph, area=None) -> dict[str, Path]:
     """Write the access outputs into the run folder (CSV with stable column codes; XLSX,
     GeoPackage in the run language)."""
-    from .report import exports
+    from .report import exports, qgis
     sc, lang = run.scenario, run.scenario.run.language
     places = place_table(result, sc)
     tables = {"places": places, "access_by_district": result.by_district, "access_by_province": result.by_province,
@@ -234,6 +234,7 @@ def write_access(run: Run, result: AccessResult, graph: netgraph.TravelGraph, ar
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes,
                                                                               area),
                                                      run.folder / "travel_time_minutes.tif")
+    written["raster_style"] = qgis.write_raster_style(written["raster"], sc.access.thresholds_min, lang)  # QGIS
     run.outputs(written.values())
     return written
 

@@ -5,14 +5,15 @@ or absent.  Headers are translated with :mod:`siting.report.labels` (Spanish by
 default; ``lang=None`` keeps the snake_case names for machine use).
 
 - CSV: UTF-8 with BOM (Excel opens accents correctly), ``,`` separator.
-- XLSX: one sheet per table, bold frozen header, column widths fitted to the content.
-- GeoPackage: one file, one layer per GeoDataFrame (EPSG:4326).
+- XLSX: a "Léame" sheet, then one sheet per table (:mod:`siting.report.workbook`).
+- GeoPackage: one file, one layer per GeoDataFrame (EPSG:4326), snake_case fields with
+  labels as aliases, QGIS styles in ``layer_styles`` (:mod:`siting.report.qgis`).
 - GeoJSON: one file per layer (RFC 7946, EPSG:4326).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +21,8 @@ import pandas as pd
 
 from ..errors import DataError
 from ..io import atomic_path, spreadsheet_safe_frame
-from .labels import headers
+from .labels import headers, t
+from .qgis import Style, default_styles, layer_text, write_gpkg_metadata
 from .workbook import ReadMe, build_workbook
 
 __all__ = ["ReadMe", "write_csv", "write_xlsx", "write_gpkg", "write_geojson", "export_all"]
@@ -101,18 +103,49 @@ def _geo(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return gdf.to_crs("EPSG:4326")
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, lang: str | None = "es") -> Path:
-    """Write all ``layers`` into ONE GeoPackage (layer names are the mapping keys)."""
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, lang: str | None = "es",
+               styles: Mapping[str, Sequence[Style]] | None = None, main_threshold: float | None = 60.0) -> Path:
+    """Write all ``layers`` into ONE GeoPackage that QGIS opens styled (layer names are the keys).
+
+    - fields keep the ASCII snake_case codes of the CSVs; the labels in ``lang`` are their
+      aliases (``gpkg_data_columns``, GeoPackage schema extension);
+    - each layer has a title and a description in ``gpkg_contents`` (``identifier``,
+      ``description``);
+    - the ``layer_styles`` table holds QGIS styles (:func:`siting.report.qgis.default_styles`,
+      or ``styles[name]``): bands in the web map's colours, population-sized points, numbered
+      proposals, graduated choropleths for districts and UGELs.
+
+    ``lang=None`` writes no aliases (English style texts).  Identical inputs give identical bytes.
+    """
     if not layers:
         raise DataError("no layers to write", source=str(path))
     import pyogrio
     path = Path(path)
+    text_lang = lang or "en"
+    prepared = {}
+    for name, gdf in layers.items():  # every check before anything is written
+        g = _geo(gdf, name)
+        bad = [c for c in [name, *g.columns] if c != "geometry" and not _FIELD.fullmatch(str(c))]
+        if bad:
+            raise DataError(f"layer '{name}': names must be ASCII snake_case, got {bad[:3]}",
+                            hint="rename the columns to their codes (labels become aliases)")
+        aliases = {str(c): t(str(c), lang) for c in g.columns if c != "geometry"} if lang else {}
+        layer_styles = list(styles[name]) if styles and name in styles else \
+            default_styles(name, g, text_lang, main_threshold=main_threshold)
+        prepared[name] = (g, aliases, layer_styles)
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})  # byte-identical reruns
+    titles: set[str] = set()
     with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            g = _geo(gdf, name)
-            g = _translated(g, lang) if lang else g
-            g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        for name, (g, _, _) in prepared.items():
+            title, description = layer_text(name, text_lang)
+            title = title if title not in titles else f"{title} ({name})"
+            titles.add(title)
+            pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", dataset_options={"VERSION": "1.2"},
+                                    layer_options={"IDENTIFIER": title, "DESCRIPTION": description})
+        write_gpkg_metadata(tmp, {name: (aliases, st) for name, (_, aliases, st) in prepared.items()})
     return path
 
 
