@@ -30,7 +30,8 @@ def test_python_dash_m_siting():
 
 def test_optional_libraries_are_not_imported_by_the_pipeline():
     proc = _python("import sys, siting, siting.cli, siting.pipeline, siting.suitability, siting.report.exports\n"
-                   "print(sorted(m for m in ('sklearn', 'osmnx', 'dask', 'distributed', 'joblib') if m in sys.modules))")
+                   "optional = ('sklearn', 'osmnx', 'dask', 'distributed', 'joblib')\n"
+                   "print(sorted(m for m in optional if m in sys.modules))")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 
