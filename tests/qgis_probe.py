@@ -19,6 +19,7 @@ from qgis.core import (  # noqa: E402
     QgsApplication,
     QgsMapRendererParallelJob,
     QgsMapSettings,
+    QgsProject,
     QgsRasterLayer,
     QgsRectangle,
     QgsSymbolLayer,
@@ -78,6 +79,15 @@ def main(argv: list[str]) -> int:
     out, layers = {}, []
     for spec in argv:
         path, _, name = spec.partition("|")
+        if path.lower().endswith((".qgz", ".qgs")):  # a project: every layer it holds, in drawing order
+            project = QgsProject.instance()
+            ok = project.read(path)
+            tree = [n.layer() for n in project.layerTreeRoot().findLayers()]
+            out[spec] = {"read": ok, "title": project.title(), "layers": [
+                {"name": lay.name(), "source": lay.source(), **(raster_info(lay) if isinstance(lay, QgsRasterLayer)
+                                                               else vector_info(lay))} for lay in tree]}
+            layers.extend(tree)
+            continue
         if path.lower().endswith((".tif", ".tiff")):
             layer = QgsRasterLayer(path, os.path.basename(path))
             out[spec] = raster_info(layer)
@@ -89,6 +99,8 @@ def main(argv: list[str]) -> int:
         settings = QgsMapSettings()
         settings.setLayers(layers)
         settings.setDestinationCrs(layers[-1].crs())
+        settings.setEllipsoid("WGS84")
+        settings.setTransformContext(QgsProject.instance().transformContext())
         extent = QgsRectangle(layers[-1].extent())
         extent.scale(1.05)
         settings.setExtent(extent)

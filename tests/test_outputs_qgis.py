@@ -258,3 +258,40 @@ def test_qgis_opens_every_layer_styled(access):
         assert out[spec]["db_styles"] == 2
     assert out[specs[4]]["renderer"] == "singlebandpseudocolor" and out[specs[4]]["ramp_type"] == 1  # discrete
     assert png.stat().st_size > 10_000
+
+
+# =========================================================================== QGIS project
+def test_project_has_relative_paths_and_styles(access, tmp_path):
+    from siting.report.qgis_project import run_project
+    folder = access["tmp"] / "run"
+    qgz = run_project(folder)
+    import zipfile
+    with zipfile.ZipFile(qgz) as z:
+        (name,) = z.namelist()
+        text = z.read(name).decode("utf-8")
+    root = ET.fromstring(text)
+    sources = [ml.findtext("datasource") for ml in root.iter("maplayer")]
+    assert sources == ["./acceso.gpkg|layername=centros_poblados", "./travel_time_minutes.tif"]
+    assert str(folder) not in text and root.findtext("properties/Paths/Absolute") == "false"
+    assert [ml.find("renderer-v2") is not None for ml in root.iter("maplayer")] == [True, False]
+    assert root.find("projectlayers/maplayer[2]/pipe/rasterrenderer").get("type") == "singlebandpseudocolor"
+    first = qgz.read_bytes()
+    assert run_project(folder).read_bytes() == first  # identical inputs, identical bytes
+    assert run_project(tmp_path) is None  # an empty folder: no project
+
+
+@pytest.mark.skipif(_qgis_python() is None, reason="PyQGIS is not installed (apt-get install python3-qgis)")
+def test_qgis_opens_the_project_from_a_moved_folder(access, tmp_path):
+    from siting.report.qgis_project import run_project
+    moved = tmp_path / "copia"
+    shutil.copytree(access["tmp"] / "run", moved)
+    qgz = run_project(moved)
+    proc = subprocess.run([_qgis_python(), str(ROOT / "tests" / "qgis_probe.py"), str(qgz)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    project = json.loads(proc.stdout.strip().splitlines()[-1])[str(qgz)]
+    assert project["read"] and project["title"] == labels.t("report.title")
+    kinds = [(lay["name"], lay["valid"], lay["renderer"]) for lay in project["layers"]]
+    assert kinds == [(labels.t("layer.places"), True, "categorizedSymbol"),
+                     (labels.t("layer.travel_time"), True, "singlebandpseudocolor")]
+    assert all(lay["source"].startswith(str(moved)) for lay in project["layers"])  # resolved in the copy

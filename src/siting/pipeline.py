@@ -730,11 +730,14 @@ def report(sc: Scenario, *, progress: bool = True, run: Run | None = None):
 
 def run_all(sc: Scenario, *, progress: bool = True, run: Run | None = None, command: str = "run"):
     """``siting run`` / ``siting demo``: data, access, score, propose, maps and reports."""
+    from .report import qgis_project
     run = run or Run.start(sc, command=command)
     data, graph, result, scored, prop = propose(sc, progress=progress, run=run)
     with run.stage("report") as info:
         written = stage_report(sc, data, result, prop, run.folder, raster=run.folder / "travel_time_minutes.tif",
                                progress=progress)
+        if qgz := qgis_project.run_project(run.folder, lang=sc.run.language, thresholds=sc.access.thresholds_min):
+            written["qgis_project"] = qgz  # siting.qgz: every styled layer, relative paths
         info.update(files=len(written))
     run.outputs(written.values())
     run.finish()

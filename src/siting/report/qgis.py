@@ -38,7 +38,7 @@ QGIS_VERSION = "3.22.16-Białowieża"
 #: ``layer_styles.update_time`` (fixed: byte-identical reruns)
 STYLE_TIME = "2000-01-01T00:00:00.000Z"
 NO_ACCESS = "sin acceso"
-_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
 _OUTLINE = "51,51,51,255"
 PROPOSAL_COLOUR = "#b2182b"
 #: choropleth of shares (0-1): low access red, high access green
@@ -220,7 +220,7 @@ def qml_document(renderer: ET.Element, *, columns: Sequence[str], lang: str, geo
     root.append(_aliases(columns, lang))
     ET.SubElement(root, "layerGeometryType").text = str(geometry_type)
     ET.indent(root)
-    return _DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
+    return QML_DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _renderer(kind: str, **attrib: str) -> ET.Element:
@@ -469,7 +469,7 @@ def raster_style(thresholds: Sequence[float], lang: str = "es", *, opacity: floa
     ET.SubElement(pipe, "rasterresampler", maxOversampling="2")
     ET.SubElement(root, "blendMode").text = "0"
     ET.indent(root)
-    return _DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
+    return QML_DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def write_raster_style(raster: str | Path, thresholds: Sequence[float], lang: str = "es") -> Path:
@@ -532,3 +532,4 @@ def write_gpkg_metadata(path: str | Path, layers: Mapping[str, tuple[Mapping[str
                                  style.qml, int(style.default), style.description, STYLE_TIME))
     finally:
         con.close()
+
