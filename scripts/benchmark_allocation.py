@@ -20,7 +20,7 @@ Where the coverage matrix comes from (first that applies):
   --proxy   REAL centros poblados (INEI CPV 2017 coordinates and census population from
       data/raw/ccpp) with a STRAIGHT-LINE travel-time PROXY (distance / --proxy-kmh): real
       places and weights, synthetic times — for timing the solvers only;
-  default   the engine: siting.data.load_study_data + siting.network (graph, coverage),
+  default   the engine: siting.data.load_data + siting.network (graph, coverage),
       following docs/ARCHITECTURE.md.
 
 Usage:  python scripts/benchmark_allocation.py --proxy --thresholds 60 120 --n 5 10 19 30
@@ -46,16 +46,16 @@ from siting.io import atomic_path  # noqa: E402
 def engine_instance(scenario: str, thresholds: list[float]) -> tuple[dict[float, sp.csr_array], np.ndarray, str]:
     """Coverage (all places as candidates) from the travel-time engine (contract in ARCHITECTURE.md)."""
     from siting import load_scenario
-    from siting.data import load_study_data
-    from siting.network.graph import build_graph
+    from siting.data import load_data
+    from siting.network.graph import build_travel_graph
     from siting.network.solve import coverage
 
     sc = load_scenario(scenario)
-    data = load_study_data(sc)
+    data = load_data(sc)
     places = data.places
     if data.terrain is None:
-        raise AttributeError("load_study_data returned no terrain (DEM)")
-    graph = build_graph(data.terrain, data.roads, sc.speeds, {"places": places}, cache_dir=sc.run.cache_dir)
+        raise AttributeError("load_data returned no terrain (DEM)")
+    graph = build_travel_graph(data.terrain, data.roads, sc.speeds, {"places": places}, cache_dir=sc.run.cache_dir)
     nodes = graph.point_nodes["places"]
     col = f"pop_{sc.population.target_group}"
     w = places[col].to_numpy(float) if col in places else places["population"].to_numpy(float)
@@ -71,7 +71,7 @@ def pipeline_instance(scenario: str, thresholds: list[float]) -> tuple[dict[floa
     """The pipeline's instance: suitability candidates x places, demand weights, already covered."""
     import siting
     from siting.network.solve import coverage
-    from siting.pipeline import demand_weights
+    from siting.allocation import demand_weights
 
     sc = siting.load_scenario(scenario)
     data = siting.load_data(sc, progress=False)
@@ -80,7 +80,7 @@ def pipeline_instance(scenario: str, thresholds: list[float]) -> tuple[dict[floa
     scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
     place_nodes = graph.point_nodes["places"]
     cand_nodes = place_nodes[scores.candidate_place_index]
-    w = demand_weights(sc, gaps.places)
+    w = demand_weights(sc, gaps.places, indicators=data.district_indicators)
     before = gaps.places["minutes_nearest"].to_numpy(float)
     cov, weights = {}, {}
     for T in thresholds:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import siting  # noqa: E402
 from siting.data.quality import QualityReport  # noqa: E402
 from siting.data.terrain import Terrain  # noqa: E402
-from siting.network import build_graph, coverage, nearest, to_networkx  # noqa: E402
+from siting.network import build_travel_graph, coverage, nearest, to_networkx  # noqa: E402
 
 #: Equidistant conic centred on Peru: standard parallels 3°S and 15°S (Peru spans 0°-18.4°S),
 #: true scale along every meridian and both standard parallels; the scale error along the
@@ -121,7 +121,7 @@ def case_cajamarca() -> dict:
              places=len(places), cetpro=len(cetpro))
     print(f"  DEM {terrain.shape} cells of {terrain.cell_size:.0f} m; {len(roads)} road lines "
           f"({r['road_km']} km); {len(places)} places; {len(cetpro)} CETPRO", flush=True)
-    g = timed("build graph", lambda: build_graph(terrain, roads, sc.speeds, {"places": places, "cetpro": cetpro}),
+    g = timed("build graph", lambda: build_travel_graph(terrain, roads, sc.speeds, {"places": places, "cetpro": cetpro}),
               r, "build_s")
     r.update(nodes=g.n_nodes, edges=g.n_edges, road_nodes=int(len(g.road_nodes)))
     print(f"  nodes {g.n_nodes:,} (road nodes {len(g.road_nodes):,}), edges {g.n_edges:,}", flush=True)
@@ -191,7 +191,7 @@ def case_national() -> dict:
              cell_m=round(terrain.cell_size, 1), ccpp=len(ccpp), capitals=len(caps))
     print(f"  DEM {terrain.shape} = {np.prod(terrain.shape):,} cells ({n_valid:,} with elevation) of "
           f"{terrain.cell_size:.0f} m; {len(ccpp):,} CCPP; {len(caps):,} capitals", flush=True)
-    g = timed("build walking graph", lambda: build_graph(terrain, None, sc.speeds, {"ccpp": ccpp, "capitals": caps}),
+    g = timed("build walking graph", lambda: build_travel_graph(terrain, None, sc.speeds, {"ccpp": ccpp, "capitals": caps}),
               r, "build_s")
     r.update(nodes=g.n_nodes, edges=g.n_edges)
     print(f"  nodes {g.n_nodes:,}, edges {g.n_edges:,}", flush=True)

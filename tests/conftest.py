@@ -5,6 +5,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw from a fixed seed (derived from each test's name): the same examples on
+# every run and machine, so a failure is reproducible and CI is never red by chance.  Run
+# `pytest --hypothesis-profile=explore` (or HYPOTHESIS_PROFILE=explore) to search new examples.
+settings.register_profile("siting", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True, max_examples=500)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "siting"))
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -31,3 +39,36 @@ def districts(sc):
     from siting.data import boundaries
     from siting.data.quality import QualityReport
     return boundaries.load_districts(sc, QualityReport())
+
+
+SAN_MARCOS = "UGEL SAN MARCOS"  # 307 real places, one CETPRO with teachers (ICHOCAN): small and complete
+
+
+@pytest.fixture(scope="session")
+def san_marcos(tmp_path_factory):
+    """The shipped scenario on one real UGEL (San Marcos), 3 sites and 20 Monte Carlo runs,
+    with its data, graph and access (outputs and graph cache in a temp folder)."""
+    import dataclasses
+
+    import siting
+    tmp = tmp_path_factory.mktemp("san_marcos")
+    sc = siting.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "cajamarca.toml",
+                              study_area__ugels=[SAN_MARCOS], allocation__n_sites=3,
+                              suitability__sensitivity_runs=20, run__output_dir=str(tmp / "run"),
+                              run__cache_dir=str(tmp / "cache"))
+    data = siting.load_data(sc, progress=False)
+    graph = siting.build_graph(sc, data)
+    gaps = siting.compute_access(sc, data, graph)
+    return dataclasses.make_dataclass("SanMarcos", ["sc", "data", "graph", "gaps", "tmp"])(sc, data, graph, gaps, tmp)
+
+
+@pytest.fixture(scope="session")
+def san_marcos_plan(san_marcos):
+    """Scores and proposals of :func:`san_marcos` (each stage called with the previous results)."""
+    import dataclasses
+
+    import siting
+    s = san_marcos
+    scores = siting.score_candidates(s.sc, s.data, s.graph, s.gaps, progress=False)
+    plan = siting.propose_sites(s.sc, s.data, s.gaps, scores)
+    return dataclasses.make_dataclass("SanMarcosPlan", ["scores", "plan"])(scores, plan)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from siting import access as acc
+from siting.access import stats
 from siting.errors import DataError, ScenarioError
 
 INF = np.inf
@@ -510,8 +511,8 @@ def test_grouped_statistics_match_per_group_calls():
     df = pd.DataFrame({"g": rng.integers(0, 7, n), "x": rng.uniform(0, 300, n), "w": rng.integers(0, 50, n) * 1.0})
     df.loc[rng.random(n) < 0.1, "x"] = INF
     codes = df["g"].to_numpy()
-    med = acc._grouped_weighted_median(codes, df["x"].to_numpy(), df["w"].to_numpy(), 7)
-    gin = acc._grouped_gini(codes, df["x"].to_numpy(), df["w"].to_numpy(), 7)
+    med = stats._grouped_weighted_median(codes, df["x"].to_numpy(), df["w"].to_numpy(), 7)
+    gin = stats._grouped_gini(codes, df["x"].to_numpy(), df["w"].to_numpy(), 7)
     for k, part in df.groupby("g"):
         ok = np.isfinite(part["x"]) & (part["w"] > 0)
         x, w = part["x"][ok].to_numpy(), part["w"][ok].to_numpy().astype(int)

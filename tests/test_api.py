@@ -19,32 +19,38 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 import siting
-from siting import pipeline
+from siting import access, allocation, data, network, pipeline, report, suitability
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "cajamarca.toml"
 UGEL = "UGEL SAN MARCOS"  # 307 places, one CETPRO with teachers (ICHOCAN): small and complete
 N_SITES = 3
 
-STAGES = ["load_data", "build_graph", "compute_access", "score_candidates", "propose_sites", "make_report", "run"]
+STAGES = {"load_data": data.load_data, "build_graph": network.build_graph, "compute_access": access.compute_access,
+          "score_candidates": suitability.score_candidates, "propose_sites": allocation.propose_sites,
+          "evaluate_plan": access.evaluate_plan, "make_report": report.make_report, "run": pipeline.run}
 
 
 # --------------------------------------------------------------------------- names and types
 
 
-def test_public_names_resolve_to_documented_functions():
+def test_public_names_are_the_stage_functions_of_their_packages():
     for name in siting.__all__:
         assert getattr(siting, name) is not None, name
-    expected = {"load_data": pipeline.stage_data, "build_graph": pipeline.stage_graph,
-                "compute_access": pipeline.stage_access, "score_candidates": pipeline.stage_score,
-                "propose_sites": pipeline.stage_propose, "make_report": pipeline.stage_report,
-                "run": pipeline.run_all}
-    for name, func in expected.items():
-        assert name in siting.__all__
-        assert getattr(siting, name) is func
+    for name, func in STAGES.items():
+        assert name in siting.__all__ and name in dir(siting)  # tab completion lists every stage
+        assert getattr(siting, name) is func, name
         assert (func.__doc__ or "").strip(), f"{name} has no docstring"
+    assert not hasattr(siting, "__getattr__")  # one public name per stage, no indirection
+    assert not [n for n in dir(pipeline) if n.startswith("stage_")]
     with pytest.raises(AttributeError, match="no attribute 'not_a_stage'"):
         siting.not_a_stage  # noqa: B018
+
+
+def test_stage_results_are_frozen_dataclasses():
+    for cls in (siting.StudyData, siting.AccessResult, siting.ScoreResult, siting.ProposalResult,
+                siting.PlanAccess, siting.ReportResult, siting.RunResult):
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls.__name__
 
 
 def test_stage_options_are_keyword_only():
@@ -52,6 +58,8 @@ def test_stage_options_are_keyword_only():
         progress = inspect.signature(getattr(siting, name)).parameters["progress"]
         assert progress.kind is inspect.Parameter.KEYWORD_ONLY
     assert inspect.signature(siting.build_graph).parameters["mode"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert inspect.signature(siting.compute_access).parameters["walk_graph"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "graph" not in inspect.signature(siting.propose_sites).parameters  # propose uses the score's reach
 
 
 def test_load_scenario_applies_overrides_and_rejects_unknown_keys():
@@ -74,26 +82,19 @@ def test_override_without_section_is_a_scenario_error():
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small(san_marcos, san_marcos_plan):
     """Scenario, data, graph, access, scores and proposals of UGEL San Marcos, each stage
     called alone with the outputs of the previous one (outputs and cache in a temp folder)."""
-    tmp = tmp_path_factory.mktemp("api")
-    sc = siting.load_scenario(SCENARIO, study_area__ugels=[UGEL], allocation__n_sites=N_SITES,
-                              suitability__sensitivity_runs=20, run__output_dir=str(tmp / "run"),
-                              run__cache_dir=str(tmp / "cache"))
-    data = siting.load_data(sc, progress=False)
-    graph = siting.build_graph(sc, data)
-    gaps = siting.compute_access(sc, data, graph)
-    scores = siting.score_candidates(sc, data, graph, gaps, progress=False)
-    plan = siting.propose_sites(sc, data, graph, gaps, scores)
-    return dataclasses.make_dataclass("Small", ["sc", "data", "graph", "gaps", "scores", "plan"])(
-        sc, data, graph, gaps, scores, plan)
+    sc, data, graph, gaps = san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps
+    scores, plan = san_marcos_plan.scores, san_marcos_plan.plan
+    after = siting.evaluate_plan(sc, data, graph, plan, access=gaps)
+    return dataclasses.make_dataclass("Small", ["sc", "data", "graph", "gaps", "scores", "plan", "after"])(
+        sc, data, graph, gaps, scores, plan, after)
 
 
 def test_load_data_returns_study_data_restricted_to_the_area(small):
-    from siting.data import StudyData
     data = small.data
-    assert isinstance(data, StudyData)
+    assert isinstance(data, siting.StudyData)
     for layer in (data.places, data.cetpro, data.districts):
         assert isinstance(layer, gpd.GeoDataFrame)
         assert layer.crs.to_epsg() == 4326
@@ -110,9 +111,8 @@ def test_load_data_returns_study_data_restricted_to_the_area(small):
 
 
 def test_build_graph_has_a_node_per_place_and_facility(small):
-    from siting.network.graph import TravelGraph
     g = small.graph
-    assert isinstance(g, TravelGraph)
+    assert isinstance(g, siting.TravelGraph)
     assert g.mode == "roads+walk"
     assert len(g.point_nodes["places"]) == len(small.data.places)
     assert len(g.point_nodes["cetpro"]) == len(small.data.cetpro)
@@ -123,7 +123,7 @@ def test_build_graph_has_a_node_per_place_and_facility(small):
 
 def test_compute_access_matches_scipy_dijkstra(small):
     gaps, g = small.gaps, small.graph
-    assert isinstance(gaps, pipeline.AccessResult)
+    assert isinstance(gaps, siting.AccessResult)
     assert isinstance(gaps.places, gpd.GeoDataFrame) and gaps.places.crs.to_epsg() == 4326
     assert len(gaps.places) == len(small.data.places)
     # independent: minutes from every place TO the nearest CETPRO = distances from the CETPRO
@@ -147,13 +147,13 @@ def test_access_tables_agree_with_a_hand_computed_share(small):
     ranked = gaps.ranked_districts  # most unserved target population first (ties share a rank)
     assert np.all(np.diff(ranked["rank"].to_numpy()) >= 0)
     assert np.all(np.diff(ranked["unserved_target"].to_numpy(float)) <= 1e-9)
-    table = pipeline.place_table(gaps, small.sc)
+    table = access.place_table(gaps, small.sc)
     assert isinstance(table, gpd.GeoDataFrame) and len(table) == len(p)
 
 
 def test_score_candidates_is_the_weighted_sum_of_normalised_criteria(small):
     s = small.scores
-    assert isinstance(s, pipeline.ScoreResult)
+    assert isinstance(s, siting.ScoreResult)
     cand = s.candidates
     assert isinstance(cand, gpd.GeoDataFrame) and len(cand) > N_SITES
     assert len(cand) + len(s.excluded) == len(small.data.places)
@@ -164,22 +164,22 @@ def test_score_candidates_is_the_weighted_sum_of_normalised_criteria(small):
                      for k, w in s.weights.items() if f"norm_{k}" in cand)
     np.testing.assert_allclose(cand["score"].to_numpy(float), recomputed, atol=1e-9)
     assert s.coverage.shape == (len(cand), len(small.data.places))
-    assert isinstance(pipeline.candidate_table(s), gpd.GeoDataFrame)
+    assert isinstance(suitability.candidate_table(s), gpd.GeoDataFrame)
 
 
 def test_propose_sites_is_optimal_by_brute_force(small):
     plan, s, gaps, sc = small.plan, small.scores, small.gaps, small.sc
-    assert isinstance(plan, pipeline.ProposalResult)
+    assert isinstance(plan, siting.ProposalResult)
     assert isinstance(plan.proposals, gpd.GeoDataFrame)
     assert 1 <= len(plan.proposals) <= N_SITES
     assert plan.proposals["rank"].tolist() == list(range(1, len(plan.proposals) + 1))
     # independent: best demand coverage over every feasible subset of <= N candidates
-    w = pipeline.demand_weights(sc, gaps.places)
+    w = allocation.demand_weights(sc, gaps.places, indicators=small.data.district_indicators)
     uncovered = gaps.places["minutes_nearest"].to_numpy(float) > sc.allocation.max_minutes
     cov = s.coverage.tocsr()
     reach = [set(cov.indices[cov.indptr[i]:cov.indptr[i + 1]]) for i in range(cov.shape[0])]
     teacher = s.teacher_minutes.tocsr()
-    capacity = pipeline.parent_capacity(sc, small.data)
+    capacity = allocation.parent_capacity(sc, small.data)
     has_parent = [any(capacity[k] > 0 for k in teacher.indices[teacher.indptr[i]:teacher.indptr[i + 1]])
                   for i in range(teacher.shape[0])]
     eligible = [i for i in range(len(reach)) if has_parent[i]]
@@ -197,15 +197,15 @@ def test_propose_sites_is_optimal_by_brute_force(small):
     assert (plan.proposals["parent_status"] == "assigned").all()
     # coverage curve is non-decreasing and before/after never gets worse
     assert np.all(np.diff(plan.curve["covered_target"].to_numpy(float)) >= -1e-9)
-    total = plan.before_after.set_index("ugel").loc["total"]
+    total = small.after.before_after.set_index("ugel").loc["total"]
     assert total["population_within_after"] >= total["population_within_before"]
-    assert np.all(plan.places_after <= gaps.places["minutes_nearest"].to_numpy(float) + 1e-9)
+    assert np.all(small.after.minutes_after <= gaps.places["minutes_nearest"].to_numpy(float) + 1e-9)
 
 
 def test_propose_without_any_parent_capacity_is_a_clear_outcome(small):
     data = dataclasses.replace(small.data, cetpro=small.data.cetpro.assign(teachers=0.0))  # no parent can run one
     try:
-        plan = siting.propose_sites(small.sc, data, small.graph, small.gaps, small.scores)
+        plan = siting.propose_sites(small.sc, data, small.gaps, small.scores)
     except siting.UserError:
         return
     assert (plan.proposals["parent_status"] != "assigned").all()
@@ -218,3 +218,22 @@ def test_gpkg_roundtrip_of_stage_outputs(small, tmp_path):
     back = gpd.read_file(path, layer="proposals")
     assert back["ccpp_id"].astype(str).tolist() == small.plan.proposals["ccpp_id"].astype(str).tolist()
     assert isinstance(pd.DataFrame(small.gaps.summary), pd.DataFrame)
+
+
+def test_evaluate_plan_matches_scipy_dijkstra_from_facilities_and_proposals(small):
+    """"How far is everyone once the proposals open": an explicit access step, checked against
+    scipy's Dijkstra from every existing facility and every proposed place (reversed graph)."""
+    g, data, plan = small.graph, small.data, small.plan
+    rows = [int(np.flatnonzero(data.places["ccpp_id"].astype(str).to_numpy() == c)[0])
+            for c in plan.proposals["ccpp_id"].astype(str)]
+    src = np.concatenate([g.point_nodes["cetpro"], g.point_nodes["places"][rows]])
+    expected = dijkstra(g.matrix.T.tocsr(), directed=True, indices=src, min_only=True)[g.point_nodes["places"]]
+    np.testing.assert_allclose(small.after.minutes_after, expected, rtol=1e-9, atol=1e-6)
+    assert list(small.after.site_places) == rows
+    # the same from a list of codes and without the access result (before recomputed)
+    again = siting.evaluate_plan(small.sc, data, g, plan.proposals["ccpp_id"].tolist())
+    np.testing.assert_array_equal(again.minutes_after, small.after.minutes_after)
+    np.testing.assert_array_equal(again.minutes_before, small.gaps.places["minutes_nearest"].to_numpy(float))
+    pd.testing.assert_frame_equal(again.before_after, small.after.before_after)
+    with pytest.raises(siting.UserError, match="not populated places"):
+        siting.evaluate_plan(small.sc, data, g, ["0000000000"])

@@ -1,5 +1,5 @@
 """CETPRO, school premises (REAL data), Tambos and extension centres (labelled FAKE fixtures),
-and load_study_data on the shipped scenarios (roads/terrain loaders switched off here: they
+and load_data on the shipped scenarios (roads/terrain loaders switched off here: they
 belong to another module and have their own tests)."""
 from __future__ import annotations
 
@@ -174,17 +174,18 @@ def test_extension_centres_fixture(cetpro):
     assert q.summary().set_index("input").loc["extension_centres", "dropped"] == 1
 
 
-# --------------------------------------------------------------------------- load_study_data
+# --------------------------------------------------------------------------- load_data
 
 
 @pytest.fixture()
 def no_roads_no_dem(monkeypatch):
     """Switch off the other engineer's loaders (tested elsewhere) to keep this file fast."""
-    monkeypatch.setattr(sdata, "_optional_loader", lambda module, func: None)
+    monkeypatch.setattr(sdata, "_load_roads", lambda sc, quality, polygon: None)
+    monkeypatch.setattr(sdata, "_load_terrain", lambda sc, quality, bounds_4326, crs: None)
 
 
 def test_study_data_eight_ugels(sc, no_roads_no_dem):
-    d = sdata.load_study_data(sc, progress=False)
+    d = sdata.load_data(sc, progress=False)
     assert d.crs == "EPSG:32717"
     assert len(d.all_districts) == 127 and len(d.districts) == 63
     assert len(d.places) == 3296 and set(d.places["ubigeo"]) <= set(d.districts["ubigeo"])
@@ -207,7 +208,7 @@ def test_study_data_eight_ugels(sc, no_roads_no_dem):
 
 def test_study_data_thirteen_ugels(no_roads_no_dem):
     sc13 = siting.load_scenario(ROOT / "scenarios" / "cajamarca_13ugel.toml")
-    d = sdata.load_study_data(sc13, progress=False)
+    d = sdata.load_data(sc13, progress=False)
     assert len(d.places) == 6513 and len(d.districts) == 127
     note = next(n for n in d.quality.notes if "have no CETPRO" in n)
     for u in ["CHOTA", "CUTERVO", "JAÉN", "SAN IGNACIO", "SANTA CRUZ", "SAN MIGUEL"]:
@@ -218,7 +219,7 @@ def test_study_data_thirteen_ugels(no_roads_no_dem):
 def test_study_data_with_fixture_extension_centres(sc, no_roads_no_dem):
     s = dataclasses.replace(sc, inputs=dataclasses.replace(sc.inputs, extension_centres=str(EXT_FAKE),
                                                            tambos=str(TAMBOS_FAKE)))
-    d = sdata.load_study_data(s, progress=False)
+    d = sdata.load_data(s, progress=False)
     assert len(d.extension_centres) == 3  # EXT-004 has no location
     assert set(d.tambos["tambo_code"]) == {"FAKE-001", "FAKE-002"}  # FAKE-004 (Lima) is outside the area
     assert not any("No list of existing extension centres" in n for n in d.quality.notes)

@@ -21,7 +21,7 @@ from siting import distributed as dist  # noqa: E402
 from siting.data.quality import QualityReport  # noqa: E402
 from siting.data.roads import load_mtc_lines  # noqa: E402
 from siting.data.terrain import load_dem  # noqa: E402
-from siting.network import build_graph, coverage, nearest  # noqa: E402
+from siting.network import build_travel_graph, coverage, nearest  # noqa: E402
 from siting.scenario import Speeds  # noqa: E402
 from siting.suitability.sensitivity import monte_carlo  # noqa: E402
 
@@ -54,7 +54,7 @@ def area():
 @pytest.fixture(scope="module", params=["walk", "roads+walk"])
 def graph(request, area):
     terrain, roads, ccpp, caps = area
-    return build_graph(terrain, roads, Speeds(), {"ccpp": ccpp, "capitals": caps}, mode=request.param)
+    return build_travel_graph(terrain, roads, Speeds(), {"ccpp": ccpp, "capitals": caps}, mode=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_nearest_by_region_equals_whole_graph(graph, client):
 def test_a_too_narrow_halo_would_be_wrong(area):
     """The halo width matters: with a third of the real walking speed, borders break."""
     terrain, roads, ccpp, caps = area
-    graph = build_graph(terrain, None, Speeds(), {"ccpp": ccpp, "capitals": caps}, mode="walk")
+    graph = build_travel_graph(terrain, None, Speeds(), {"ccpp": ccpp, "capitals": caps}, mode="walk")
     limit = 40.0
     places, caps = graph.point_nodes["ccpp"], graph.point_nodes["capitals"]
     regions = (graph.x[places] // 5_000).astype(int)

@@ -19,7 +19,7 @@ from skimage.graph import MCP_Geometric
 
 from siting.data.terrain import Terrain
 from siting.errors import DataError, UserError
-from siting.network import (CELL, POINT, ROAD, build_graph, coverage, nearest, point_flags, to_networkx)
+from siting.network import (CELL, POINT, ROAD, build_travel_graph, coverage, nearest, point_flags, to_networkx)
 from siting.network.speeds import max_speed_kmh
 from siting.scenario import Speeds
 
@@ -61,7 +61,7 @@ def fixture_random_graph(seed: int, *, neighbours: int = 8, mode: str = "roads+w
     pts = fixture_points(np.column_stack([X0 + rng.uniform(-100, w + 100, n), Y0 - rng.uniform(-100, h + 100, n)]),
                          altitude_m=np.where(rng.random(n) < 0.5, rng.normal(2500, 80, n), np.nan))
     sp = Speeds(grid_neighbours=neighbours, mode=mode)
-    return build_graph(fixture_terrain(elev, cell), roads, sp, {"pts": pts}), sp, pts
+    return build_travel_graph(fixture_terrain(elev, cell), roads, sp, {"pts": pts}), sp, pts
 
 
 def nx_towards(G: nx.DiGraph, sources, towards: bool) -> dict:
@@ -113,7 +113,7 @@ def test_coverage_equals_networkx(seed, towards):
 
 
 def test_random_sparse_matrix_both_directions():
-    """The solvers on a plain random digraph (not built by build_graph)."""
+    """The solvers on a plain random digraph (not built by build_travel_graph)."""
     import scipy.sparse as sp
     rng = np.random.default_rng(7)
     n = 60
@@ -142,7 +142,7 @@ def test_random_sparse_matrix_both_directions():
 
 def test_flat_grid_equals_mcp_geometric():
     rows, cols, cell = 9, 12, 250.0
-    g = build_graph(fixture_terrain(np.full((rows, cols), 3000.0), cell), None, Speeds(mode="walk"), {})
+    g = build_travel_graph(fixture_terrain(np.full((rows, cols), 3000.0), cell), None, Speeds(mode="walk"), {})
     start = (4, 5)
     res = nearest(g, [start[0] * cols + start[1]], towards_sources=False)
     costs = np.full((rows, cols), 60.0 / (1000.0 * FLAT_KMH))  # minutes per metre
@@ -158,7 +158,7 @@ def test_grid_edges_equal_a_per_edge_loop(neighbours):
     rows, cols, cell = 7, 9, 300.0
     elev = rng.normal(3000, 120, (rows, cols))
     elev[rng.random((rows, cols)) < 0.15] = np.nan
-    g = build_graph(fixture_terrain(elev, cell), None, Speeds(mode="walk", grid_neighbours=neighbours), {})
+    g = build_travel_graph(fixture_terrain(elev, cell), None, Speeds(mode="walk", grid_neighbours=neighbours), {})
     moves = [(dr, dc) for dr in range(-2, 3) for dc in range(-2, 3) if (dr, dc) != (0, 0)
              and max(abs(dr), abs(dc)) == 1 or (neighbours == 16 and {abs(dr), abs(dc)} == {1, 2})]
     G = nx.DiGraph()
@@ -189,7 +189,7 @@ def test_landcover_and_barriers_equal_mcp_geometric():
     rng = np.random.default_rng(3)
     mult = rng.uniform(0.3, 1.5, (rows, cols))
     mult[2:8, 5] = 0.0  # a wall
-    g = build_graph(fixture_terrain(np.zeros((rows, cols)), cell), None, Speeds(mode="walk"), {}, landcover=mult)
+    g = build_travel_graph(fixture_terrain(np.zeros((rows, cols)), cell), None, Speeds(mode="walk"), {}, landcover=mult)
     res = nearest(g, [0], towards_sources=False)
     costs = np.where(mult > 0, 60.0 / (1000.0 * FLAT_KMH * np.where(mult > 0, mult, 1)), np.inf)
     cum, _ = MCP_Geometric(costs, sampling=(cell, cell), fully_connected=True).find_costs([(0, 0)])
@@ -201,7 +201,7 @@ def test_landcover_and_barriers_equal_mcp_geometric():
 
 
 def test_tobler_asymmetry_between_two_cells():
-    g = build_graph(fixture_terrain([[1000.0, 1100.0]], 1000.0), None, Speeds(mode="walk"), {})
+    g = build_travel_graph(fixture_terrain([[1000.0, 1100.0]], 1000.0), None, Speeds(mode="walk"), {})
     up = g.matrix[0, 1]
     down = g.matrix[1, 0]
     assert up == pytest.approx(60.0 / (6 * math.exp(-3.5 * 0.15)), rel=1e-9)  # slope +0.1
@@ -222,14 +222,14 @@ def test_one_road_with_a_walking_leg_at_each_end(approximate, walk_factor):
     roads = fixture_roads([[(X0 + 600, yc), (X0 + 10_400, yc)]], ["national_paved"], [approximate])
     pts = fixture_points([[X0 + 300, yc], [X0 + 10_700, yc]])
     sp = Speeds(connector_walk_factor=walk_factor)
-    g = build_graph(terrain, roads, sp, {"ab": pts})
+    g = build_travel_graph(terrain, roads, sp, {"ab": pts})
     a, b = g.point_nodes["ab"]
     detour = 1.3 if approximate else 1.0
     expect = 2 * walk_factor * 0.3 / FLAT_KMH * 60 + 9.8 * detour / 60 * 60
     assert nearest(g, [b]).minutes[a] == pytest.approx(expect, rel=1e-9)
     assert nearest(g, [a]).minutes[b] == pytest.approx(expect, rel=1e-9)
     # walking only: 10.4 km along the row of cells (0.2 + 10 km + 0.2 with the legs to the cell centres)
-    gw = build_graph(terrain, roads, Speeds(mode="walk", connector_walk_factor=walk_factor), {"ab": pts})
+    gw = build_travel_graph(terrain, roads, Speeds(mode="walk", connector_walk_factor=walk_factor), {"ab": pts})
     a, b = gw.point_nodes["ab"]
     expect_walk = 2 * walk_factor * 0.2 / FLAT_KMH * 60 + 10.0 / FLAT_KMH * 60
     assert nearest(gw, [b]).minutes[a] == pytest.approx(expect_walk, rel=1e-9)
@@ -239,7 +239,7 @@ def test_one_road_with_a_walking_leg_at_each_end(approximate, walk_factor):
 def test_road_densified_to_half_a_cell_and_two_way():
     terrain = fixture_terrain(np.zeros((5, 5)), 1000.0)
     roads = fixture_roads([[(X0 + 100, Y0 - 100), (X0 + 4900, Y0 - 100)]], ["vecinal"])
-    g = build_graph(terrain, roads, Speeds(), {})
+    g = build_travel_graph(terrain, roads, Speeds(), {})
     r = g.road_nodes
     xs = np.sort(g.x[r])
     assert np.max(np.diff(xs)) <= 500.0 + 1e-9
@@ -251,7 +251,7 @@ def test_road_densified_to_half_a_cell_and_two_way():
 def test_altitude_of_point_changes_connector_leg():
     terrain = fixture_terrain(np.full((1, 1), 2000.0), 1000.0)
     low = fixture_points([[X0 + 100, Y0 - 500]], altitude_m=[1900.0])
-    g = build_graph(terrain, None, Speeds(mode="walk"), {"p": low})
+    g = build_travel_graph(terrain, None, Speeds(mode="walk"), {"p": low})
     p = g.point_nodes["p"][0]
     # 400 m to the cell centre rising 100 m: slope 0.25
     assert g.matrix[p, 0] == pytest.approx(0.4 / (6 * math.exp(-3.5 * 0.30)) * 60)
@@ -285,7 +285,7 @@ def test_node_tables_and_unreachable():
     elev = np.full((3, 3), 100.0)
     elev[1, 1] = np.nan
     pts = fixture_points([[X0 + 150, Y0 - 150], [X0 + 50, Y0 - 50], [X0 + 5000, Y0 - 5000]])
-    g = build_graph(fixture_terrain(elev), None, Speeds(mode="walk"), {"p": pts, "q": pts.iloc[:1]})
+    g = build_travel_graph(fixture_terrain(elev), None, Speeds(mode="walk"), {"p": pts, "q": pts.iloc[:1]})
     assert list(g.nodes["kind"].value_counts().sort_index().items()) == [("cell", 9), ("road", 0), ("point", 4)]
     assert (g.kind == POINT).sum() == 4 and (g.kind == CELL).sum() == 9
     res = nearest(g, g.point_nodes["q"])
@@ -305,7 +305,7 @@ def test_flags_far_from_road_and_small_component():
     pts = fixture_points([[X0 + 1000, Y0 - 700], [X0 + 10_000, Y0 - 10_000], [X0 + 700, Y0 - 19_400]])
     lc = np.ones((20, 20))
     lc[19, 0] = 0
-    g = build_graph(terrain, roads, Speeds(), {"p": pts}, landcover=lc)
+    g = build_travel_graph(terrain, roads, Speeds(), {"p": pts}, landcover=lc)
     f = point_flags(g, "p", far_from_road_km=5.0, min_road_component_nodes=10)
     assert f["far_from_road"].tolist() == [False, True, False]
     assert f["small_road_component"].tolist() == [False, False, True]
@@ -317,23 +317,23 @@ def test_cache_hit_and_rebuild(tmp_path):
     terrain = fixture_terrain(np.arange(20.0).reshape(4, 5))
     pts = fixture_points([[X0 + 120, Y0 - 130]], altitude_m=[3.0])
     roads = fixture_roads([[(X0 + 10, Y0 - 10), (X0 + 400, Y0 - 300)]], ["trail"])
-    g1 = build_graph(terrain, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
+    g1 = build_travel_graph(terrain, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
     files = list(tmp_path.glob("travel_graph_*.npz"))
     assert len(files) == 1
-    g2 = build_graph(terrain, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
+    g2 = build_travel_graph(terrain, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
     assert (g1.matrix != g2.matrix).nnz == 0
     np.testing.assert_array_equal(g2.point_nodes["p"], g1.point_nodes["p"])
     assert g2.point_info["p"].equals(g1.point_info["p"]) and g2.transform == g1.transform
     # a parameter change or an input change makes a new graph
-    g3 = build_graph(terrain, roads, Speeds(walk_kmh_max=5.0), {"p": pts}, cache_dir=tmp_path)
+    g3 = build_travel_graph(terrain, roads, Speeds(walk_kmh_max=5.0), {"p": pts}, cache_dir=tmp_path)
     assert g3.key != g1.key
     terrain2 = fixture_terrain(np.arange(20.0).reshape(4, 5) * 2)
-    g4 = build_graph(terrain2, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
+    g4 = build_travel_graph(terrain2, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
     assert g4.key not in (g1.key, g3.key)
     assert len(list(tmp_path.glob("travel_graph_*.npz"))) == 3
     # a corrupt cache file is rebuilt, not trusted
     files[0].write_bytes(b"garbage")
-    g5 = build_graph(terrain, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
+    g5 = build_travel_graph(terrain, roads, Speeds(), {"p": pts}, cache_dir=tmp_path)
     assert (g5.matrix != g1.matrix).nnz == 0
 
 
@@ -349,12 +349,12 @@ def test_errors_for_people():
     terrain = fixture_terrain(np.zeros((2, 2)))
     bad = fixture_roads([[(X0, Y0), (X0 + 100, Y0 - 100)]], ["autopista"])
     with pytest.raises(DataError, match="autopista"):
-        build_graph(terrain, bad, Speeds(), {})
-    g = build_graph(terrain, None, Speeds(mode="walk"), {})
+        build_travel_graph(terrain, bad, Speeds(), {})
+    g = build_travel_graph(terrain, None, Speeds(mode="walk"), {})
     with pytest.raises(UserError, match="no sources"):
         nearest(g, [])
     with pytest.raises(DataError, match="shape"):
-        build_graph(terrain, None, Speeds(), {}, landcover=np.ones((3, 3)))
+        build_travel_graph(terrain, None, Speeds(), {}, landcover=np.ones((3, 3)))
 
 
 def test_coverage_keeps_zero_minute_self_pairs():
@@ -380,7 +380,7 @@ def test_detailed_line_keeps_along_line_length_and_joins_junctions():
     side_at_vertex = [zig[40], (zig[40][0], Y0 - 9000)]
     side_mid_segment = [(X0 + 6150.0, Y0 - 1000), (X0 + 6150.0, Y0 - 5000 + 25.0)]  # ends halfway along a segment
     roads = fixture_roads([zig, side_at_vertex, side_mid_segment], ["vecinal", "vecinal", "vecinal"])
-    g = build_graph(terrain, roads, Speeds(), {})
+    g = build_travel_graph(terrain, roads, Speeds(), {})
     r = g.road_nodes
     sub = g.matrix[r][:, r]
     step = math.hypot(100, 50)
@@ -401,25 +401,25 @@ def test_connector_options_are_used():
     terrain = fixture_terrain(np.full((1, 1), 2000.0), 1000.0)
     low = fixture_points([[X0 + 100, Y0 - 500]], altitude_m=[1900.0])
     # slope 100 / 400 = 0.25 clipped to 0.1
-    g = build_graph(terrain, None, Speeds(mode="walk"), {"p": low}, max_connector_slope=0.1)
+    g = build_travel_graph(terrain, None, Speeds(mode="walk"), {"p": low}, max_connector_slope=0.1)
     p = g.point_nodes["p"][0]
     assert g.matrix[p, 0] == pytest.approx(0.4 / (6 * math.exp(-3.5 * 0.15)) * 60)
     # altitude column ignored -> flat leg
-    g = build_graph(terrain, None, Speeds(mode="walk"), {"p": low}, altitude_column="none")
+    g = build_travel_graph(terrain, None, Speeds(mode="walk"), {"p": low}, altitude_column="none")
     assert g.matrix[g.point_nodes["p"][0], 0] == pytest.approx(0.4 / FLAT_KMH * 60)
     # radius and k of the point -> road legs
     t2 = fixture_terrain(np.zeros((3, 3)), 1000.0)
     roads = fixture_roads([[(X0 + 100, Y0 - 1500), (X0 + 2900, Y0 - 1500)]], ["trail"])
     pt = fixture_points([[X0 + 1500, Y0 - 1200]])
     n_legs = lambda g: g.matrix[[g.point_nodes["p"][0]], :].nnz - 1  # minus the leg to its cell
-    assert n_legs(build_graph(t2, roads, Speeds(), {"p": pt}, road_connector_radius_m=200.0)) == 0
-    assert n_legs(build_graph(t2, roads, Speeds(), {"p": pt}, road_connector_k=1)) == 1
-    assert n_legs(build_graph(t2, roads, Speeds(), {"p": pt}, road_connector_k=3)) == 3
+    assert n_legs(build_travel_graph(t2, roads, Speeds(), {"p": pt}, road_connector_radius_m=200.0)) == 0
+    assert n_legs(build_travel_graph(t2, roads, Speeds(), {"p": pt}, road_connector_k=1)) == 1
+    assert n_legs(build_travel_graph(t2, roads, Speeds(), {"p": pt}, road_connector_k=3)) == 3
     # merge tolerance: two lines whose ends are 3 m apart join only with a 5 m tolerance
     two = fixture_roads([[(X0 + 100, Y0 - 500), (X0 + 1000, Y0 - 500)], [(X0 + 1003, Y0 - 500), (X0 + 2000, Y0 - 500)]],
                         ["trail", "trail"])
     for tol, joined in [(1.0, False), (5.0, True)]:
-        g = build_graph(t2, two, Speeds(), {}, merge_tolerance_m=tol)
+        g = build_travel_graph(t2, two, Speeds(), {}, merge_tolerance_m=tol)
         r = g.road_nodes
         ncomp = __import__("scipy.sparse.csgraph", fromlist=["x"]).connected_components(
             g.matrix[r][:, r], directed=False)[0]

@@ -13,7 +13,7 @@ from affine import Affine
 
 from siting.data.terrain import Terrain
 from siting.errors import DataError
-from siting.network import build_graph, nearest
+from siting.network import build_travel_graph, nearest
 from siting.network.raster import NODATA, isochrones, read_multipliers, travel_time_raster
 from siting.scenario import Speeds
 
@@ -30,7 +30,7 @@ def fixture_flat_terrain(rows=11, cols=11, cell=500.0) -> Terrain:
 
 def test_travel_time_raster_round_trip(tmp_path):
     t = fixture_flat_terrain()
-    g = build_graph(t, None, Speeds(mode="walk"), {})
+    g = build_travel_graph(t, None, Speeds(mode="walk"), {})
     res = nearest(g, [5 * 11 + 5], towards_sources=False)
     out = travel_time_raster(g, res.minutes, tmp_path / "sub" / "minutes.tif")
     with rasterio.open(out) as src:
@@ -46,7 +46,7 @@ def test_travel_time_raster_round_trip(tmp_path):
 
 def test_isochrone_bands_match_cell_counts():
     t = fixture_flat_terrain()
-    g = build_graph(t, None, Speeds(mode="walk"), {})
+    g = build_travel_graph(t, None, Speeds(mode="walk"), {})
     res = nearest(g, [5 * 11 + 5], towards_sources=False)
     grid = g.cell_grid(res.minutes)
     th = [10.0, 20.0, 40.0]
@@ -78,7 +78,7 @@ def test_read_multipliers_resamples_onto_grid(tmp_path):
     m = read_multipliers(path, t)
     assert m.shape == (4, 4)
     assert m[0, 3] == 0.0 and m[1, 0] == 0.5 and m[2, 2] == 1.0 and m[3, 0] == 1.0
-    g = build_graph(t, None, Speeds(mode="walk"), {}, landcover=m)
+    g = build_travel_graph(t, None, Speeds(mode="walk"), {}, landcover=m)
     assert g.matrix[[4 * 0 + 3], :].nnz == 0  # barrier cell: no edge out
     # edge between 0.5 and 1.0 cells: 1 km flat * (1/0.5 + 1/1)/2
     assert g.matrix[4 + 1, 4 + 2] == pytest.approx(60 / (6 * math.exp(-0.175)) * 1.5)

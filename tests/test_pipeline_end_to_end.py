@@ -22,6 +22,7 @@ def _scenario(tmp: Path, lang: str) -> Path:
     text = re.sub(r'ugels = \[.*?\]\n', f'ugels = ["{UGEL}"]\n', text, flags=re.S)
     text = text.replace('output_dir = "../runs/cajamarca"', f'output_dir = "{tmp / "run"}"')
     text = text.replace('cache_dir = "../data/processed"', f'cache_dir = "{tmp / "cache"}"')
+    text = text.replace('name = "cajamarca-8ugel"', 'name = "e2e-san-marcos"')
     text = text.replace("n_sites = 10", "n_sites = 3").replace('language = "es"', f'language = "{lang}"')
     path = tmp / "scenario.toml"
     path.write_text(text, encoding="utf-8")
@@ -74,6 +75,7 @@ def test_manifest_records_inputs_stages_and_outputs(run_es):
     assert set(m["stages"]) >= {"data", "graph", "access", "score", "propose", "report"}
     assert all(len(v["sha256"]) == 64 for v in m["inputs"].values())
     assert m["outputs"]["proposals.csv"] and "finished_utc" in m
+    assert m["name"] == "e2e-san-marcos"  # run.name names the run in its manifest
 
 
 def test_spanish_by_default_and_english_on_request(run_es, tmp_path):

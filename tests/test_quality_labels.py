@@ -241,7 +241,7 @@ def test_markdown_and_csv_in_each_language(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def cajamarca_quality() -> QualityReport:
     sc = siting.load_scenario(ROOT / "scenarios" / "cajamarca.toml")
-    return siting.data.load_study_data(sc, progress=False).quality
+    return siting.data.load_data(sc, progress=False).quality
 
 
 def _read(path: Path) -> pd.DataFrame:

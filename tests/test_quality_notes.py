@@ -85,13 +85,21 @@ def test_markdown_and_write_use_the_language(tmp_path: Path) -> None:
 
 
 def test_every_note_call_in_the_data_package_gives_spanish() -> None:
-    """Static check over the source, so caveats not triggered by the shipped scenario are covered too."""
-    calls = []
-    for path in sorted(DATA_PACKAGE.glob("*.py")):
+    """Static check over the source, so caveats not triggered by the shipped scenario are covered too.
+
+    A caveat is either a direct ``quality.note(en, es=...)`` call or a ``_note(quality, key)``
+    of the bilingual catalogue :data:`siting.i18n.MESSAGES` (whose keys must exist)."""
+    from siting import i18n
+    calls, keys = [], []
+    for path in sorted(DATA_PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "note":
                 calls.append((path.name, node.lineno, {k.arg for k in node.keywords}))
-    assert len(calls) >= 20  # the loaders' caveats (missing inputs, approximations)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_note":
+                keys.append((path.name, node.lineno, node.args[1].value))
+    assert len(calls) + len(keys) >= 20  # the loaders' caveats (missing inputs, approximations)
+    assert not [k for k in keys if k[2] not in i18n.MESSAGES], "unknown catalogue keys"
+    assert all(en.strip() and es.strip() and en != es for en, es in i18n.MESSAGES.values())
     missing = [(name, line) for name, line, kw in calls if "es" not in kw]
     assert not missing, f"note() calls without a Spanish text: {missing}"
 
@@ -99,7 +107,7 @@ def test_every_note_call_in_the_data_package_gives_spanish() -> None:
 @pytest.fixture(scope="module")
 def cajamarca_quality() -> QualityReport:
     sc = siting.load_scenario(ROOT / "scenarios" / "cajamarca.toml")
-    return siting.data.load_study_data(sc, progress=False).quality
+    return siting.data.load_data(sc, progress=False).quality
 
 
 def _numbers(text: str) -> Counter:

@@ -200,12 +200,12 @@ def test_empty_study_area_lists_valid_ugels(sc, districts):
     assert "UGEL CAJABAMBA" in str(err.value)  # the hint lists the valid values
 
 
-@pytest.mark.parametrize("crs, fragment", [("EPSG:4326", "not projected"), ("EPSG:999999", "unknown CRS")])
+@pytest.mark.parametrize("crs, fragment", [("EPSG:4326", "not a projected CRS in metres \\(degrees\\)"),
+                                           ("EPSG:999999", "not a coordinate reference system")])
 def test_bad_study_area_crs_is_refused_before_any_work(crs, fragment):
-    sc = siting.load_scenario(SCENARIO, study_area__crs=crs)
-    with pytest.raises(DataError, match=fragment) as err:
-        siting.data.load_study_data(sc, progress=False)
-    assert "study_area.crs" in str(err.value)
+    with pytest.raises(ScenarioError, match=fragment) as err:  # refused when the scenario is read
+        siting.load_scenario(SCENARIO, study_area__crs=crs)
+    assert "study_area.crs" in str(err.value) and "EPSG:32717" in str(err.value)
 
 
 # --------------------------------------------------------------------------- CLI contract

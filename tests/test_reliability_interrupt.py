@@ -1,24 +1,33 @@
 """Interrupted runs on the REAL shipped data: ``siting access`` is started as a subprocess
-and killed (SIGKILL and SIGINT) at three points of its life into the same run folder, then
-rerun to completion and compared with an uninterrupted run (started alongside).  To keep
-the file near a minute the scenario is the shipped one restricted to one real UGEL
-(UGEL SAN MARCOS); the data stage still reads every shipped input file.
+and killed (SIGKILL and SIGINT) at three points of its life into a run folder that already
+holds a complete earlier run (``siting data check``), then rerun to completion and compared
+with an uninterrupted run (started alongside).  To keep the file near a minute the scenario
+is the shipped one restricted to one real UGEL (UGEL SAN MARCOS); the data stage still reads
+every shipped input file.
 
-Kill points (found by watching the folders, not by timers):
+A run writes into a hidden staging folder ``.siting-run-<token>`` inside the run folder and
+swaps its files in at the end (:class:`siting.manifest.Run`).  Kill points (reached
+deterministically, never by timing):
 
-1. SIGKILL as soon as the run folder has its first manifest (data being loaded);
-2. SIGINT as soon as the first output temporary appears (a table being written);
-3. SIGKILL as soon as the XLSX temporary appears (all CSVs written, workbook half-written).
+1. SIGKILL as soon as the staging folder has its first manifest (data being loaded);
+2. SIGINT while the first output table (``places.csv``) is written but not yet renamed;
+3. SIGKILL while the workbook (``acceso.xlsx``) is written but not yet renamed.
 
-After every kill: each visible file is complete (byte-identical to the uninterrupted run's,
-or a readable manifest/scenario), the manifest is valid JSON without ``finished_utc``, and
-any leftover is a hidden ``.<name>.<random>.part*`` temporary, which
-:func:`siting.io.remove_partial_files` deletes.
+For 2 and 3 the child runs the real command with :func:`siting.io.atomic_path` wrapped so
+that it *parks* (sleeps) at that file, after writing the temporary and before the rename,
+and signals that it is there; the test then sends the signal (sending it as soon as a
+temporary appeared lost the race on a loaded machine).
+
+After every kill the visible files of the run folder are exactly the earlier run's (same
+bytes): an interrupted run never leaves a folder mixing two runs.  SIGKILL leaves only the
+hidden staging folder and the lock of the dead process; SIGINT leaves nothing.  The next run
+takes the dead run's lock over, removes its staging folder, and completes.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -30,7 +39,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from siting.io import PARTIAL_NAME, remove_partial_files
+from siting.io import PARTIAL_NAME
+from siting.manifest import LOCK_NAME, STAGING_PREFIX
 
 pytestmark = pytest.mark.slow
 
@@ -49,14 +59,43 @@ def write_scenario(path: Path, cache: Path) -> Path:
     return path
 
 
-def start(scenario: Path, out: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "siting.cli", "access", "--scenario", str(scenario), "--output", str(out),
+#: the child: the real CLI, with atomic_path parked at $SITING_TEST_PAUSE_AT (after the write, before the rename)
+CHILD = r"""
+import contextlib, os, sys, time
+from pathlib import Path
+import siting.io
+original = siting.io.atomic_path
+pause_at, ready = os.environ.get("SITING_TEST_PAUSE_AT"), os.environ.get("SITING_TEST_READY")
+
+@contextlib.contextmanager
+def parked(target):
+    with original(target) as tmp:
+        yield tmp
+        if pause_at and Path(target).name == pause_at:
+            Path(ready).write_text(str(tmp))
+            time.sleep(600)
+
+for module in list(sys.modules.values()):
+    if getattr(module, "__name__", "").startswith("siting") and getattr(module, "atomic_path", None) is original:
+        module.atomic_path = parked
+from siting.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start(scenario: Path, out: Path, command: str = "access", *, pause_at: str | None = None,
+          ready: Path | None = None) -> subprocess.Popen:
+    env = dict(os.environ)
+    if pause_at:
+        env.update(SITING_TEST_PAUSE_AT=pause_at, SITING_TEST_READY=str(ready))
+    cmd = [sys.executable, "-c", CHILD, *command.split(), "--scenario", str(scenario), "--output", str(out),
            "--no-progress"]
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def temporaries(out: Path, prefix: str = "") -> list[str]:
-    return [p.name for p in out.glob(f".{prefix}*") if PARTIAL_NAME.match(p.name)] if out.exists() else []
+def staging(out: Path) -> Path | None:
+    found = sorted(out.glob(STAGING_PREFIX + "*")) if out.exists() else []
+    return found[0] if found else None
 
 
 def kill_when(proc: subprocess.Popen, condition, sig: int) -> tuple[int, str]:
@@ -73,17 +112,27 @@ def kill_when(proc: subprocess.Popen, condition, sig: int) -> tuple[int, str]:
     return proc.returncode, err
 
 
+def kill_parked(scenario: Path, out: Path, name: str, sig: int, ready: Path) -> tuple[int, str]:
+    """Run until the child is parked at ``name`` (temporary written, not renamed), then send ``sig``."""
+    ready.unlink(missing_ok=True)
+    proc = start(scenario, out, pause_at=name, ready=ready)
+    code, err = kill_when(proc, ready.exists, sig)
+    parked = Path(ready.read_text())
+    assert parked.name.startswith(f".{name}.") and PARTIAL_NAME.match(parked.name), "parked at another file"
+    assert parked.parent.name.startswith(STAGING_PREFIX), "temporaries are written inside the staging folder"
+    return code, err
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def snapshot(out: Path) -> dict:
     """What a user would see in the folder right after the kill."""
-    visible = {p.name: sha(p) for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
+    visible = {str(p.relative_to(out)): sha(p) for p in out.rglob("*")
+               if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)}
     hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8")) if (out / "manifest.json").exists() \
-        else None
-    return {"visible": visible, "hidden": hidden, "manifest": manifest}
+    return {"visible": visible, "hidden": hidden}
 
 
 @pytest.fixture(scope="module")
@@ -92,25 +141,26 @@ def runs(tmp_path_factory):
     ref_out, out = base / "reference", base / "interrupted"
     ref = start(write_scenario(base / "reference.toml", base / "cache_ref"), ref_out)  # runs alongside
     scenario = write_scenario(base / "scenario.toml", base / "cache")
+    earlier = start(scenario, out, "data check")
+    _, err = earlier.communicate(timeout=TIMEOUT_S)
+    assert earlier.returncode == 0, err
+    before = snapshot(out)
     kills = []
     proc = start(scenario, out)
-    kills.append(("SIGKILL, data stage",) + kill_when(proc, lambda: (out / "manifest.json").exists(), signal.SIGKILL)
+    kills.append(("SIGKILL, data stage",) + kill_when(
+        proc, lambda: (st := staging(out)) is not None and (st / "manifest.json").exists(), signal.SIGKILL)
+        + (snapshot(out),))
+    ready = base / "parked"
+    kills.append(("SIGINT, first table",) + kill_parked(scenario, out, "places.csv", signal.SIGINT, ready)
                  + (snapshot(out),))
-    proc = start(scenario, out)
-    kills.append(("SIGINT, first table",) + kill_when(
-        proc, lambda: any(not n.startswith((".manifest", ".scenario", ".quality")) for n in temporaries(out)),
-        signal.SIGINT) + (snapshot(out),))
-    proc = start(scenario, out)
-    kills.append(("SIGKILL, workbook",) + kill_when(proc, lambda: bool(temporaries(out, "acceso.xlsx")),
-                                                    signal.SIGKILL) + (snapshot(out),))
-    leftovers = sorted(p.name for p in remove_partial_files(out))
-    after_cleanup = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    kills.append(("SIGKILL, workbook",) + kill_parked(scenario, out, "acceso.xlsx", signal.SIGKILL, ready)
+                 + (snapshot(out),))
     proc = start(scenario, out)
     _, resume_err = proc.communicate(timeout=TIMEOUT_S)
     _, ref_err = ref.communicate(timeout=TIMEOUT_S)
     assert ref.returncode == 0, ref_err
-    return {"ref": ref_out, "out": out, "kills": kills, "leftovers": leftovers, "after_cleanup": after_cleanup,
-            "resume_code": proc.returncode, "resume_err": resume_err}
+    return {"ref": ref_out, "out": out, "before": before, "kills": kills, "resume_code": proc.returncode,
+            "resume_err": resume_err}
 
 
 def test_sigkill_and_sigint_exit_codes(runs):
@@ -121,45 +171,27 @@ def test_sigkill_and_sigint_exit_codes(runs):
     assert code == 130 and "interrupted" in err and "Traceback" not in err
 
 
-def test_no_visible_file_is_truncated(runs):
-    ref = {p.name: sha(p) for p in runs["ref"].iterdir() if p.is_file()}
+def test_an_interrupted_run_leaves_the_earlier_run_untouched(runs):
+    before = runs["before"]["visible"]
+    assert {"manifest.json", "scenario.toml", "quality_report.md"} <= set(before)
     for label, _, _, snap in runs["kills"]:
-        for name, digest in snap["visible"].items():
-            if name in ("manifest.json", "scenario.toml"):
-                continue  # checked below; they name the run folder and the times
-            assert digest == ref[name] if not name.endswith((".xlsx", ".gpkg")) else True, (label, name)
-            # XLSX/GPKG embed their write time: they may only be visible once complete (atomic rename)
-            if name.endswith((".xlsx", ".gpkg")):
-                assert (runs["ref"] / name).exists()
+        assert snap["visible"] == before, label  # same files, same bytes: never a mix of two runs
 
 
-def test_manifest_always_parses(runs):
-    for label, _, _, snap in runs["kills"]:
-        assert snap["manifest"] is not None and snap["manifest"]["command"] == "access", label
-    assert set(runs["kills"][2][3]["manifest"]["stages"]) >= {"data", "graph", "access"}
-
-
-def test_interrupted_manifest_is_not_marked_finished(runs):
-    for label, _, _, snap in runs["kills"]:
-        assert "finished_utc" not in snap["manifest"], label
-
-
-def test_leftovers_are_hidden_part_files_only(runs):
-    for label, _, _, snap in runs["kills"]:
-        assert all(PARTIAL_NAME.match(n) for n in snap["hidden"]), (label, snap["hidden"])
-    # SIGINT runs atomic_path's clean-up: nothing left behind by the second kill
-    sigint_hidden = set(runs["kills"][1][3]["hidden"]) - set(runs["kills"][0][3]["hidden"])
-    assert not sigint_hidden
-    # SIGKILL cannot clean up: the half-written workbook stays as a hidden temporary
-    assert any(n.startswith(".acceso.xlsx.") for n in runs["kills"][2][3]["hidden"])
-    assert any(n.startswith(".acceso.xlsx.") for n in runs["leftovers"])
-    assert runs["after_cleanup"] == []
+def test_leftovers_are_the_dead_runs_staging_folder_and_lock_only(runs):
+    for label, code, _, snap in runs["kills"]:
+        if code == -signal.SIGKILL:
+            assert snap["hidden"] and all(n == LOCK_NAME or n.startswith(STAGING_PREFIX) for n in snap["hidden"]), \
+                (label, snap["hidden"])
+            assert sum(n.startswith(STAGING_PREFIX) for n in snap["hidden"]) == 1, label  # the earlier one was removed
+        else:  # SIGINT: the run cleaned up after itself (staging folder and lock removed)
+            assert snap["hidden"] == [], (label, snap["hidden"])
 
 
 def test_rerun_completes_and_equals_the_uninterrupted_run(runs):
     assert runs["resume_code"] == 0, runs["resume_err"]
     ref, out = runs["ref"], runs["out"]
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no staging, no lock, no temporary
     csvs = sorted(p.name for p in ref.glob("*.csv"))
     assert csvs == sorted(p.name for p in out.glob("*.csv")) and "places.csv" in csvs
     differ = [n for n in csvs if sha(ref / n) != sha(out / n)]
@@ -167,4 +199,5 @@ def test_rerun_completes_and_equals_the_uninterrupted_run(runs):
     with rasterio.open(ref / "travel_time_minutes.tif") as a, rasterio.open(out / "travel_time_minutes.tif") as b:
         np.testing.assert_array_equal(a.read(1), b.read(1))
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert "finished_utc" in m and set(m["stages"]) >= {"data", "graph", "access"}
+    assert m["command"] == "access" and "finished_utc" in m and set(m["stages"]) >= {"data", "graph", "access"}
+    assert set(m["outputs"]) == {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - {"manifest.json"}

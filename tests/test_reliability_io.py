@@ -17,7 +17,7 @@ import numpy as np
 from affine import Affine
 
 from siting.data.terrain import Terrain
-from siting.io import PARTIAL_NAME, remove_partial_files
+from siting.io import PARTIAL_NAME, process_token, remove_partial_files
 from siting.network import graph as G
 from siting.scenario import Speeds
 
@@ -65,20 +65,33 @@ def test_sigint_cleans_up_itself(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def dead_token() -> str:
+    """The token a process that has exited would have written (``<pid>x<8 hex>``)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return f"{int(proc.stdout)}xdeadbeef"
+
+
 def test_remove_partial_files_touches_only_temporaries(tmp_path):
-    keep = ["places.csv", ".keep", "notes.part.csv", "acceso.xlsx", ".hidden.csv"]
-    drop = [".places.csv.k2lqk8.part.csv", ".acceso.gpkg.929fh326.part.gpkg-journal",
-            ".travel_graph_ab.npz.x1y2.part.npz", ".manifest.json.abc.part.json"]
+    dead = dead_token()
+    # a user's files named like partial files (the old pattern, or without a siting token) survive
+    keep = ["places.csv", ".keep", "notes.part.csv", "acceso.xlsx", ".hidden.csv", ".places.part.csv",
+            ".places.csv.k2lqk8.part.csv", ".acceso.gpkg.929fh326.part.gpkg-journal",
+            f".mine.csv.siting-{process_token()}-abc.part.csv"]  # this process is alive: its own are kept
+    drop = [f".places.csv.siting-{dead}-k2lqk8.part.csv", f".acceso.gpkg.siting-{dead}-929fh326.part.gpkg-journal",
+            f".travel_graph_ab.npz.siting-{dead}-x1y2.part.npz", f".manifest.json.siting-{dead}-abc.part.json"]
     for n in keep + drop:
         (tmp_path / n).write_text("x")
     removed = remove_partial_files(tmp_path)
     assert sorted(p.name for p in removed) == sorted(drop)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
     assert remove_partial_files(tmp_path / "missing") == []
+    # with a token: only that token's temporaries, even of a live process
+    assert [p.name for p in remove_partial_files(tmp_path, token=process_token())] == [keep[-1]]
 
 
 def test_young_temporaries_of_a_shared_folder_are_kept(tmp_path):
-    young, old = tmp_path / ".a.npz.1.part.npz", tmp_path / ".b.npz.2.part.npz"
+    dead = dead_token()
+    young, old = tmp_path / f".a.npz.siting-{dead}-1.part.npz", tmp_path / f".b.npz.siting-{dead}-2.part.npz"
     young.write_text("x")
     old.write_text("x")
     two_hours_ago = time.time() - 7200
@@ -94,11 +107,13 @@ def fixture_terrain() -> Terrain:
 
 
 def test_graph_cache_build_removes_stale_temporaries(tmp_path):
-    stale, live = tmp_path / ".travel_graph_x.npz.1.part.npz", tmp_path / ".travel_graph_y.npz.2.part.npz"
+    dead = dead_token()
+    stale = tmp_path / f".travel_graph_x.npz.siting-{dead}-1.part.npz"
+    live = tmp_path / f".travel_graph_y.npz.siting-{dead}-2.part.npz"
     for p in (stale, live):
         p.write_bytes(b"half")
     old = time.time() - 2 * G.CACHE_PART_MAX_AGE_S
     os.utime(stale, (old, old))
-    g = G.build_graph(fixture_terrain(), None, Speeds(), {}, mode="walk", cache_dir=tmp_path)
+    g = G.build_travel_graph(fixture_terrain(), None, Speeds(), {}, mode="walk", cache_dir=tmp_path)
     assert not stale.exists() and live.exists()  # another run may still be writing the young one
     assert (tmp_path / f"travel_graph_{g.key}.npz").exists()

@@ -50,7 +50,7 @@ def test_estimate_bounds_the_real_peak_and_edge_count(neighbours):
     est = G.estimate_graph_memory(t.shape, 0, n, neighbours)
     tracemalloc.start()
     try:
-        g = G.build_graph(t, None, speeds, {"p": pts}, mode="walk")
+        g = G.build_travel_graph(t, None, speeds, {"p": pts}, mode="walk")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -81,12 +81,12 @@ def test_build_graph_refuses_before_allocating():
     tracemalloc.start()
     try:
         with pytest.raises(UserError, match="too large for this computer's memory"):
-            G.build_graph(t, None, Speeds(), {"p": pts}, mode="walk", available_memory_bytes=est // 2)
+            G.build_travel_graph(t, None, Speeds(), {"p": pts}, mode="walk", available_memory_bytes=est // 2)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < est / 4  # refused up front: nothing close to the graph was allocated
-    g = G.build_graph(t, None, Speeds(), {"p": pts}, mode="walk", available_memory_bytes=est * 2)
+    g = G.build_travel_graph(t, None, Speeds(), {"p": pts}, mode="walk", available_memory_bytes=est * 2)
     assert g.n_nodes == 60 * 60 + 10
 
 
@@ -94,10 +94,10 @@ def test_road_node_estimate_is_an_upper_bound_on_the_real_network():
     """REAL data: the shipped roads on the shipped DEM grid."""
     from siting.cli import shipped_scenario
     sc = siting.load_scenario(shipped_scenario())
-    from siting.data import load_study_data
-    data = load_study_data(sc, progress=False)
+    from siting.data import load_data
+    data = load_data(sc, progress=False)
     est_roads = G._estimate_road_nodes(data.roads, data.terrain.crs, data.terrain.cell_size)
-    g = G.build_graph(data.terrain, data.roads, sc.speeds, {"places": data.places, "cetpro": data.cetpro},
+    g = G.build_travel_graph(data.terrain, data.roads, sc.speeds, {"places": data.places, "cetpro": data.cetpro},
                       cache_dir=sc.run.cache_dir)
     n_points = len(data.places) + len(data.cetpro)
     assert len(g.road_nodes) <= est_roads <= 1.5 * len(g.road_nodes)

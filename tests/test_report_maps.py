@@ -123,7 +123,7 @@ var r={errors:window.__errors};
 try{var m=window[document.querySelector('.folium-map').id];
  var c={circle:0,marker:0,image:0,path:0};var first=null;
  m.eachLayer(function(l){if(l instanceof L.CircleMarker)c.circle++;else if(l instanceof L.Marker){c.marker++;
-   var tt=l.getTooltip&&l.getTooltip();if(tt&&String(tt.getContent()).indexOf('1. ')>=0)first=l;}
+   if(l.feature&&l.feature.properties.rank_number===1)first=l;}
    else if(l instanceof L.ImageOverlay)c.image++;else if(l instanceof L.Path)c.path++;});
  r.counts=c;
  r.overlays=Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label > span > span'))
@@ -182,8 +182,11 @@ def test_map_html_is_self_contained(offline_map, study):
     assert "tile.openstreetmap" not in page
     assert 't.version="1.9.3"' in page  # Leaflet inlined
     assert "L.Control.Search" in page and "L.Control.Measure" in page
-    for name in study["proposals"]["name"]:
-        assert f". {name}" in page  # numbered proposal tooltips
+    data = json.loads(re.search(r'<script type="application/json" id="siting-map-data">(.*?)</script>', page,
+                                re.S).group(1))
+    titles = [f["properties"]["_title"] for spec in data["layers"] if spec.get("name") == labels.t("layer.proposals")
+              for f in spec["data"]["features"]]
+    assert titles == [f"{r}. {n}" for r, n in zip(study["proposals"]["rank"], study["proposals"]["name"])]
 
 
 def test_map_with_osm_basemap_keeps_data_layers_inline(study, tmp_path):

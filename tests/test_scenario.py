@@ -56,3 +56,21 @@ def test_overrides_and_round_trip(tmp_path):
     out = save_scenario(sc, tmp_path / "scenario.toml")
     again = load_scenario(out)
     assert again.to_dict() == sc.to_dict()
+
+
+def test_unset_sentinels_become_none_in_one_place():
+    from siting.scenario import UNSET_KEYS
+    sc = scenario_from_dict({"allocation": {"budget": 0.0, "max_per_ugel": 2, "n_sites": 0},
+                             "inputs": {"roads": [], "tambos": ""}})
+    assert sc.optional("allocation.budget") is None and sc.optional("allocation.max_per_ugel") == 2
+    assert sc.optional("allocation.coverage_target") is None and sc.optional("study_area.crs") is None
+    assert sc.optional("inputs.tambos") is None and sc.optional("inputs.roads") is None
+    assert sc.optional("allocation.n_sites") == 0  # 0 sites is a value, not "not set"
+    assert sc.optional("allocation.require_parent") is True and sc.optional("candidates.rural_only") is False
+    assert sc.optional("speeds.road_connector_radius_m") is None
+    assert scenario_from_dict({"speeds": {"road_connector_radius_m": 250.0}}).optional(
+        "speeds.road_connector_radius_m") == 250.0
+    for key in UNSET_KEYS:  # every sentinel key exists; 0 / "" reads as "not set"
+        section, name = key.split(".")
+        blank = "" if isinstance(getattr(getattr(sc, section), name), str) else 0
+        assert scenario_from_dict({section: {name: blank}}).optional(key) is None, key

@@ -100,3 +100,13 @@ def test_labels_text_outcome_and_errors(tmp_path):
     m = LearnedSuitability(features=["poverty"])
     with pytest.raises(DataError, match="grouping column 'district'"):
         m.evaluate(t, group_column="district")
+
+
+def test_model_key_chooses_the_estimator(labels, fitted):
+    """``suitability.model`` (passed as ``model=``) picks the estimator and so the predictions."""
+    forest, _ = fit_if_labelled(labels, features=FEATURES, categorical=["area"], group_column="province",
+                                model="random_forest", seed=20241126)
+    boosted = fitted[0]
+    assert type(forest.pipeline[-1]).__name__ == "RandomForestClassifier"
+    assert type(boosted.pipeline[-1]).__name__ == "GradientBoostingClassifier"
+    assert not np.allclose(forest.predict(labels), boosted.predict(labels))

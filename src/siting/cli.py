@@ -16,13 +16,20 @@ traceback); internal errors keep their traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UserError
+from .i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 
 def shipped_scenario() -> Path:
@@ -43,7 +50,7 @@ def shipped_scenario() -> Path:
                     "source (repository or sdist: scenarios/ and data/raw/), or set SITING_HOME to one")
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> Scenario:
     from .scenario import load_scenario
     overrides = {}
     if getattr(args, "lang", None):
@@ -83,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, *, scenario_required: bool) -> None:
         p.add_argument("--scenario", type=Path, required=scenario_required,
                        help="scenario TOML file (default for `demo`/`data check`: scenarios/cajamarca.toml)")
-        p.add_argument("--lang", choices=["es", "en"], help="language of outputs (default: the scenario's, es)")
+        p.add_argument("--lang", choices=list(LANGUAGES), help="language of outputs (default: the scenario's, es)")
         p.add_argument("--output", type=Path, help="run folder (overrides run.output_dir)")
         p.add_argument("--no-progress", action="store_true", help="hide progress bars")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -99,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("score", "score", "candidate localities and their suitability"),
         ("propose", "propose", "choose and rank new extension centres with a parent CETPRO"),
         ("report", "report", "maps, HTML report and exports"),
-        ("run", "run_all", "the whole chain: data, access, score, propose, report"),
+        ("run", "run", "the whole chain: data, access, score, propose, report"),
     ]:
         p = sub.add_parser(name, help=help_text)
         common(p, scenario_required=True)
@@ -120,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)
     demo.add_argument("--n", type=int, help="number of new sites")
-    demo.set_defaults(func=_cmd("run_all"))
+    demo.set_defaults(func=_cmd("run"))
     return parser
 
 
@@ -128,22 +135,73 @@ def _term_as_interrupt(signum, frame) -> None:  # pragma: no cover - exercised b
     raise KeyboardInterrupt
 
 
+#: operating-system errors that are the user's environment, not a bug: one message, exit 2
+_OS_ERRORS = {
+    errno.ENOSPC: ("the disk is full", "free some space or write the run elsewhere with --output"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free some space or write the run elsewhere with --output"),
+    errno.EACCES: ("permission denied", "choose folders you can write into (--output, run.cache_dir)"),
+    errno.EPERM: ("operation not permitted", "choose folders you can write into (--output, run.cache_dir)"),
+    errno.EROFS: ("the file system is read-only", "write the run elsewhere with --output"),
+    errno.ENOTDIR: ("a path component is a file, not a folder", "check --output and the paths of the scenario"),
+    errno.EISDIR: ("a folder is in the way of a file", "check --output and the paths of the scenario"),
+    errno.ENAMETOOLONG: ("a file name is too long", "use a shorter --output path"),
+}
+
+
+def _os_error_message(exc: OSError) -> str | None:
+    known = _OS_ERRORS.get(exc.errno or -1)
+    if known is None:
+        return None
+    what, hint = known
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{what} ({exc.strerror or exc})\n  -> {hint}; nothing of this run was kept in the output folder"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from .scenario import ScenarioWarning
+    if issubclass(category, ScenarioWarning):
+        print(f"siting: warning: {message}", file=sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _abort_runs() -> None:
+    """Drop the staging folders and locks of runs an error ended (the folder keeps the previous run)."""
+    from .manifest import abort_active_runs
+    abort_active_runs()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _term_as_interrupt)  # `kill` cleans up like Ctrl-C
     os.environ.setdefault("MPLBACKEND", "Agg")  # maps are files: no display needed
+    warnings.showwarning = _show_warning
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
+        _abort_runs()
         if args.debug:
             raise
         print(f"siting: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        _abort_runs()
+        message = _os_error_message(exc)
+        if message is None or args.debug:
+            raise
+        print(f"siting: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
+        _abort_runs()
         print("siting: interrupted; no partial output was kept; the travel-time graph is cached, so a rerun "
               "resumes from it", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = _default_showwarning
 
 
 if __name__ == "__main__":  # pragma: no cover

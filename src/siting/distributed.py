@@ -151,14 +151,11 @@ def coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | Sequence[int
     ``chunk_origins`` neighbouring origins on ``client`` (``None`` = serially here)."""
     m = solve._oriented(graph, towards_origins)
     n = m.shape[0]
-    org = solve._check_nodes(origins, n, "origins")
+    org = solve._check_nodes(np.asarray(origins), n, "origins")
     tgt = np.asarray(targets, dtype=np.int64).ravel()
     if not limit > 0:
         raise UserError(f"coverage limit must be > 0 minutes, got {limit}")
-    if isinstance(graph, TravelGraph):
-        order = solve._morton_order(graph.x[org], graph.y[org])
-    else:
-        order = np.arange(len(org))
+    order = solve._morton_order(graph.x[org], graph.y[org]) if isinstance(graph, TravelGraph) else np.arange(len(org))
     chunks = [order[s:s + chunk_origins] for s in range(0, len(org), chunk_origins)]
     parts = _map(_coverage_task, [(org[c],) for c in chunks], client,
                  shared={"matrix": m, "targets": tgt, "limit": float(limit)},
@@ -303,16 +300,8 @@ def chunk_seeds(seed: int, n_chunks: int) -> list[Any]:
 def _mc_task(n_runs: int, seed: Any, *, norms: list[np.ndarray], w_vec: np.ndarray, concentration: float
              ) -> np.ndarray:
     """Ranks (n_candidates x n_runs) of one chunk; same draws as ``sensitivity.monte_carlo``."""
-    from .suitability.sensitivity import _ranks
-    rng = np.random.default_rng(seed)
-    draws = rng.dirichlet(concentration * w_vec, size=n_runs) if len(w_vec) > 1 else np.ones((n_runs, 1))
-    which = rng.integers(0, len(norms), size=n_runs)
-    ranks = np.empty((norms[0].shape[0], n_runs), dtype=np.int32)
-    for k, nm in enumerate(norms):
-        runs = np.flatnonzero(which == k)
-        if len(runs):
-            ranks[:, runs] = _ranks(nm @ draws[runs].T)
-    return ranks
+    from .suitability.sensitivity import draw_ranks
+    return draw_ranks(norms, w_vec, n_runs=n_runs, concentration=concentration, rng=np.random.default_rng(seed))
 
 
 def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], client=None, *, n_runs: int = 500,
@@ -329,7 +318,7 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     ``rank_p05``, ``rank_p95`` (+ ``ccpp_id``).
     """
     from .suitability.mcda import normalise
-    from .suitability.sensitivity import _ranks, _weighted_criteria
+    from .suitability.sensitivity import _weighted_criteria, rank_stability
     w, names, w_vec = _weighted_criteria(weights, n_runs=n_runs, concentration=concentration)
     tables = [criteria_table] + list((speed_tables or {}).values())
     for t in tables[1:]:
@@ -344,14 +333,7 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
                  shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration)},
                  desc="Monte Carlo chunks", progress=progress)
     ranks = np.concatenate(parts, axis=1)
-    base = _ranks((norms[0] @ w_vec)[:, None])[:, 0]
-    out = pd.DataFrame({
-        "rank": base,
-        "share_top_n": (ranks <= top_n).mean(axis=1),
-        "rank_median": np.median(ranks, axis=1),
-        "rank_p05": np.percentile(ranks, 5, axis=1, method="lower"),
-        "rank_p95": np.percentile(ranks, 95, axis=1, method="higher"),
-    }, index=criteria_table.index)
+    out = rank_stability(ranks, norms[0] @ w_vec, top_n=top_n, index=criteria_table.index)
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "n_chunks": n_chunks, "concentration": concentration, "top_n": top_n,

@@ -14,8 +14,10 @@ place gets ``population_estimate = P_d / n_d`` (``P_d`` = district population of
 ``population.projection_year``, ``n_d`` = centros poblados of the district in the list),
 a documented equal-share estimate; gap tables give counts of places **and** this estimate.
 
-Memory is estimated before building (:func:`estimate_memory`); the graph is one sparse CSR
-matrix and the query one multi-source Dijkstra (no dense matrix).  ``engine="dask"`` runs
+Memory is estimated before building with the engine's model
+(:func:`siting.network.graph.graph_memory_estimate`, refused up front when it does not fit);
+the graph is one sparse CSR matrix and the query one multi-source Dijkstra (no dense matrix).
+Bands and the per-department sums use the shared :mod:`siting.access` helpers.  ``engine="dask"`` runs
 one task per department on its halo subgraph (:func:`siting.distributed.nearest_by_region`);
 both engines report times above ``max_minutes`` as beyond the limit, so they agree exactly.
 """
@@ -31,9 +33,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .access.aggregate import _grouping
+from .access.bands import assign_band
+from .access.stats import _share, _sum
 from .data.quality import QualityReport
 from .errors import DataError, UserError
 from .io import atomic_path, read_table, to_number, zfill_code
+from .network.graph import TravelGraph
 from .scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -44,65 +50,10 @@ NATIONAL_CRS = "+proj=eqdc +lat_0=-9.2 +lon_0=-75 +lat_1=-3 +lat_2=-15 +x_0=0 +y
 #: Default censoring limit (12 h): times above it are "beyond the limit" in both engines.
 DEFAULT_MAX_MINUTES = 720.0
 ENGINES = ("serial", "dask")
-#: resident memory of the interpreter with the libraries imported (measured: ~180 MB) plus inputs
-BASE_MB = 220
 
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- memory
-
-
-@dataclass
-class MemoryEstimate:
-    """Up-front memory estimate of a national run (bytes)."""
-
-    nodes: int
-    edges: int
-    graph_bytes: int  # CSR matrix: 8-byte minutes + 4-byte column per edge + 8-byte row pointer per node
-    reverse_bytes: int  # the transposed copy used for "time to" queries
-    build_bytes: int  # edge lists while building: (int64 from, int64 to, float64 minutes) x 2 (concatenation)
-    query_bytes: int  # Dijkstra: distances, predecessors, sources, node tables
-    base_bytes: int = 0  # interpreter + libraries + node coordinate tables (always resident)
-
-    @property
-    def peak_bytes(self) -> int:
-        return self.base_bytes + max(self.graph_bytes + self.build_bytes,
-                                     self.graph_bytes + self.reverse_bytes + self.query_bytes)
-
-    def __str__(self) -> str:
-        mb = 2**20
-        return (f"{self.nodes:,} nodes, <= {self.edges:,} edges: graph {self.graph_bytes / mb:,.0f} MB, "
-                f"reverse {self.reverse_bytes / mb:,.0f} MB, build {self.build_bytes / mb:,.0f} MB, "
-                f"query {self.query_bytes / mb:,.0f} MB, base {self.base_bytes / mb:,.0f} MB "
-                f"-> peak ~{self.peak_bytes / mb:,.0f} MB")
-
-
-def estimate_memory(shape: tuple[int, int], *, n_valid_cells: int | None = None, n_points: int = 0,
-                    n_road_nodes: int = 0, neighbours: int = 8) -> MemoryEstimate:
-    """Upper bound of the graph and query memory, before anything is built.
-
-    Edges ``E <= V_c * k + 2 * R + 2 * P * (1 + 4)`` (``V_c`` cells with elevation, ``k``
-    neighbours - each cell has at most ``k`` outgoing grid edges -, ``R`` road nodes with a
-    road edge each way and a leg to their cell, ``P`` points with a leg to their cell and up
-    to 4 road connectors, both ways).  CSR = ``12 E + 8 (N + 1)`` bytes (float64 + int32
-    columns), built from 24-byte triplets held twice during concatenation; a Dijkstra holds
-    about 3 arrays of ``N`` 8-byte values plus 40 bytes per node of node tables.  Always
-    resident: ``BASE_MB`` (interpreter, numpy/scipy/geopandas/rasterio, input tables) plus
-    64 bytes per node (cell centres and node coordinates, float64).  Calibration: on the
-    shipped national run this gives 1,235 MB against 1,291-1,296 MB measured.
-    """
-    rows, cols = shape
-    cells = rows * cols
-    vc = cells if n_valid_cells is None else int(n_valid_cells)
-    nodes = cells + n_road_nodes + n_points
-    edges = vc * neighbours + 4 * n_road_nodes + 10 * n_points
-    csr = 12 * edges + 8 * (nodes + 1)
-    return MemoryEstimate(nodes=nodes, edges=edges, graph_bytes=csr, reverse_bytes=csr,
-                          build_bytes=2 * 24 * edges, query_bytes=3 * 8 * nodes + 40 * nodes,
-                          base_bytes=BASE_MB * 2**20 + 64 * nodes)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -192,60 +143,56 @@ def read_capitals(path: str | Path, *, quality: QualityReport | None = None) -> 
 # --------------------------------------------------------------------------- gaps
 
 
-def time_bands(minutes: np.ndarray, thresholds: list[float]) -> np.ndarray:
-    """Band label per place: ``"<=30"``, ``"30-60"``, ..., ``">120"``; ``"unreachable"`` for inf."""
-    m = np.asarray(minutes, dtype=float)
-    edges = [0.0] + [float(t) for t in thresholds]
-    labels = [f"<={thresholds[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(thresholds[:-1], thresholds[1:])]
-    out = np.full(len(m), f">{thresholds[-1]:g}", dtype=object)
-    for k in range(len(thresholds) - 1, -1, -1):
-        out[m <= edges[k + 1]] = labels[k]
-    out[~np.isfinite(m)] = "unreachable"
-    return out
-
-
 def gaps_by_department(places: pd.DataFrame, thresholds: list[float], *, main_threshold: float,
                        roads_department: str = "") -> pd.DataFrame:
-    """One row per department: ``places``, ``places_within_T`` for each threshold T,
+    """One row per department: ``places``, ``places_within_T_min`` for each threshold T,
     ``places_beyond_main`` and ``share_places_beyond_main`` (> ``main_threshold`` or
     unreachable), ``population_estimate`` and ``population_estimate_beyond_main``,
     ``share_population_beyond_main``, ``median_minutes`` (over places with a time),
     ``beyond_max_minutes`` (on the DEM, no capital within the censoring limit),
-    ``unreachable`` (no time and not beyond the limit: off the DEM with no road), ``roads_used``.  A last row ``department_code = "PE"`` gives the country.
+    ``unreachable`` (no time and not beyond the limit: off the DEM with no road), ``roads_used``.
+    A last row ``department_code = "PE"`` gives the country.  Sums per department are the
+    grouped sums of :mod:`siting.access` (one pass over the places, as for districts and UGELs).
     """
     m = places["minutes_to_capital"].to_numpy(dtype=float)
-    pop = places["population_estimate"].to_numpy(dtype=float)
-    df = pd.DataFrame({"department_code": places["department_code"].to_numpy(),
-                       "department": places["department"].to_numpy(), "m": m,
-                       "pop": np.nan_to_num(pop), "beyond": ~(m <= main_threshold),
-                       "beyond_limit": places["beyond_max_minutes"].to_numpy(dtype=bool)
-                       if "beyond_max_minutes" in places else np.zeros(len(m), bool)})
+    pop = np.nan_to_num(places["population_estimate"].to_numpy(dtype=float))
+    limit = places["beyond_max_minutes"].to_numpy(dtype=bool) if "beyond_max_minutes" in places \
+        else np.zeros(len(m), bool)
+    keys = pd.DataFrame({"department_code": places["department_code"].to_numpy(),
+                         "department": places["department"].to_numpy()})
+    codes, table = _grouping(keys, ["department_code", "department"])
+    departments = pd.concat([table.reset_index(drop=True), _gap_columns(codes, len(table), m, pop, limit, thresholds,
+                                                                        main_threshold)], axis=1)
+    departments["roads_used"] = departments["department_code"] == roads_department
+    country = _gap_columns(np.zeros(len(m), dtype=np.int64), 1, m, pop, limit, thresholds, main_threshold)
+    country.insert(0, "department", "PERÚ")
+    country.insert(0, "department_code", "PE")
+    country["roads_used"] = bool(roads_department)
+    return pd.concat([departments, country], ignore_index=True)
+
+
+def _gap_columns(codes: np.ndarray, n: int, m: np.ndarray, pop: np.ndarray, limit: np.ndarray,
+                 thresholds: list[float], main_threshold: float) -> pd.DataFrame:
+    """The figures of :func:`gaps_by_department` for ``n`` groups (``codes`` per place)."""
+    beyond = ~(m <= main_threshold)
+    reach = np.isfinite(m)
+    n_places = np.bincount(codes, minlength=n)
+    cols: dict[str, object] = {"places": n_places}
     for t in thresholds:
-        df[f"w{t:g}"] = m <= t
-
-    def summarise(g: pd.DataFrame) -> dict:
-        reach = g["m"][np.isfinite(g["m"])]
-        row = {"places": len(g)}
-        for t in thresholds:
-            row[f"places_within_{t:g}_min"] = int(g[f"w{t:g}"].sum())
-        row["places_beyond_main"] = int(g["beyond"].sum())
-        row["share_places_beyond_main"] = round(float(g["beyond"].mean()), 4)
-        row["population_estimate"] = round(float(g["pop"].sum()), 0)
-        row["population_estimate_beyond_main"] = round(float(g.loc[g["beyond"], "pop"].sum()), 0)
-        row["share_population_beyond_main"] = (round(row["population_estimate_beyond_main"]
-                                                     / row["population_estimate"], 4)
-                                               if row["population_estimate"] > 0 else np.nan)
-        row["median_minutes"] = round(float(reach.median()), 1) if len(reach) else np.nan
-        row["beyond_max_minutes"] = int(g["beyond_limit"].sum())
-        row["unreachable"] = int((~np.isfinite(g["m"]) & ~g["beyond_limit"]).sum())
-        return row
-
-    rows = []
-    for (code, name), g in df.groupby(["department_code", "department"], sort=True):
-        rows.append({"department_code": code, "department": name, **summarise(g),
-                     "roads_used": code == roads_department})
-    rows.append({"department_code": "PE", "department": "PERÚ", **summarise(df), "roads_used": bool(roads_department)})
-    return pd.DataFrame(rows)
+        cols[f"places_within_{t:g}_min"] = _sum(codes, (m <= t).astype(float), n).astype(np.int64)
+    n_beyond = _sum(codes, beyond.astype(float), n)
+    cols["places_beyond_main"] = n_beyond.astype(np.int64)
+    cols["share_places_beyond_main"] = [round(float(v), 4) for v in _share(n_beyond, n_places)]
+    total = [round(float(v), 0) for v in _sum(codes, pop, n)]
+    pop_beyond = [round(float(v), 0) for v in _sum(codes, pop * beyond, n)]
+    cols["population_estimate"] = total
+    cols["population_estimate_beyond_main"] = pop_beyond
+    cols["share_population_beyond_main"] = [round(b / a, 4) if a > 0 else np.nan for a, b in zip(total, pop_beyond)]
+    median = pd.Series(np.where(reach, m, np.nan)).groupby(codes).median().reindex(range(n))
+    cols["median_minutes"] = [round(float(v), 1) if np.isfinite(v) else np.nan for v in median]
+    cols["beyond_max_minutes"] = _sum(codes, limit.astype(float), n).astype(np.int64)
+    cols["unreachable"] = _sum(codes, (~reach & ~limit).astype(float), n).astype(np.int64)
+    return pd.DataFrame(cols)
 
 
 # --------------------------------------------------------------------------- run
@@ -257,7 +204,7 @@ class NationalResult:
 
     places: pd.DataFrame  # one row per centro poblado (see places_national.csv)
     gaps: pd.DataFrame  # gaps_by_department.csv
-    memory: MemoryEstimate
+    memory: int  # bytes: siting.network.graph.graph_memory_estimate of the national graph
     figures: dict = field(default_factory=dict)  # counts and timings
     files: dict[str, Path] = field(default_factory=dict)
     tasks: pd.DataFrame | None = None  # per-department halo tasks (dask engine)
@@ -275,11 +222,11 @@ def _load_national_roads(sc: Scenario, quality: QualityReport, crs: str) -> gpd.
 class NationalGraph:
     """The national inputs and their travel-time graph (points "places" and "capitals")."""
 
-    graph: object  # siting.network.graph.TravelGraph
+    graph: TravelGraph
     places: gpd.GeoDataFrame
     capitals: gpd.GeoDataFrame
     roads_used: bool
-    memory: MemoryEstimate
+    memory: int  # bytes (siting.network.graph.graph_memory_estimate)
     quality: QualityReport
     figures: dict = field(default_factory=dict)
 
@@ -288,7 +235,7 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
     """Load the national inputs of ``sc`` and build one graph (cells + roads + places +
     capitals); the memory estimate is made (and shown) before building."""
     from .data.terrain import load_dem_national
-    from .network.graph import build_graph
+    from .network.graph import build_travel_graph, graph_memory_estimate
 
     for key in ("ccpp", "dem", "district_capitals"):
         if not getattr(sc.inputs, key):
@@ -298,8 +245,9 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
     q = QualityReport()
     fig: dict = {}
     t0 = time.perf_counter()
-    places = read_national_places(sc.inputs.ccpp, quality=q, district_population=sc.inputs.district_population or None,
-                                  year=sc.population.projection_year or 2023)
+    places = read_national_places(sc.inputs.ccpp, quality=q,
+                                  district_population=sc.optional("inputs.district_population"),
+                                  year=sc.optional("population.projection_year") or 2023)
     capitals = read_capitals(sc.inputs.district_capitals, quality=q)
     terrain = load_dem_national(sc.inputs.dem, crs, quality=q)
     roads = _load_national_roads(sc, q, crs)
@@ -310,18 +258,15 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
                   "sobre el terreno (un viaje que llega a esas vías puede usarlas).")
     t1 = time.perf_counter()
     fig["load_s"] = round(t1 - t0, 2)
-    road_len = 0.0 if roads is None else float(roads.to_crs(crs).length.sum())
-    mem = estimate_memory(terrain.shape, n_valid_cells=int(np.isfinite(terrain.elevation).sum()),
-                          n_points=len(places) + len(capitals),
-                          n_road_nodes=0 if roads is None else int(road_len // (terrain.cell_size / 2)) + 2 * len(roads),
-                          neighbours=sc.speeds.grid_neighbours)
+    points = {"places": places, "capitals": capitals}
+    mode = "roads+walk" if roads is not None else "walk"
+    mem = graph_memory_estimate(terrain, roads, sc.speeds, points, mode=mode)
     if progress:
-        _say(f"  load: {fig['load_s']} s; memory estimate: {mem}")
-    graph = build_graph(terrain, roads, sc.speeds, {"places": places, "capitals": capitals},
-                        mode="roads+walk" if roads is not None else "walk")
+        _say(f"  load: {fig['load_s']} s; memory estimate: ~{mem / 2**20:,.0f} MB")
+    graph = build_travel_graph(terrain, roads, sc.speeds, points, mode=mode)
     fig.update(graph_s=round(time.perf_counter() - t1, 2), nodes=graph.n_nodes, edges=graph.n_edges,
                road_nodes=int(graph.road_nodes.size), places=len(places), capitals=len(capitals),
-               memory_estimate_mb=round(mem.peak_bytes / 2**20))
+               memory_estimate_mb=round(mem / 2**20))
     if progress:
         _say(f"  graph: {fig['graph_s']} s, {graph.n_nodes:,} nodes, {graph.n_edges:,} edges")
     return NationalGraph(graph, places, capitals, roads is not None, mem, q, fig)
@@ -385,7 +330,7 @@ def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None 
     out["minutes_to_capital"] = minutes
     out["nearest_capital_ubigeo"] = np.where(which >= 0, capitals["ubigeo"].to_numpy()[np.clip(which, 0, None)], "")
     out["beyond_max_minutes"] = ~(minutes <= max_minutes) & ~flags["outside_dem"].to_numpy()
-    out["band"] = time_bands(minutes, sc.access.thresholds_min)
+    out["band"] = np.asarray(assign_band(minutes, thresholds=sc.access.thresholds_min).astype(str), dtype=object)
     out.loc[out["beyond_max_minutes"].to_numpy() & ~np.isfinite(minutes), "band"] = f">{max_minutes:g}"
     out["outside_dem"] = flags["outside_dem"].to_numpy()
     out["roads_used"] = (out["department_code"] == sc.study_area.department) if roads_used else False
@@ -409,7 +354,7 @@ def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None 
     if run is not None:
         for path in files.values():
             run.output(path)
-        run.manifest["stages"]["national"] = {**fig, "memory_estimate": str(mem)}
+        run.manifest["stages"]["national"] = {**fig, "memory_estimate": f"~{mem / 2**20:,.0f} MB"}
         run.save()
         if own_run:
             run.finish()

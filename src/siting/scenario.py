@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from .i18n import LANGUAGES
 
 # --------------------------------------------------------------------------- sections
 
@@ -200,19 +201,38 @@ class Scenario:
         d.pop("source")
         return d
 
-    def section_hash(self, *names: str) -> str:
-        """Stable hash of some sections (for stage caches)."""
-        import hashlib
-        import json
-        d = self.to_dict()
-        payload = json.dumps({n: d[n] for n in names}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    def optional(self, key: str) -> Any:
+        """The value of ``"section.key"``, or ``None`` when the key is *not set*.
+
+        Not set means the documented sentinel of a key of :data:`UNSET_KEYS` (``0`` for a
+        number, ``""`` for a text) or an empty input path (``inputs.*`` = ``""`` / ``[]``).
+        Stages read these keys only through this method, so the sentinels live in one place.
+        """
+        section, _, name = key.partition(".")
+        value = getattr(getattr(self, section), name)
+        if key in UNSET_KEYS or section == "inputs":
+            return None if value in (0, "", []) and not isinstance(value, bool) else value
+        return value
+
+
+#: Keys whose value ``0`` (a number) or ``""`` (a text) means "not set" (see each key's comment);
+#: read them with :meth:`Scenario.optional`.
+UNSET_KEYS: frozenset[str] = frozenset({
+    "study_area.crs",  # "" = UTM zone chosen from the area
+    "population.projection_year",  # 0 = no projection
+    "speeds.road_connector_radius_m",  # 0 = one DEM cell
+    "access.gaussian_sigma_min",  # 0 = catchment / 2
+    "allocation.min_per_ugel",  # 0 = no minimum
+    "allocation.max_per_ugel",  # 0 = no limit
+    "allocation.budget",  # 0 = no budget constraint
+    "allocation.coverage_target",  # 0 = use n_sites
+})
 
 
 # --------------------------------------------------------------------------- validation
 
-_CHOICES = {
-    ("run", "language"): {"es", "en"},
+_CHOICES: dict[tuple[str, str], set[Any]] = {
+    ("run", "language"): set(LANGUAGES),
     ("population", "missing_population"): {"district_median", "zero"},
     ("speeds", "mode"): {"roads+walk", "walk"},
     ("speeds", "grid_neighbours"): {8, 16},
@@ -271,7 +291,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
         if dataclasses.is_dataclass(ann):
             if not isinstance(value, dict):
                 raise ScenarioError(f"[{key}] must be a table")
-            kwargs[name] = _build(ann, value, key + ".")
+            kwargs[name] = _build(typing.cast(type, ann), value, key + ".")
         else:
             kwargs[name] = _check_type(value, ann, key)
     return cls(**kwargs)
@@ -281,7 +301,8 @@ def _validate(sc: Scenario, base: Path) -> None:
     d = sc.to_dict()
     for (section, key), choices in _CHOICES.items():
         if d[section][key] not in choices:
-            raise ScenarioError(f"key '{section}.{key}' = {d[section][key]!r} is not one of {sorted(map(str, choices))}")
+            raise ScenarioError(f"key '{section}.{key}' = {d[section][key]!r} is not one of "
+                                f"{sorted(map(str, choices))}")
     for section, key in _POSITIVE:
         if not d[section][key] > 0:
             raise ScenarioError(f"key '{section}.{key}' must be > 0, got {d[section][key]!r}")
@@ -291,6 +312,7 @@ def _validate(sc: Scenario, base: Path) -> None:
     th = sc.access.thresholds_min
     if not th or sorted(th) != th or th[0] <= 0:
         raise ScenarioError("key 'access.thresholds_min' must be increasing positive minutes, e.g. [30, 60, 120]")
+    _check_ranges(sc)
     if sc.allocation.n_sites < 0:
         raise ScenarioError("key 'allocation.n_sites' must be >= 0")
     if sc.population.target_group not in sc.population.age_groups:
@@ -301,7 +323,11 @@ def _validate(sc: Scenario, base: Path) -> None:
             raise ScenarioError(f"key 'population.age_groups.{name}' must be [min_age, max_age]")
     if not (sc.study_area.department.isdigit() and len(sc.study_area.department) == 2):
         raise ScenarioError("key 'study_area.department' must be a 2-digit INEI code such as \"06\"")
-    # input files: resolve and check existence
+    _resolve_paths(sc, base)
+
+
+def _resolve_paths(sc: Scenario, base: Path) -> None:
+    """Input files: resolve against ``base`` and check they exist; output and cache folders absolute."""
     for f in dataclasses.fields(Inputs):
         value = getattr(sc.inputs, f.name)
         paths = value if isinstance(value, list) else [value]
@@ -327,6 +353,127 @@ def _validate(sc: Scenario, base: Path) -> None:
         sc.run.cache_dir = str((base / cache).resolve())
 
 
+class ScenarioWarning(UserWarning):
+    """A scenario value that is allowed but probably a mistake (the message names the figure it changes)."""
+
+
+#: ``(section, key, low, high, low_inclusive, what it changes)``; None = no bound
+_RANGES: tuple[tuple[str, str, float | None, float | None, bool, str], ...] = (
+    ("suitability", "sensitivity_runs", 1, None, True, "the Monte Carlo rank stability (rank_median, share_top_n)"),
+    ("suitability", "dirichlet_concentration", 0, None, False, "the spread of the Monte Carlo weights"),
+    ("suitability", "speed_jitter", 0, 1, True, "the travel-time samples of the sensitivity analysis"),
+    ("suitability", "speed_samples", 0, None, True, "the travel-time samples of the sensitivity analysis"),
+    ("candidates", "min_population", 0, None, True, "which places may host a centre"),
+    ("candidates", "exclude_within_min", 0, None, True, "which places may host a centre"),
+    ("candidates", "host_premises_within_m", 0, None, True, "which places may host a centre"),
+    ("access", "gaussian_sigma_min", 0, None, True, "the E2SFCA ratios"),
+    ("access", "far_from_road_km", 0, None, False, "the far_from_road flags"),
+    ("access", "min_road_component_nodes", 0, None, True, "the small_road_component flags"),
+    ("study_area", "buffer_km", 0, None, True, "the terrain and roads kept around the area"),
+    ("speeds", "connector_walk_factor", 0, None, False, "every walking leg to and from a road"),
+    ("speeds", "max_connector_slope", 0, None, False, "every walking leg to and from a road"),
+    ("speeds", "road_connector_radius_m", 0, None, True, "which road nodes a place joins"),
+    ("speeds", "tobler_decay", 0, None, False, "walking times"),
+    ("allocation", "max_extensions_per_cetpro", 0, None, True, "the parent CETPRO capacity"),
+    ("allocation", "weight_women", 0, None, True, "the demand weights of the allocation"),
+    ("allocation", "weight_poverty", 0, None, True, "the demand weights of the allocation"),
+    ("allocation", "curve_max_sites", 1, None, True, "the coverage-versus-N curve"),
+    ("allocation", "min_per_ugel", 0, None, True, "the sites per UGEL"),
+    ("allocation", "max_per_ugel", 0, None, True, "the sites per UGEL"),
+    ("allocation", "budget", 0, None, True, "the number of sites the budget allows"),
+    ("allocation", "cost_per_site", 0, None, False, "the number of sites the budget allows"),
+    ("allocation", "coverage_target", 0, 1, True, "the number of sites chosen"),
+)
+MAX_WALK_KMH, MAX_ROAD_KMH = 10.0, 130.0  # refused above (no walker / no road of the data is that fast)
+WARN_WALK_KMH, WARN_ROAD_KMH = 7.0, 100.0  # warned above (Tobler's maximum is 6; Peru's limit is 100)
+
+
+def _in_range(v: float, low: float | None, high: float | None, low_inclusive: bool) -> bool:
+    import math
+
+    if not math.isfinite(v):
+        return False
+    if low is not None and (v < low or (v == low and not low_inclusive)):
+        return False
+    return high is None or v <= high
+
+
+def _check_ranges(sc: Scenario) -> None:
+    """Refuse values outside their meaningful range and warn (:class:`ScenarioWarning`) about
+    values that are allowed but probably a mistake; each message names the figure it changes.
+    ``None`` (a setting left unset) is skipped."""
+
+    d = sc.to_dict()
+    for section, key, low, high, inclusive, what in _RANGES:
+        v = d[section].get(key)
+        if v is None or isinstance(v, bool):
+            continue
+        if not _in_range(float(v), low, high, inclusive):
+            bound = (f"{'>=' if inclusive else '>'} {low:g}" if high is None else
+                     f"between {low:g} and {high:g}")
+            raise ScenarioError(f"key '{section}.{key}' must be {bound}, got {v!r} (it sets {what})")
+    th = [float(x) for x in sc.access.thresholds_min]
+    if any(not float(x).is_integer() for x in th):
+        raise ScenarioError(f"key 'access.thresholds_min' must be whole minutes, got {th}",
+                            hint="column names and labels such as population_beyond_60 are built from them")
+    main = sc.access.main_threshold_min
+    if main is not None and float(main) not in th:
+        raise ScenarioError(f"key 'access.main_threshold_min' = {main!r} is not one of access.thresholds_min {th}",
+                            hint="the headline figures and the women-men gap are read at that threshold")
+    a = sc.allocation
+    if a.max_per_ugel and a.min_per_ugel and a.max_per_ugel < a.min_per_ugel:
+        raise ScenarioError(f"key 'allocation.max_per_ugel' = {a.max_per_ugel} is below allocation.min_per_ugel "
+                            f"= {a.min_per_ugel}")
+    for name, w in (sc.suitability.weights or {}).items():
+        if not _in_range(float(w), 0, None, True):
+            raise ScenarioError(f"key 'suitability.weights.{name}' must be >= 0, got {w!r} (it sets the score)")
+    _check_speeds(sc)
+    _check_crs(sc.study_area.crs)
+
+
+def _check_speeds(sc: Scenario) -> None:
+    """Walking and road speeds: refused outside what a walker or a road can do, warned when unusual."""
+    import warnings
+
+    walk = sc.speeds.walk_kmh_max
+    if walk is not None and walk > MAX_WALK_KMH:
+        raise ScenarioError(f"key 'speeds.walk_kmh_max' = {walk:g} km/h is not a walking speed (at most "
+                            f"{MAX_WALK_KMH:g}); it sets every walking time")
+    if walk is not None and walk > WARN_WALK_KMH:
+        warnings.warn(f"speeds.walk_kmh_max = {walk:g} km/h is faster than Tobler's 6 km/h: every walking time "
+                      "(and so who is beyond 60 min) gets shorter", ScenarioWarning, stacklevel=3)
+    if sc.speeds.mode == "roads+walk" and not sc.speeds.road_kmh:
+        raise ScenarioError("key 'speeds.road_kmh' is empty but speeds.mode is \"roads+walk\"",
+                            hint="list a speed for every road class, or set speeds.mode = \"walk\"")
+    for cls_name, v in sc.speeds.road_kmh.items():
+        if v > MAX_ROAD_KMH or not _in_range(float(v), 0, None, False):
+            raise ScenarioError(f"key 'speeds.road_kmh.{cls_name}' = {v:g} km/h is not a road speed (0 to "
+                                f"{MAX_ROAD_KMH:g}); it sets every travel time on {cls_name} roads")
+        if v > WARN_ROAD_KMH:
+            warnings.warn(f"speeds.road_kmh.{cls_name} = {v:g} km/h is above Peru's 100 km/h limit: travel times "
+                          f"on {cls_name} roads get shorter", ScenarioWarning, stacklevel=3)
+
+
+def _check_crs(crs: str | None) -> None:
+    """A study-area CRS must be projected, in metres (distances, cell sizes and speeds use it)."""
+    if not crs:
+        return
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        c = CRS.from_user_input(crs)
+    except CRSError as exc:
+        raise ScenarioError(f"key 'study_area.crs' = {crs!r} is not a coordinate reference system ({exc})",
+                            hint='use a projected CRS in metres, e.g. "EPSG:32717" (UTM 17S) for Cajamarca') from exc
+    units = {ax.unit_name for ax in c.axis_info}
+    if c.is_geographic or not c.is_projected or not units <= {"metre", "meter"}:
+        raise ScenarioError(f"key 'study_area.crs' = {crs!r} is not a projected CRS in metres "
+                            f"({'degrees' if c.is_geographic else ', '.join(sorted(units)) or 'no units'}): "
+                            "distances, the DEM cell size and every travel time would be wrong",
+                            hint='use a projected CRS in metres, e.g. "EPSG:32717" (UTM 17S) for Cajamarca')
+
+
 def scenario_from_dict(data: dict[str, Any], *, base_dir: str | Path = ".", source: str = "") -> Scenario:
     """Build and validate a :class:`Scenario` from a plain dict (as parsed from TOML)."""
     sc = _build(Scenario, {k: v for k, v in data.items() if k != "source"}, "")
@@ -335,16 +482,39 @@ def scenario_from_dict(data: dict[str, Any], *, base_dir: str | Path = ".", sour
     return sc
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a scenario file: UTF-8 (a BOM is accepted), any other encoding or a nesting too
+    deep for the parser is one clear :class:`ScenarioError`."""
+    if path.is_dir():
+        raise ScenarioError(f"the scenario path is a folder, not a file: {path}",
+                            hint="pass the .toml file itself, e.g. --scenario scenarios/cajamarca.toml")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the scenario file ({exc.strerror or exc})", source=str(path)) from exc
+    try:
+        text = raw.decode("utf-8-sig")  # TOML is UTF-8; a leading BOM (Windows Notepad) is dropped
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(f"the scenario file is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}; "
+                            "probably Latin-1 / Windows-1252)", source=str(path),
+                            hint="save it again as UTF-8 (in Notepad: Save as > Encoding UTF-8)") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    except RecursionError as exc:
+        raise ScenarioError("the scenario file nests tables or arrays too deeply to be read", source=str(path),
+                            hint="a scenario has at most three levels, e.g. [speeds.road_kmh]") from exc
+
+
 def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     """Read a scenario TOML file.  ``overrides`` are ``"section.key"``-style values
     (written with ``__``: ``allocation__n_sites=5``) applied before validation."""
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"scenario file not found: {path}", hint="pass --scenario scenarios/cajamarca.toml")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    data = _read_toml(path)
     for dotted, value in overrides.items():
         if "__" not in dotted:
             raise ScenarioError(f"override {dotted!r} must be written section__key, e.g. allocation__n_sites=5",

@@ -1,11 +1,15 @@
-"""Data layer: every input read, validated and restricted to the study area.
+"""Data layer: every input a run uses, read, validated and restricted to the study area.
 
-:func:`load_study_data` is the single entry point used by the pipeline and notebooks::
+:func:`load_data` is the data stage (``siting.load_data``; ``siting data check``)::
 
     import siting
-    from siting.data import load_study_data
-    data = load_study_data(siting.load_scenario("scenarios/cajamarca.toml"))
+    data = siting.load_data(siting.load_scenario("scenarios/cajamarca.toml"))
     data.places, data.cetpro, data.quality.summary()
+
+It owns every input: boundaries, centros poblados, CETPRO and the other facilities, roads,
+the DEM, and the optional tables the later stages read (district indicators, community
+petitions, labelled sites, land-cover speed multipliers).  Later stages take these tables
+from the :class:`StudyData` it returns, never paths from the scenario.
 
 Facilities (CETPRO, extension centres, Tambos, school premises) are kept when they lie in
 the study area *or within ``study_area.buffer_km`` of it* (people cross district lines;
@@ -19,9 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..errors import UserError
+from ..i18n import bilingual
 from ..scenario import Scenario
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
 from .facilities import (
@@ -32,12 +39,17 @@ from .facilities import (
     load_school_premises,
     load_tambos,
 )
+from .indicators import district_indicator_table, load_district_indicators, load_petitions
+from .labelled_sites import load_labels
+from .landcover import read_multipliers
 from .population import load_places
 from .quality import QualityReport
-from .terrain import check_projected_crs
+from .terrain import Terrain, check_projected_crs, load_dem
 
-__all__ = ["StudyData", "load_study_data", "load_districts", "select_study_area", "ugel_table", "load_places",
-           "load_cetpro", "load_extension_centres", "load_tambos", "load_school_premises", "QualityReport"]
+__all__ = ["StudyData", "load_data", "load_districts", "select_study_area", "ugel_table", "load_places",
+           "load_cetpro", "load_extension_centres", "load_tambos", "load_school_premises", "QualityReport",
+           "district_indicator_table", "load_district_indicators", "load_petitions", "load_labels",
+           "read_multipliers"]
 
 
 def _empty(columns: list[str]) -> gpd.GeoDataFrame:
@@ -45,7 +57,7 @@ def _empty(columns: list[str]) -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=4326), crs=4326)
 
 
-@dataclass
+@dataclass(frozen=True)
 class StudyData:
     """Everything the later stages need, in EPSG:4326 (``crs`` is the metric CRS to use)."""
 
@@ -63,12 +75,11 @@ class StudyData:
     tambos: gpd.GeoDataFrame = field(default_factory=lambda: _empty(TAMBO_COLUMNS))
     school_premises: gpd.GeoDataFrame | None = None
     roads: gpd.GeoDataFrame | None = None  # from siting.data.roads.load_roads when available
-    terrain: Any = None  # siting.data.terrain.Terrain when available
-
-    @property
-    def study_area_gdf(self) -> gpd.GeoDataFrame:
-        """The study area as a one-row GeoDataFrame (EPSG:4326)."""
-        return gpd.GeoDataFrame({"name": [self.scenario.run.name]}, geometry=[self.study_area], crs=4326)
+    terrain: Terrain | None = None  # the DEM in the projected CRS
+    landcover: np.ndarray | None = None  # walking-speed multipliers on the terrain grid (inputs.landcover_speeds)
+    district_indicators: pd.DataFrame | None = None  # ubigeo, poverty, hdi (inputs.district_indicators)
+    petitions: pd.DataFrame | None = None  # community petitions, one row per request (inputs.petitions)
+    labels: pd.DataFrame | None = None  # labelled sites for the learned model (inputs.labels)
 
     def facilities(self) -> gpd.GeoDataFrame:
         """CETPRO and extension centres together (``facility_id``, ``name``, ``kind``, geometry)."""
@@ -82,6 +93,7 @@ def _buffered(area, crs: str, km: float):
     return g.buffer(km * 1000.0).to_crs(4326).iloc[0] if km > 0 else area
 
 
+
 def _keep_within(gdf: gpd.GeoDataFrame, area, input_name: str, id_col: str, quality: QualityReport,
                  km: float) -> gpd.GeoDataFrame:
     """Rows inside ``area`` (the buffered study area).  The others are not errors, so they are
@@ -90,122 +102,139 @@ def _keep_within(gdf: gpd.GeoDataFrame, area, input_name: str, id_col: str, qual
     n_out = int((~inside).sum())
     if n_out:
         ids = gdf.loc[~inside, id_col].astype(str).tolist()
-        listed = f": {', '.join(ids)}" if n_out <= 20 else ""
-        quality.note(f"{input_name}: {n_out} of {len(gdf)} rows lie outside the study area + {km:g} km and are not "
-                     f"used{listed}.",
-                     es=f"{input_name}: {n_out} de {len(gdf)} filas están fuera del área de estudio + {km:g} km "
-                     f"y no se usan{listed}.")
+        en, es = bilingual("data.outside_area", input=input_name, n_out=n_out, n=len(gdf), km=km,
+                           listed=f": {', '.join(ids)}" if n_out <= 20 else "")
+        quality.note(en, es=es)
     return gdf[inside].reset_index(drop=True)
 
 
-def _optional_loader(module: str, func: str):
-    """``siting.data.<module>.<func>`` if that module and function exist, else ``None``."""
-    import importlib
-    try:
-        mod = importlib.import_module(f"{__name__}.{module}")
-    except ImportError:
+def _note(quality: QualityReport, key: str, **fields: object) -> None:
+    en, es = bilingual(key, **fields)
+    quality.note(en, es=es)
+
+
+@dataclass(frozen=True)
+class _Area:
+    """The study area and where its inputs are read."""
+
+    all_districts: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    area: Any
+    buffered: Any
+    crs: str
+    km: float
+
+
+def _study_area(sc: Scenario, q: QualityReport) -> _Area:
+    all_districts = load_districts(sc, q)
+    districts = select_study_area(all_districts, sc.study_area)
+    area = dissolve_study_area(districts)
+    crs = sc.optional("study_area.crs") or utm_crs(area)
+    check_projected_crs(crs)
+    km = sc.study_area.buffer_km
+    return _Area(all_districts, districts, area, _buffered(area, crs, km), crs, km)
+
+
+def _load_facilities(sc: Scenario, q: QualityReport, a: _Area, places: gpd.GeoDataFrame) -> dict[str, Any]:
+    """CETPRO, extension centres, Tambos and school premises within the buffered area."""
+    cetpro = _keep_within(load_cetpro(sc, q, districts=a.all_districts), a.buffered, "cetpro", "cod_mod", q, a.km)
+    if sc.inputs.extension_centres:
+        ext = load_extension_centres(sc.inputs.extension_centres, q, places=places, cetpro=cetpro)
+        ext = _keep_within(ext, a.buffered, "extension_centres", "facility_id", q, a.km)
+    else:
+        ext = _empty(EXTENSION_COLUMNS)
+        _note(q, "data.no_extension_centres")
+    if sc.inputs.tambos:
+        tambos = _keep_within(load_tambos(sc.inputs.tambos, q, area=a.buffered), a.buffered, "tambos", "tambo_code",
+                              q, a.km)
+    else:
+        tambos = _empty(TAMBO_COLUMNS)
+        _note(q, "data.no_tambos")
+    premises = None
+    if sc.inputs.school_premises:
+        premises = load_school_premises(sc.inputs.school_premises, q, area=a.all_districts.geometry.union_all())
+        premises = _keep_within(premises, a.buffered, "school_premises", "codlocal", q, a.km)
+    else:
+        _note(q, "data.no_school_premises")
+    return {"cetpro": cetpro, "extension_centres": ext, "tambos": tambos, "school_premises": premises}
+
+
+def _load_roads(sc: Scenario, q: QualityReport, polygon: Any) -> gpd.GeoDataFrame | None:
+    """The road lines (``None`` without road inputs)."""
+    if not (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
         return None
-    return getattr(mod, func, None)
+    from .roads import load_roads  # the slowest loader: imported when there are roads
+    return load_roads(sc, q, polygon=polygon)
 
 
-def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
-    """Load and validate every input of ``sc`` and restrict it to the study area.
+def _load_terrain(sc: Scenario, q: QualityReport, bounds_4326: tuple, crs: str) -> Terrain | None:
+    """The DEM over the buffered area (``None`` without ``inputs.dem``)."""
+    if not sc.inputs.dem:
+        return None
+    return load_dem(sc.inputs.dem, bounds_4326=bounds_4326, crs=crs, quality=q)
 
-    Missing optional inputs (extension centres, Tambos, school premises, roads, DEM) are
-    not errors: each adds a caveat to ``quality.notes`` that every output repeats, as do
-    UGELs of the study area without any CETPRO in the data.
+
+def _load_tables(sc: Scenario, terrain: Terrain | None) -> dict[str, Any]:
+    """The optional tables of the later stages (``None`` when the scenario gives none)."""
+    lc = sc.optional("inputs.landcover_speeds")
+    return {
+        "district_indicators": load_district_indicators(sc.inputs.district_indicators)
+        if sc.inputs.district_indicators else None,
+        "petitions": load_petitions(sc.inputs.petitions) if sc.inputs.petitions else None,
+        "labels": load_labels(sc.inputs.labels) if sc.inputs.labels else None,
+        "landcover": read_multipliers(lc, terrain) if lc and terrain is not None else None,
+    }
+
+
+def _note_ugels_without_cetpro(q: QualityReport, districts: gpd.GeoDataFrame, cetpro: gpd.GeoDataFrame,
+                               ext: gpd.GeoDataFrame) -> None:
+    served = set(cetpro["ugel"].dropna()) | set(
+        gpd.sjoin(ext[["geometry"]], districts[["ugel", "geometry"]], predicate="within")["ugel"]
+        if len(ext) else [])
+    without = [u for u in ugel_table(districts)["ugel"] if u not in served]
+    if without:
+        _note(q, "data.ugels_without_cetpro", n=len(without), ugels=", ".join(without),
+              verb="tiene" if len(without) == 1 else "tienen")
+
+
+def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
+    """The data stage: load and validate every input of ``sc``, restricted to the study area.
+
+    Missing optional inputs (extension centres, Tambos, school premises, roads, DEM, the
+    optional tables) are not errors: each adds a caveat to ``quality.notes`` that every
+    output repeats, as do UGELs of the study area without any CETPRO in the data.  A study
+    area without populated places raises :class:`~siting.errors.UserError`.
     """
     q = QualityReport()
-    steps = ["districts", "places", "cetpro", "extension centres", "tambos", "school premises", "roads", "terrain"]
+    steps = ["districts", "places", "facilities", "roads", "terrain", "tables"]
     bar = tqdm(total=len(steps), desc="loading data", disable=not progress or not sys.stderr.isatty())
 
     def step(name: str) -> None:
         bar.set_postfix_str(name)
         bar.update(1)
 
-    all_districts = load_districts(sc, q)
-    districts = select_study_area(all_districts, sc.study_area)
-    area = dissolve_study_area(districts)
-    crs = sc.study_area.crs or utm_crs(area)
-    check_projected_crs(crs)
-    km = sc.study_area.buffer_km
-    area_buf = _buffered(area, crs, km)
+    a = _study_area(sc, q)
     step("districts")
-
-    places = load_places(sc, all_districts, q)
-    places = places[places["ubigeo"].isin(set(districts["ubigeo"]))].reset_index(drop=True)
+    places = load_places(sc, a.all_districts, q)
+    places = places[places["ubigeo"].isin(set(a.districts["ubigeo"]))].reset_index(drop=True)
+    if len(places) == 0:
+        raise UserError("the study area has no populated places", source=sc.source,
+                        hint="check [study_area] (department, provinces, ugels, districts)")
     step("places")
-
-    cetpro = load_cetpro(sc, q, districts=all_districts)
-    cetpro = _keep_within(cetpro, area_buf, "cetpro", "cod_mod", q, km)
-    step("cetpro")
-
-    if sc.inputs.extension_centres:
-        ext = load_extension_centres(sc.inputs.extension_centres, q, places=places, cetpro=cetpro)
-        ext = _keep_within(ext, area_buf, "extension_centres", "facility_id", q, km)
-    else:
-        ext = _empty(EXTENSION_COLUMNS)
-        q.note("No list of existing extension centres (inputs.extension_centres): access is measured to CETPRO "
-               "sedes only, so gaps are over-estimated where extension centres already operate.",
-               es="No se cuenta con la lista de centros de extensión existentes (inputs.extension_centres): "
-               "el acceso se mide solo hasta las sedes de CETPRO, por lo que las brechas se sobrestiman donde "
-               "ya funcionan centros de extensión.")
-    step("extension centres")
-
-    if sc.inputs.tambos:
-        tambos = _keep_within(load_tambos(sc.inputs.tambos, q, area=area_buf), area_buf, "tambos", "tambo_code",
-                              q, km)
-    else:
-        tambos = _empty(TAMBO_COLUMNS)
-        q.note("No Tambo list (inputs.tambos): Tambos are not counted as host premises.",
-               es="No se cuenta con la lista de Tambos (inputs.tambos): los Tambos no se consideran como "
-               "locales anfitriones.")
-    step("tambos")
-
-    premises = None
-    if sc.inputs.school_premises:
-        premises = load_school_premises(sc.inputs.school_premises, q, area=all_districts.geometry.union_all())
-        premises = _keep_within(premises, area_buf, "school_premises", "codlocal", q, km)
-    else:
-        q.note("No school premises layer (inputs.school_premises): host premises cannot be checked.",
-               es="No se cuenta con la capa de locales escolares (inputs.school_premises): no se pueden "
-               "verificar los locales anfitriones.")
-    step("school premises")
-
-    roads = None
-    load_roads = _optional_loader("roads", "load_roads")
-    if load_roads is not None and (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
-        roads = load_roads(sc, q, polygon=area_buf)
-    else:
-        q.note("No road network loaded: travel is on foot over terrain only.",
-               es="No se cargó la red vial: el desplazamiento es solo a pie sobre el terreno.")
+    fac = _load_facilities(sc, q, a, places)
+    step("facilities")
+    roads = _load_roads(sc, q, a.buffered)
+    if roads is None:
+        _note(q, "data.no_roads")
     step("roads")
-
-    terrain = None
-    load_dem = _optional_loader("terrain", "load_dem")
-    if load_dem is not None and sc.inputs.dem:
-        terrain = load_dem(sc.inputs.dem, bounds_4326=tuple(area_buf.bounds), crs=crs, quality=q)
-    else:
-        q.note("No elevation model loaded (inputs.dem or siting.data.terrain.load_dem missing).",
-               es="No se cargó el modelo digital de elevación (falta inputs.dem o "
-               "siting.data.terrain.load_dem).")
+    terrain = _load_terrain(sc, q, tuple(a.buffered.bounds), a.crs)
+    if terrain is None:
+        _note(q, "data.no_dem")
     step("terrain")
+    tables = _load_tables(sc, terrain)
+    step("tables")
     bar.close()
-
-    served = set(cetpro["ugel"].dropna()) | set(
-        gpd.sjoin(ext[["geometry"]], districts[["ugel", "geometry"]], predicate="within")["ugel"]
-        if len(ext) else [])
-    without = [u for u in ugel_table(districts)["ugel"] if u not in served]
-    if without:
-        q.note(f"{len(without)} UGEL(s) of the study area have no CETPRO in the data: {', '.join(without)}. "
-               "Their people can only be served by CETPRO of neighbouring UGELs; if they have CETPRO that are "
-               "missing from the school base, their gap is over-estimated.",
-               es=f"{len(without)} UGEL del área de estudio no "
-               f"{'tiene' if len(without) == 1 else 'tienen'} ningún CETPRO en los datos: {', '.join(without)}. "
-               "Su población solo puede ser atendida por CETPRO de UGEL vecinas; si "
-               f"{'tiene' if len(without) == 1 else 'tienen'} CETPRO que faltan en el padrón de instituciones "
-               "educativas, su brecha está sobrestimada.")
-    return StudyData(scenario=sc, quality=q, crs=crs, study_area=area, study_area_buffer=area_buf,
-                     all_districts=all_districts, districts=districts, ugels=ugel_table(districts),
-                     places=places, cetpro=cetpro, extension_centres=ext, tambos=tambos,
-                     school_premises=premises, roads=roads, terrain=terrain)
+    _note_ugels_without_cetpro(q, a.districts, fac["cetpro"], fac["extension_centres"])
+    return StudyData(scenario=sc, quality=q, crs=a.crs, study_area=a.area, study_area_buffer=a.buffered,
+                     all_districts=a.all_districts, districts=a.districts, ugels=ugel_table(a.districts),
+                     places=places, roads=roads, terrain=terrain, **fac, **tables)

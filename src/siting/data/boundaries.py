@@ -81,9 +81,9 @@ def load_districts(sc: Scenario, quality: QualityReport) -> gpd.GeoDataFrame:
         raise DataError("no district polygons given", source="scenario [inputs] districts",
                         hint="set inputs.districts to the INEI district polygons "
                              "(data/raw/boundaries/innovar_peru_distritos_inei2017.gpkg)")
-    path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", source=str(path))
+    file = Path(path)
+    if not file.exists():
+        raise DataError("file not found", source=str(file))
     try:
         import pyogrio
         layers = [str(x[0]) for x in pyogrio.list_layers(path)]
@@ -161,7 +161,8 @@ def select_study_area(districts: gpd.GeoDataFrame, study_area: StudyArea) -> gpd
     if study_area.provinces:
         codes = set(districts["province_code"])
         by_name = {fold(n): c for n, c in zip(districts["province"], districts["province_code"])}
-        by_name.update({fold(u.removeprefix("UGEL ")): c for u, c in zip(districts["ugel"], districts["province_code"])})
+        by_name.update({fold(u.removeprefix("UGEL ")): c
+                        for u, c in zip(districts["ugel"], districts["province_code"])})
         wanted = set()
         for p in study_area.provinces:
             p_s = str(p).strip()
@@ -246,7 +247,8 @@ def check_coordinates(df: pd.DataFrame, *, lon: str, lat: str, id_col: str, inpu
     if out_peru.any():
         metres = (x.abs() > 180) | (y.abs() > 90)  # not degrees at all: projected (UTM) metres?
         quality.add_many(input_name, df.loc[out_peru, id_col], "outside Peru",
-                         [f"lon={a}, lat={b}" + (" (metres, not degrees: convert UTM to lon/lat EPSG:4326)" if m else "")
+                         [f"lon={a}, lat={b}"
+                          + (" (metres, not degrees: convert UTM to lon/lat EPSG:4326)" if m else "")
                           for a, b, m in zip(x[out_peru], y[out_peru], metres[out_peru])], action="dropped")
     df[lon], df[lat] = x, y
     df = df[~nan & ~out_peru]

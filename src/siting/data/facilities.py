@@ -151,7 +151,8 @@ def load_cetpro(sc: Scenario, quality: QualityReport, *, districts: gpd.GeoDataF
         differ = (given != "") & (given != out["district"].map(lambda v: fold(v) if isinstance(v, str) else ""))
         if differ.any():
             quality.add_many(name, out.loc[differ, "cod_mod"], "point in another district than the base says",
-                             [f"base {a}, polygon {b}" for a, b in zip(df.loc[differ, c_dist], out.loc[differ, "district"])])
+                             [f"base {a}, polygon {b}"
+                              for a, b in zip(df.loc[differ, c_dist], out.loc[differ, "district"])])
     c_ugel = _col(df, "UGEL")
     if c_ugel:
         given = df[c_ugel].map(lambda v: fold(v) if isinstance(v, str) else "")
@@ -159,7 +160,8 @@ def load_cetpro(sc: Scenario, quality: QualityReport, *, districts: gpd.GeoDataF
         differ = given.str.startswith("UGEL") & (given != poly)
         if differ.any():
             quality.add_many(name, out.loc[differ, "cod_mod"], "UGEL differs from the district's UGEL",
-                             [f"base {a}, polygon {b}" for a, b in zip(df.loc[differ, c_ugel], out.loc[differ, "ugel"])])
+                             [f"base {a}, polygon {b}"
+                              for a, b in zip(df.loc[differ, c_ugel], out.loc[differ, "ugel"])])
     quality.count(name, read=n_read, kept=len(out))
     return out[CETPRO_COLUMNS].reset_index(drop=True)
 
@@ -252,7 +254,8 @@ def load_tambos(path: str | Path, quality: QualityReport, *, area: BaseGeometry 
 # --------------------------------------------------------------------------- school premises
 
 
-def load_school_premises(path: str | Path, quality: QualityReport, *, area: BaseGeometry | None = None) -> gpd.GeoDataFrame:
+def load_school_premises(path: str | Path, quality: QualityReport, *,
+                         area: BaseGeometry | None = None) -> gpd.GeoDataFrame:
     """MINEDU school premises (locales): ``CODLOCAL, NOMCPSIG, NALT_LOCAL, CEN_EDU_L`` + points.
 
     ``name`` = ``CEN_EDU_L`` (one institution of the premises), ``ccpp_name`` = ``NOMCPSIG``.

@@ -343,7 +343,18 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
                      "el área urbana/rural se toma del archivo de centros poblados si la trae; de lo contrario, "
                      "todos los centros poblados se consideran rurales.")
     gdf["area"] = gdf["area"].fillna("rural")
-    # population
+    _population(gdf, sc, quality, missing_population)
+    _apply_age_sex(gdf, sc, quality)
+    quality.count(INPUT, read=n_read, kept=len(gdf))
+    cols = place_columns(sc.population.age_groups)
+    out = gdf[cols + ["geometry"]].reset_index(drop=True)
+    out["population_estimated"] = out["population_estimated"].astype(bool)
+    return out
+
+
+def _population(gdf: gpd.GeoDataFrame, sc: Scenario, quality: QualityReport, missing_population: str) -> None:
+    """Census population (checked), missing values estimated, projection to
+    ``population.projection_year`` (columns added to ``gdf`` in place)."""
     gdf["population_census"] = to_number(gdf["population_census"])
     infinite = np.isinf(gdf["population_census"])
     if infinite.any():  # "inf" parses as a number but is not a count: treat it as missing
@@ -374,19 +385,13 @@ def load_places(sc: Scenario, districts: gpd.GeoDataFrame, quality: QualityRepor
                          "population used unprojected.",
                          es=f"population.projection_year = {year}, pero falta inputs.district_population: se usa "
                          "la población censal sin proyectar.")
-    _apply_age_sex(gdf, sc, quality)
-    quality.count(INPUT, read=n_read, kept=len(gdf))
-    cols = place_columns(sc.population.age_groups)
-    out = gdf[cols + ["geometry"]].reset_index(drop=True)
-    out["population_estimated"] = out["population_estimated"].astype(bool)
-    return out
 
 
 def _area_from_input(gdf: pd.DataFrame) -> pd.Series:
     if "area" not in gdf:
         return pd.Series(pd.NA, index=gdf.index, dtype="object")
     f = gdf["area"].map(lambda v: fold(v) if isinstance(v, str) else "")
-    return pd.Series(np.select([f.str.startswith("URB"), f.str.startswith("RUR")], ["urbano", "rural"], None),
+    return pd.Series(np.select([f.str.startswith("URB"), f.str.startswith("RUR")], ["urbano", "rural"], None),  # type: ignore[call-overload]
                      index=gdf.index, dtype="object")
 
 
@@ -400,7 +405,7 @@ def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality
     ref = ref.assign(inei_ccpp=zfill_code(ref["inei_ccpp"], 10))
     ref = ref[ref["inei_ccpp"].str[:2] == dept].drop_duplicates("inei_ccpp").set_index("inei_ccpp")
     tipo = gdf["ccpp_id"].map(ref["tipo"]).map(lambda v: fold(v) if isinstance(v, str) else "")
-    area = pd.Series(np.select([tipo.str.startswith("URB"), tipo.str.startswith("RUR")], ["urbano", "rural"], None),
+    area = pd.Series(np.select([tipo.str.startswith("URB"), tipo.str.startswith("RUR")], ["urbano", "rural"], None),  # type: ignore[call-overload]
                      index=gdf.index, dtype="object")
     gdf["area"] = area.where(area.notna(), gdf["area"])
     absent = ~gdf["ccpp_id"].isin(ref.index)
@@ -430,7 +435,8 @@ def _cross_check_reference(gdf: gpd.GeoDataFrame, path: Path, dept: str, quality
         km = 6371.0 * np.hypot(dx, dy)
         far = km > REFERENCE_MAX_KM
         if far.any():
-            quality.add_many(INPUT, gdf.loc[far, "ccpp_id"], f"more than {REFERENCE_MAX_KM:g} km from the national list",
+            quality.add_many(INPUT, gdf.loc[far, "ccpp_id"],
+                             f"more than {REFERENCE_MAX_KM:g} km from the national list",
                              [f"{d:.1f} km" for d in km[far]])
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..i18n import LANGUAGES
 from ..io import atomic_path, spreadsheet_safe_frame
 
 COLUMNS = ["input", "row_id", "problem", "detail", "action"]
-LANGUAGES = ("es", "en")
 
 # English problem code (as passed to QualityReport.add / add_many) -> Spanish label.
 PROBLEM_ES: dict[str, str] = {
@@ -86,12 +86,39 @@ PROBLEM_ES: dict[str, str] = {
 # Problem codes built with an f-string whose value is not in PROBLEM_ES (another
 # threshold, key or area): regular expression -> Spanish template (groups by number).
 PROBLEM_PATTERNS_ES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"more than (\S+) km from the national list"), "a más de {0} km de su ubicación en el listado nacional"),
+    (re.compile(r"more than (\S+) km from the national list"),
+     "a más de {0} km de su ubicación en el listado nacional"),
     (re.compile(r"duplicate (\S+)"), "{0} duplicado"),
 )
 
 ACTION_ES: dict[str, str] = {"kept": "conservado", "dropped": "descartado", "estimated": "estimado",
                              "fixed": "corregido"}
+
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~$])")
+_MD_BLOCK_START = re.compile(r"^(\s*)([-+=#]|\d+(?=[.)]))")
+
+
+def md_text(value: object) -> str:
+    """``value`` as inert Markdown text (for a paragraph, list item or table cell).
+
+    Raw HTML is neutralised by writing ``&``, ``<`` and ``>`` as entities (rendered back
+    as the same characters), the Markdown punctuation that builds links, images, code,
+    emphasis, strike-through, math or table cells (``\\ ` * [ ] | ~ $``, and a leading
+    ``-``, ``+``, ``=``, ``#`` or ``1.``) is backslash-escaped so it shows as typed, and line
+    breaks become spaces so one value stays in its cell.  Codes such as ``ccpp_id`` and
+    ``(2.5 km)`` stay as they are (an underscore inside a word is not emphasis).
+    """
+    text = "" if value is None else str(value)
+    text = re.sub(r"[\r\n\u2028\u2029]+", " ", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)  # emphasis, not intraword codes
+    m = _MD_BLOCK_START.match(text)
+    if m and m.group(2)[0].isdigit():
+        i = m.end()
+        return text[:i] + "\\" + text[i:]
+    return _MD_BLOCK_START.sub(lambda mt: mt.group(1) + "\\" + mt.group(2), text, count=1)
 
 
 def _check_lang(lang: str | None) -> None:
@@ -206,18 +233,20 @@ class QualityReport:
         s = self.summary(lang)
         lines = ["# Reporte de calidad de datos / Data-quality report", ""]
         if notes:
-            lines += ["## Advertencias / Caveats", ""] + [f"- {n}" for n in notes] + [""]
+            lines += ["## Advertencias / Caveats", ""] + [f"- {md_text(n)}" for n in notes] + [""]
         lines += ["## Resumen por insumo / Summary per input", "",
                   "| insumo | leídas | conservadas | marcadas | descartadas | problemas |",
                   "|---|---:|---:|---:|---:|---|"]
         for r in s.itertuples(index=False):
-            lines.append(f"| {r.input} | {r.read} | {r.kept} | {r.flagged} | {r.dropped} | {r.problems} |")
+            lines.append(f"| {md_text(r.input)} | {r.read} | {r.kept} | {r.flagged} | {r.dropped} "
+                         f"| {md_text(r.problems)} |")
         t = self.table(lang)
         lines += ["", f"## Problemas / Problems ({len(t)})", ""]
         if len(t):
             lines += ["| insumo | fila | problema | detalle | acción |", "|---|---|---|---|---|"]
             for r in t.head(2000).itertuples(index=False):
-                lines.append(f"| {r.input} | {r.row_id} | {r.problem} | {r.detail} | {r.action} |")
+                cells = (r.input, r.row_id, r.problem, r.detail, r.action)
+                lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
             if len(t) > 2000:
                 lines.append(f"\n… {len(t) - 2000} more rows in quality_report.csv")
         return "\n".join(lines) + "\n"

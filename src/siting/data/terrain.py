@@ -42,7 +42,7 @@ class Terrain:
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Projected x, y of every cell centre, as two (rows, cols) arrays."""
         rows, cols = np.indices(self.shape)
-        x, y = self.transform @ (cols + 0.5, rows + 0.5)
+        x, y = self.transform @ (cols + 0.5, rows + 0.5)  # type: ignore[operator]
         return np.asarray(x), np.asarray(y)
 
     def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

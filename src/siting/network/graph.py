@@ -54,6 +54,7 @@ from ..data.terrain import Terrain
 from ..errors import DataError, UserError
 from ..io import atomic_path, remove_partial_files
 from ..scenario import Speeds
+from .legs import Edges, grid_cells, point_layer, road_layer
 from .speeds import minutes as _minutes
 from .speeds import road_speed_kmh, walk_minutes
 
@@ -62,7 +63,7 @@ log = logging.getLogger(__name__)
 CELL, ROAD, POINT = 0, 1, 2
 KIND_NAMES = np.array(["cell", "road", "point"])
 MIN_EDGE_MIN = 1e-9  # floor on an edge's minutes (a 0 weight would be ambiguous in sparse storage)
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: content digest and key checked on load
 CACHE_PART_MAX_AGE_S = 3600.0  # a graph-cache temporary older than this was left by a killed run
 
 _OFFSETS_8 = [(0, 1), (1, 0), (1, 1), (1, -1)]
@@ -326,14 +327,6 @@ def _split_at_touching_ends(parts: np.ndarray, tol: float) -> np.ndarray:
     return parts
 
 
-def _cell_index(terrain: Terrain, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Flat cell index of each point, -1 outside the grid."""
-    r, c = terrain.cell_of(x, y)
-    rows, cols = terrain.shape
-    inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
-    return np.where(inside, r * cols + c, -1)
-
-
 # --------------------------------------------------------------------------- memory
 
 #: peak bytes per directed edge while building (edge lists, concatenation, COO -> CSR) and
@@ -408,7 +401,7 @@ def _estimate_road_nodes(roads: gpd.GeoDataFrame | None, crs: str, cell: float) 
 
 def graph_memory_estimate(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds: Speeds,
                           points: Mapping[str, gpd.GeoDataFrame] | None = None, *, mode: str | None = None) -> int:
-    """:func:`estimate_graph_memory` for the inputs :func:`build_graph` would get (bytes)."""
+    """:func:`estimate_graph_memory` for the inputs :func:`build_travel_graph` would get (bytes)."""
     mode = mode or speeds.mode
     use_roads = mode == "roads+walk" and roads is not None and len(roads) > 0
     n_road = _estimate_road_nodes(roads, terrain.crs, terrain.cell_size) if use_roads else 0
@@ -419,24 +412,25 @@ def graph_memory_estimate(terrain: Terrain, roads: gpd.GeoDataFrame | None, spee
 # --------------------------------------------------------------------------- build
 
 
-def build_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds: Speeds,
-                points: Mapping[str, gpd.GeoDataFrame] | None = None, *,
-                landcover: np.ndarray | None = None,
-                mode: str | None = None,
-                cache_dir: str | Path | None = None,
-                altitude_column: str = "altitude_m",
-                road_connector_radius_m: float | None = None,
-                road_connector_k: int = 4,
-                max_connector_slope: float = 0.25,
-                merge_tolerance_m: float = 1.0,
-                available_memory_bytes: int | None = None) -> TravelGraph:
-    """Build (or load from ``cache_dir``) the travel-time graph.
+def build_travel_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds: Speeds,
+                       points: Mapping[str, gpd.GeoDataFrame] | None = None, *,
+                       landcover: np.ndarray | None = None,
+                       mode: str | None = None,
+                       cache_dir: str | Path | None = None,
+                       altitude_column: str = "altitude_m",
+                       road_connector_radius_m: float | None = None,
+                       road_connector_k: int = 4,
+                       max_connector_slope: float = 0.25,
+                       merge_tolerance_m: float = 1.0,
+                       available_memory_bytes: int | None = None) -> TravelGraph:
+    """Build (or load from ``cache_dir``) the travel-time graph from its inputs (the stage
+    wrapper on a scenario and its data is :func:`siting.network.build_graph`).
 
     ``terrain``: the DEM in a projected CRS (``siting.data.terrain.Terrain``); ``roads``: the
     ``load_roads`` table (``road_class``, ``approximate``, LineStrings; ignored in "walk" mode);
     ``speeds``: the scenario's ``[speeds]``; ``points``: ``{name: GeoDataFrame of points}``.
     ``landcover``: optional walking-speed multipliers on the terrain grid (0 = barrier,
-    NaN = 1; see :func:`siting.network.raster.read_multipliers`).  ``mode`` overrides
+    NaN = 1; see :func:`siting.data.landcover.read_multipliers`).  ``mode`` overrides
     ``speeds.mode``.  Before anything is built, the memory it needs is estimated
     (:func:`estimate_graph_memory`) and a study area too large for ``available_memory_bytes``
     (default: the memory available now) is refused with a :class:`UserError`.
@@ -447,146 +441,62 @@ def build_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds: Speeds
         raise DataError(f"unknown travel mode {mode!r}", hint='use "walk" or "roads+walk" (speeds.mode)')
     if landcover is not None and np.shape(landcover) != terrain.shape:
         raise DataError(f"land-cover multipliers have shape {np.shape(landcover)}, the DEM {terrain.shape}",
-                        source="inputs.landcover_speeds", hint="resample it with siting.network.raster.read_multipliers")
+                        source="inputs.landcover_speeds",
+                        hint="resample it with siting.data.landcover.read_multipliers")
     use_roads = mode == "roads+walk" and roads is not None and len(roads) > 0
-    cell = terrain.cell_size
     check_memory(graph_memory_estimate(terrain, roads, speeds, points, mode=mode), available=available_memory_bytes)
-    radius = cell if road_connector_radius_m is None else float(road_connector_radius_m)
+    radius = terrain.cell_size if road_connector_radius_m is None else float(road_connector_radius_m)
     options = {"mode": mode, "altitude_column": altitude_column, "radius": radius, "k": road_connector_k,
                "max_connector_slope": max_connector_slope, "merge_tolerance_m": merge_tolerance_m,
                "use_roads": use_roads}
     key = _hash_inputs(terrain, roads if use_roads else None, speeds, points, options, landcover)
     cache_file = Path(cache_dir) / f"travel_graph_{key}.npz" if cache_dir else None
     if cache_file is not None and cache_file.exists():
-        try:
-            g = _load(cache_file)
+        g = load_cached(cache_file, key=key, points={n: len(p) for n, p in points.items()})
+        if g is not None:
             log.info("travel graph loaded from cache %s", cache_file)
             return g
-        except Exception as exc:  # a corrupt cache is rebuilt, never trusted
-            log.warning("ignoring unreadable graph cache %s (%s)", cache_file, exc)
 
     rows, cols = terrain.shape
     n_cells = rows * cols
-    elev_flat = np.asarray(terrain.elevation, dtype=np.float64).ravel()
-    passable = np.isfinite(elev_flat)
-    if landcover is not None:
-        lc = np.asarray(landcover, dtype=float).ravel()
-        passable_lc = ~(np.isfinite(lc) & (lc <= 0))
-    else:
-        passable_lc = np.ones(n_cells, bool)
-    cx, cy = terrain.cell_centres()
-    cx, cy = cx.ravel().astype(np.float64), cy.ravel().astype(np.float64)
-
-    src, dst, wt = [], [], []
-    a, b, t = _grid_edges(terrain, speeds, landcover)
-    src.append(a); dst.append(b); wt.append(t)
-
-    # ---- roads
-    if use_roads:
-        rxy, ri, rj, rt = _road_segments(roads, terrain.crs, cell / 2.0, speeds, merge_tolerance_m)
-    else:
-        rxy, ri, rj, rt = np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    n_road = len(rxy)
-    road_base = n_cells
-    if n_road:
-        src += [ri + road_base, rj + road_base]
-        dst += [rj + road_base, ri + road_base]
-        wt += [rt, rt]
-        rcell = _cell_index(terrain, rxy[:, 0], rxy[:, 1])
-        ok = rcell >= 0
-        ok[ok] = passable[rcell[ok]] & passable_lc[rcell[ok]]
-        rn = np.flatnonzero(ok)
-        d = np.hypot(rxy[rn, 0] - cx[rcell[rn]], rxy[rn, 1] - cy[rcell[rn]])
-        leg = walk_minutes(d, 0.0, speeds) * speeds.connector_walk_factor
-        src += [rn + road_base, rcell[rn]]
-        dst += [rcell[rn], rn + road_base]
-        wt += [leg, leg]
-        _, labels = connected_components(sp.csr_array((np.ones(len(ri)), (ri, rj)), shape=(n_road, n_road)),
-                                         directed=False)
-        comp_size = np.bincount(labels)[labels]
-        road_elev = np.full(n_road, np.nan)
-        road_elev[ok] = elev_flat[rcell[ok]]
-        tree = cKDTree(rxy)
-    else:
-        comp_size = np.zeros(0, np.int64)
-        road_elev = np.zeros(0)
-        tree = None
-
-    # ---- points
+    cells = grid_cells(terrain, landcover)
+    edges = Edges()
+    edges.add(*_grid_edges(terrain, speeds, landcover))
+    segments = _road_segments(roads, terrain.crs, terrain.cell_size / 2.0, speeds, merge_tolerance_m) \
+        if use_roads and roads is not None else None
+    road = road_layer(segments, terrain, speeds, cells, edges)
+    n_road = len(road.xy)
     next_id = n_cells + n_road
     point_nodes: dict[str, np.ndarray] = {}
     point_info: dict[str, pd.DataFrame] = {}
     px_all, py_all = [], []
     for name, gdf in points.items():
-        g = gdf.to_crs(terrain.crs) if gdf.crs is not None and str(gdf.crs) != str(terrain.crs) else gdf
-        if len(g) and not bool((shapely.get_type_id(np.asarray(g.geometry.values)) == 0).all()):
-            raise DataError(f"points '{name}' must all be Point geometries", source=name)
-        px = np.asarray(g.geometry.x, dtype=float) if len(g) else np.zeros(0)
-        py = np.asarray(g.geometry.y, dtype=float) if len(g) else np.zeros(0)
-        n = len(px)
-        ids = np.arange(next_id, next_id + n, dtype=np.int64)
-        next_id += n
+        ids = np.arange(next_id, next_id + len(gdf), dtype=np.int64)
+        next_id += len(gdf)
+        px, py, point_info[name] = point_layer(name, gdf, ids, terrain, speeds, cells, road, edges,
+                                                altitude_column=altitude_column, radius=radius,
+                                                road_connector_k=road_connector_k,
+                                                max_connector_slope=max_connector_slope)
         point_nodes[name] = ids
-        px_all.append(px); py_all.append(py)
-        pcell = _cell_index(terrain, px, py)
-        inside = pcell >= 0
-        cell_elev = np.full(n, np.nan)
-        cell_elev[inside] = elev_flat[pcell[inside]]
-        on_dem = np.isfinite(cell_elev)
-        impassable = on_dem.copy()
-        impassable[on_dem] = ~passable_lc[pcell[on_dem]]
-        if altitude_column in g.columns:
-            h = pd.to_numeric(g[altitude_column], errors="coerce").to_numpy(dtype=float)
-            h = np.where(np.isfinite(h), h, cell_elev)
-        else:
-            h = cell_elev
-        # point <-> own cell
-        pc = np.flatnonzero(on_dem & ~impassable)
-        d = np.hypot(px[pc] - cx[pcell[pc]], py[pc] - cy[pcell[pc]])
-        dh = np.nan_to_num(cell_elev[pc] - h[pc])
-        src += [ids[pc], pcell[pc]]
-        dst += [pcell[pc], ids[pc]]
-        wt += [walk_minutes(d, dh, speeds, max_abs_slope=max_connector_slope) * speeds.connector_walk_factor,
-               walk_minutes(d, -dh, speeds, max_abs_slope=max_connector_slope) * speeds.connector_walk_factor]
-        # point <-> nearby road nodes
-        road_dist = np.full(n, np.inf)
-        road_comp = np.zeros(n, np.int64)
-        if tree is not None and n:
-            nd, ni = tree.query(np.column_stack([px, py]), k=1)
-            road_dist, road_comp = nd, comp_size[ni]
-            k = min(road_connector_k, n_road)
-            kd, ki = tree.query(np.column_stack([px, py]), k=k, distance_upper_bound=radius)
-            kd, ki = kd.reshape(n, k), ki.reshape(n, k)
-            okk = np.isfinite(kd)
-            pi = np.repeat(np.arange(n), k).reshape(n, k)[okk]
-            rn, dd = ki[okk], kd[okk]
-            dh = np.nan_to_num(road_elev[rn] - h[pi])
-            src += [ids[pi], rn + road_base]
-            dst += [rn + road_base, ids[pi]]
-            wt += [walk_minutes(dd, dh, speeds, max_abs_slope=max_connector_slope) * speeds.connector_walk_factor,
-                   walk_minutes(dd, -dh, speeds, max_abs_slope=max_connector_slope) * speeds.connector_walk_factor]
-        point_info[name] = pd.DataFrame({
-            "node": ids, "cell": pcell, "outside_dem": ~on_dem, "on_impassable_cell": impassable,
-            "road_distance_m": road_dist, "road_component_nodes": road_comp})
+        px_all.append(px)
+        py_all.append(py)
 
     n_nodes = next_id
-    i = np.concatenate(src).astype(np.int64)
-    j = np.concatenate(dst).astype(np.int64)
-    w = np.maximum(np.concatenate(wt), MIN_EDGE_MIN)
+    i = np.concatenate(edges.src).astype(np.int64)
+    j = np.concatenate(edges.dst).astype(np.int64)
+    w = np.maximum(np.concatenate(edges.wt), MIN_EDGE_MIN)
     idx_dtype = np.int32 if n_nodes < 2**31 - 1 else np.int64
     matrix = sp.csr_array((w, (i.astype(idx_dtype), j.astype(idx_dtype))), shape=(n_nodes, n_nodes))
     matrix.sum_duplicates()  # pairs are unique by construction; this only sorts indices
     kind = np.concatenate([np.full(n_cells, CELL, np.int8), np.full(n_road, ROAD, np.int8),
                            np.full(n_nodes - n_cells - n_road, POINT, np.int8)])
-    x = np.concatenate([cx, rxy[:, 0]] + px_all)
-    y = np.concatenate([cy, rxy[:, 1]] + py_all)
+    x = np.concatenate([cells.cx, road.xy[:, 0]] + px_all)
+    y = np.concatenate([cells.cy, road.xy[:, 1]] + py_all)
     graph = TravelGraph(matrix=matrix, kind=kind, x=x, y=y, shape=(rows, cols), transform=terrain.transform,
                         crs=str(terrain.crs), mode=mode, point_nodes=point_nodes, point_info=point_info,
-                        road_component_size=np.asarray(comp_size, np.int64), key=key)
+                        road_component_size=np.asarray(road.comp_size, np.int64), key=key)
     if cache_file is not None:
-        # temporaries of builds killed before their rename (an hour old: not another run's live write)
-        remove_partial_files(cache_file.parent, older_than_s=CACHE_PART_MAX_AGE_S)
-        _save(graph, cache_file)
+        save_cached(graph, cache_file)
     return graph
 
 
@@ -613,32 +523,106 @@ def point_flags(graph: TravelGraph, name: str, *, far_from_road_km: float = 5.0,
 # --------------------------------------------------------------------------- cache
 
 
+def save_cached(graph: TravelGraph, path: Path) -> bool:
+    """Write the graph cache; a cache folder that cannot be written (read-only, no permission,
+    disk full) is reported with a warning and the run goes on without a cache.  Returns
+    whether the cache was written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # temporaries of builds killed before their rename (of dead processes, an hour old)
+        remove_partial_files(path.parent, older_than_s=CACHE_PART_MAX_AGE_S)
+        _save(graph, path)
+    except OSError as exc:
+        log.warning("the travel-time graph could not be cached in %s (%s); the run goes on without a cache "
+                    "(set run.cache_dir to a folder you can write into to reuse the graph)",
+                    path.parent, exc.strerror or exc)
+        return False
+    return True
+
+
+def load_cached(path: Path, *, key: str, points: Mapping[str, int] | None = None) -> TravelGraph | None:
+    """The cached graph at ``path`` if it is the graph of ``key``, else ``None`` (rebuild).
+
+    The file name is not trusted: the key stored inside (a hash of every input and
+    parameter) must equal ``key``, the stored content digest must match the arrays, and the
+    arrays must form a consistent graph (CSR shape, node tables, one node per point of
+    ``points`` = ``{name: row count}``).  A cache from other inputs, a corrupt or truncated
+    file, or an unreadable one is reported with a warning and rebuilt, never used."""
+    try:
+        g, digest, stored = _load(path)
+    except Exception as exc:  # noqa: BLE001 - any failure to read means: rebuild
+        log.warning("ignoring unreadable graph cache %s (%s); rebuilding it", path, exc)
+        return None
+    problem = None
+    if g.key != key:
+        problem = f"it was built from other inputs or parameters (key {g.key or '?'}, expected {key})"
+    elif stored != digest:
+        problem = "its content does not match its checksum (corrupt)"
+    else:
+        problem = _inconsistency(g, points)
+    if problem:
+        log.warning("ignoring graph cache %s: %s; rebuilding it", path, problem)
+        return None
+    return g
+
+
+def _inconsistency(g: TravelGraph, points: Mapping[str, int] | None) -> str | None:
+    n = g.n_nodes
+    m = g.matrix
+    if len(g.kind) != n or len(g.x) != n or len(g.y) != n or len(m.indptr) != n + 1:
+        return "its node tables do not match its matrix"
+    if m.nnz and (int(m.indices.min()) < 0 or int(m.indices.max()) >= n):
+        return "its matrix refers to nodes that do not exist"
+    if int((g.kind == CELL).sum()) != g.n_cells:
+        return "its cell count does not match its grid"
+    if points is not None:
+        have = {k: len(v) for k, v in g.point_nodes.items()}
+        if have != dict(points):
+            return f"its point sets {have} differ from this run's {dict(points)}"
+    return None
+
+
+def _digest(arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(name.encode())
+        h.update(str(a.dtype).encode())
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _save(graph: TravelGraph, path: Path) -> None:
     arrays = {"data": graph.matrix.data, "indices": graph.matrix.indices, "indptr": graph.matrix.indptr,
               "kind": graph.kind, "x": graph.x, "y": graph.y, "road_component_size": graph.road_component_size}
-    meta = {"shape": list(graph.shape), "transform": list(graph.transform)[:6], "crs": graph.crs,
-            "mode": graph.mode, "key": graph.key, "points": list(graph.point_nodes),
-            "info_columns": {n: list(df.columns) for n, df in graph.point_info.items()}}
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     for n, ids in graph.point_nodes.items():
         arrays[f"pn__{n}"] = ids
         for c in graph.point_info[n].columns:
             arrays[f"pi__{n}__{c}"] = graph.point_info[n][c].to_numpy()
+    meta = {"shape": list(graph.shape), "transform": list(graph.transform)[:6], "crs": graph.crs,
+            "mode": graph.mode, "key": graph.key, "points": list(graph.point_nodes),
+            "info_columns": {n: list(df.columns) for n, df in graph.point_info.items()},
+            "content_sha256": _digest(arrays)}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
 
 
-def _load(path: Path) -> TravelGraph:
+def _load(path: Path) -> tuple[TravelGraph, str, str | None]:
+    """The graph, the digest of its arrays as read, and the digest stored when written."""
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(z["meta"].tobytes().decode())
-        n = len(z["kind"])
-        matrix = sp.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
-        pn = {p: z[f"pn__{p}"] for p in meta["points"]}
-        pi = {p: pd.DataFrame({c: z[f"pi__{p}__{c}"] for c in meta["info_columns"][p]}) for p in meta["points"]}
-        return TravelGraph(matrix=matrix, kind=z["kind"], x=z["x"], y=z["y"], shape=tuple(meta["shape"]),
-                           transform=Affine(*meta["transform"]), crs=meta["crs"], mode=meta["mode"],
-                           point_nodes=pn, point_info=pi, road_component_size=z["road_component_size"],
-                           key=meta["key"])
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+    n = len(arrays["kind"])
+    matrix = sp.csr_array((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n))
+    pn = {p: arrays[f"pn__{p}"] for p in meta["points"]}
+    pi = {p: pd.DataFrame({c: arrays[f"pi__{p}__{c}"] for c in meta["info_columns"][p]}) for p in meta["points"]}
+    g = TravelGraph(matrix=matrix, kind=arrays["kind"], x=arrays["x"], y=arrays["y"], shape=tuple(meta["shape"]),
+                    transform=Affine(*meta["transform"]), crs=meta["crs"], mode=meta["mode"],
+                    point_nodes=pn, point_info=pi, road_component_size=arrays["road_component_size"],
+                    key=meta.get("key", ""))
+    return g, _digest(arrays), meta.get("content_sha256")
 
 
 def to_networkx(graph: TravelGraph | sp.sparray):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -31,11 +32,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
+from branca.element import MacroElement
 from folium import plugins
+from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from ..io import atomic_path
-from .labels import BAND_COLOURS, BANDS, band_label, road_label, t
+from .labels import band_colours, band_label, has_label, road_label, t
 
 STATIC = Path(__file__).with_name("static")
 
@@ -79,36 +82,12 @@ def _fmt(value: object, lang: str) -> str:
     return str(value)
 
 
-def _popup_table(row: pd.Series, columns: Iterable[str], lang: str, title: str = "") -> str:
-    """An HTML table of ``columns`` of one row with translated labels."""
-    cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(t(c, lang))}</th>"
-        f"<td>{html.escape(_fmt(row[c], lang))}</td></tr>"
-        for c in columns if c in row.index)
-    head = f"<b>{html.escape(title)}</b>" if title else ""
-    return f"<div style='font-size:12px'>{head}<table>{cells}</table></div>"
-
-
 def _to_4326(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if gdf is None or len(gdf) == 0:
         return None
     if gdf.crs is None:
         raise ValueError("a map layer has no CRS; set it (EPSG:4326) before mapping")
     return gdf.to_crs("EPSG:4326")
-
-
-def _points_geojson(gdf: gpd.GeoDataFrame, props: list[str], style: list[dict]) -> dict:
-    """A compact GeoJSON FeatureCollection of points (5 decimals ≈ 1 m)."""
-    feats = []
-    xs, ys = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
-    records = gdf[props].to_dict("records")
-    for x, y, rec, st in zip(xs, ys, records, style):
-        clean = {k: (None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else
-                     (v.item() if isinstance(v, np.generic) else v)) for k, v in rec.items()}
-        clean["style"] = st
-        feats.append({"type": "Feature", "properties": clean,
-                      "geometry": {"type": "Point", "coordinates": [round(float(x), 5), round(float(y), 5)]}})
-    return {"type": "FeatureCollection", "features": feats}
 
 
 def population_radius(population: pd.Series) -> np.ndarray:
@@ -154,12 +133,7 @@ def _band_rgba(minutes: np.ndarray, thresholds: list[float], alpha: float = 0.55
     """RGBA image: one colour per band (≤t1, t1–t2, …, > t_last), transparent where NaN."""
     from matplotlib.colors import to_rgba
 
-    colours = [BAND_COLOURS[b] for b in BANDS[:-1]]
-    if len(thresholds) + 1 != len(colours):  # other thresholds: sample a ramp
-        import matplotlib
-
-        cmap = matplotlib.colormaps["RdYlGn_r"]
-        colours = [cmap(i / max(1, len(thresholds))) for i in range(len(thresholds) + 1)]
+    colours = list(band_colours(thresholds).values())[:-1]  # the time bands, as on every map
     idx = np.digitize(np.nan_to_num(minutes, nan=0.0), thresholds, right=True)
     table = np.array([to_rgba(c, alpha) for c in colours])
     rgba = table[idx]
@@ -176,7 +150,8 @@ def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: d
     line = "<span style='display:inline-block;width:18px;border-top:3px {s} {c};margin-right:5px'></span>"
     rows = [f"<div style='font-weight:bold;margin-bottom:3px'>{html.escape(title)}</div>",
             f"<div><i>{html.escape(t('layer.places', lang))}</i></div>"]
-    rows += [f"<div>{dot.format(c=BAND_COLOURS[b])}{html.escape(band_label(b, lang))}</div>" for b in BANDS]
+    rows += [f"<div>{dot.format(c=c)}{html.escape(band_label(b, lang))}</div>"
+             for b, c in band_colours(thresholds).items()]
     rows.append(f"<div style='color:#555'>{html.escape(t('ui.size_by_population', lang))}</div>")
     if has.get("cetpro"):
         rows.append(f"<div>{sq.format(c=CETPRO_COLOUR)}{html.escape(t('layer.cetpro', lang))}</div>")
@@ -204,119 +179,210 @@ def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: d
 
 
 # --------------------------------------------------------------------------- layers
-def _add_places(m: folium.Map, places: gpd.GeoDataFrame, lang: str) -> folium.GeoJson:
+# Every layer is a plain dict (a "spec") that goes, with its GeoJSON, into ONE JSON document
+# in the page (see :func:`payload_json`); ``static/siting_map.js`` builds the Leaflet layers
+# from it and puts every text in with ``textContent``.  No data value is ever passed to
+# folium (whose elements re-render their output as Jinja templates) or to a JS string.
+_POINT_SIZE = {"cetpro": 13, "extension": 11, "tambos": 10}
+
+
+def _clean(value: object) -> object:
+    """A JSON-safe scalar: NaN/NA -> None, numpy -> Python."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        return None if isinstance(value, float) and math.isnan(value) else value
+    return value
+
+
+def _feature(x: float, y: float, props: dict) -> dict:
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "Point", "coordinates": [round(float(x), 5), round(float(y), 5)]}}
+
+
+def _popup_fields(columns: Iterable[str], available: Iterable[str], lang: str) -> list[list[str]]:
+    have = set(available)
+    return [[c, t(c, lang)] for c in columns if c in have]
+
+
+def _formatted(gdf: gpd.GeoDataFrame, columns: list[str], lang: str) -> list[dict]:
+    """The popup values of every row, formatted for reading (see :func:`_fmt`)."""
+    return [{c: _fmt(_clean(v), lang) for c, v in rec.items()} for rec in gdf[columns].to_dict("records")]
+
+
+def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float]) -> dict:
     radius = population_radius(places["population"])
     bands = places["band"].astype(str).to_numpy()
-    styles = [{"radius": round(float(r) * 2) / 2, "color": "#333333", "weight": 0.4, "fill": True,
-               "fillColor": BAND_COLOURS.get(b, "#999999"), "fillOpacity": 0.85}
-              for r, b in zip(radius, bands)]
-    props = [c for c in ["ccpp_id", "name", "district", "province", "ugel", "population", "women",
+    colours = band_colours(thresholds)
+    props = [c for c in ["name", "district", "province", "ugel", "population", "women",
                          "minutes_nearest", "nearest_facility"] if c in places.columns]
     age_cols = [c for c in places.columns if re.match(r"^(pop|women)_\d+_\d+$", str(c))]
-    g = places[props + age_cols].copy()
-    g["band_label"] = [band_label(b, lang) if f"band.{b}" in _band_keys() else b for b in bands]
+    g = places[props + age_cols + (["ccpp_id"] if "ccpp_id" in places.columns else [])].copy()
     for c in ["population", "women", "minutes_nearest", *age_cols]:
         if c in g.columns:
             g[c] = pd.to_numeric(g[c], errors="coerce").round(0 if c != "minutes_nearest" else 1)
-    g = gpd.GeoDataFrame(g, geometry=places.geometry, crs="EPSG:4326")
-    fields = [c for c in props + age_cols if c != "ccpp_id"] + ["band_label", "ccpp_id"]
-    aliases = [t(c, lang) if c != "band_label" else t("band", lang) for c in fields]
-    gj = folium.GeoJson(
-        _points_geojson(g, list(g.columns.drop("geometry")), styles),
-        name=t("layer.places", lang),
-        marker=folium.CircleMarker(radius=4),
-        style_function=lambda f: f["properties"]["style"],
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=True),
-    )
-    gj.add_to(m)
-    return gj
+    g["band_label"] = [band_label(b, lang) if has_label(f"band.{b}") else b for b in bands]
+    fields = props + age_cols + ["band_label"] + (["ccpp_id"] if "ccpp_id" in g.columns else [])
+    values = _formatted(g, fields, lang)
+    names = ["" if v is None else str(v) for v in g["name"].map(_clean)]
+    feats = []
+    xs, ys = places.geometry.x.to_numpy(), places.geometry.y.to_numpy()
+    for x, y, r, b, val, name in zip(xs, ys, radius, bands, values, names):
+        val["name"] = name
+        val["search"] = _search_key(name)
+        val["_style"] = {"radius": round(float(r) * 2) / 2, "color": "#333333", "weight": 0.4, "fill": True,
+                         "fillColor": colours.get(b, "#999999"), "fillOpacity": 0.85}
+        feats.append(_feature(x, y, val))
+    popup = [[c, t(c, lang) if c != "band_label" else t("band", lang)] for c in fields if c != "ccpp_id"]
+    popup += [["ccpp_id", t("ccpp_id", lang)]] if "ccpp_id" in g.columns else []
+    return {"name": t("layer.places", lang), "kind": "circle", "show": True, "tooltip": "name", "popup": popup,
+            "search": True, "data": {"type": "FeatureCollection", "features": feats}}
 
 
-def _band_keys() -> set[str]:
-    return {f"band.{b}" for b in BANDS}
+#: names that are properties of every JavaScript object: leaflet-search indexes places in a
+#: plain object keyed by name, so such a name gets a trailing space to stay a plain record
+_JS_RESERVED = frozenset(dir(object)) | {"__proto__", "constructor", "hasOwnProperty", "isPrototypeOf",
+                                         "propertyIsEnumerable", "toLocaleString", "toString", "valueOf",
+                                         "__defineGetter__", "__defineSetter__", "__lookupGetter__",
+                                         "__lookupSetter__"}
 
 
-def _add_simple_points(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, colour: str, columns: list[str],
-                       lang: str, square: bool, size: int = 12, show: bool = True,
-                       title_col: str = "name") -> None:
-    fg = folium.FeatureGroup(name=name, show=show)
+def _search_key(name: str) -> str:
+    return name + " " if name in _JS_RESERVED else name
+
+
+def _icon(colour: str, size: int, square: bool, label: object = None) -> dict:
     radius = "2px" if square else "50%"
-    for _, row in gdf.iterrows():
-        icon = folium.DivIcon(
-            html=(f"<div style='width:{size}px;height:{size}px;background:{colour};border:1.5px solid white;"
-                  f"border-radius:{radius};box-shadow:0 0 2px #000'></div>"),
-            icon_size=(size, size), icon_anchor=(size // 2, size // 2))
-        title = str(row.get(title_col, ""))
-        folium.Marker([row.geometry.y, row.geometry.x], icon=icon, tooltip=title,
-                      popup=folium.Popup(_popup_table(row, columns, lang, title), max_width=360)).add_to(fg)
-    fg.add_to(m)
+    style = (f"width:{size}px;height:{size}px;background:{colour};border:1.5px solid white;"
+             f"border-radius:{radius};box-shadow:0 0 2px #000")
+    return {"size": size, "style": style, "label": label}
 
 
-def _add_many_points(m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, colour: str, columns: list[str],
-                     lang: str, show: bool) -> None:
-    """Thousands of small points (e.g. school premises) as one canvas GeoJSON layer."""
+def _markers_spec(gdf: gpd.GeoDataFrame, *, name: str, colour: str, columns: list[str], lang: str,
+                  square: bool, size: int, title_col: str = "name") -> dict:
     cols = [c for c in columns if c in gdf.columns]
-    style = [{"radius": 2.5, "fill": True, "color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.8}] * len(gdf)
-    g = gdf[cols + ["geometry"]].copy()
-    folium.GeoJson(_points_geojson(g, cols, style), name=name, show=show,
-                   marker=folium.CircleMarker(radius=2.5),
-                   style_function=lambda f: f["properties"]["style"],
-                   popup=folium.GeoJsonPopup(fields=cols, aliases=[t(c, lang) for c in cols]) if cols else None,
-                   ).add_to(m)
+    values = _formatted(gdf, cols, lang)
+    titles = ["" if v is None else str(v) for v in
+              (gdf[title_col].map(_clean) if title_col in gdf.columns else [None] * len(gdf))]
+    feats = []
+    for x, y, val, title in zip(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy(), values, titles):
+        val["_title"] = title
+        val["_icon"] = _icon(colour, size, square)
+        feats.append(_feature(x, y, val))
+    return {"name": name, "kind": "marker", "show": True, "tooltip": "_title", "popup_title": "_title",
+            "popup": _popup_fields(cols, cols, lang), "popup_width": 360,
+            "data": {"type": "FeatureCollection", "features": feats}}
 
 
-def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, lang: str) -> None:
-    fg = folium.FeatureGroup(name=t("layer.proposals", lang), show=True)
-    cols = ["rank", "name", "ccpp_id", "district", "province", "ugel", "parent_name", "parent_cod_mod",
-            "teacher_minutes", "new_population", "new_women", "new_target", "nearest_existing",
-            "minutes_saved", "host_premises", "score", "top_criteria"]
-    for _, row in proposals.sort_values("rank").iterrows():
-        rank = int(row["rank"])
-        icon = folium.DivIcon(
-            html=(f"<div class='siting-proposal' style='width:24px;height:24px;border-radius:50%;"
-                  f"background:{PROPOSAL_COLOUR};color:white;font:bold 12px/24px sans-serif;text-align:center;"
-                  f"border:2px solid white;box-shadow:0 0 3px #000'>{rank}</div>"),
-            icon_size=(24, 24), icon_anchor=(12, 12))
-        title = f"{rank}. {row.get('name', '')}"
-        folium.Marker([row.geometry.y, row.geometry.x], icon=icon, tooltip=title,
-                      popup=folium.Popup(_popup_table(row, cols, lang, title), max_width=420)).add_to(fg)
-    fg.add_to(m)
+def _many_points_spec(gdf: gpd.GeoDataFrame, *, name: str, colour: str, columns: list[str], lang: str,
+                      show: bool) -> dict:
+    """Thousands of small points (e.g. school premises) as one canvas layer."""
+    cols = [c for c in columns if c in gdf.columns]
+    values = _formatted(gdf, cols, lang)
+    feats = [_feature(x, y, val) for x, y, val in zip(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy(), values)]
+    return {"name": name, "kind": "circle", "show": show, "popup": _popup_fields(cols, cols, lang),
+            "style": {"radius": 2.5, "fill": True, "color": colour, "weight": 0.5, "fillColor": colour,
+                      "fillOpacity": 0.8},
+            "data": {"type": "FeatureCollection", "features": feats}}
 
 
-def _add_roads(m: folium.Map, roads: gpd.GeoDataFrame, lang: str, tolerance_deg: float) -> None:
+PROPOSAL_COLUMNS = ["rank", "name", "ccpp_id", "district", "province", "ugel", "parent_name", "parent_cod_mod",
+                    "teacher_minutes", "new_population", "new_women", "new_target", "nearest_existing",
+                    "minutes_saved", "host_premises", "score", "top_criteria"]
+
+
+def _proposals_spec(proposals: gpd.GeoDataFrame, lang: str) -> dict:
+    p = proposals.sort_values("rank")
+    cols = [c for c in PROPOSAL_COLUMNS if c in p.columns]
+    values = _formatted(p, cols, lang)
+    feats = []
+    for x, y, rank, name, val in zip(p.geometry.x.to_numpy(), p.geometry.y.to_numpy(), p["rank"].to_numpy(),
+                                     p.get("name", pd.Series([""] * len(p))).map(_clean), values):
+        rank = int(rank)
+        val["_title"] = f"{rank}. {'' if name is None else name}"
+        val["rank_number"] = rank
+        val["_icon"] = {"size": 24, "css_class": "siting-proposal", "label": str(rank),
+                        "style": (f"width:24px;height:24px;border-radius:50%;background:{PROPOSAL_COLOUR};"
+                                  "color:white;font:bold 12px/24px sans-serif;text-align:center;"
+                                  "border:2px solid white;box-shadow:0 0 3px #000")}
+        feats.append(_feature(x, y, val))
+    return {"name": t("layer.proposals", lang), "kind": "marker", "show": True, "tooltip": "_title",
+            "popup_title": "_title", "popup": _popup_fields(cols, cols, lang), "popup_width": 420,
+            "data": {"type": "FeatureCollection", "features": feats}}
+
+
+def _geometry_collection(gdf: gpd.GeoDataFrame, props: list[str], styles: list[dict] | None = None) -> dict:
+    """A GeoJSON FeatureCollection of any geometries, properties cleaned for JSON."""
+    import shapely
+
+    feats = []
+    geoms = shapely.to_geojson(np.asarray(gdf.geometry.values))
+    records = gdf[props].to_dict("records")
+    for i, (geom, rec) in enumerate(zip(geoms, records)):
+        if geom is None:
+            continue
+        pr = {k: _clean(v) for k, v in rec.items()}
+        if styles is not None:
+            pr["_style"] = styles[i]
+        feats.append({"type": "Feature", "properties": pr, "geometry": json.loads(geom)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _round_coordinates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    import shapely
+
+    g = gdf.copy()
+    g["geometry"] = shapely.set_precision(np.asarray(g.geometry.values), 1e-5)
+    return g
+
+
+def _roads_spec(roads: gpd.GeoDataFrame, lang: str, tolerance_deg: float) -> dict:
     r = roads[["road_class", "approximate", "geometry"]].copy()
     r["approximate"] = r["approximate"].fillna(False).astype(bool)
     r["geometry"] = r.geometry.force_2d().simplify(tolerance_deg)
-    r["road_class_label"] = [road_label(c, lang) for c in r["road_class"].astype(str)]
     r["road_class"] = r["road_class"].astype(str)
-    folium.GeoJson(
-        r[["road_class", "road_class_label", "approximate", "geometry"]].to_json(drop_id=True),
-        name=t("layer.roads", lang),
-        style_function=lambda f: {"color": ROAD_COLOURS.get(f["properties"]["road_class"], "#444444"),
-                                  "weight": 2.5 if "paved" in f["properties"]["road_class"] else 1.6,
-                                  "opacity": 0.85,
-                                  "dashArray": "6 5" if f["properties"]["approximate"] else None},
-        tooltip=folium.GeoJsonTooltip(fields=["road_class_label"], labels=False),
-    ).add_to(m)
+    r["road_class_label"] = [road_label(c, lang) for c in r["road_class"]]
+    styles = [{"color": ROAD_COLOURS.get(c, "#444444"), "weight": 2.5 if "paved" in c else 1.6, "opacity": 0.85,
+               "dashArray": "6 5" if a else None} for c, a in zip(r["road_class"], r["approximate"])]
+    return {"name": t("layer.roads", lang), "kind": "line", "show": True, "tooltip": "road_class_label",
+            "data": _geometry_collection(_round_coordinates(r), ["road_class_label"], styles)}
 
 
-def _add_boundaries(m: folium.Map, districts: gpd.GeoDataFrame, lang: str, tolerance_deg: float) -> None:
+def _boundary_specs(districts: gpd.GeoDataFrame, lang: str, tolerance_deg: float) -> list[dict]:
     d = districts[["ubigeo", "district", "province", "ugel", "geometry"]].copy()
     d["geometry"] = d.geometry.simplify(tolerance_deg, preserve_topology=True)
-    folium.GeoJson(
-        d.to_json(drop_id=True), name=t("layer.districts", lang), show=True,
-        style_function=lambda f: {"color": "#555555", "weight": 0.8, "fill": False, "dashArray": "2 3"},
-        tooltip=folium.GeoJsonTooltip(fields=["district", "province"],
-                                      aliases=[t("district", lang), t("province", lang)]),
-    ).add_to(m)
     u = districts[["ugel", "geometry"]].dissolve(by="ugel", as_index=False)
     u["geometry"] = u.geometry.simplify(tolerance_deg * 2, preserve_topology=True)
-    folium.GeoJson(
-        u.to_json(drop_id=True), name=t("layer.ugels", lang), show=True,
-        style_function=lambda f: {"color": "#111111", "weight": 2.2, "fill": False},
-        tooltip=folium.GeoJsonTooltip(fields=["ugel"], labels=False),
-    ).add_to(m)
+    return [
+        {"name": t("layer.districts", lang), "kind": "polygon", "show": True, "tooltip": "district",
+         "popup": [["district", t("district", lang)], ["province", t("province", lang)]],
+         "style": {"color": "#555555", "weight": 0.8, "fill": False, "dashArray": "2 3"},
+         "data": _geometry_collection(_round_coordinates(d), ["district", "province", "ugel"])},
+        {"name": t("layer.ugels", lang), "kind": "polygon", "show": True, "tooltip": "ugel",
+         "style": {"color": "#111111", "weight": 2.2, "fill": False},
+         "data": _geometry_collection(_round_coordinates(u), ["ugel"])},
+    ]
+
+
+def payload_json(payload: dict) -> str:
+    """JSON safe to place inside ``<script type="application/json">``: ``<``, ``>``, ``&``
+    and the line separators U+2028/U+2029 are written as ``\\uXXXX`` escapes, so no value
+    can close the script element or start markup; NaN is refused (``allow_nan=False``)."""
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+class _SearchAssets(JSCSSMixin, MacroElement):
+    """Only the leaflet-search JS/CSS links (the control itself is built by siting_map.js)."""
+
+    default_js = [("Leaflet.Search.js", "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js")]
+    default_css = [("Leaflet.Search.css",
+                    "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css")]
+    _template = Template("{% macro script(this, kwargs) %}{% endmacro %}")
 
 
 # --------------------------------------------------------------------------- public
@@ -333,6 +399,11 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     layer is optional; an empty or ``None`` layer is simply left out.  ``basemap=None``
     draws no tile layer (fully offline).  ``simplify_deg`` is the Douglas-Peucker tolerance
     for roads and boundaries (degrees; 0.0005 ≈ 55 m).
+
+    The returned :class:`folium.Map` holds only the scaffolding (tiles, raster, controls);
+    the data layers and the legend travel beside it (``m.siting_payload``,
+    ``m.siting_legend``) and are added by :func:`render_page` / :func:`save_map` as one
+    escaped JSON document and escaped HTML, never through folium's templates.
     """
     places = _to_4326(places)
     if places is None:
@@ -347,49 +418,82 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     minx, miny, maxx, maxy = area.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8, tiles=None,
                    prefer_canvas=True, control_scale=True)
+    base: list[tuple[str, folium.TileLayer]] = []
     if basemap:
-        folium.TileLayer(basemap, name=basemap, control=True, show=True).add_to(m)
+        tiles = folium.TileLayer(basemap, name=basemap, control=True, show=True)
+        tiles.add_to(m)
+        base.append((basemap, tiles))
+    specs: list[dict] = []
     if travel_time_tif:
         uri, bounds = raster_png_data_uri(travel_time_tif, thresholds=thresholds)
-        folium.raster_layers.ImageOverlay(uri, bounds=bounds, name=t("layer.travel_time", lang),
-                                          opacity=1.0, show=True, pixelated=True).add_to(m)
+        overlay = folium.raster_layers.ImageOverlay(uri, bounds=bounds, name=t("layer.travel_time", lang),
+                                                    opacity=1.0, show=True, pixelated=True, control=False)
+        overlay.add_to(m)
+        specs.append({"name": t("layer.travel_time", lang), "type": "var", "var": overlay, "show": True})
     if layers["districts"] is not None:
-        _add_boundaries(m, layers["districts"], lang, simplify_deg)
+        specs += _boundary_specs(layers["districts"], lang, simplify_deg)
     if layers["premises"] is not None:
-        _add_many_points(m, layers["premises"], name=t("layer.premises", lang), colour=PREMISES_COLOUR,
-                         columns=["codlocal", "name", "ccpp_name"], lang=lang, show=False)
-    places_layer = _add_places(m, places, lang)
+        specs.append(_many_points_spec(layers["premises"], name=t("layer.premises", lang), colour=PREMISES_COLOUR,
+                                       columns=["codlocal", "name", "ccpp_name"], lang=lang, show=False))
+    specs.append(_places_spec(places, lang, list(thresholds)))
     if layers["roads"] is not None:  # above the places: thin lines must stay visible
-        _add_roads(m, layers["roads"], lang, simplify_deg)
-    if layers["tambos"] is not None:
-        _add_simple_points(m, layers["tambos"], name=t("layer.tambos", lang), colour=TAMBO_COLOUR,
-                           columns=["tambo_code", "name", "ubigeo"], lang=lang, square=False, size=10)
-    if layers["extension"] is not None:
-        _add_simple_points(m, layers["extension"], name=t("layer.extension", lang), colour=EXTENSION_COLOUR,
-                           columns=["facility_id", "name", "parent_cod_mod"], lang=lang, square=True, size=11)
-    if layers["cetpro"] is not None:
-        _add_simple_points(m, layers["cetpro"], name=t("layer.cetpro", lang), colour=CETPRO_COLOUR,
-                           columns=["facility_id", "cod_mod", "name", "district", "enrolment", "teachers"],
-                           lang=lang, square=True, size=13)
+        specs.append(_roads_spec(layers["roads"], lang, simplify_deg))
+    for key, colour, cols, square in (
+            ("tambos", TAMBO_COLOUR, ["tambo_code", "name", "ubigeo"], False),
+            ("extension", EXTENSION_COLOUR, ["facility_id", "name", "parent_cod_mod"], True),
+            ("cetpro", CETPRO_COLOUR, ["facility_id", "cod_mod", "name", "district", "enrolment", "teachers"], True)):
+        if layers[key] is not None:
+            specs.append(_markers_spec(layers[key], name=t(f"layer.{key}", lang), colour=colour, columns=cols,
+                                       lang=lang, square=square, size=_POINT_SIZE[key]))
     if layers["proposals"] is not None:
-        _add_proposals(m, layers["proposals"], lang)
+        specs.append(_proposals_spec(layers["proposals"], lang))
 
-    plugins.Search(places_layer, search_label="name", geom_type="Point", placeholder=t("ui.search", lang),
-                   collapsed=False, position="topright", search_zoom=13).add_to(m)
+    _SearchAssets().add_to(m)
     plugins.Fullscreen(title=t("ui.fullscreen", lang), title_cancel=t("ui.fullscreen_exit", lang)).add_to(m)
     plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
                            secondary_length_unit="meters", primary_area_unit="hectares",
                            secondary_area_unit="sqmeters").add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
     roads_l = layers["roads"]
     road_classes = [] if roads_l is None else sorted(roads_l["road_class"].astype(str).unique())
     has = {k: layers[k] is not None for k in ("cetpro", "extension", "proposals", "tambos", "premises")}
     has["approximate"] = roads_l is not None and bool(roads_l["approximate"].fillna(False).astype(bool).any())
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
     legend = _legend_html(lang, road_classes=road_classes, notes=list(quality_notes), has=has,
                           thresholds=list(thresholds), title=title or t("ui.legend", lang))
-    m.get_root().html.add_child(Element(legend))
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.siting_legend = legend  # type: ignore[attr-defined]
+    _fix_ids(m)  # names are final from here on
+    for spec in specs:
+        if spec.get("type") == "var":
+            spec["var"] = spec["var"].get_name()
+    payload = {"map": m.get_name(), "base": [[n, el.get_name()] for n, el in base], "layers": specs,
+               "search": {"property": "search", "position": "topright", "zoom": 13,
+                          "placeholder": t("ui.search", lang), "not_found": t("ui.not_found", lang),
+                          "cancel": t("ui.cancel", lang)}}
+    m.siting_payload = payload  # type: ignore[attr-defined]
     return m
+
+
+def _fix_ids(m: folium.Map) -> None:
+    """Give every folium/branca element a sequential id (``map_0000000``, ...) instead of a
+    random one, so two identical runs write byte-identical pages.  Children are keyed by
+    their names: the keys are rebuilt with the new names."""
+    seen: list = []
+
+    def walk(el) -> None:
+        seen.append(el)
+        for child in list(getattr(el, "_children", {}).values()):
+            walk(child)
+
+    walk(m.get_root())
+    renamed = {}
+    for i, el in enumerate(seen):
+        before = el.get_name()
+        el._id = f"{i:07d}"
+        renamed[before] = el.get_name()
+    for el in seen:
+        ch = getattr(el, "_children", None)
+        if ch:
+            el._children = type(ch)((renamed.get(k, k), v) for k, v in ch.items())
 
 
 def _inline_assets(page: str) -> str:
@@ -408,7 +512,8 @@ def _inline_assets(page: str) -> str:
         url = mt.group(1)
         fname = url.rsplit("/", 1)[-1]
         if fname in _VENDORED:
-            return f"<style>/* {fname} (vendored) */\n{(STATIC / _VENDORED[fname]).read_text(encoding='utf-8')}\n</style>"
+            css = (STATIC / _VENDORED[fname]).read_text(encoding="utf-8")
+            return f"<style>/* {fname} (vendored) */\n{css}\n</style>"
         if any(u in url for u in _UNUSED):
             return ""
         return mt.group(0)
@@ -424,13 +529,43 @@ def external_resources(page: str) -> list[str]:
             + re.findall(r'<link[^>]+href="(https?://[^"]+)"', page))
 
 
+def _insert_before(page: str, marker: str, text: str) -> str:
+    """``text`` inserted before the last ``marker`` (plain slicing: no regex replacement
+    ever sees data, so backslashes and ``$`` in it stay as they are)."""
+    i = page.rfind(marker)
+    if i < 0:
+        raise ValueError(f"the rendered map has no {marker}")
+    return page[:i] + text + page[i:]
+
+
+def render_page(m: folium.Map, *, offline: bool = True) -> str:
+    """The whole HTML page of a map made by :func:`make_map`.
+
+    folium renders only the scaffolding; then the legend (HTML-escaped text) goes before
+    ``</body>`` and the data layers as ONE ``<script type="application/json">`` document
+    (:func:`payload_json`) plus ``static/siting_map.js`` before ``</html>``.  None of this
+    passes through a template engine.
+    """
+    page = m.get_root().render()
+    if offline:
+        page = _inline_assets(page)
+    legend = getattr(m, "siting_legend", "")
+    payload = getattr(m, "siting_payload", None)
+    if legend:
+        page = _insert_before(page, "</body>", legend + "\n")
+    if payload is not None:
+        script = (STATIC / "siting_map.js").read_text(encoding="utf-8")
+        page = _insert_before(page, "</html>",
+                              f'<script type="application/json" id="siting-map-data">{payload_json(payload)}</script>\n'
+                              f"<script>/* siting_map.js */\n{script}</script>\n")
+    return page
+
+
 def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
     """Write the map as ONE HTML file (atomically).  ``offline`` inlines Leaflet and the
     plugins so that only basemap tiles, if any, need internet."""
     path = Path(path)
-    page = m.get_root().render()
-    if offline:
-        page = _inline_assets(page)
+    page = render_page(m, offline=offline)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path

@@ -13,9 +13,9 @@ population beyond 60 min = ``Σ p_i [m_i > 60]`` (places with no access count as
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -25,8 +25,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
-from .labels import BAND_COLOURS, BANDS, band_label, t  # noqa: E402
-from .static_maps import slug  # noqa: E402
+from .labels import band_colours, band_label, t  # noqa: E402
+from .static_maps import unique_slugs  # noqa: E402
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -34,6 +34,12 @@ PROPOSAL_COLUMNS = ["rank", "name", "district", "province", "ugel", "parent_name
                     "new_population", "new_women", "new_target", "nearest_existing", "minutes_saved",
                     "host_premises", "score", "top_criteria"]
 SHARE_COLUMNS = {"share", "share_within_30", "share_within_60", "share_within_120"}
+_SHARE_WITHIN = re.compile(r"share_within_\d+(?:_\d+)?")
+
+
+def _is_share(column: str) -> bool:
+    """Columns shown as % (``share`` and ``share_within_<T>`` for any threshold of the run)."""
+    return column in SHARE_COLUMNS or _SHARE_WITHIN.fullmatch(column) is not None
 
 
 # --------------------------------------------------------------------------- formatting
@@ -47,7 +53,7 @@ def fmt_number(value: object, column: str = "", lang: str = "es") -> tuple[str, 
     if isinstance(value, (int, float, np.integer, np.floating)):
         v = float(value)
         sep_t, sep_d = (" ", ",") if lang == "es" else (",", ".")
-        if column in SHARE_COLUMNS:
+        if _is_share(column):
             return f"{100 * v:.1f}".replace(".", sep_d) + " %", True
         if column == "score":
             return f"{v:.3f}".replace(".", sep_d), True
@@ -105,11 +111,13 @@ def coverage_chart(coverage: pd.DataFrame, lang: str = "es") -> plt.Figure:
     return fig
 
 
-def band_chart(places: pd.DataFrame, lang: str = "es") -> plt.Figure:
-    """Population by travel-time band (bars coloured as on the maps)."""
-    pop = places.groupby(places["band"].astype(str))["population"].sum().reindex(list(BANDS), fill_value=0.0)
+def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> plt.Figure:
+    """Population by travel-time band of ``thresholds`` (bars coloured as on the maps)."""
+    colours = band_colours(thresholds)
+    bands = list(colours)
+    pop = places.groupby(places["band"].astype(str))["population"].sum().reindex(bands, fill_value=0.0)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    bars = ax.bar([band_label(b, lang) for b in BANDS], pop.to_numpy(), color=[BAND_COLOURS[b] for b in BANDS],
+    bars = ax.bar([band_label(b, lang) for b in bands], pop.to_numpy(), color=[colours[b] for b in bands],
                   edgecolor="#333333")
     for bar, v in zip(bars, pop.to_numpy()):
         ax.annotate(f"{v:,.0f}".replace(",", " "), (bar.get_x() + bar.get_width() / 2, v), ha="center",
@@ -122,16 +130,27 @@ def band_chart(places: pd.DataFrame, lang: str = "es") -> plt.Figure:
 
 
 # --------------------------------------------------------------------------- figures
+def beyond_thresholds(thresholds: Sequence[float], main_threshold: float) -> list[float]:
+    """The thresholds of the "people beyond T minutes" figures: the main one and the largest."""
+    return sorted({float(main_threshold), float(list(thresholds)[-1])})
+
+
+def _slug(t: float) -> str:
+    return f"{t:g}".replace(".", "_")
+
+
 def key_figures(places: pd.DataFrame, *, proposals: pd.DataFrame | None = None, n_cetpro: int | None = None,
                 n_extension: int | None = None, target_column: str = "pop_15_29",
-                lang: str = "es") -> list[dict]:
-    """The headline numbers shown as cards (label, formatted value, raw value)."""
+                lang: str = "es", thresholds: Sequence[float] = (30, 60, 120),
+                main_threshold: float = 60.0) -> list[dict]:
+    """The headline numbers shown as cards (label, formatted value, raw value); the people
+    beyond ``T`` minutes for ``T`` in :func:`beyond_thresholds`."""
     pop = places["population"].fillna(0.0)
     minutes = places["minutes_nearest"].astype(float).fillna(np.inf)
     items: list[tuple[str, float]] = [("fig.places", len(places)), ("fig.total_population", pop.sum())]
     if target_column in places.columns:
         items.append(("fig.target_population", places[target_column].fillna(0).sum()))
-    items += [("fig.beyond_60", pop[minutes > 60].sum()), ("fig.beyond_120", pop[minutes > 120].sum())]
+    items += [(f"fig.beyond_{_slug(b)}", pop[minutes > b].sum()) for b in beyond_thresholds(thresholds, main_threshold)]
     if n_cetpro is not None:
         items.append(("fig.cetpro", n_cetpro))
     if n_extension is not None:
@@ -139,13 +158,17 @@ def key_figures(places: pd.DataFrame, *, proposals: pd.DataFrame | None = None, 
     if proposals is not None:
         items.append(("fig.proposals", len(proposals)))
         if len(proposals):
-            items += [("fig.new_target", proposals["new_target"].sum()), ("fig.new_women", proposals["new_women"].sum())]
+            items += [("fig.new_target", proposals["new_target"].sum()),
+                      ("fig.new_women", proposals["new_women"].sum())]
     return [{"label": t(k, lang), "value": fmt_number(float(v), "", lang)[0], "raw": float(v)} for k, v in items]
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+    """Templates come only from ``templates/`` (never from data); every value is HTML-escaped
+    (``autoescape=True`` for any template name), so data is text in element content and in
+    quoted attributes alike."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              undefined=jinja2.StrictUndefined)
 
 
 def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
@@ -155,7 +178,8 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                   map_images: Sequence[tuple[str, str | Path]] = (), map_href: str = "",
                   other_reports: Sequence[tuple[str, str]] = (), back_href: str = "",
                   cetpro: pd.DataFrame | None = None, extension: pd.DataFrame | None = None,
-                  target_column: str = "pop_15_29", generated: str | None = None) -> str:
+                  target_column: str = "pop_15_29", generated: str | None = None,
+                  thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0) -> str:
     """Render the report HTML for the region (``ugel=None``) or one UGEL.
 
     ``by_district`` rows are kept for the UGEL when it has a ``ugel`` column, otherwise
@@ -175,26 +199,26 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
     if by_district is not None:
         bd = by_district
         if ugel is not None:
-            if "ugel" in bd.columns:
-                bd = bd[bd["ugel"] == ugel]
-            else:
-                bd = bd[bd["unit"].isin(set(p["district"]))]
-        bd = bd.sort_values("beyond_60", ascending=False) if "beyond_60" in bd.columns else bd
+            bd = bd[bd["ugel"] == ugel] if "ugel" in bd.columns else bd[bd["unit"].isin(set(p["district"]))]
+        main = f"beyond_{_slug(float(main_threshold))}"
+        bd = bd.sort_values(main, ascending=False) if main in bd.columns else bd
         tables.append(table_context(bd, t("report.gaps_district", lang), lang))
     charts = []
     if coverage is not None and ugel is None and len(coverage):
         charts.append({"title": t("report.coverage_chart", lang), "src": png_data_uri(coverage_chart(coverage, lang))})
     if len(p):
-        charts.append({"title": t("report.band_chart", lang), "src": png_data_uri(band_chart(p, lang))})
+        charts.append({"title": t("report.band_chart", lang),
+                       "src": png_data_uri(band_chart(p, lang, thresholds=thresholds))})
     maps = [{"title": cap, "src": file_data_uri(path)} for cap, path in map_images if Path(path).exists()]
     ctx = {
         "lang": lang, "L": lambda key: t(key, lang),
         "title": title or t("report.title", lang),
         "area_name": ugel or t("map.region", lang), "reason": reason,
-        "generated": generated or _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "generated": generated or "",  # no clock time by default: two identical runs write identical reports
         "notes": list(notes),
         "figures": key_figures(p, proposals=props, n_cetpro=_count(cetpro, ugel),
-                               n_extension=_count(extension, ugel), target_column=target_column, lang=lang),
+                               n_extension=_count(extension, ugel), target_column=target_column, lang=lang,
+                               thresholds=thresholds, main_threshold=main_threshold),
         "tables": tables, "charts": charts, "maps": maps, "map_href": map_href,
         "other_reports": list(other_reports), "back_href": back_href,
     }
@@ -214,7 +238,8 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   coverage: pd.DataFrame | None = None, static_maps: Mapping[str, Sequence[Path]] | None = None,
                   map_href: str = "", ugels: Iterable[str] | None = None, lang: str = "es",
                   notes: Iterable[str] = (), reason: str = "", cetpro: pd.DataFrame | None = None,
-                  extension: pd.DataFrame | None = None, target_column: str = "pop_15_29") -> dict[str, Path]:
+                  extension: pd.DataFrame | None = None, target_column: str = "pop_15_29",
+                  thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0) -> dict[str, Path]:
     """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL.
 
     ``static_maps`` is the mapping returned by
@@ -225,7 +250,8 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
     notes = list(notes)
     static_maps = dict(static_maps or {})
     ugel_list = sorted(places["ugel"].dropna().unique()) if ugels is None else list(ugels)
-    files = {"region": "report.html"} | {u: f"report_{slug(u)}.html" for u in ugel_list}
+    slugs = unique_slugs(set(ugel_list) | set(places["ugel"].dropna().astype(str)))
+    files = {"region": "report.html"} | {u: f"report_{slugs[u]}.html" for u in ugel_list}
 
     def images(key: str) -> list[tuple[str, Path]]:
         out = []
@@ -236,13 +262,13 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
 
     common = dict(places=places, by_ugel=by_ugel, by_district=by_district, proposals=proposals, coverage=coverage,
                   lang=lang, notes=notes, reason=reason, cetpro=cetpro, extension=extension,
-                  target_column=target_column)
+                  target_column=target_column, thresholds=thresholds, main_threshold=main_threshold)
     written = {}
     page = render_report(**common, ugel=None, map_images=images("region"), map_href=map_href,
                          other_reports=[(u, files[u]) for u in ugel_list])
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
-        page = render_report(**common, ugel=u, map_images=images(slug(u)), map_href=map_href,
+        page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,
                              back_href=files["region"])
         written[u] = _write(out_dir / files[u], page)
     return written

@@ -11,11 +11,13 @@ they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-LANGS = ("es", "en")
+from ..i18n import LANGUAGES, check_language
+
+LANGS = LANGUAGES
 
 # key -> (es, en)
 _TABLE: dict[str, tuple[str, str]] = {
@@ -278,6 +280,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "layer.districts": ("Límites distritales", "District boundaries"),
     "layer.ugels": ("Límites de UGEL", "UGEL boundaries"),
     "ui.search": ("Buscar centro poblado…", "Search populated place…"),
+    "ui.not_found": ("Centro poblado no encontrado", "Populated place not found"),
+    "ui.cancel": ("Cancelar", "Cancel"),
     "ui.fullscreen": ("Pantalla completa", "Full screen"),
     "ui.fullscreen_exit": ("Salir de pantalla completa", "Exit full screen"),
     "ui.legend": ("Leyenda", "Legend"),
@@ -338,15 +342,33 @@ _TABLE: dict[str, tuple[str, str]] = {
 _AGE_PATTERN = re.compile(r"^(pop|women|men)_(\d+)_(\d+)$")
 _AGE_WORDS = {"pop": ("Población", "Population"), "women": ("Mujeres", "Women"), "men": ("Hombres", "Men")}
 
-BANDS = ("<=30", "30-60", "60-120", ">120", "sin acceso")
+BANDS = ("<=30", "30-60", "60-120", ">120", "sin acceso")  # the bands of the default thresholds 30, 60, 120
 BAND_COLOURS = {"<=30": "#1a9641", "30-60": "#a6d96a", "60-120": "#fdae61", ">120": "#d7191c",
                 "sin acceso": "#5e3c99"}
+NO_ACCESS_COLOUR = BAND_COLOURS["sin acceso"]
+
+
+def band_colours(thresholds: Sequence[float] = (30, 60, 120)) -> dict[str, str]:
+    """Colour of every band of ``thresholds``, in band order (``"sin acceso"`` last).
+
+    Three thresholds (four time bands) use the maps' palette green -> red of
+    :data:`BAND_COLOURS` by position; any other number samples matplotlib's ``RdYlGn_r``
+    at ``i / n_thresholds``.  Every map, chart and legend of a run takes its bands from here.
+    """
+    from ..access.bands import NO_ACCESS, band_labels
+    bands = band_labels(thresholds)[:-1]
+    if len(bands) == 4:
+        colours = [BAND_COLOURS[b] for b in BANDS[:-1]]
+    else:
+        import matplotlib
+        from matplotlib.colors import to_hex
+        cmap = matplotlib.colormaps["RdYlGn_r"]
+        colours = [to_hex(cmap(i / max(1, len(bands) - 1))) for i in range(len(bands))]
+    return {**dict(zip(bands, colours)), NO_ACCESS: NO_ACCESS_COLOUR}
 
 
 def _check_lang(lang: str) -> int:
-    if lang not in LANGS:
-        raise ValueError(f"language must be one of {LANGS}, got {lang!r}")
-    return LANGS.index(lang)
+    return check_language(lang)
 
 
 def t(key: str, lang: str = "es") -> str:
@@ -392,21 +414,50 @@ def _band_from_slug(slug: str, i: int) -> str | None:
     return None
 
 
+_NUM = r"(\d+(?:[._]\d+)?)"
+
+
+def _threshold_label(key: str, i: int) -> str | None:
+    """Labels that name a threshold of the run: band values (``band.<=20``, ``band.20-45``,
+    ``band.>90``), report columns ``share_within_T`` / ``beyond_T`` and cards ``fig.beyond_T``."""
+    num = r"(\d+(?:\.\d+)?)"
+    m = re.fullmatch(rf"band\.(<=|>)?{num}(?:-{num})?", key)
+    if m and (m[1] is None) == (m[3] is not None):
+        return {"<=": f"≤ {m[2]} min", ">": f"> {m[2]} min"}[m[1]] if m[1] else f"{m[2]}–{m[3]} min"
+    m = re.fullmatch(rf"share_within_{_NUM}", key)
+    if m:
+        t = m[1].replace("_", ".")
+        return (f"% a {t} min o menos", f"% within {t} min")[i]
+    m = re.fullmatch(rf"(?:fig\.)?beyond_{_NUM}", key)
+    if m:
+        t = m[1].replace("_", ".")
+        return (f"Población a más de {t} min", f"Population beyond {t} min")[i]
+    return None
+
+
 def _derived(key: str, i: int) -> str | None:
     """Label of a generated column name, or None."""
     es = i == 0
     if _AGE_PATTERN.match(key):
         return _measure(key, i)
-    rules: list[tuple[str, object]] = [
+    by_threshold = _threshold_label(key, i)
+    if by_threshold is not None:
+        return by_threshold
+    rules: list[tuple[str, Callable[..., str | None]]] = [
         (r"share_(.+)_within_(before|after)", lambda m, w: f"% {w(m[1])} " + (
-            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),
+            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es
+            else f"within threshold {m[2]}")),
         (r"(.+)_within_(before|after)", lambda m, w: f"{w(m[1])} " + (
-            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es else f"within threshold {m[2]}")),
-        (r"(.+)_newly_within", lambda m, w: f"{w(m[1])} " + ("nueva dentro del umbral" if es else "newly within threshold")),
+            ("dentro del umbral " + {"before": "antes", "after": "después"}[m[2]]) if es
+            else f"within threshold {m[2]}")),
+        (r"(.+)_newly_within", lambda m, w: f"{w(m[1])} " + (
+            "nueva dentro del umbral" if es else "newly within threshold")),
         (r"(.+)_within_change_rel", lambda m, w: f"{w(m[1])}: " + ("cambio relativo dentro del umbral" if es
                                                                     else "relative change within threshold")),
-        (r"share_(.+)_within_(\d+)", lambda m, w: f"% {w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
-        (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
+        (r"share_(.+)_within_(\d+)", lambda m, w: f"% {w(m[1])} " + (
+            f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
+        (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (
+            f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
         (r"(.+)_within_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
         (r"(.+)_beyond_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a más de {m[2]} min" if es else f"beyond {m[2]} min")),
         (r"(.+)_no_access", lambda m, w: f"{w(m[1])} " + ("sin acceso" if es else "without access")),
@@ -420,20 +471,21 @@ def _derived(key: str, i: int) -> str | None:
         (r"gini_minutes(_target)?", lambda m, w: _TABLE["gini"][i] + (f" ({w('target')})" if m[1] else "")),
         (r"minutes_walk_(\w+)", lambda m, w: ("Minutos a pie a " if es else "Walking minutes to ") + _SETS[m[1]][i]
             if m[1] in _SETS else None),
-        (r"minutes_(\w+)", lambda m, w: ("Minutos a " if es else "Minutes to ") + _SETS[m[1]][i] if m[1] in _SETS else None),
+        (r"minutes_(\w+)", lambda m, w: ("Minutos a " if es else "Minutes to ") + _SETS[m[1]][i]
+            if m[1] in _SETS else None),
         (r"nearest_set_(\w+)", lambda m, w: "Tipo de centro más cercano" if es else "Type of nearest centre"),
         (r"nearest_(\w+)", lambda m, w: (f"{_SETS[m[1]][i]} más cercano" if es else f"Nearest {_SETS[m[1]][i]}")
             if m[1] in _SETS else None),
-        (r"band_(\w+)", lambda m, w: (f"Rango de tiempo ({_SETS[m[1]][i]})" if es else f"Travel-time band ({_SETS[m[1]][i]})")
-            if m[1] in _SETS else None),
+        (r"band_(\w+)", lambda m, w: (f"Rango de tiempo ({_SETS[m[1]][i]})" if es
+                                      else f"Travel-time band ({_SETS[m[1]][i]})") if m[1] in _SETS else None),
         (r"norm_(\w+)", lambda m, w: (f"{_TABLE[m[1]][i]} (normalizado)" if es else f"{_TABLE[m[1]][i]} (normalised)")
             if m[1] in _TABLE else None),
         (r"contrib_(\w+)", lambda m, w: (f"Aporte: {_TABLE[m[1]][i]}" if es else f"Contribution: {_TABLE[m[1]][i]}")
             if m[1] in _TABLE else None),
-        (r"flag_(\w+)", lambda m, w: (f"Alerta: {_TABLE['flag.' + m[1]][i]}" if es else f"Flag: {_TABLE['flag.' + m[1]][i]}")
-            if 'flag.' + m[1] in _TABLE else None),
-        (r"n_(\w+)", lambda m, w: (f"N.° de {_TABLE[m[1]][i].lower()}" if es else f"Number of {_TABLE[m[1]][i].lower()}")
-            if m[1] in _TABLE else None),
+        (r"flag_(\w+)", lambda m, w: (f"Alerta: {_TABLE['flag.' + m[1]][i]}" if es
+                                      else f"Flag: {_TABLE['flag.' + m[1]][i]}") if 'flag.' + m[1] in _TABLE else None),
+        (r"n_(\w+)", lambda m, w: (f"N.° de {_TABLE[m[1]][i].lower()}" if es
+                                   else f"Number of {_TABLE[m[1]][i].lower()}") if m[1] in _TABLE else None),
     ]
     for pattern, make in rules:
         m = re.fullmatch(pattern, key)
@@ -496,7 +548,3 @@ def headers(df: pd.DataFrame, lang: str = "es", *, strict: bool = True) -> pd.Da
         raise KeyError(f"columns {same} get the same label {dup[0]!r}: make their labels distinct in labels.py")
     return renamed
 
-
-def labels_for(columns: Iterable[str], lang: str = "es") -> list[str]:
-    """Labels of many columns (KeyError on the first unknown one)."""
-    return [t(c, lang) for c in columns]

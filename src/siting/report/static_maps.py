@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
@@ -31,15 +30,52 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
-from .labels import BAND_COLOURS, BANDS, band_label, t  # noqa: E402
+from .labels import band_colours, band_label, t  # noqa: E402
 
 CETPRO_COLOUR, EXTENSION_COLOUR, PROPOSAL_COLOUR = "#08306b", "#2171b5", "#e7298a"
 
 
 def slug(text: str) -> str:
-    """File-name-safe ASCII slug: ``"UGEL CELENDÍN"`` -> ``"ugel_celendin"``."""
+    """File-name-safe ASCII slug: ``"UGEL CELENDÍN"`` -> ``"ugel_celendin"``.
+
+    Only ``[a-z0-9_]`` (no path separator, no dot), at most 60 characters.  Two names can
+    share a slug: use :func:`unique_slugs` to name files."""
     s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_") or "area"
+    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")[:60].strip("_") or "area"
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """One collision-free file-name slug per distinct name.
+
+    A name whose :func:`slug` no other name shares keeps it (``ugel_celendin``); names
+    that share one (``"UGEL CELENDÍN"`` and ``"UGEL CELENDIN"``, or a name that slugs to
+    ``"region"``, which the regional maps use) all get a code appended, the first 8 hex
+    digits of the SHA-1 of the name (``ugel_celendin_3f2a91c0``), so the result depends on
+    the name only, not on the order or on which other names collide with it.
+    """
+    import hashlib
+
+    distinct = sorted({str(n) for n in names})
+    base = {n: slug(n) for n in distinct}
+    counts: dict[str, int] = {}
+    for s in base.values():
+        counts[s] = counts.get(s, 0) + 1
+    out = {}
+    for n in distinct:
+        s = base[n]
+        if counts[s] > 1 or s in _RESERVED_SLUGS:
+            s = f"{s}_{hashlib.sha1(n.encode('utf-8')).hexdigest()[:8]}"
+        out[n] = s
+    return out
+
+
+_RESERVED_SLUGS = frozenset({"region"})
+
+
+def plain_text(text: object) -> str:
+    """``text`` drawn as typed by matplotlib: every ``$`` is escaped (``\\$``), so a name such as
+    ``$\\frac{a}{b}$`` is never parsed as mathtext (which draws markup or raises)."""
+    return str(text).replace("$", "\\$")
 
 
 def nice_scale_length(extent_m: float) -> float:
@@ -82,12 +118,13 @@ def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> None:
     lines = textwrap.wrap(t("map.source_note", lang), width)
     for n in notes:
         lines += textwrap.wrap(f"⚠ {n}", width)
+    lines = [plain_text(line) for line in lines]
     line_in = 6.5 * 1.25 / 72  # line height in inches
     needed = 0.015 + len(lines) * line_in / fig.get_figheight()
     for ax in fig.axes:
         box = ax.get_position()
         if box.y0 < needed + 0.01:
-            ax.set_position([box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01])
+            ax.set_position((box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01))
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=6.5, ha="left", va="bottom", color="#333333")
 
 
@@ -143,7 +180,9 @@ def _finish(fig: plt.Figure, ax: plt.Axes, extent: tuple, title: str, handles: l
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title(title, fontsize=12, fontweight="bold")
+    ax.set_title(plain_text(title), fontsize=12, fontweight="bold")
+    for h in handles:
+        h.set_label(plain_text(h.get_label()))
     add_scale_bar(ax, lang=lang)
     add_north_arrow(ax, lang=lang)
     if handles:
@@ -177,8 +216,7 @@ def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs
     left, top = transform.c, transform.f  # north-up grid (no rotation)
     right, bottom = transform.c + transform.a * w, transform.f + transform.e * h
     th = list(thresholds)
-    colours = [BAND_COLOURS[b] for b in BANDS[:len(th) + 1]] if len(th) == 3 else \
-        [matplotlib.colormaps["RdYlGn_r"](i / len(th)) for i in range(len(th) + 1)]
+    colours = list(band_colours(th).values())[:-1]  # the time bands (no access is nodata here)
     cmap = ListedColormap(colours)
     bounds = [0.0] + th + [max(th[-1] * 10, np.nanmax(data) + 1 if np.isfinite(data).any() else th[-1] * 10)]
     norm = BoundaryNorm(bounds, cmap.N)
@@ -201,8 +239,9 @@ def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs
 def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs: str = "EPSG:32717",
                   proposals: gpd.GeoDataFrame | None = None, cetpro: gpd.GeoDataFrame | None = None,
                   extension: gpd.GeoDataFrame | None = None, ugel: str | None = None,
-                  notes: Sequence[str] = (), title: str = "", lang: str = "es") -> plt.Figure:
-    """Places by band, CETPRO and numbered proposals, over the region or one UGEL.
+                  notes: Sequence[str] = (), title: str = "", lang: str = "es",
+                  thresholds: Iterable[float] = (30, 60, 120)) -> plt.Figure:
+    """Places by band of ``thresholds``, CETPRO and numbered proposals, over the region or one UGEL.
 
     Marker area ``s = 3 + 110 * sqrt(p / max p)`` points² (``max p`` within the area shown),
     so that villages stay visible next to the provincial capitals."""
@@ -217,12 +256,12 @@ def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs:
     top = float(focus["population"].max()) if len(focus) and focus["population"].max() > 0 else 1.0
     size = 3 + 110 * np.sqrt(np.clip(pop / top, 0, 1))
     handles: list = []
-    for b in BANDS:
+    for b, colour in band_colours(list(thresholds)).items():
         sel = (p["band"].astype(str) == b).to_numpy()
         if sel.any():
-            ax.scatter(p.geometry.x[sel], p.geometry.y[sel], s=size[sel], c=BAND_COLOURS[b], edgecolors="#333333",
+            ax.scatter(p.geometry.x[sel], p.geometry.y[sel], s=size[sel], c=colour, edgecolors="#333333",
                        linewidths=0.2, alpha=0.85, zorder=8)
-        handles.append(Line2D([], [], marker="o", ls="", color=BAND_COLOURS[b], markeredgecolor="#333333",
+        handles.append(Line2D([], [], marker="o", ls="", color=colour, markeredgecolor="#333333",
                               label=band_label(b, lang)))
     _draw_facilities(ax, cetpro, extension, crs, lang, handles)
     if proposals is not None and len(proposals):
@@ -240,6 +279,12 @@ def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs:
     return _finish(fig, ax, extent, title or f"{t('map.proposals_title', lang)}\n{name}", handles, notes, lang)
 
 
+#: fixed file metadata, so two identical runs write byte-identical files: no creation date
+#: in PDFs (matplotlib otherwise stamps the current time unless SOURCE_DATE_EPOCH is set)
+_METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "siting", "Producer": "siting (matplotlib)"},
+             "png": {"Software": "siting (matplotlib)"}}
+
+
 def save_figure(fig: plt.Figure, stem: str | Path, *, formats: Sequence[str] = ("png", "pdf"),
                 dpi: int = 150) -> list[Path]:
     """Save ``fig`` as ``stem.png`` / ``stem.pdf`` atomically and close it."""
@@ -248,7 +293,7 @@ def save_figure(fig: plt.Figure, stem: str | Path, *, formats: Sequence[str] = (
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi)
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
         out.append(path)
     plt.close(fig)
     return out
@@ -270,13 +315,14 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
     out_dir = Path(out_dir)
     areas: list[str | None] = [None] + list(sorted(districts["ugel"].dropna().unique()) if ugels is None else ugels)
     written: dict[str, list[Path]] = {}
+    slugs = unique_slugs(a for a in areas if a is not None)
     for area in tqdm(areas, desc="static maps", disable=None):
-        key = "region" if area is None else slug(area)
+        key = "region" if area is None else slugs[area]
         if raster_path is not None:
             fig = travel_time_map(raster_path, districts, crs=crs, cetpro=cetpro, extension=extension, ugel=area,
                                   thresholds=thresholds, notes=notes, lang=lang)
             written[f"travel_time_{key}"] = save_figure(fig, out_dir / f"travel_time_{key}", formats=formats)
         fig = proposals_map(places, districts, crs=crs, proposals=proposals, cetpro=cetpro, extension=extension,
-                            ugel=area, notes=notes, lang=lang)
+                            ugel=area, notes=notes, lang=lang, thresholds=thresholds)
         written[f"proposals_{key}"] = save_figure(fig, out_dir / f"proposals_{key}", formats=formats)
     return written

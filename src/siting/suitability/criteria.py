@@ -29,14 +29,15 @@ Criteria (one column each in the table returned by :func:`compute_criteria`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..errors import DataError
-from ..io import read_table, to_number, zfill_code
+from ..data.indicators import district_indicator_table, load_petitions
+from ..io import zfill_code
+
+__all__ = ["CRITERIA", "Criterion", "compute_criteria", "district_indicator_table", "load_petitions"]
 
 
 @dataclass(frozen=True)
@@ -89,52 +90,6 @@ _LIST = [
 
 #: Registry of all criteria, by name (in display order).
 CRITERIA: dict[str, Criterion] = {c.name: c for c in _LIST}
-
-_INDICATOR_ALIASES = {
-    "ubigeo": ("ubigeo", "inei", "UBIGEO"),
-    "poverty": ("poverty", "poverty_pct", "pct_pobreza_total"),
-    "hdi": ("hdi", "idh", "idh_2019"),
-}
-
-
-def district_indicator_table(df: pd.DataFrame, *, source: str = "district_indicators") -> pd.DataFrame:
-    """Normalise a district-indicator table to columns ``ubigeo`` (6 chars), ``poverty`` and ``hdi``.
-
-    Accepts the English names or those of ``ubigeo_distrito_aumentado.csv``
-    (``inei``, ``pct_pobreza_total``, ``idh_2019``).  A missing indicator becomes NaN;
-    a missing code column raises :class:`DataError`.
-    """
-    out = pd.DataFrame(index=df.index)
-    for target, names in _INDICATOR_ALIASES.items():
-        col = next((n for n in names if n in df.columns), None)
-        if col is None:
-            if target == "ubigeo":
-                raise DataError("no district code column (expected one of: ubigeo, inei)", source=source,
-                                hint="add a 6-digit INEI ubigeo column")
-            out[target] = np.nan
-        elif target == "ubigeo":
-            out[target] = zfill_code(df[col], 6)
-        else:
-            out[target] = to_number(df[col])
-    return out.drop_duplicates("ubigeo").reset_index(drop=True)
-
-
-def load_petitions(path: str | Path) -> pd.DataFrame:
-    """Read an optional community-petitions CSV: one row per request, column ``ccpp_id``
-    (10 digits; leading zeros restored).  Other columns (date, organisation, …) are kept."""
-    df = read_table(path)
-    cols = {c.lower(): c for c in df.columns}
-    if "ccpp_id" not in cols:
-        raise DataError("the petitions table has no 'ccpp_id' column", source=str(path),
-                        hint="one row per petition with the 10-digit INEI code of the centro poblado in 'ccpp_id'")
-    df = df.rename(columns={cols["ccpp_id"]: "ccpp_id"})
-    df["ccpp_id"] = zfill_code(df["ccpp_id"], 10)
-    bad = df["ccpp_id"].isna() | ~df["ccpp_id"].str.fullmatch(r"\d{10}", na=False)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise DataError(f"row {row}: ccpp_id {df['ccpp_id'].iloc[row - 2]!r} is not a 10-digit code", source=str(path))
-    return df
-
 
 def _covered_sum(coverage, weights: np.ndarray, self_idx: np.ndarray) -> np.ndarray:
     """Σ_j weights_j over the places j reached by each candidate (stored entries of the
@@ -193,7 +148,8 @@ def compute_criteria(
     else:
         self_idx = np.full(n, -1, dtype=np.int64)
 
-    for crit, column in (("unserved_target", f"pop_{target_group}"), ("unserved_women_target", f"women_{target_group}")):
+    for crit, column in (("unserved_target", f"pop_{target_group}"),
+                         ("unserved_women_target", f"women_{target_group}")):
         if column in places:
             w = np.nan_to_num(pd.to_numeric(places[column], errors="coerce").to_numpy(float)) * unserved
             out[crit] = _covered_sum(coverage, w, self_idx) if n else np.zeros(0)

@@ -7,7 +7,7 @@ The *contribution* of c to i is ``w_c · v_ic``; contributions sum to the score.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -103,10 +103,10 @@ class AHPResult:
     ci: float
     ri: float
     cr: float
-    log_errors: pd.DataFrame = field(repr=False)  # pairs (i<j) sorted by |log(a_ij w_j / w_i)|
 
 
-def ahp_weights(criteria: Sequence[str], matrix, *, cr_limit: float = CR_LIMIT, key: str = "suitability.ahp") -> AHPResult:
+def ahp_weights(criteria: Sequence[str], matrix, *, cr_limit: float = CR_LIMIT,
+                key: str = "suitability.ahp") -> AHPResult:
     """Analytic Hierarchy Process weights (Saaty).
 
     ``matrix[i][j] = a_ij`` says how much more important criterion i is than j (1-9 scale);
@@ -134,7 +134,8 @@ def ahp_weights(criteria: Sequence[str], matrix, *, cr_limit: float = CR_LIMIT, 
         raise ScenarioError(f"'{key}' has no criteria")
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
         i, j = np.argwhere(~np.isfinite(a) | (a <= 0))[0]
-        raise ScenarioError(f"'{key}.matrix' row {i + 1} column {j + 1} ({names[i]} vs {names[j]}) must be > 0, got {a[i, j]}")
+        raise ScenarioError(f"'{key}.matrix' row {i + 1} column {j + 1} ({names[i]} vs {names[j]}) must be > 0, "
+                            f"got {a[i, j]}")
     for i in range(n):
         if abs(a[i, i] - 1) > 1e-9:
             raise ScenarioError(f"'{key}.matrix' diagonal entry {i + 1} ({names[i]}) must be 1, got {a[i, i]}")
@@ -157,12 +158,13 @@ def ahp_weights(criteria: Sequence[str], matrix, *, cr_limit: float = CR_LIMIT, 
     errs = pd.DataFrame(rows, columns=["criterion_i", "criterion_j", "judgement", "implied", "log_error"])
     errs = errs.sort_values("log_error", ascending=False, kind="stable").reset_index(drop=True)
     if cr > cr_limit:
-        worst = "; ".join(f"{r.criterion_i} vs {r.criterion_j} (judged {r.judgement:.3g}, weights imply {r.implied:.3g})"
+        worst = "; ".join(f"{r.criterion_i} vs {r.criterion_j} (judged {r.judgement:.3g}, "
+                          f"weights imply {r.implied:.3g})"
                           for r in errs.head(3).itertuples())
         raise ScenarioError(f"the AHP matrix in '{key}' is inconsistent: CR = {cr:.3f} > {cr_limit:g}; "
                             f"most inconsistent judgements: {worst}",
                             hint="revise those pairwise judgements so that they agree with the others")
-    return AHPResult(names, dict(zip(names, map(float, w))), lam, float(ci), float(ri), float(cr), errs)
+    return AHPResult(names, dict(zip(names, map(float, w))), lam, float(ci), float(ri), float(cr))
 
 
 def weights_from_scenario(suit: Suitability | Scenario) -> dict[str, float]:

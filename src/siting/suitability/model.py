@@ -26,38 +26,13 @@ import pandas as pd
 if TYPE_CHECKING:  # scikit-learn is optional (extra "ml"): imported when a model is built or loaded
     from sklearn.pipeline import Pipeline
 
+from ..data.labelled_sites import load_labels
 from ..errors import DataError, UserError
-from ..io import atomic_path, read_table, to_number, zfill_code
+from ..io import atomic_path
 
 NO_LABELS_MESSAGE = "no labelled sites: using the weighted score"
 MODEL_FILE = "suitability_model.joblib"
 META_FILE = "suitability_model.json"
-
-
-def load_labels(path: str | Path, *, outcome: str = "outcome") -> pd.DataFrame:
-    """Read a labelled-sites table (CSV/XLSX): ``ccpp_id`` or ``site_id``, a grouping column
-    (``province`` / ``district``), the feature columns, and the ``outcome`` column
-    (number, or 0/1 / good/bad).  Numeric-looking columns are converted to numbers."""
-    df = read_table(path)
-    if outcome not in df.columns:
-        raise DataError(f"the labels table has no '{outcome}' column", source=str(path),
-                        hint="add the outcome of each site (enrolment, retention, or good/bad)")
-    text = df[outcome].astype("string").str.strip().str.lower()
-    if text.isin(["good", "bad", "bueno", "malo"]).all():
-        df[outcome] = text.isin(["good", "bueno"]).astype(int)
-    for col in df.columns:
-        if col in {"ccpp_id", "site_id", "ubigeo", "province", "province_code", "district", "name", "ugel"}:
-            continue
-        num = to_number(df[col])
-        if num.notna().sum() == df[col].notna().sum():
-            df[col] = num
-    if "ccpp_id" in df.columns:
-        df["ccpp_id"] = zfill_code(df["ccpp_id"], 10)
-    bad = df[outcome].isna()
-    if bad.any():
-        raise DataError(f"row {int(np.flatnonzero(bad.to_numpy())[0]) + 2}: the outcome is empty or not a number",
-                        source=str(path))
-    return df
 
 
 def table_hash(df: pd.DataFrame) -> str:
@@ -91,7 +66,8 @@ def _estimator(kind: str, task: str, seed: int):
     )
     from sklearn.linear_model import LinearRegression, LogisticRegression
     if kind == "gradient_boosting":
-        return (GradientBoostingClassifier if task == "classification" else GradientBoostingRegressor)(random_state=seed)
+        cls = GradientBoostingClassifier if task == "classification" else GradientBoostingRegressor
+        return cls(random_state=seed)
     if kind == "random_forest":
         cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
         return cls(n_estimators=300, random_state=seed, n_jobs=1)
@@ -206,7 +182,8 @@ class LearnedSuitability:
                               "mae": float(mean_absolute_error(y.iloc[test], p)), "n": int(len(test))})
         ok = ~np.isnan(oof)
         if self.task == "classification":
-            metrics = {"roc_auc": float(roc_auc_score(y[ok], oof[ok])), "accuracy": float(accuracy_score(y[ok], oof[ok] >= 0.5))}
+            metrics = {"roc_auc": float(roc_auc_score(y[ok], oof[ok])),
+                       "accuracy": float(accuracy_score(y[ok], oof[ok] >= 0.5))}
         else:
             metrics = {"r2": float(r2_score(y[ok], oof[ok])), "mae": float(mean_absolute_error(y[ok], oof[ok]))}
         self.metrics = {**metrics, "cv": f"GroupKFold({k}) by {group_column}", "n_sites": int(len(y)), "folds": folds}
@@ -305,12 +282,13 @@ def fit_if_labelled(labels: pd.DataFrame | str | Path | None, *, features: Seque
     m.fit(table)
     m.permutation_importances(table)
     key = "roc_auc" if m.task == "classification" else "r2"
-    return m, f"learned suitability ({m.model}, {m.task}): grouped-CV {key} = {m.metrics[key]:.3f} on {len(table)} sites"
+    return m, (f"learned suitability ({m.model}, {m.task}): grouped-CV {key} = {m.metrics[key]:.3f} "
+               f"on {len(table)} sites")
 
 
 def fit_from_scenario(sc, *, features: Sequence[str], categorical: Sequence[str] = (), target: str = "outcome",
                       group_column: str = "province") -> tuple[LearnedSuitability | None, str]:
     """:func:`fit_if_labelled` with the scenario's ``inputs.labels``, ``suitability.model``
     and ``run.seed`` (``(None, NO_LABELS_MESSAGE)`` when ``inputs.labels`` is empty)."""
-    return fit_if_labelled(sc.inputs.labels or None, features=features, categorical=categorical, target=target,
+    return fit_if_labelled(sc.optional("inputs.labels"), features=features, categorical=categorical, target=target,
                            group_column=group_column, model=sc.suitability.model, seed=sc.run.seed)

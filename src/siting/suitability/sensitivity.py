@@ -11,7 +11,7 @@ the lower/higher order statistic, so the interval is never narrowed by interpola
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,33 @@ def _weighted_criteria(weights: Mapping[str, float], *, n_runs: int, concentrati
     w = resolve_weights(weights)
     names = [c for c, v in w.items() if v > 0]
     return w, names, np.array([w[c] for c in names])
+
+
+def draw_ranks(norms: Sequence[np.ndarray], w_vec: np.ndarray, *, n_runs: int, concentration: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """Ranks (candidates x ``n_runs``): each run draws weights ``Dirichlet(concentration * w)``
+    and one of the normalised criteria tables ``norms`` (a speed scenario) at random."""
+    draws = rng.dirichlet(concentration * w_vec, size=n_runs) if len(w_vec) > 1 else np.ones((n_runs, 1))
+    which = rng.integers(0, len(norms), size=n_runs)
+    ranks = np.empty((norms[0].shape[0], n_runs), dtype=np.int32)
+    for k, nm in enumerate(norms):
+        runs = np.flatnonzero(which == k)
+        if len(runs):
+            ranks[:, runs] = _ranks(nm @ draws[runs].T)
+    return ranks
+
+
+def rank_stability(ranks: np.ndarray, base_scores: np.ndarray, *, top_n: int, index: pd.Index) -> pd.DataFrame:
+    """Per candidate: ``rank`` at the chosen weights (``base_scores``), ``share_top_n`` (share of
+    runs ranked <= ``top_n``), ``rank_median``, ``rank_p05`` and ``rank_p95`` (observed ranks:
+    the lower / higher order statistic, so the interval is never narrowed by interpolation)."""
+    return pd.DataFrame({
+        "rank": _ranks(np.asarray(base_scores)[:, None])[:, 0],
+        "share_top_n": (ranks <= top_n).mean(axis=1),
+        "rank_median": np.median(ranks, axis=1),
+        "rank_p05": np.percentile(ranks, 5, axis=1, method="lower"),
+        "rank_p95": np.percentile(ranks, 95, axis=1, method="higher"),
+    }, index=index)
 
 
 def monte_carlo(
@@ -74,23 +101,8 @@ def monte_carlo(
             tables[f] = t
     norms = {f: normalise(t, method=normalisation, criteria=names).to_numpy(float) for f, t in tables.items()}
 
-    draws = rng.dirichlet(concentration * w_vec, size=n_runs) if len(names) > 1 else np.ones((n_runs, 1))
-    which = rng.integers(0, len(factors), size=n_runs)
-    n = len(criteria_table)
-    ranks = np.empty((n, n_runs), dtype=np.int32)
-    for k, f in enumerate(factors):
-        runs = np.flatnonzero(which == k)
-        if len(runs):
-            ranks[:, runs] = _ranks(norms[f] @ draws[runs].T)
-
-    base = _ranks((norms[1.0] @ w_vec)[:, None])[:, 0]
-    out = pd.DataFrame({
-        "rank": base,
-        "share_top_n": (ranks <= top_n).mean(axis=1),
-        "rank_median": np.median(ranks, axis=1),
-        "rank_p05": np.percentile(ranks, 5, axis=1, method="lower"),  # integer ranks, interval not narrowed
-        "rank_p95": np.percentile(ranks, 95, axis=1, method="higher"),
-    }, index=criteria_table.index)
+    ranks = draw_ranks([norms[f] for f in factors], w_vec, n_runs=n_runs, concentration=concentration, rng=rng)
+    out = rank_stability(ranks, norms[1.0] @ w_vec, top_n=top_n, index=criteria_table.index)
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "concentration": concentration, "top_n": top_n, "seed": seed,

@@ -1,0 +1,220 @@
+"""The access stage and the plan evaluation: travel times from every place to the nearest
+facility, bands, aggregates, 2SFCA supply, and the same times once the proposals open.
+
+- :func:`compute_access` — the access stage (``siting.compute_access``).
+- :func:`evaluate_plan` — "how far is everyone once the proposals open?": one multi-source
+  Dijkstra from the existing facilities plus the proposed sites, and the before/after table.
+- :func:`place_table` — the per-place output table (demography, minutes, bands, flags).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..data import StudyData
+from ..errors import UserError
+from ..network import graph as netgraph
+from ..network import solve
+from ..network.stage import facility_sets
+from ..scenario import Scenario
+from .aggregate import aggregate, before_after, rank_unserved, summary_table
+from .bands import place_access, round_minutes
+from .fca import enhanced_two_stage_fca, two_stage_fca
+
+PLACE_COLUMNS = ["ccpp_id", "name", "ubigeo", "district", "province", "ugel", "area", "altitude_m",
+                 "population_census", "population", "population_estimated", "women", "men"]
+FACILITY_FLAGS = ("outside_dem", "on_impassable_cell", "far_from_road", "small_road_component", "road_distance_m")
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """Per-place access (GeoDataFrame) and its aggregates."""
+
+    places: gpd.GeoDataFrame  # data.places + minutes_*, nearest_*, band_*, seats_per_1000_*, flag_*
+    by_district: pd.DataFrame  # aggregate(by="district")
+    by_province: pd.DataFrame
+    by_ugel: pd.DataFrame
+    total: pd.DataFrame  # aggregate(by=None): one row
+    summary: pd.DataFrame  # summary_table by UGEL (+ total) for thresholds >= access.main_threshold_min
+    summary_by_district: pd.DataFrame  # summary_table by district (+ total), same thresholds
+    ranked_districts: pd.DataFrame  # rank_unserved at access.main_threshold_min
+    supply: pd.DataFrame  # per CETPRO: capacity, demand in its catchment, 2SFCA / E2SFCA ratios
+    node_minutes: np.ndarray  # minutes from every graph node to the nearest facility (roads+walk)
+    notes: list[str] = field(default_factory=list)
+
+
+def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame) -> pd.DataFrame:
+    """2SFCA and E2SFCA with CETPRO capacity (``access.capacity_column``) and the target
+    population as demand, within ``access.catchment_min`` (see :func:`~siting.access.fca.two_stage_fca`).
+
+    Returns one row per CETPRO (``supply_ratio_*`` = seats per person of demand in its
+    catchment, and the CETPRO's validation flags); ``attrs`` carries the per-place
+    accessibility in seats per 1,000 people of the target group (``seats_per_1000_2sfca``,
+    ``seats_per_1000_e2sfca``)."""
+    a = sc.access
+    demand = places[f"pop_{sc.population.target_group}"].fillna(0).to_numpy(float)
+    cost = solve.coverage(graph, graph.point_nodes["cetpro"], graph.point_nodes["places"], a.catchment_min,
+                          towards_origins=True, progress=False).T.tocsr()  # places x CETPRO, towards the CETPRO
+    two = two_stage_fca(demand, data.cetpro, cost, catchment=a.catchment_min, decay="binary",
+                        capacity_col=a.capacity_column)
+    enh = enhanced_two_stage_fca(demand, data.cetpro, cost, catchment=a.catchment_min, decay=a.decay,
+                                 sigma=sc.optional("access.gaussian_sigma_min"), capacity_col=a.capacity_column)
+    out = pd.DataFrame({"cod_mod": data.cetpro["cod_mod"].to_numpy(), "name": data.cetpro["name"].to_numpy(),
+                        "ugel": data.cetpro["ugel"].to_numpy(),
+                        "capacity": data.cetpro[a.capacity_column].to_numpy(float),
+                        "catchment_demand": two.catchment_demand, "supply_ratio_2sfca": two.ratio,
+                        "supply_ratio_e2sfca": enh.ratio})
+    flags = netgraph.point_flags(graph, "cetpro", far_from_road_km=a.far_from_road_km,
+                                 min_road_component_nodes=a.min_road_component_nodes)
+    for col in FACILITY_FLAGS:
+        if col in flags:
+            out[f"flag_{col}"] = flags[col].to_numpy()  # per-facility validation (AccessMod style)
+    out.attrs["seats_per_1000_2sfca"] = two.access * 1000
+    out.attrs["seats_per_1000_e2sfca"] = enh.access * 1000
+    return out
+
+
+def _walk_minutes(places: pd.DataFrame, walk_graph: netgraph.TravelGraph, sets: Sequence[str]) -> None:
+    """``minutes_walk_<set>`` and ``minutes_walk_nearest`` (walking only), added in place."""
+    wp = walk_graph.point_nodes["places"]
+    for name in sets:
+        res = solve.nearest(walk_graph, walk_graph.point_nodes[name], towards_sources=True)
+        places[f"minutes_walk_{name}"] = res.minutes[wp]
+    places["minutes_walk_nearest"] = np.min(np.vstack([places[f"minutes_walk_{n}"] for n in sets]), axis=0)
+
+
+def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *,
+                   walk_graph: netgraph.TravelGraph | None = None) -> AccessResult:
+    """The access stage: minutes from every place to the nearest facility of each set, bands,
+    aggregates by district / province / UGEL, 2SFCA supply and validation flags.
+
+    Travel runs *towards* the facility (uphill and downhill differ).  With ``walk_graph``
+    the walking-only times are added as ``minutes_walk_*`` columns.
+    """
+    sets = facility_sets(data)
+    place_nodes = graph.point_nodes["places"]
+    minutes, nearest = {}, {}
+    for name in sets:
+        res = solve.nearest(graph, graph.point_nodes[name], towards_sources=True)
+        minutes[name], nearest[name] = res.minutes[place_nodes], res.source[place_nodes]
+    all_nodes = np.concatenate([graph.point_nodes[n] for n in sets])
+    node_any = solve.nearest(graph, all_nodes, towards_sources=True).minutes
+    th = sc.access.thresholds_min
+    places = place_access(data.places, minutes=minutes, nearest=nearest, facilities=sets, thresholds=th)
+    if walk_graph is not None:
+        _walk_minutes(places, walk_graph, list(sets))
+    supply = supply_demand(sc, data, graph, places)
+    for col in ("seats_per_1000_2sfca", "seats_per_1000_e2sfca"):
+        places[col] = supply.attrs[col]
+    flags = netgraph.point_flags(graph, "places", far_from_road_km=sc.access.far_from_road_km,
+                                 min_road_component_nodes=sc.access.min_road_component_nodes)
+    for col in flags.columns:
+        places[f"flag_{col}"] = flags[col].to_numpy()
+    target, main = sc.population.target_group, sc.access.main_threshold_min
+    kw: dict[str, Any] = dict(thresholds=th, groups=list(sc.population.age_groups), target=target,
+                              main_threshold=main)
+    headline = [t for t in th if t >= main]
+    places = gpd.GeoDataFrame(places, geometry="geometry", crs=4326)
+    return AccessResult(
+        places=places,
+        by_district=aggregate(places, by="district", **kw),
+        by_province=aggregate(places, by="province", **kw),
+        by_ugel=aggregate(places, by="ugel", **kw),
+        total=aggregate(places, by=None, **kw),
+        summary=summary_table(places, target=target, thresholds=headline),
+        summary_by_district=summary_table(places, target=target, thresholds=headline, by="district"),
+        ranked_districts=rank_unserved(places, threshold=main, target=target),
+        supply=supply,
+        node_minutes=node_any,
+        notes=data.quality.notes_in(sc.run.language),
+    )
+
+
+def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
+    """The per-place output table (demography, minutes per set and mode, bands, flags); minutes
+    are rounded for display (:func:`~siting.access.bands.round_minutes`)."""
+    p = result.places
+    groups = [c for g in sc.population.age_groups for c in (f"pop_{g}", f"women_{g}", f"men_{g}")]
+    timing = ["minutes_nearest", "nearest_facility", "band"] + [  # "*_any" repeats the headline columns
+        c for c in p.columns if (c.startswith(("minutes_", "nearest_", "band_")) and not c.endswith("_any")
+                                 and c not in {"minutes_nearest", "nearest_facility"})]
+    flags = [c for c in p.columns if c.startswith("flag_") and c not in {"flag_node", "flag_cell"}]
+    fca = ["seats_per_1000_2sfca", "seats_per_1000_e2sfca"]
+    cols = [c for c in PLACE_COLUMNS + groups + timing + fca + flags if c in p.columns]
+    out = p[cols + ["geometry"]].copy()
+    for c in out.columns:
+        if c.startswith("minutes_"):
+            out[c] = round_minutes(out[c].to_numpy(dtype=float))
+    return out
+
+
+def study_area_minutes(graph: netgraph.TravelGraph, node_minutes: np.ndarray, area: Any) -> np.ndarray:
+    """Node minutes with the terrain cells outside the study area set to ``inf`` (nodata in
+    the raster): outside it the facility data are incomplete, so times there mean nothing."""
+    if area is None:
+        return node_minutes
+    from rasterio.features import geometry_mask
+    geom = gpd.GeoSeries([area], crs=4326).to_crs(graph.crs).iloc[0]
+    outside = geometry_mask([geom], out_shape=graph.shape, transform=graph.transform, all_touched=True)
+    out = np.array(node_minutes, dtype=float, copy=True)
+    out[: graph.n_cells][outside.ravel()] = np.inf
+    return out
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class PlanAccess:
+    """Access once the proposed sites open (:func:`evaluate_plan`)."""
+
+    site_places: np.ndarray  # row of each proposed site in data.places
+    minutes_before: np.ndarray  # per place: minutes to the nearest existing facility
+    minutes_after: np.ndarray  # per place: minutes to the nearest facility, proposals included
+    before_after: pd.DataFrame  # by UGEL + total (see siting.access.aggregate.before_after)
+
+
+def _site_places(data: StudyData, plan_or_sites: Any) -> np.ndarray:
+    """Rows of ``data.places`` of the proposed sites: a plan (``.proposals`` with ``ccpp_id``),
+    a table with ``ccpp_id``, or a sequence of ``ccpp_id`` codes."""
+    table = getattr(plan_or_sites, "proposals", plan_or_sites)
+    ids = table["ccpp_id"] if isinstance(table, pd.DataFrame) else pd.Series(list(table), dtype="object")
+    lookup = pd.Series(np.arange(len(data.places)), index=data.places["ccpp_id"].astype(str).to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    pos = lookup.reindex(ids.astype(str).to_numpy())
+    if pos.isna().any():
+        missing = ids.astype(str)[pos.isna().to_numpy()].tolist()[:5]
+        raise UserError(f"proposed site(s) {missing} are not populated places of the study area",
+                        hint="propose sites by their 10-digit ccpp_id from data.places")
+    return pos.to_numpy(dtype=np.int64)
+
+
+def evaluate_plan(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, plan_or_sites: Any, *,
+                  access: AccessResult | None = None) -> PlanAccess:
+    """How far is everyone once the proposals open?
+
+    ``plan_or_sites``: a :class:`~siting.allocation.ProposalResult`, a table with a
+    ``ccpp_id`` column or a list of ``ccpp_id``.  The minutes *after* come from one
+    multi-source Dijkstra (towards the sources) from every existing facility and every
+    proposed place; *before* are ``access.places["minutes_nearest"]`` (recomputed from the
+    existing facilities when ``access`` is not given).  The table compares both within
+    ``allocation.max_minutes`` for every age group (:func:`~siting.access.aggregate.before_after`).
+    """
+    pos = _site_places(data, plan_or_sites)
+    place_nodes = graph.point_nodes["places"]
+    existing = [graph.point_nodes[n] for n in facility_sets(data)]
+    if access is not None:
+        before = access.places["minutes_nearest"].to_numpy(float)
+    else:
+        before = solve.nearest(graph, np.concatenate(existing), towards_sources=True).minutes[place_nodes]
+    after = solve.nearest(graph, np.concatenate(existing + [place_nodes[pos]]), towards_sources=True).minutes[
+        place_nodes]
+    table = before_after(data.places if access is None else access.places, before, after,
+                         threshold=sc.allocation.max_minutes,
+                         groups=list(sc.population.age_groups))
+    return PlanAccess(site_places=pos, minutes_before=before, minutes_after=after, before_after=table)

@@ -1,0 +1,297 @@
+"""The exact solver: the MILP of :class:`~siting.allocation.MaximalCovering` built from small
+row builders (as spopt's ``FacilityModelBuilder``) and solved by HiGHS through
+``scipy.optimize.milp``, first on a candidate pool proven sufficient by Lagrangian pricing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from ..errors import UserError
+from .greedy import greedy
+from .problem import CoveringProblem
+from .reduce import reduce
+from .results import CoverageSolution, ReducedProblem, make_solution, relative_gap
+
+# --------------------------------------------------------------------------- row builders
+
+
+@dataclass
+class ModelBuilder:
+    """Constraint rows ``lo <= M v <= hi`` over the variables ``v = x | y | z``: ``x`` one per
+    (reduced) candidate, ``y`` one per (merged) place, ``z`` one per candidate-parent pair."""
+
+    nc: int
+    nd: int
+    nz: int = 0
+    rows: list[sp.csr_array] = field(default_factory=list)
+    lo: list[np.ndarray] = field(default_factory=list)
+    hi: list[np.ndarray] = field(default_factory=list)
+
+    def add_rows(self, n_rows: int, lo: np.ndarray, hi: np.ndarray, *, x: sp.csr_array | None = None,
+            y: sp.csr_array | None = None, z: sp.csr_array | None = None) -> None:
+        """One block of rows; a missing part is a block of zeros."""
+        parts = [x if x is not None else sp.csr_array((n_rows, self.nc)),
+                 y if y is not None else sp.csr_array((n_rows, self.nd)),
+                 z if z is not None else sp.csr_array((n_rows, self.nz))]
+        self.rows.append(sp.hstack(parts, format="csr"))
+        self.lo.append(np.asarray(lo, dtype=float))
+        self.hi.append(np.asarray(hi, dtype=float))
+
+    def add_coverage(self, R: sp.csr_array) -> None:
+        """``y_j - sum_i a_ij x_i <= 0``: a place counts only when an open site covers it."""
+        self.add_rows(self.nd, np.full(self.nd, -np.inf), np.zeros(self.nd),
+                 x=-sp.csr_array(R.T.astype(float)), y=sp.eye_array(self.nd, format="csr"))
+
+    def add_cardinality(self, n_sites: int) -> None:
+        """``sum_i x_i <= N``."""
+        self.add_rows(1, np.array([-np.inf]), np.array([float(n_sites)]), x=sp.csr_array(np.ones((1, self.nc))))
+
+    def add_budget(self, cost: np.ndarray, budget: float) -> None:
+        """``sum_i c_i x_i <= B``."""
+        self.add_rows(1, np.array([-np.inf]), np.array([float(budget)]), x=sp.csr_array(cost[None, :]))
+
+    def add_group_bounds(self, group: np.ndarray, gmin: np.ndarray, gmax: np.ndarray) -> None:
+        """``lo_g <= sum_{i in g} x_i <= hi_g`` for the groups with a bound."""
+        gmask = (gmin > 0) | np.isfinite(gmax)
+        if not gmask.any():
+            return
+        gs = np.flatnonzero(gmask)
+        inrow = np.isin(group, gs)
+        G = sp.csr_array((np.ones(int(inrow.sum())), (np.searchsorted(gs, group[inrow]), np.flatnonzero(inrow))),
+                         shape=(len(gs), self.nc))
+        self.add_rows(len(gs), gmin[gs], gmax[gs], x=G)
+
+    def add_coverage_target(self, weights: np.ndarray, target: float) -> None:
+        """``sum_j w_j y_j >= t W``."""
+        self.add_rows(1, np.array([target]), np.array([np.inf]), y=sp.csr_array(weights[None, :]))
+
+    def add_parent_assignment(self, pairs_i: np.ndarray, pairs_k: np.ndarray, capacity: np.ndarray) -> None:
+        """``sum_k z_ik - x_i = 0`` (an open site has one parent) and ``sum_i z_ik <= cap_k``."""
+        nz = len(pairs_i)
+        zi = sp.csr_array((np.ones(nz), (pairs_i, np.arange(nz))), shape=(self.nc, nz))
+        self.add_rows(self.nc, np.zeros(self.nc), np.zeros(self.nc), x=-sp.eye_array(self.nc, format="csr"), z=zi)
+        n_par = len(capacity)
+        zk = sp.csr_array((np.ones(nz), (pairs_k, np.arange(nz))), shape=(n_par, nz))
+        self.add_rows(n_par, np.full(n_par, -np.inf), capacity.astype(float), z=zk)
+
+    def constraint(self) -> LinearConstraint:
+        return LinearConstraint(sp.vstack(self.rows, format="csr"), np.concatenate(self.lo), np.concatenate(self.hi))
+
+
+def _pairs(p: CoveringProblem, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate-parent pairs ``(i in 0..nc-1, k)`` of the eligible parents."""
+    if p.parent_options is None:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    lens = [len(p.parent_options[i]) for i in cand]
+    pairs_i = np.repeat(np.arange(len(cand)), lens)
+    pairs_k = np.concatenate([p.parent_options[i] for i in cand]) if len(cand) else np.zeros(0, dtype=int)
+    return pairs_i, pairs_k
+
+
+def build_model(p: CoveringProblem, red: ReducedProblem) -> tuple[np.ndarray, LinearConstraint, np.ndarray, int]:
+    """``(c, constraints, integrality, n_x)`` of the MILP on the reduced problem (minimise ``c v``)."""
+    R, wr, cand = red.matrix, red.weights, red.candidates
+    nc, nd = R.shape
+    pairs_i, pairs_k = _pairs(p, cand)
+    nz = len(pairs_i)
+    b = ModelBuilder(nc, nd, nz)
+    b.add_coverage(R)
+    if p.n_sites is not None:
+        b.add_cardinality(p.n_sites)
+    if p.budget is not None:
+        b.add_budget(p.cost[cand], p.budget)
+    b.add_group_bounds(p.group[cand], p.group_min, p.group_max)
+    if p.coverage_target is not None:
+        b.add_coverage_target(wr, p.target_weight() - 0.0)
+    if nz and p.parent_capacity is not None:
+        b.add_parent_assignment(pairs_i, pairs_k, p.parent_capacity)
+    if p.coverage_target is not None:
+        W = max(float(wr.sum()), 1e-12)
+        c = np.concatenate([p.cost[cand], -0.5 * wr / W, np.zeros(nz)])
+    else:
+        c = -np.concatenate([p.eps * p.s[cand], wr, np.zeros(nz)])
+    integrality = np.concatenate([np.ones(nc), np.zeros(nd + nz)])
+    return c, b.constraint(), integrality, nc
+
+
+# --------------------------------------------------------------------------- solving
+
+
+def _bounds_of(p: CoveringProblem, res) -> tuple[float, float]:
+    """``(bound on the score, lower bound on the number of sites)`` from HiGHS' dual bound."""
+    if p.coverage_target is not None:
+        lb = float(getattr(res, "mip_dual_bound", np.nan))
+        return float("nan"), (math.ceil(lb - 1e-6) if np.isfinite(lb) else float("nan"))
+    dual = getattr(res, "mip_dual_bound", None)
+    return (-float(dual) if dual is not None and np.isfinite(dual) else -float(res.fun)), float("nan")
+
+
+def solve_milp(p: CoveringProblem, *, time_limit: float, mip_rel_gap: float, reduced: ReducedProblem | None = None,
+               reduce_time: float | None = None) -> CoverageSolution | None:
+    """The MILP on the whole reduced problem (see :func:`exact`); ``None`` if the time limit
+    passed before HiGHS found any feasible solution."""
+    t0 = time.perf_counter()
+    red = reduce(p) if reduced is None else reduced
+    t1 = time.perf_counter()
+    t_reduce = (t1 - t0) if reduced is None else (reduce_time or 0.0)
+    c, constraints, integrality, nc = build_model(p, red)
+    nv = len(c)
+    t2 = time.perf_counter()
+    res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(np.zeros(nv), np.ones(nv)),
+               options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False,
+                        "presolve": bool(red.matrix.nnz < 200_000)})
+    t3 = time.perf_counter()
+    if res.status == 2:
+        raise UserError("the location-allocation model is infeasible: no set of sites meets all the limits "
+                        "(n_sites, budget, min/max per group, coverage target, parent-CETPRO capacity)",
+                        hint="relax allocation.min_per_ugel / coverage_target or raise n_sites / budget / "
+                             "max_extensions_per_cetpro")
+    if res.x is None:
+        return None  # time limit without an incumbent: the caller falls back to greedy
+    sel = red.candidates[res.x[:nc] > 0.5]
+    bound, sites_lb = _bounds_of(p, res)
+    sol = make_solution(p, sel, solver="exact (HiGHS)", status="optimal" if res.status == 0 else "time_limit",
+                        bound=bound, timings={"reduce_s": t_reduce, "build_s": t2 - t1, "solve_s": t3 - t2,
+                                              "total_s": t_reduce + (t3 - t1)},
+                        sites_lb=sites_lb, reduction=red.stats)
+    if p.coverage_target is None:
+        bound = max(sol.bound, sol.score)  # HiGHS bound is on the score; never below the incumbent
+        sol = dataclasses.replace(sol, bound=bound, gap=relative_gap(bound, sol.score))
+    return sol
+
+
+def exact(p: CoveringProblem, *, time_limit: float = 60.0, mip_rel_gap: float = 1e-6,
+          reduced: ReducedProblem | None = None, reduce_time: float | None = None,
+          pricing: bool = True) -> CoverageSolution:
+    """Exact MILP solved by HiGHS (see :meth:`siting.allocation.MaximalCovering.exact`)."""
+    t0 = time.perf_counter()
+    if pricing and reduced is None and p.n_sites is not None and p.coverage_target is None:
+        sol = exact_by_pricing(p, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+        if sol is not None:
+            return sol
+    left = max(time_limit - (time.perf_counter() - t0), 1.0)
+    found = solve_milp(p, time_limit=left, mip_rel_gap=mip_rel_gap, reduced=reduced, reduce_time=reduce_time)
+    if found is None:
+        heur = greedy(p, swap=True)
+        return dataclasses.replace(heur, solver="exact (HiGHS, no solution in time limit) -> greedy+swap",
+                                   status="time_limit", timings=dict(heur.timings, total_s=time.perf_counter() - t0))
+    sol = found
+    if sol.status != "optimal" and p.coverage_target is None:
+        # time limit: keep HiGHS' bound but never return less than the greedy + swap answer
+        heur = greedy(p, swap=True)
+        if heur.score > sol.score:
+            bound = max(min(sol.bound, heur.bound), heur.score)
+            return dataclasses.replace(
+                heur, solver="exact (HiGHS, time limit) -> greedy+swap incumbent", status="time_limit",
+                bound=bound, gap=relative_gap(bound, heur.score), reduction=sol.reduction,
+                timings=dict(sol.timings, greedy_s=heur.timings["total_s"], total_s=time.perf_counter() - t0))
+    return dataclasses.replace(sol, timings=dict(sol.timings, total_s=time.perf_counter() - t0))
+
+
+# --------------------------------------------------------------------------- Lagrangian pricing
+
+
+def lp_duals(p: CoveringProblem, red: ReducedProblem) -> tuple[np.ndarray, float]:
+    """Duals ``(lambda, mu)`` of the coverage rows and of ``sum x <= N`` in the
+    cardinality-only LP relaxation of ``red`` (maximise w y + eps s x, y <= A^T x,
+    sum x <= N, 0 <= x, y <= 1)."""
+    from scipy.optimize import linprog
+    R, wr, cand = red.matrix, red.weights, red.candidates
+    nc, nd = R.shape
+    A_ub = sp.vstack([sp.hstack([-sp.csr_array(R.T.astype(float)), sp.eye_array(nd, format="csr")]),
+                      sp.hstack([sp.csr_array(np.ones((1, nc))), sp.csr_array((1, nd))])], format="csr")
+    b_ub = np.concatenate([np.zeros(nd), [float(p.n_sites or 0)]])
+    c = -np.concatenate([p.eps * p.s[cand], wr])
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=(0, 1), method="highs")
+    if res.status != 0:
+        return wr.copy(), 0.0
+    return np.clip(-res.ineqlin.marginals[:nd], 0.0, wr), float(-res.ineqlin.marginals[nd])
+
+
+def lagrangian(p: CoveringProblem, pool: np.ndarray, red: ReducedProblem) -> tuple[np.ndarray, float, float]:
+    """Multipliers from the pool LP extended to every place; returns ``(r, L, mu)``."""
+    lam_col, mu = lp_duals(p.restricted(pool), red)
+    lam = p.w.copy()  # places no pool candidate covers: lambda = w (column-generation pricing)
+    col = red.column_of_place
+    inpool = col >= 0
+    tot = red.weights[col[inpool]]
+    share = np.divide(p.w[inpool], tot, out=np.zeros(int(inpool.sum())), where=tot > 0)
+    lam[inpool] = lam_col[col[inpool]] * share
+    r = np.where(p.eligible, p.A @ lam + p.eps * p.s, -np.inf)
+    n = int(p.n_sites or 0)
+    top = np.partition(r[p.eligible], -n)[-n:]
+    L = float(np.maximum(p.w - lam, 0.0).sum() + top.sum())
+    return r, L, mu
+
+
+def _initial_pool(p: CoveringProblem, best_sel: list[int], n: int) -> np.ndarray:
+    single = np.where(p.eligible, p.A @ p.w + p.eps * p.s, -np.inf)
+    pool = np.zeros(p.n_candidates, dtype=bool)
+    pool[best_sel] = True
+    pool[np.argsort(-single, kind="stable")[:2 * n + 20]] = True
+    return pool & p.eligible
+
+
+def exact_by_pricing(p: CoveringProblem, *, time_limit: float, mip_rel_gap: float, max_lp_rounds: int = 50,
+                     max_pool: int = 2500) -> CoverageSolution | None:
+    """Pool MILP + Lagrangian pricing (see :meth:`~siting.allocation.MaximalCovering.exact`);
+    ``None`` = fall back to the full MILP."""
+    t0 = time.perf_counter()
+    N = int(p.n_sites or 0)
+    elig = p.eligible
+    if N == 0 or elig.sum() <= N:
+        return None
+    heur = greedy(p, swap=True)
+    best_sel, LB = list(heur.selected), heur.score
+    tol = 1e-9 * max(abs(LB), 1.0)
+    add = 2 * N + 20
+    pool = _initial_pool(p, best_sel, N)
+    t_lp = t_milp = 0.0
+    rounds = 0
+    # 1. column generation on the LP relaxation
+    while True:
+        rounds += 1
+        ta = time.perf_counter()
+        red = reduce(p.restricted(pool))
+        r, L, mu = lagrangian(p, pool, red)
+        t_lp += time.perf_counter() - ta
+        viol = np.flatnonzero(elig & ~pool & (r > mu + tol))
+        if viol.size == 0 or rounds >= max_lp_rounds or pool.sum() > max_pool:
+            break
+        pool[viol[np.argsort(-r[viol], kind="stable")[:add]]] = True
+        if time.perf_counter() - t0 > time_limit:
+            return None
+    # 2. MILP on the pool, then prove that no other candidate can be in an optimum
+    for _ in range(3):
+        ta = time.perf_counter()
+        remaining = time_limit - (ta - t0)
+        if remaining <= 0 or pool.sum() > max_pool:
+            return None
+        sub = p.restricted(pool)
+        red = reduce(sub)
+        sol = solve_milp(sub, time_limit=remaining, mip_rel_gap=mip_rel_gap, reduced=red)
+        t_milp += time.perf_counter() - ta
+        if sol is None or sol.status != "optimal":
+            return None
+        if sol.score > LB:
+            best_sel, LB = list(sol.selected), sol.score
+        r_n = np.partition(r[elig], -N)[-N]
+        keep = elig & (r >= r_n - (L - LB) - tol)
+        if not (keep & ~pool).any():
+            final = make_solution(p, best_sel, solver="exact (HiGHS, Lagrangian pricing)", status="optimal",
+                                  bound=max(min(sol.bound, L), LB), timings={})
+            return dataclasses.replace(
+                final, gap=relative_gap(final.bound, final.score),
+                timings={"greedy_s": heur.timings["total_s"], "lp_pricing_s": t_lp, "milp_s": t_milp,
+                         "total_s": time.perf_counter() - t0},
+                reduction=dict(red.stats, lp_rounds=rounds, pool=int(pool.sum()),
+                               fixed_by_lagrangian=int(elig.sum() - keep.sum()), lagrangian_bound=L))
+        pool |= keep
+    return None

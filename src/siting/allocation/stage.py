@@ -1,0 +1,180 @@
+"""The propose stage: choose the new sites, give each a parent CETPRO, measure what each adds.
+
+It consumes the score stage's *reach* (``ScoreResult.coverage``: candidates x places within
+``allocation.max_minutes``; ``ScoreResult.teacher_minutes``: candidates x CETPRO within
+``allocation.teacher_max_minutes``) and never the graph; "how far is everyone once the
+proposals open" is the access step :func:`siting.access.evaluate_plan`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..access import AccessResult
+from ..data import StudyData
+from ..errors import UserError
+from ..scenario import Scenario
+from ..suitability import ScoreResult
+from .model import MaximalCovering
+from .parents import assign_parents
+from .results import CoverageSolution
+
+GAIN_COLUMNS = ("new_places", "new_population", "new_women", "new_target", "new_women_target", "minutes_saved")
+
+
+@dataclass(frozen=True)
+class ProposalResult:
+    """Chosen sites in rank order with their parent CETPRO and gains."""
+
+    proposals: gpd.GeoDataFrame  # one row per site, rank order (see propose_sites)
+    curve: pd.DataFrame  # coverage versus number of sites (greedy order)
+    unassigned: pd.DataFrame  # chosen sites without an eligible parent CETPRO
+    solution: CoverageSolution
+    notes: list[str] = field(default_factory=list)
+
+
+def district_poverty(places: pd.DataFrame, indicators: pd.DataFrame | None) -> np.ndarray:
+    """District total poverty (%) of every place (NaN when unknown or without indicators)."""
+    if indicators is None:
+        return np.full(len(places), np.nan)
+    return places["ubigeo"].astype(str).map(indicators.set_index("ubigeo")["poverty"]).to_numpy(dtype=float)
+
+
+def demand_weights(sc: Scenario, places: pd.DataFrame, *, indicators: pd.DataFrame | None = None) -> np.ndarray:
+    """``w_j = (men_G + weight_women * women_G) * (1 + weight_poverty * poverty_j / 100)``
+    (``G`` = the target group; ``poverty_j`` from ``indicators``, 0 when unknown)."""
+    g, a = sc.population.target_group, sc.allocation
+    w = places[f"men_{g}"].fillna(0).to_numpy(float) + a.weight_women * places[f"women_{g}"].fillna(0).to_numpy(float)
+    if a.weight_poverty:
+        w = w * (1 + a.weight_poverty * np.nan_to_num(district_poverty(places, indicators)) / 100.0)
+    return w
+
+
+def parent_capacity(sc: Scenario, data: StudyData) -> np.ndarray:
+    """Extension centres each CETPRO may still open: its ``max_extensions`` (or the scenario
+    default) minus the extension centres it already runs; 0 for a CETPRO with no teachers
+    in the data (it has no operating capacity to run one, as the practice requires)."""
+    default = sc.allocation.max_extensions_per_cetpro
+    cap = data.cetpro["max_extensions"].fillna(default).to_numpy(float) \
+        if "max_extensions" in data.cetpro else np.full(len(data.cetpro), default)
+    if "teachers" in data.cetpro:
+        cap = np.where(data.cetpro["teachers"].fillna(0).to_numpy(float) > 0, cap, 0)
+    if len(data.extension_centres):
+        running = data.extension_centres["parent_cod_mod"].astype(str).value_counts()
+        cap = cap - data.cetpro["cod_mod"].astype(str).map(running).fillna(0).to_numpy()
+    return np.maximum(cap, 0).astype(int)
+
+
+def covering_model(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,
+                   **changes: Any) -> MaximalCovering:
+    """The maximal-covering model of the scenario (see :class:`siting.allocation.MaximalCovering`);
+    ``changes`` override its options (e.g. ``n_sites=30`` for the curve)."""
+    a = sc.allocation
+    cand = scores.candidates
+    places = access.places
+    options: dict[str, Any] = dict(
+        already_covered=places["minutes_nearest"].to_numpy(float) <= a.max_minutes,
+        n_sites=a.n_sites if sc.optional("allocation.coverage_target") is None else None,
+        coverage_target=sc.optional("allocation.coverage_target"),
+        budget=sc.optional("allocation.budget"), site_cost=a.cost_per_site,
+        group_of_candidate=cand[a.group_by].astype(str).to_numpy(),
+        min_per_group=sc.optional("allocation.min_per_ugel"), max_per_group=sc.optional("allocation.max_per_ugel"),
+        suitability=cand["score"].to_numpy(float), candidate_ids=cand["ccpp_id"].astype(str).tolist())
+    if a.require_parent:
+        options.update(parent_minutes=scores.teacher_minutes, parent_capacity=parent_capacity(sc, data),
+                       parent_max_minutes=a.teacher_max_minutes)
+    options.update(changes)
+    weights = demand_weights(sc, places, indicators=data.district_indicators)
+    return MaximalCovering.from_coverage(scores.coverage, weights, **options)
+
+
+def site_gains(sc: Scenario, places: pd.DataFrame, coverage: Any, selected: np.ndarray) -> pd.DataFrame:
+    """What each site adds given the ones ranked before it: places, population, women,
+    target population newly within ``allocation.max_minutes``, and the population-weighted
+    minutes saved over them, ``sum_j P_j (b_j - m_ij) / sum_j P_j`` (``b`` = minutes before)."""
+    cov = coverage.tocsr()
+    g = sc.population.target_group
+    before = places["minutes_nearest"].to_numpy(float)
+    covered = before <= sc.allocation.max_minutes
+    population = places["population"].to_numpy(float)
+    rows = []
+    for rank, i in enumerate(selected, start=1):
+        cols, mins = cov.indices[cov.indptr[i]:cov.indptr[i + 1]], cov.data[cov.indptr[i]:cov.indptr[i + 1]]
+        new = ~covered[cols]
+        js, mj = cols[new], mins[new]
+        covered[js] = True
+        pop = population[js]
+        saved = np.where(np.isfinite(before[js]), before[js] - mj, np.nan)
+        rows.append({"rank": rank, "new_places": len(js), "new_population": pop.sum(),
+                     "new_women": places["women"].to_numpy(float)[js].sum(),
+                     "new_target": places[f"pop_{g}"].to_numpy(float)[js].sum(),
+                     "new_women_target": places[f"women_{g}"].to_numpy(float)[js].sum(),
+                     "minutes_saved": float(np.nansum(saved * pop) / pop.sum()) if pop.sum() > 0 else 0.0})
+    return pd.DataFrame(rows)
+
+
+def _facility_names(data: StudyData) -> pd.Series:
+    f = data.facilities()
+    return pd.Series(f["name"].to_numpy(), index=f["facility_id"].astype(str).to_numpy())
+
+
+def _proposal_table(data: StudyData, places: pd.DataFrame, chosen: pd.DataFrame, parents: pd.DataFrame,
+                    gains: pd.DataFrame) -> gpd.GeoDataFrame:
+    cetpro = data.cetpro.set_index(data.cetpro["cod_mod"].astype(str))
+    out = pd.DataFrame({"rank": np.arange(1, len(chosen) + 1)})
+    for col in ("ccpp_id", "name", "district", "province", "ugel", "population"):
+        out[col] = chosen[col].to_numpy()
+    out["parent_cod_mod"] = parents["parent_id"].where(parents["parent"] >= 0).to_numpy()
+    out["parent_name"] = out["parent_cod_mod"].map(cetpro["name"]).to_numpy()
+    out["teacher_minutes"] = parents["teacher_minutes"].to_numpy()
+    out["parent_status"] = parents["status"].to_numpy()
+    for col in GAIN_COLUMNS:
+        out[col] = gains[col].to_numpy() if len(gains) else []
+    near = chosen["ccpp_id"].astype(str).map(places.set_index(places["ccpp_id"].astype(str))["nearest_facility"])
+    out["nearest_existing"] = near.map(_facility_names(data)).fillna(near).to_numpy()
+    out["nearest_existing_minutes"] = chosen["time_to_nearest_facility"].to_numpy() \
+        if "time_to_nearest_facility" in chosen else np.nan
+    out["host_premises"] = chosen["host_premises"].to_numpy() if "host_premises" in chosen else np.nan
+    for col in ("score", "rank_median", "share_top_n", "top_criteria"):
+        out[col if col != "rank_median" else "suitability_rank_median"] = chosen[col].to_numpy()
+    out["suitability_rank"] = chosen["rank"].to_numpy()
+    return gpd.GeoDataFrame(out, geometry=chosen.geometry.to_numpy(), crs=4326)
+
+
+def _solver_note(solution: CoverageSolution, lang: str) -> str:
+    if lang == "es":
+        return (f"Asignación: solucionador {solution.solver}, estado {solution.status}, objetivo "
+                f"{solution.objective:,.1f}, cota {solution.bound:,.1f}, brecha {solution.gap:.2%}")
+    return (f"Allocation: solver {solution.solver}, status {solution.status}, objective {solution.objective:,.1f}, "
+            f"bound {solution.bound:,.1f}, gap {solution.gap:.2%}")
+
+
+def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult) -> ProposalResult:
+    """The propose stage: choose the new sites (maximal covering, ``allocation.*``), assign
+    each a parent CETPRO (least total teacher minutes), and measure the gains of each site
+    given those ranked before it (:func:`site_gains`) and the coverage curve for
+    ``N = 1 .. max(curve_max_sites, n_sites)``."""
+    a = sc.allocation
+    capacity = parent_capacity(sc, data)
+    if a.require_parent and not capacity.any():
+        raise UserError("no CETPRO can be the parent of a new extension centre (none has teachers and capacity "
+                        "left in the data)", source=sc.inputs.school_base,
+                        hint="check the teachers / max_extensions columns, widen the study area, or set "
+                             "allocation.require_parent = false")
+    solution = covering_model(sc, data, access, scores).solve(a.solver, time_limit=a.time_limit_s)
+    cand, places = scores.candidates, access.places
+    sel = np.asarray(solution.selected, dtype=int)
+    parents = assign_parents(sel, scores.teacher_minutes, capacity, a.teacher_max_minutes,
+                             candidate_ids=cand["ccpp_id"].astype(str).to_numpy(),
+                             parent_ids=data.cetpro["cod_mod"].astype(str).tolist()).table.reset_index(drop=True)
+    gains = site_gains(sc, places, scores.coverage, sel)
+    proposals = _proposal_table(data, places, cand.iloc[sel].reset_index(drop=True), parents, gains)
+    curve_model = covering_model(sc, data, access, scores, n_sites=max(a.curve_max_sites, len(sel)),
+                                 coverage_target=None, budget=None)
+    curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
+    return ProposalResult(proposals=proposals, curve=curve, unassigned=parents[parents["status"] != "assigned"],
+                          solution=solution, notes=[_solver_note(solution, sc.run.language)])

@@ -1,0 +1,49 @@
+"""The graph stage: the travel-time graph of a scenario's study data.
+
+:func:`build_graph` joins the places and the facility sets (:func:`facility_sets`) to the
+terrain grid and the roads by costed walking legs (see :mod:`siting.network.graph`); the
+graph is cached in ``run.cache_dir`` by a hash of every input and parameter.
+"""
+from __future__ import annotations
+
+import geopandas as gpd
+
+from ..data import StudyData
+from ..errors import UserError
+from ..scenario import Scenario
+from .graph import TravelGraph, build_travel_graph, check_memory, graph_memory_estimate
+
+
+def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
+    """The facility sets people travel to: CETPRO sedes and, when listed, extension centres."""
+    sets = {"cetpro": data.cetpro}
+    if len(data.extension_centres):
+        sets["extension"] = data.extension_centres
+    return sets
+
+
+def graph_points(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
+    """The point layers of the graph: ``places`` and every facility set."""
+    return {"places": data.places, **facility_sets(data)}
+
+
+def _terrain(sc: Scenario, data: StudyData):
+    if data.terrain is None:
+        raise UserError("no elevation model: the travel-time engine needs inputs.dem", source=sc.source)
+    return data.terrain
+
+
+def check_graph_memory(sc: Scenario, data: StudyData, modes: list[str | None]) -> None:
+    """Refuse up front (``UserError``) graphs of ``modes`` that together do not fit in memory."""
+    terrain = _terrain(sc, data)
+    points = graph_points(data)
+    check_memory(sum(graph_memory_estimate(terrain, data.roads, sc.speeds, points, mode=m) for m in modes))
+
+
+def build_graph(sc: Scenario, data: StudyData, *, mode: str | None = None) -> TravelGraph:
+    """The graph stage: the travel-time graph of ``data`` with places and facilities joined by
+    costed walking legs (``mode`` overrides ``speeds.mode``; ``"walk"`` = walking only)."""
+    return build_travel_graph(_terrain(sc, data), data.roads, sc.speeds, graph_points(data), mode=mode,
+                              landcover=data.landcover, cache_dir=sc.run.cache_dir,
+                              max_connector_slope=sc.speeds.max_connector_slope,
+                              road_connector_radius_m=sc.optional("speeds.road_connector_radius_m"))

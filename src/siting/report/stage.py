@@ -1,0 +1,85 @@
+"""The report stage: the interactive map, the static maps (PNG/PDF) and the HTML reports
+(region + one per UGEL), all from the stage results and in the run's language and bands."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..access import AccessResult, place_table
+from ..allocation import ProposalResult
+from ..data import StudyData
+from ..scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The files written by :func:`make_report` (key -> path)."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _slug(t: float) -> str:
+    return f"{t:g}".replace(".", "_")
+
+
+def report_gap_table(summary: pd.DataFrame, key: str, thresholds: list[float]) -> pd.DataFrame:
+    """The compact gap table of the HTML report: unit, places, population, target population,
+    ``share_within_T`` and people ``beyond_T`` for each threshold of ``summary``, mean minutes."""
+    slugs = [_slug(t) for t in thresholds]
+    out = summary.rename(columns={key: "unit", **{f"population_beyond_{s}": f"beyond_{s}" for s in slugs}})
+    keep = (["unit", "places", "population", "target_population"] + [f"share_within_{s}" for s in slugs]
+            + [f"beyond_{s}" for s in slugs] + ["mean_minutes"])
+    return out[[c for c in keep if c in out.columns]]
+
+
+def _summary_thresholds(summary: pd.DataFrame) -> list[float]:
+    found = [m[1] for c in summary.columns if (m := re.fullmatch(r"share_within_(\d+(?:_\d+)?)", str(c)))]
+    return [float(s.replace("_", ".")) for s in found]
+
+
+def shorten(note: str, limit: int = 170) -> str:
+    """The first sentence of a caveat (cut at ``limit`` characters), for the print maps."""
+    first = re.split(r"(?<=[.;])\s", note, maxsplit=1)[0]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: ProposalResult | None = None, *,
+                folder: str | Path, raster: str | Path | None = None, progress: bool = True) -> ReportResult:
+    """The report stage: ``mapa.html`` (Folium), ``mapas/*.png|pdf`` (travel time with the
+    ``raster`` GeoTIFF, proposals) and ``report.html`` + ``report_<ugel>.html`` into ``folder``.
+
+    Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
+    ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
+    is repeated in every output."""
+    from . import folium_map, html_report, static_maps
+    folder = Path(folder)
+    lang, th = sc.run.language, list(sc.access.thresholds_min)
+    notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
+    places = place_table(access, sc)
+    proposals = None if plan is None else plan.proposals
+    m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
+                            tambos=data.tambos, premises=data.school_premises, roads=data.roads,
+                            districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
+                            lang=lang)
+    written = {"map": folium_map.save_map(m, folder / "mapa.html")}
+    maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
+                                         raster_path=raster, proposals=proposals, cetpro=data.cetpro,
+                                         extension=data.extension_centres, crs=data.crs, thresholds=th,
+                                         notes=[shorten(n) for n in notes], lang=lang)
+    for key, paths in maps.items():
+        for p in paths:
+            written[f"{key}{p.suffix}"] = p
+    headline = _summary_thresholds(access.summary)
+    by_district = access.summary_by_district
+    reports = html_report.write_reports(
+        folder, places=places, by_ugel=report_gap_table(access.summary, "ugel", headline),
+        by_district=report_gap_table(by_district, "district", headline).assign(ugel=by_district.get("ugel")),
+        proposals=proposals, coverage=None if plan is None else plan.curve, static_maps=maps, map_href="mapa.html",
+        lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=data.extension_centres,
+        target_column=f"pop_{sc.population.target_group}", thresholds=th,
+        main_threshold=sc.access.main_threshold_min)
+    written.update({f"report_{k}": v for k, v in reports.items()})
+    return ReportResult(files=written)

@@ -1,0 +1,88 @@
+"""The files each stage leaves in the run folder (CSV with stable column codes; XLSX and
+GeoPackage with headers in the run language), registered in the run's manifest."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ..access import AccessResult, PlanAccess, place_table, study_area_minutes
+from ..allocation import ProposalResult
+from ..data import StudyData
+from ..manifest import Run
+from ..network import raster as netraster
+from ..network.graph import TravelGraph
+from ..suitability import ScoreResult, candidate_table
+from . import exports, qgis
+
+
+def write_quality(run: Run, data: StudyData) -> dict[str, Path]:
+    """``quality_report.csv``, ``quality_summary.csv``, ``quality_report.md`` in the run language."""
+    paths = data.quality.write(run.folder, lang=run.scenario.run.language)
+    run.outputs(paths.values())
+    return paths
+
+
+def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) -> dict[str, Path]:
+    """Places, the aggregates and the CETPRO supply as CSV, ``acceso.xlsx``, ``acceso.gpkg`` and
+    ``travel_time_minutes.tif`` (cells outside the study area are nodata)."""
+    sc, lang = run.scenario, run.scenario.run.language
+    places = place_table(result, sc)
+    tables = {"places": places, "access_by_district": result.by_district, "access_by_province": result.by_province,
+              "access_by_ugel": result.by_ugel, "access_total": result.total,
+              "districts_ranked_unserved": result.ranked_districts, "cetpro_supply": result.supply}
+    written = {}
+    for name, df in tables.items():
+        written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
+    written["xlsx"] = exports.write_xlsx({"resumen_ugel": result.summary, **tables}, run.folder / "acceso.xlsx",
+                                         lang=lang, readme=exports.ReadMe.from_scenario(sc, caveats=result.notes))
+    written["gpkg"] = exports.write_gpkg({"centros_poblados": places}, run.folder / "acceso.gpkg", lang=lang)
+    written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes, area),
+                                                     run.folder / "travel_time_minutes.tif")
+    written["raster_style"] = qgis.write_raster_style(written["raster"], sc.access.thresholds_min, lang)  # QGIS
+    run.outputs(written.values())
+    return written
+
+
+def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[str, Path]:
+    """Candidates, excluded places and weights as CSV, ``candidatos.xlsx`` (with the learned
+    model's importances), ``candidatos.gpkg`` and the saved model when there is one."""
+    lang = run.scenario.run.language
+    cand = candidate_table(score)
+    excluded = score.excluded
+    weights = pd.DataFrame({"criterion": list(score.weights), "weight": list(score.weights.values())})
+    written = {"candidates": exports.write_csv(cand, run.folder / "candidates.csv", lang=None),
+               "excluded": exports.write_csv(excluded, run.folder / "excluded_places.csv", lang=None),
+               "weights": exports.write_csv(weights, run.folder / "weights.csv", lang=None)}
+    sheets = {"candidatos": cand, "excluidos": excluded, "pesos": weights}
+    if score.model is not None:  # learned model: saved with its metadata, importances in the workbook
+        for key, path in score.model.save(run.folder / "modelo_aprendido").items():
+            written[f"model_{key}"] = path
+        sheets["importancias_modelo"] = score.model.importances
+    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "candidatos.xlsx", lang=lang,
+                                         readme=exports.ReadMe.from_scenario(run.scenario, caveats=score.notes))
+    excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
+    written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
+        excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)
+    run.outputs(written.values())
+    return written
+
+
+def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dict[str, Path]:
+    """Proposals, coverage curve and before/after as CSV, ``propuestas.xlsx``,
+    ``propuestas.gpkg`` and ``coverage_curve.png``."""
+    from .html_report import coverage_chart
+    from .static_maps import save_figure
+    lang = run.scenario.run.language
+    written = {"proposals": exports.write_csv(prop.proposals, run.folder / "proposals.csv", lang=None),
+               "curve": exports.write_csv(prop.curve, run.folder / "coverage_curve.csv", lang=None),
+               "before_after": exports.write_csv(evaluation.before_after, run.folder / "before_after.csv", lang=None)}
+    written["xlsx"] = exports.write_xlsx({"propuestas": prop.proposals, "curva_cobertura": prop.curve,
+                                          "antes_despues": evaluation.before_after}, run.folder / "propuestas.xlsx",
+                                         lang=lang, readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
+    written["gpkg"] = exports.write_gpkg({"propuestas": prop.proposals}, run.folder / "propuestas.gpkg", lang=lang)
+    for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
+        written[f"curve_{path.suffix}"] = path
+    run.outputs(written.values())
+    return written

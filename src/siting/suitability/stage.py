@@ -1,0 +1,195 @@
+"""The score stage: candidates, criteria, weighted score (or AHP), the learned model when
+labelled sites exist, Monte Carlo rank stability, and the *reach* the propose stage uses.
+
+Reach (:class:`ScoreResult`): ``coverage`` (candidates x places, minutes of the pairs within
+``allocation.max_minutes``, travel towards the candidate) and ``teacher_minutes``
+(candidates x CETPRO, minutes from the CETPRO within ``allocation.teacher_max_minutes``).
+
+Speed uncertainty: scaling every speed by ``f`` scales every time by ``1/f``, so the places
+a candidate reaches within ``T`` at speeds ``f`` are those within ``T f`` at the base
+speeds.  The coverage is therefore computed **once** at ``T (1 + speed_jitter)`` (the
+largest factor drawn) and thresholded at ``T f`` for each Monte Carlo speed draw
+(:func:`within`): exact, since a bounded Dijkstra gives the exact time of every pair within
+its limit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..access import AccessResult
+from ..data import StudyData
+from ..errors import UserError
+from ..network import solve
+from ..network.graph import TravelGraph
+from ..scenario import Scenario
+from .candidates import select_candidates
+from .criteria import CRITERIA, compute_criteria
+from .mcda import WeightedScore, ahp_weights
+from .model import LearnedSuitability, fit_if_labelled
+from .sensitivity import monte_carlo
+
+CANDIDATE_COLUMNS = ["rank", "ccpp_id", "name", "district", "province", "ugel", "population", "score",
+                     "share_top_n", "rank_median", "rank_p05", "rank_p95", "top_criteria"]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Candidates with criteria, contributions, score, rank and rank stability, and their reach."""
+
+    candidates: gpd.GeoDataFrame  # one row per candidate, ordered by rank
+    excluded: pd.DataFrame  # every other place with its reasons
+    coverage: sp.csr_array  # candidates x places: minutes within allocation.max_minutes
+    teacher_minutes: sp.csr_array  # candidates x CETPRO: minutes within allocation.teacher_max_minutes
+    candidate_place_index: np.ndarray  # position of each candidate in the places table
+    weights: dict[str, float]
+    model_message: str
+    notes: list[str] = field(default_factory=list)
+    model: LearnedSuitability | None = None  # when labelled sites were given
+
+
+def host_premises(data: StudyData) -> gpd.GeoDataFrame | None:
+    """School premises and Tambos as one layer with a ``kind`` column (for host checks)."""
+    parts = []
+    if data.school_premises is not None and len(data.school_premises):
+        p = data.school_premises[["codlocal", "name", "geometry"]].rename(columns={"codlocal": "premises_id"})
+        parts.append(p.assign(kind="school_premises"))
+    if len(data.tambos):
+        t = data.tambos[["tambo_code", "name", "geometry"]].rename(columns={"tambo_code": "premises_id"})
+        parts.append(t.assign(kind="tambo"))
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
+
+
+def within(matrix: Any, limit: float) -> sp.csr_array:
+    """The stored entries of a sparse matrix of minutes that are ``<= limit`` (explicit zeros
+    kept, order of the stored entries kept)."""
+    m = sp.csr_array(matrix)
+    keep = m.data <= limit
+    counts = np.concatenate([[0], np.cumsum(keep)])
+    return sp.csr_array((m.data[keep], m.indices[keep], counts[m.indptr].astype(m.indptr.dtype)), shape=m.shape)
+
+
+def _positions(ids: pd.Series, reference: pd.Series) -> np.ndarray:
+    lookup = pd.Series(np.arange(len(reference)), index=reference.astype(str).to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    return lookup.reindex(ids.astype(str).to_numpy()).to_numpy(dtype=np.int64)
+
+
+def _row_min(matrix: Any) -> np.ndarray:
+    """Minimum stored value per row of a sparse matrix (inf for an empty row; stored 0 counts)."""
+    m = matrix.tocsr()
+    out = np.full(m.shape[0], np.inf)
+    counts = np.diff(m.indptr)
+    nonempty = counts > 0
+    if nonempty.any():
+        out[nonempty] = np.minimum.reduceat(m.data, m.indptr[:-1][nonempty])
+    return out
+
+
+def coverage_limit(sc: Scenario) -> float:
+    """The limit of the one coverage computation: ``T (1 + speed_jitter)`` when speeds are
+    sampled (the largest factor a draw can take), else ``T`` (``allocation.max_minutes``)."""
+    s = sc.suitability
+    jitter = s.speed_jitter if s.speed_jitter > 0 and s.speed_samples > 0 else 0.0
+    return sc.allocation.max_minutes * (1 + jitter)
+
+
+def _ahp_note(sc: Scenario) -> list[str]:
+    if not sc.suitability.ahp:
+        return []
+    ahp = ahp_weights(list(sc.suitability.ahp.get("criteria") or sc.suitability.weights), sc.suitability.ahp["matrix"])
+    return [f"AHP: lambda_max = {ahp.lambda_max:.4f}, CI = {ahp.ci:.4f}, RI = {ahp.ri:.2f}, "
+            f"CR = {ahp.cr:.4f} (<= 0.1: consistent)"]
+
+
+def _scored_table(cand: pd.DataFrame, table: pd.DataFrame, scored: pd.DataFrame, stability: pd.DataFrame,
+                  best_teacher: np.ndarray, model: LearnedSuitability | None) -> pd.DataFrame:
+    out = cand.copy()
+    for col in table.columns:
+        if col != "ccpp_id":
+            out[col] = table[col].to_numpy()
+    for col in scored.columns:
+        if col.startswith(("norm_", "contrib_")) or col in {"score", "rank", "top_criteria"}:
+            out[col] = scored[col].to_numpy()
+    for col in ("share_top_n", "rank_median", "rank_p05", "rank_p95"):
+        out[col] = stability[col].to_numpy()
+    out["best_parent_minutes"] = best_teacher
+    if model is not None:
+        out["model_prediction"] = model.predict(table)
+    return out
+
+
+def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: AccessResult, *,
+                     progress: bool = True) -> ScoreResult:
+    """The score stage: candidates (``[candidates]`` rules), criteria, weighted score (or AHP),
+    the learned model when labelled sites exist, and Monte Carlo rank stability over the
+    weights (Dirichlet) and the speeds (``+- suitability.speed_jitter``, see the module
+    docstring); also the reach the propose stage consumes."""
+    places = access.places
+    minutes_any = places["minutes_nearest"].to_numpy(dtype=float)
+    cand, excluded = select_candidates(places, minutes_to_nearest=minutes_any, premises=host_premises(data),
+                                       rules=sc.candidates, crs=data.crs, premises_id_column="premises_id")
+    if len(cand) == 0:
+        raise UserError("no populated place passes the candidate rules",
+                        source=sc.source, hint="relax [candidates] (min_population, exclude_within_min, "
+                                               "host_premises_within_m, require_host_premises)")
+    pos = _positions(cand["ccpp_id"], places["ccpp_id"])
+    place_nodes = graph.point_nodes["places"]
+    T = sc.allocation.max_minutes
+    reach = solve.coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc), towards_origins=True,
+                           progress=progress)
+    cov = within(reach, T)
+    teacher = solve.coverage(graph, graph.point_nodes["cetpro"], place_nodes[pos], sc.allocation.teacher_max_minutes,
+                             towards_origins=False, progress=progress).T.tocsr()
+    best_teacher = _row_min(teacher)
+    flat_walk_kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
+    road_minutes = places["flag_road_distance_m"].to_numpy(dtype=float)[pos] / (flat_walk_kmh * 1000 / 60) \
+        if "flag_road_distance_m" in places else None
+
+    def criteria_for(speed_factor: float = 1.0) -> pd.DataFrame:
+        """Criteria with every speed multiplied by ``speed_factor``: times scale by 1/f, so
+        reach within T equals reach within T*f at the base speeds."""
+        c = cov if speed_factor == 1.0 else within(reach, T * speed_factor)
+        table = compute_criteria(cand, places, c, minutes_any > T * speed_factor, best_teacher / speed_factor,
+                                 data.district_indicators, data.petitions, target_group=sc.population.target_group,
+                                 road_minutes=None if road_minutes is None else road_minutes / speed_factor)
+        table["time_to_nearest_facility"] = table["time_to_nearest_facility"] / speed_factor
+        return table
+
+    table = criteria_for(1.0)
+    scorer = WeightedScore.from_scenario(sc)
+    scored = scorer.score(table)
+    s = sc.suitability
+    stability = monte_carlo(table, scorer.weights, n_runs=s.sensitivity_runs, concentration=s.dirichlet_concentration,
+                            top_n=max(sc.allocation.n_sites, 1), seed=sc.run.seed, normalisation=s.normalisation,
+                            recompute=criteria_for, speed_jitter=s.speed_jitter, n_speed_samples=s.speed_samples,
+                            progress=progress)
+    labels = data.labels
+    features = [c for c in CRITERIA if c in table.columns and table[c].notna().any()
+                and (labels is None or c in labels.columns)]  # the model learns what both tables have
+    model, message = fit_if_labelled(labels, features=features, model=s.model, seed=sc.run.seed)
+    out = _scored_table(cand, table, scored, stability, best_teacher, model)
+    order = np.argsort(out["rank"].to_numpy(), kind="stable")
+    return ScoreResult(candidates=gpd.GeoDataFrame(out.iloc[order], geometry="geometry", crs=4326),
+                       excluded=excluded, coverage=cov[order], teacher_minutes=teacher[order],
+                       candidate_place_index=pos[order], weights=dict(scorer.weights), model_message=message,
+                       notes=list(scored.attrs.get("notes", [])) + _ahp_note(sc), model=model)
+
+
+def candidate_table(score: ScoreResult) -> gpd.GeoDataFrame:
+    """Output table of candidates: identity, score and stability first, then each criterion
+    and its contribution."""
+    c = score.candidates
+    crit = [k for k in CRITERIA if k in c.columns]
+    contrib = [f"contrib_{k}" for k in crit if f"contrib_{k}" in c.columns]
+    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction")
+             if k in c.columns and k not in crit]
+    cols = [k for k in CANDIDATE_COLUMNS if k in c.columns] + crit + contrib + extra
+    return gpd.GeoDataFrame(c[cols + ["geometry"]], geometry="geometry", crs=4326)

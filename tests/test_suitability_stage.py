@@ -1,0 +1,103 @@
+"""The score stage on one real UGEL (San Marcos, shipped data): the candidate coverage is
+computed once at ``T (1 + speed_jitter)`` and thresholded at ``T f`` for every Monte Carlo
+speed draw.  Checked against the previous algorithm, which recomputed the coverage with a
+bounded Dijkstra at ``T f`` for every draw: the matrices are identical entry by entry, and
+so is the whole rank-stability table; the stage calls the graph twice instead of
+``2 + speed_samples`` times.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import siting
+from siting.network import solve
+from siting.suitability import stage as score_stage
+from siting.suitability.criteria import compute_criteria
+from siting.suitability.mcda import WeightedScore
+from siting.suitability.sensitivity import monte_carlo
+
+
+@pytest.fixture(scope="module")
+def scored(san_marcos_plan):
+    return san_marcos_plan.scores
+
+
+def test_within_keeps_explicit_zeros_and_only_entries_under_the_limit():
+    m = sp.csr_array((np.array([0.0, 5.0, 12.0, 7.5]), np.array([0, 2, 1, 2]), np.array([0, 2, 4])), shape=(2, 3))
+    got = score_stage.within(m, 7.5)
+    assert got.toarray().tolist() == [[0.0, 0.0, 5.0], [0.0, 0.0, 7.5]]
+    assert got.nnz == 3 and list(got.indices) == [0, 2, 2]  # the stored 0 minutes (place to itself) stays
+
+
+def test_thresholded_coverage_equals_the_bounded_dijkstra_at_every_factor(san_marcos, scored):
+    sc, g = san_marcos.sc, san_marcos.graph
+    nodes = g.point_nodes["places"]
+    cand = nodes[scored.candidate_place_index]
+    T, j = sc.allocation.max_minutes, sc.suitability.speed_jitter
+    once = solve.coverage(g, cand, nodes, T * (1 + j), towards_origins=True, progress=False)
+    assert once.nnz > scored.coverage.nnz > 0
+    for f in (1 - j, 0.93, 1.0, 1.07, 1 + j - 1e-9, 1 + j):
+        direct = solve.coverage(g, cand, nodes, T * f, towards_origins=True, progress=False)
+        got = score_stage.within(once, T * f)
+        assert np.array_equal(got.indptr, direct.indptr), f
+        assert np.array_equal(got.indices, direct.indices), f
+        assert np.array_equal(got.data, direct.data), f  # bit for bit, explicit zeros included
+    direct = solve.coverage(g, cand, nodes, T, towards_origins=True, progress=False)
+    assert (scored.coverage != direct).nnz == 0 and scored.coverage.nnz == direct.nnz
+
+
+def test_rank_stability_equals_the_per_draw_recomputation(san_marcos, scored):
+    """The old algorithm, written out: criteria recomputed with a fresh coverage at T f per draw."""
+    sc, data, g, gaps = san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps
+    places = gaps.places
+    nodes = g.point_nodes["places"]
+    # candidates in the stage's own (input) order: undo the rank ordering of the result
+    order = np.argsort(scored.candidate_place_index, kind="stable")
+    pos = scored.candidate_place_index[order]
+    cand = scored.candidates.iloc[order]
+    cand = cand[[c for c in cand.columns if c in set(places.columns) | {"host_premises", "tambo",
+                                                                         "host_premises_list", "minutes_to_nearest"}]]
+    T = sc.allocation.max_minutes
+    teacher = scored.teacher_minutes.tocsr()[order]
+    best = score_stage._row_min(teacher)
+    minutes_any = places["minutes_nearest"].to_numpy(float)
+    kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
+    road = places["flag_road_distance_m"].to_numpy(float)[pos] / (kmh * 1000 / 60)
+    calls = []
+
+    def old_criteria(f: float = 1.0) -> pd.DataFrame:
+        calls.append(f)
+        c = solve.coverage(g, nodes[pos], nodes, T * f, towards_origins=True, progress=False)
+        t = compute_criteria(cand, places, c, minutes_any > T * f, best / f, data.district_indicators, data.petitions,
+                             target_group=sc.population.target_group, road_minutes=road / f)
+        t["time_to_nearest_facility"] = t["time_to_nearest_facility"] / f
+        return t
+
+    table = old_criteria(1.0)
+    s = sc.suitability
+    old = monte_carlo(table, WeightedScore.from_scenario(sc).weights, n_runs=s.sensitivity_runs,
+                      concentration=s.dirichlet_concentration, top_n=max(sc.allocation.n_sites, 1), seed=sc.run.seed,
+                      normalisation=s.normalisation, recompute=old_criteria, speed_jitter=s.speed_jitter,
+                      n_speed_samples=s.speed_samples, progress=False)
+    assert len(calls) == 1 + s.speed_samples
+    got = scored.candidates.iloc[order]
+    for col in ("share_top_n", "rank_median", "rank_p05", "rank_p95"):
+        np.testing.assert_array_equal(got[col].to_numpy(float), old[col].to_numpy(float), err_msg=col)
+    np.testing.assert_array_equal(got["unserved_target"].to_numpy(float), table["unserved_target"].to_numpy(float))
+
+
+def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
+    calls = []
+    real = solve.coverage
+
+    def counting(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(score_stage.solve, "coverage", counting)
+    siting.score_candidates(san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
+    sc = san_marcos.sc
+    assert calls == [sc.allocation.max_minutes * (1 + sc.suitability.speed_jitter), sc.allocation.teacher_max_minutes]
