@@ -22,6 +22,7 @@ import rasterio
 
 import siting
 from siting import pipeline
+from siting.access import place_table, study_area_minutes
 from siting.network.raster import travel_time_raster
 from siting.report import exports, labels, layers, qgis
 
@@ -35,9 +36,10 @@ def access(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("qgis")
     sc = siting.load_scenario(ROOT / "scenarios" / "cajamarca.toml", study_area__ugels=[UGEL],
                               run__output_dir=str(tmp / "run"), run__cache_dir=str(tmp / "cache"))
-    data, graph, result = pipeline.access(sc, progress=False)
-    minutes = pipeline.study_area_minutes(graph, result.node_minutes, data.study_area)
-    gl = {"centros_poblados": pipeline.place_table(result, sc),
+    done = pipeline.access(sc, progress=False)
+    data, graph, result = done.data, done.graph, done.access
+    minutes = study_area_minutes(graph, result.node_minutes, data.study_area)
+    gl = {"centros_poblados": place_table(result, sc),
           "distritos": layers.district_layer(data.districts, result.by_district),
           "ugel": layers.ugel_layer(data.districts, result.by_ugel),
           "isocronas": layers.isochrone_layer(graph, minutes, sc.access.thresholds_min)}

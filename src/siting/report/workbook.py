@@ -226,6 +226,14 @@ def _print_setup(ws, *, landscape: bool, pages_wide: int = 1) -> None:
     ws.print_title_rows = "1:1"
 
 
+def _version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("siting")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
 def _readme_rows(readme: ReadMe, *, workbook: str, sheets: Sequence[tuple[str, int]], lang: str) -> list:
     """(item, value) rows of the Léame sheet; a value of None starts a section."""
     rows: list[tuple[str, str | None]] = [(t("readme.workbook", lang), workbook)]
@@ -247,9 +255,8 @@ def _readme_rows(readme: ReadMe, *, workbook: str, sheets: Sequence[tuple[str, i
         rows.append((t("readme.thresholds", lang), ", ".join(f"{x:g}" for x in readme.thresholds) + " min"))
     if readme.main_threshold:
         rows.append((t("readme.main_threshold", lang), f"{readme.main_threshold:g} min"))
-    from .. import __version__
     rows += [(t("readme.language", lang), {"es": "español", "en": "English"}[lang]),
-             (t("readme.version", lang), __version__),
+             (t("readme.version", lang), _version()),
              (t("readme.figures", lang), t("readme.figures_text", lang)),
              (t("readme.text_cells", lang), t("readme.text_cells_text", lang)),
              (t("band.sin acceso", lang), t("readme.no_access", lang)),
