@@ -40,7 +40,7 @@ DESCRIPTION = "travel time to the nearest facility (minutes)"
 
 
 def travel_time_raster(graph: TravelGraph, minutes_per_node: np.ndarray, path: str | Path, *,
-                       nodata: float = NODATA, description: str = DESCRIPTION, blocksize: int = 256) -> Path:
+                       nodata: float = NODATA, description: str = DESCRIPTION, blocksize: int = 128) -> Path:
     """Write the cell minutes as a single-band float32 Cloud-Optimised GeoTIFF in the graph's CRS.
 
     Unreachable cells (``inf``) and cells without elevation (NaN) are ``nodata``.  The file
