@@ -80,7 +80,8 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
                "before_after": exports.write_csv(evaluation.before_after, run.folder / "before_after.csv", lang=None)}
     written["xlsx"] = exports.write_xlsx({"propuestas": prop.proposals, "curva_cobertura": prop.curve,
                                           "antes_despues": evaluation.before_after}, run.folder / "propuestas.xlsx",
-                                         lang=lang, readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
+                                         lang=lang,
+                                         readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
     written["gpkg"] = exports.write_gpkg({"propuestas": prop.proposals}, run.folder / "propuestas.gpkg", lang=lang)
     for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
         written[f"curve_{path.suffix}"] = path
