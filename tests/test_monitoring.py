@@ -109,8 +109,8 @@ def test_monitor_writes_xlsx_and_html(monitor_run):
         assert (folder / name).stat().st_size > 0
     ind = pd.read_csv(folder / "monitoring_indicators.csv", dtype={"period": str})
     xl = pd.read_excel(folder / "monitoreo.xlsx", sheet_name=None)
-    assert set(xl) == {"indicadores", "tendencias", "baja_permanencia"}
-    assert "Permanencia (% de matriculados)" in xl["indicadores"].columns and len(xl["indicadores"]) == len(ind)
+    assert set(xl) == {"Léame", "Indicadores", "Tendencias", "Baja permanencia"}
+    assert "Permanencia (% de matriculados)" in xl["Indicadores"].columns and len(xl["Indicadores"]) == len(ind)
     low = pd.read_csv(folder / "monitoring_low_retention.csv")
     assert low["centre_id"].tolist() == ["FIX-CE-01"] and low["min_retention"].tolist() == [0.9]
     html = (folder / "monitoreo.html").read_text(encoding="utf-8")

@@ -67,7 +67,7 @@ def test_tables_are_consistent(run_es):
     excluded = pd.read_csv(run_es / "excluded_places.csv", dtype={"ccpp_id": str})
     assert len(cand) + len(excluded) == len(places) and excluded["reason"].notna().all()
     layers = gpd.list_layers(run_es / "propuestas.gpkg")["name"].tolist()
-    assert layers == ["propuestas"]
+    assert layers == ["propuestas", "layer_styles"]
 
 
 def test_manifest_records_inputs_stages_and_outputs(run_es):
@@ -80,8 +80,8 @@ def test_manifest_records_inputs_stages_and_outputs(run_es):
 
 def test_spanish_by_default_and_english_on_request(run_es, tmp_path):
     es = pd.read_excel(run_es / "propuestas.xlsx", sheet_name=None)
-    assert "Código CCPP" in next(iter(es.values())).columns
+    assert list(es)[:2] == ["Léame", "Propuestas"] and "Código CCPP" in es["Propuestas"].columns
     assert "Advertencias sobre los datos" in (run_es / "report.html").read_text(encoding="utf-8")
     assert main(["propose", "--scenario", str(_scenario(tmp_path, "es")), "--lang", "en", "--no-progress"]) == 0
     en = pd.read_excel(tmp_path / "run" / "propuestas.xlsx", sheet_name=None)
-    assert "Populated place code" in next(iter(en.values())).columns
+    assert list(en)[:2] == ["Read me", "Proposals"] and "Populated place code" in en["Proposals"].columns

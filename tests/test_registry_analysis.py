@@ -141,7 +141,7 @@ def test_petitions_ranked_with_their_petition_and_exclusions_shown(runs):
     assert csv.loc[HUAGAL, "petition_detail"] == cand.loc[HUAGAL, "petition_detail"]
     ex_csv = pd.read_csv(folder / "excluded_places.csv", dtype={"ccpp_id": str}).set_index("ccpp_id")
     assert ex_csv.loc[LA_ASUNCION, "reason"] == "planner_excluded"
-    xlsx = pd.read_excel(folder / "candidatos.xlsx", sheet_name="candidatos")
+    xlsx = pd.read_excel(folder / "candidatos.xlsx", sheet_name="Candidatos")
     assert "Petitorios (fecha, organización, interesados, especialidades)" in xlsx.columns
 
 

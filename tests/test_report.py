@@ -219,24 +219,24 @@ def test_csv_has_bom_spanish_headers_and_same_values(study, tmp_path):
 
 def test_xlsx_is_formatted_and_round_trips(study, tmp_path):
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     tables = {"propuestas": study["proposals"], "brechas_ugel": study["by_ugel"],
               "nombre/con:caracteres?raros_y_muy_largo_mas_de_31": study["coverage"]}
     path = exports.write_xlsx(tables, tmp_path / "tablas.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames[:2] == ["propuestas", "brechas_ugel"]
-    assert len(wb.sheetnames[2]) <= 31 and not re.search(r"[\[\]*?/\\:]", wb.sheetnames[2])
-    ws = wb["propuestas"]
+    assert wb.sheetnames[:3] == ["Léame", "Propuestas", "brechas_ugel"]  # known tables get Spanish names
+    assert len(wb.sheetnames[3]) <= 31 and not re.search(r"[\[\]*?/\\:]", wb.sheetnames[3])
+    ws = wb["Propuestas"]
     header = [c.value for c in ws[1]]
     cols = [c for c in study["proposals"].columns if c != "geometry"]
     assert header == [labels.t(c) for c in cols]
-    assert all(c.font.bold for c in ws[1])
-    assert ws.freeze_panes == "A2"
-    for j, h in enumerate(header, start=1):
-        from openpyxl.utils import get_column_letter
-        assert ws.column_dimensions[get_column_letter(j)].width >= min(60, len(h) + 2)
-    back = pd.read_excel(path, sheet_name="propuestas")
-    np.testing.assert_allclose(back[labels.t("new_target")], study["proposals"]["new_target"])
+    assert all(c.font.bold and c.alignment.wrap_text for c in ws[1])
+    assert ws.freeze_panes == "D2"  # header + rank, code and name
+    for j, h in enumerate(header, start=1):  # wrapped headers: at least 18 characters or the header
+        assert ws.column_dimensions[get_column_letter(j)].width >= min(60, min(len(h), 18) + 2)
+    back = pd.read_excel(path, sheet_name="Propuestas")
+    np.testing.assert_allclose(back[labels.t("new_target")], study["proposals"]["new_target"].round(), atol=0.5)
     assert back[labels.t("name")].tolist() == study["proposals"]["name"].tolist()
 
 
@@ -247,12 +247,12 @@ def test_geopackage_holds_all_layers_and_geojson_round_trips(study, tmp_path):
               "distritos": study["districts"].head(20)}
     written = exports.export_all(tmp_path, tables={"brechas_ugel": study["by_ugel"]}, layers=layers)
     gpkg = written["gpkg"]
-    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == sorted(layers)
+    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == sorted([*layers, "layer_styles"])  # + QGIS styles
     back = gpd.read_file(gpkg, layer="propuestas")
     assert len(back) == len(study["proposals"])
     assert back.crs.to_epsg() == 4326
     assert back.geometry.geom_equals_exact(study["proposals"].geometry.reset_index(drop=True), 1e-9).all()
-    assert labels.t("parent_name") in back.columns
+    assert "parent_name" in back.columns  # the code; the label is its alias (gpkg_data_columns)
     places_back = gpd.read_file(written["centros_poblados.geojson"])
     assert len(places_back) == len(study["places"]) == 6513
     np.testing.assert_allclose(places_back[labels.t("population")].sum(), study["places"]["population"].sum())

@@ -36,14 +36,21 @@ if TYPE_CHECKING:
 
 
 def shipped_scenario() -> Path:
-    """The Cajamarca scenario shipped with the repository."""
+    """The Cajamarca scenario shipped with the repository (and the source archive).
+
+    Looked for in ``$SITING_HOME``, the source tree this module runs from, and the current
+    folder (and its parents).  An installed wheel carries no data (28 MB of real inputs):
+    the error says in one line where to get them.
+    """
     here = Path(__file__).resolve()
-    for base in (here.parents[2], Path.cwd()):
+    bases = [Path(os.environ["SITING_HOME"])] if os.environ.get("SITING_HOME") else []
+    bases += [here.parents[2], Path.cwd(), *Path.cwd().parents]
+    for base in bases:
         p = base / "scenarios" / "cajamarca.toml"
         if p.exists():
             return p
-    raise UserError("the shipped scenario scenarios/cajamarca.toml was not found",
-                    hint="run `siting demo` from the repository folder, or use `siting run --scenario FILE`")
+    raise UserError("the demo data are not installed with the package: run `siting demo` inside a copy of the siting "
+                    "source (repository or sdist: scenarios/ and data/raw/), or set SITING_HOME to one")
 
 
 def _load(args: argparse.Namespace) -> Scenario:

@@ -76,6 +76,34 @@ def fold(text: object) -> str:
     return " ".join(s.upper().split())
 
 
+#: first characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise text a spreadsheet would run as a formula: text starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return gets a leading ``'`` (OWASP CSV-injection guidance),
+    so ``=HYPERLINK(...)`` is shown as ``'=HYPERLINK(...)`` and never evaluated.  Numbers
+    (``-1.5``) and every other value are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with :func:`spreadsheet_safe` applied to every text cell and header
+    (numeric, boolean and datetime columns are untouched); for CSV files people open in Excel."""
+    out = pd.DataFrame(df).copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            values = s.astype(object)
+            if values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).any():
+                out[col] = values.map(spreadsheet_safe)
+    out.columns = [spreadsheet_safe(c) for c in out.columns]
+    return out
+
+
 # --------------------------------------------------------------------------- guarded open
 
 

@@ -25,7 +25,7 @@ from .data import StudyData, load_data
 from .manifest import Run
 from .network import build_graph, check_graph_memory
 from .network.graph import TravelGraph
-from .report import ReportResult, make_report, writers
+from .report import ReportResult, make_report, qgis_project, writers
 from .scenario import Scenario
 from .suitability import ScoreResult, candidate_table, score_candidates
 
@@ -181,6 +181,8 @@ def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, comma
                              raster=job.folder / "travel_time_minutes.tif", progress=progress)
         info.update(files=len(result.files))
     job.outputs(result.files.values())
+    if qgz := qgis_project.run_project(job.folder, lang=sc.run.language, thresholds=sc.access.thresholds_min):
+        job.output(qgz)  # siting.qgz: every styled layer of the run, relative paths
     job.finish()
     _say(f"\nlisto / done: {job.folder}  (abra / open {job.folder / 'report.html'})")
     return dataclasses.replace(done, report=result)

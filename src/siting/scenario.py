@@ -611,36 +611,26 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     return scenario_from_dict(data, base_dir=path.parent, source=str(path.resolve()))
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
-
-
-def _toml_key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else f'"{k}"'
+def _toml_ready(value: Any) -> Any:
+    """Drop ``None`` (TOML has no null: the loader's default applies again) from nested values."""
+    if isinstance(value, dict):
+        return {str(k): _toml_ready(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_toml_ready(v) for v in value if v is not None]
+    return value
 
 
 def scenario_to_toml(sc: Scenario) -> str:
-    """Serialise a resolved scenario to TOML (stable key order)."""
-    lines = [f"# resolved scenario (from {sc.source or 'defaults'})"]
-    for section, values in sc.to_dict().items():
-        lines.append(f"\n[{section}]")
-        for k, v in values.items():
-            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-    return "\n".join(lines) + "\n"
+    """Serialise a resolved scenario to TOML with ``tomli_w`` (stable key order; any text,
+    multi-line ``reason`` included, is quoted so that ``tomllib`` reads it back equal)."""
+    import tomli_w
+
+    header = f"# resolved scenario (from {sc.source or 'defaults'})".replace("\n", " ").replace("\r", " ")
+    return header + "\n" + tomli_w.dumps(_toml_ready(sc.to_dict()))
 
 
 def save_scenario(sc: Scenario, path: str | Path) -> Path:
-    """Write the resolved scenario atomically."""
+    """Write the resolved scenario atomically (replay it with ``siting run --scenario PATH``)."""
     from .io import atomic_path
     path = Path(path)
     with atomic_path(path) as tmp:

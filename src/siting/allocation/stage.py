@@ -147,7 +147,7 @@ def _proposal_table(data: StudyData, places: pd.DataFrame, chosen: pd.DataFrame,
         if "time_to_nearest_facility" in chosen else np.nan
     out["host_premises"] = chosen["host_premises"].to_numpy() if "host_premises" in chosen else np.nan
     for col in ("petitions", "petition_detail"):  # the community petitions of each proposed place
-        if col in chosen:
+        if col in chosen and chosen["petitions"].fillna(0).gt(0).any():
             out[col] = chosen[col].to_numpy()
     for col in ("score", "rank_median", "share_top_n", "top_criteria"):
         out[col if col != "rank_median" else "suitability_rank_median"] = chosen[col].to_numpy()

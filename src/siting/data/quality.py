@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..i18n import LANGUAGES
-from ..io import atomic_path
+from ..io import atomic_path, spreadsheet_safe_frame
 
 COLUMNS = ["input", "row_id", "problem", "detail", "action"]
 
@@ -282,9 +282,9 @@ class QualityReport:
         out = {"csv": folder / "quality_report.csv", "summary": folder / "quality_summary.csv",
                "md": folder / "quality_report.md"}
         with atomic_path(out["csv"]) as tmp:
-            self.table(lang).to_csv(tmp, index=False, encoding="utf-8-sig")
+            spreadsheet_safe_frame(self.table(lang)).to_csv(tmp, index=False, encoding="utf-8-sig")
         with atomic_path(out["summary"]) as tmp:
-            self.summary(lang).to_csv(tmp, index=False, encoding="utf-8-sig")
+            spreadsheet_safe_frame(self.summary(lang)).to_csv(tmp, index=False, encoding="utf-8-sig")
         with atomic_path(out["md"]) as tmp:
             tmp.write_text(self.to_markdown(lang), encoding="utf-8")
         return out

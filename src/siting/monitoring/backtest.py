@@ -118,7 +118,7 @@ def run_backtest(sc, *, progress: bool = True) -> pd.DataFrame:
     out = run.folder  # the run's staging folder, swapped in by run.finish()
     written = [exports.write_csv(table, out / "backtest.csv", lang=None),
                exports.write_csv(notes, out / "backtest_notes.csv", lang=None),
-               exports.write_xlsx({"contraste" if lang == "es" else "backtest": table}, out / "contraste.xlsx",
+               exports.write_xlsx({"backtest": table}, out / "contraste.xlsx",
                                   lang=lang)]
     run.outputs(written)
     run.finish()

@@ -119,8 +119,7 @@ def write_monitoring(folder: str | Path, ind: pd.DataFrame, tr: pd.DataFrame, lo
                "trends": exports.write_csv(tr, folder / "monitoring_trends.csv", lang=None),
                "low_retention": exports.write_csv(low, folder / "monitoring_low_retention.csv", lang=None)}
     caveats = pd.DataFrame({"note": notes})
-    sheets = {"indicadores" if lang == "es" else "indicators": ind, "tendencias" if lang == "es" else "trends": tr,
-              "baja_permanencia" if lang == "es" else "low_retention": low}
+    sheets = {"monitoring_indicators": ind, "monitoring_trends": tr, "monitoring_low_retention": low}
     written["xlsx"] = exports.write_xlsx(sheets, folder / "monitoreo.xlsx", lang=lang)
     if len(caveats):
         written["notes"] = exports.write_csv(caveats, folder / "monitoring_notes.csv", lang=None)

@@ -5,24 +5,27 @@ or absent.  Headers are translated with :mod:`siting.report.labels` (Spanish by
 default; ``lang=None`` keeps the snake_case names for machine use).
 
 - CSV: UTF-8 with BOM (Excel opens accents correctly), ``,`` separator.
-- XLSX: one sheet per table, bold frozen header, column widths fitted to the content.
-- GeoPackage: one file, one layer per GeoDataFrame (EPSG:4326).
+- XLSX: a "Léame" sheet, then one sheet per table (:mod:`siting.report.workbook`).
+- GeoPackage: one file, one layer per GeoDataFrame (EPSG:4326), snake_case fields with
+  labels as aliases, QGIS styles in ``layer_styles`` (:mod:`siting.report.qgis`).
 - GeoJSON: one file per layer (RFC 7946, EPSG:4326).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from ..errors import DataError
-from ..io import atomic_path
-from .labels import headers
+from ..io import atomic_path, spreadsheet_safe_frame
+from .labels import headers, t
+from .qgis import Style, default_styles, layer_text, write_gpkg_metadata
+from .workbook import ReadMe, build_workbook
 
-_SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
+__all__ = ["ReadMe", "write_csv", "write_xlsx", "write_gpkg", "write_geojson", "export_all"]
 
 
 #: timestamp written into XLSX and GeoPackage metadata so that identical runs give identical bytes
@@ -56,59 +59,38 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, lang: str | None = "es") -> Path:
-    """Write ``df`` (without geometry) as CSV in UTF-8 with BOM; headers in ``lang``."""
+    """Write ``df`` (without geometry) as CSV in UTF-8 with BOM; headers in ``lang``.
+
+    Full precision; text that a spreadsheet would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, tab, CR) gets a leading ``'`` (:func:`siting.io.spreadsheet_safe`).
+    """
     path = Path(path)
-    table = _translated(_plain(df), lang)
+    table = spreadsheet_safe_frame(_translated(_plain(df), lang))
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
     return path
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("_", name)[:31] or "hoja"
-    candidate, i = base, 2
-    while candidate.lower() in used:
-        suffix = f"_{i}"
-        candidate = base[: 31 - len(suffix)] + suffix
-        i += 1
-    used.add(candidate.lower())
-    return candidate
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str | None = "es",
+               readme: ReadMe | None = None) -> Path:
+    """Write a workbook for planners: a "Léame" sheet, then one sheet per table
+    (see :mod:`siting.report.workbook`: sheet names, headers and coded values in ``lang``,
+    number formats per column kind, values rounded as shown, text never a formula, frozen
+    filtered header, fitted widths).  ``readme`` carries the run, scenario and data caveats
+    (:meth:`ReadMe.from_scenario`); without it the sheet still explains the figures.
 
-
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str | None = "es") -> Path:
-    """Write one sheet per table: bold, frozen, auto-filtered header and fitted widths.
-
-    Column width = min(60, max(10, longest cell or header + 2)) characters.
+    The file is byte-identical for identical inputs (fixed zip and document times).
     """
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     if not sheets:
         raise DataError("no tables to write", source=str(path))
     path = Path(path)
-    used: set[str] = set()
-    translated = {name: _translated(_plain(df), lang) for name, df in sheets.items()}  # label errors first
+    tables = {name: _plain(df) for name, df in sheets.items()}
+    if lang:
+        for df in tables.values():
+            headers(df, lang)  # unlabelled columns fail before anything is written
+    wb = build_workbook(tables, lang=lang, readme=readme, workbook_name=path.name)
     with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, table in translated.items():
-                for col in table.columns:  # Excel cannot hold tz-aware datetimes / pandas NA objects
-                    if isinstance(table[col].dtype, pd.StringDtype):
-                        table[col] = table[col].astype(object).where(table[col].notna(), None)
-                sheet = _sheet_name(str(name), used)
-                table.to_excel(writer, sheet_name=sheet, index=False)
-                ws = writer.sheets[sheet]
-                fill = PatternFill("solid", fgColor="DDEBF7")
-                for cell in ws[1]:
-                    cell.font = Font(bold=True)
-                    cell.fill = fill
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-                ws.freeze_panes = "A2"
-                if table.shape[1]:
-                    ws.auto_filter.ref = ws.dimensions
-                for j, col in enumerate(table.columns, start=1):
-                    values = table[col].astype(str).head(2000)
-                    longest = max([len(str(col))] + [len(str(v)) for v in values]) if len(values) else len(str(col))
-                    ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
+        wb.save(tmp)
         _normalise_xlsx(tmp)
     return path
 
@@ -121,18 +103,49 @@ def _geo(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return gdf.to_crs("EPSG:4326")
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, lang: str | None = "es") -> Path:
-    """Write all ``layers`` into ONE GeoPackage (layer names are the mapping keys)."""
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, lang: str | None = "es",
+               styles: Mapping[str, Sequence[Style]] | None = None, main_threshold: float | None = 60.0) -> Path:
+    """Write all ``layers`` into ONE GeoPackage that QGIS opens styled (layer names are the keys).
+
+    - fields keep the ASCII snake_case codes of the CSVs; the labels in ``lang`` are their
+      aliases (``gpkg_data_columns``, GeoPackage schema extension);
+    - each layer has a title and a description in ``gpkg_contents`` (``identifier``,
+      ``description``);
+    - the ``layer_styles`` table holds QGIS styles (:func:`siting.report.qgis.default_styles`,
+      or ``styles[name]``): bands in the web map's colours, population-sized points, numbered
+      proposals, graduated choropleths for districts and UGELs.
+
+    ``lang=None`` writes no aliases (English style texts).  Identical inputs give identical bytes.
+    """
     if not layers:
         raise DataError("no layers to write", source=str(path))
     import pyogrio
     path = Path(path)
+    text_lang = lang or "en"
+    prepared = {}
+    for name, gdf in layers.items():  # every check before anything is written
+        g = _geo(gdf, name)
+        bad = [c for c in [name, *g.columns] if c != "geometry" and not _FIELD.fullmatch(str(c))]
+        if bad:
+            raise DataError(f"layer '{name}': names must be ASCII snake_case, got {bad[:3]}",
+                            hint="rename the columns to their codes (labels become aliases)")
+        aliases = {str(c): t(str(c), lang) for c in g.columns if c != "geometry"} if lang else {}
+        layer_styles = list(styles[name]) if styles and name in styles else \
+            default_styles(name, g, text_lang, main_threshold=main_threshold)
+        prepared[name] = (g, aliases, layer_styles)
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})  # byte-identical reruns
+    titles: set[str] = set()
     with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            g = _geo(gdf, name)
-            g = _translated(g, lang) if lang else g
-            g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        for name, (g, _, _) in prepared.items():
+            title, description = layer_text(name, text_lang)
+            title = title if title not in titles else f"{title} ({name})"
+            titles.add(title)
+            pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", dataset_options={"VERSION": "1.2"},
+                                    layer_options={"IDENTIFIER": title, "DESCRIPTION": description})
+        write_gpkg_metadata(tmp, {name: (aliases, st) for name, (_, aliases, st) in prepared.items()})
     return path
 
 

@@ -14,7 +14,7 @@ from ..manifest import Run
 from ..network import raster as netraster
 from ..network.graph import TravelGraph
 from ..suitability import ScoreResult, candidate_table
-from . import exports
+from . import exports, qgis
 
 
 def write_quality(run: Run, data: StudyData) -> dict[str, Path]:
@@ -36,10 +36,11 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
     for name, df in tables.items():
         written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
     written["xlsx"] = exports.write_xlsx({"resumen_ugel": result.summary, **tables}, run.folder / "acceso.xlsx",
-                                         lang=lang)
+                                         lang=lang, readme=exports.ReadMe.from_scenario(sc, caveats=result.notes))
     written["gpkg"] = exports.write_gpkg({"centros_poblados": places}, run.folder / "acceso.gpkg", lang=lang)
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes, area),
                                                      run.folder / "travel_time_minutes.tif")
+    written["raster_style"] = qgis.write_raster_style(written["raster"], sc.access.thresholds_min, lang)  # QGIS
     run.outputs(written.values())
     return written
 
@@ -59,7 +60,8 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
         for key, path in score.model.save(run.folder / "modelo_aprendido").items():
             written[f"model_{key}"] = path
         sheets["importancias_modelo"] = score.model.importances
-    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "candidatos.xlsx", lang=lang)
+    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "candidatos.xlsx", lang=lang,
+                                         readme=exports.ReadMe.from_scenario(run.scenario, caveats=score.notes))
     excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
     written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
         excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)
@@ -78,7 +80,8 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
                "before_after": exports.write_csv(evaluation.before_after, run.folder / "before_after.csv", lang=None)}
     written["xlsx"] = exports.write_xlsx({"propuestas": prop.proposals, "curva_cobertura": prop.curve,
                                           "antes_despues": evaluation.before_after}, run.folder / "propuestas.xlsx",
-                                         lang=lang)
+                                         lang=lang,
+                                         readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
     written["gpkg"] = exports.write_gpkg({"propuestas": prop.proposals}, run.folder / "propuestas.gpkg", lang=lang)
     for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
         written[f"curve_{path.suffix}"] = path

@@ -22,24 +22,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import sklearn
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.impute import SimpleImputer
-from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score, roc_auc_score
-from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+if TYPE_CHECKING:  # scikit-learn is optional (extra "ml"): imported when a model is built or loaded
+    from sklearn.pipeline import Pipeline
 
 from ..data.labelled_sites import check_outcomes, load_labels
 from ..errors import DataError, UserError
@@ -61,12 +50,29 @@ def table_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
+def _sklearn():
+    """scikit-learn, or a clear error when it is not installed."""
+    try:
+        import sklearn
+    except ImportError as exc:
+        raise UserError("the learned suitability model (inputs.labels) needs scikit-learn, which is not installed",
+                        hint='pip install "siting[ml]"  (or leave inputs.labels empty for the weighted score)') from exc
+    return sklearn
+
+
 def _infer_task(y: pd.Series) -> str:
     values = set(pd.unique(y.dropna()))
     return "classification" if values <= {0, 1} else "regression"
 
 
 def _estimator(kind: str, task: str, seed: int):
+    from sklearn.ensemble import (
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.linear_model import LinearRegression, LogisticRegression
     if kind == "gradient_boosting":
         cls = GradientBoostingClassifier if task == "classification" else GradientBoostingRegressor
         return cls(random_state=seed)
@@ -101,6 +107,11 @@ class LearnedSuitability:
     # ------------------------------------------------------------------ building
     def build(self) -> Pipeline:
         """A fresh unfitted pipeline."""
+        _sklearn()
+        from sklearn.compose import ColumnTransformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
         pre = ColumnTransformer([
             ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]),
              list(self.features)),
@@ -148,6 +159,8 @@ class LearnedSuitability:
         Classification: ROC-AUC and accuracy of the pooled out-of-fold predictions;
         regression: R² and MAE.  Also per-fold values (``folds``).  Stored in ``self.metrics``.
         """
+        from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score, roc_auc_score
+        from sklearn.model_selection import GroupKFold
         if group_column not in table.columns:
             raise DataError(f"the labelled table has no grouping column '{group_column}'",
                             hint="add the province (or district) of each site")
@@ -190,6 +203,7 @@ class LearnedSuitability:
     def permutation_importances(self, table: pd.DataFrame, *, n_repeats: int = 10) -> pd.DataFrame:
         """Permutation importance of every input column on ``table`` (mean drop of the
         score — ROC-AUC or R² — when the column is shuffled), sorted decreasing."""
+        from sklearn.inspection import permutation_importance
         if self.pipeline is None:
             raise RuntimeError("fit the model first")
         x, y = self._xy(table)
@@ -217,7 +231,7 @@ class LearnedSuitability:
     # ------------------------------------------------------------------ persistence
     def metadata(self) -> dict:
         return {"features": list(self.features), "categorical": list(self.categorical), "target": self.target,
-                "task": self.task, "model": self.model, "seed": self.seed, "sklearn_version": sklearn.__version__,
+                "task": self.task, "model": self.model, "seed": self.seed, "sklearn_version": _sklearn().__version__,
                 "metrics": self.metrics, "training_data_hash": self.training_hash,
                 "importances": None if self.importances is None else self.importances.to_dict("records")}
 
@@ -280,9 +294,10 @@ class LearnedSuitability:
                             source=str(model_path), hint="only load models saved by siting from a source you trust")
         if meta.get("importances"):
             obj.importances = pd.DataFrame(meta["importances"])
-        if meta.get("sklearn_version") != sklearn.__version__:
+        version = _sklearn().__version__
+        if meta.get("sklearn_version") != version:
             obj.metrics["warning"] = (f"model trained with scikit-learn {meta.get('sklearn_version')}, "
-                                      f"loaded with {sklearn.__version__}")
+                                      f"loaded with {version}")
         try:
             obj.pipeline = sio.load(model_path, trusted=list(TRUSTED_TYPES))
         except Exception as exc:  # a damaged archive whose hash still matches (written so), skops version change

@@ -24,8 +24,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.metrics import mean_absolute_error, r2_score
-from sklearn.model_selection import GroupKFold
 
 from ..data.registry_use import centre_table
 from ..network import solve
@@ -121,6 +119,7 @@ def label_table(sc, data, graph, places, *, premises, indicators: pd.DataFrame |
 
 
 def _bootstrap(y: np.ndarray, p: np.ndarray, *, n: int, seed: int) -> dict[str, list[float]]:
+    from sklearn.metrics import mean_absolute_error, r2_score  # the ml extra, imported when a model is learned
     rng = np.random.default_rng(seed)
     r2, mae = [], []
     for _ in range(n):
@@ -137,6 +136,8 @@ def grouped_cv(model: LearnedSuitability, table: pd.DataFrame, *, group_column: 
                n_boot: int = 1000) -> dict:
     """Out-of-fold predictions of ``model`` and of the training mean (GroupKFold by
     ``group_column``), pooled R²/MAE with 90 % bootstrap intervals, per-fold mean and sd."""
+    from sklearn.metrics import mean_absolute_error, r2_score
+    from sklearn.model_selection import GroupKFold
     x, y = model._xy(table)
     groups = table[group_column].astype(str).to_numpy()
     yv = y.to_numpy(float)

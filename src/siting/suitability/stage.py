@@ -206,8 +206,9 @@ def candidate_table(score: ScoreResult) -> gpd.GeoDataFrame:
     c = score.candidates
     crit = [k for k in CRITERIA if k in c.columns]
     contrib = [f"contrib_{k}" for k in crit if f"contrib_{k}" in c.columns]
-    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction",
-                         "petitions", "petition_interested", "petition_detail")
+    petitioned = "petitions" in c.columns and bool(c["petitions"].fillna(0).gt(0).any())
+    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction")
+             + (("petitions", "petition_interested", "petition_detail") if petitioned else ())
              if k in c.columns and k not in crit]
     cols = [k for k in CANDIDATE_COLUMNS if k in c.columns] + crit + contrib + extra
     return gpd.GeoDataFrame(c[cols + ["geometry"]], geometry="geometry", crs=4326)

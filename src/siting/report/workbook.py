@@ -1,0 +1,316 @@
+"""XLSX workbooks for planners (used by :func:`siting.report.exports.write_xlsx`).
+
+Every workbook opens on a "Léame" / "Read me" sheet (run, date, scenario, study area,
+thresholds, how figures are rounded, data caveats, the list of sheets); then one sheet per
+table with:
+
+- sheet names and headers in the run language, coded values in words
+  (:mod:`siting.report.values`);
+- one number format per column kind (:mod:`siting.report.numbers`: people ``#,##0``,
+  shares ``0.0%``, minutes ``0``, scores ``0.000``), values rounded to what is shown
+  (the CSVs keep full precision);
+- text never stored as a formula: a cell that starts with ``=``, ``+``, ``-``, ``@``, tab or
+  CR is a text cell with Excel's quote prefix (editing it does not turn it into a formula);
+- a bold, wrapped, frozen and filtered header, the identifying columns frozen too, widths
+  fitted to the shown values, A4 landscape print fitted to the page width.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..io import FORMULA_START
+from . import numbers as nb
+from .labels import has_label, headers, t
+from .values import boolean_text, translate_values
+
+_SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")  # characters XML 1.0 cannot hold
+_FREEZE_AFTER = ("name", "unit", "ugel", "district", "province", "criterion", "feature", "input", "n_sites")
+HEADER_FILL = "DDEBF7"
+
+
+def run_date() -> str:
+    """The date written into outputs: ``SOURCE_DATE_EPOCH`` (reproducible builds) if set,
+    else today's UTC date (day precision, so two runs on one day give identical files)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(epoch) if epoch and epoch.strip().isdigit() else time.time()
+    return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadMe:
+    """What the "Léame" sheet says about the run (the sheet list is added by the writer).
+
+    Build it with :meth:`from_scenario`; every field may be empty.
+    """
+
+    run: str = ""
+    scenario: str = ""  # file name of the scenario the run was loaded from
+    date: str = ""  # ISO date (see :func:`run_date`)
+    ugels: tuple[str, ...] = ()
+    department: str = ""
+    reason: str = ""
+    target_years: tuple[int, int] | None = None
+    thresholds: tuple[float, ...] = ()
+    main_threshold: float | None = None
+    caveats: tuple[str, ...] = ()
+
+    @classmethod
+    def from_scenario(cls, sc, *, caveats: Sequence[str] = (), date: str | None = None) -> ReadMe:
+        """The Léame facts of scenario ``sc`` plus the run's data ``caveats`` (in the run language)."""
+        group = sc.population.age_groups.get(sc.population.target_group)
+        return cls(run=sc.run.name, scenario=Path(sc.source).name if sc.source else "", date=date or run_date(),
+                   ugels=tuple(sc.study_area.ugels), department=sc.study_area.department,
+                   reason=sc.study_area.reason, target_years=(group[0], group[1]) if group else None,
+                   thresholds=tuple(sc.access.thresholds_min), main_threshold=sc.access.main_threshold_min,
+                   caveats=tuple(str(c) for c in caveats))
+
+
+def sheet_title(key: str, lang: str | None) -> str:
+    """The sheet name of table ``key`` in ``lang`` (labels ``sheet.<key>``; else the key)."""
+    return t(f"sheet.{key}", lang) if lang and has_label(f"sheet.{key}") else str(key)
+
+
+def _unique_sheet_name(name: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub("_", name).strip("'")[:31] or "hoja"
+    candidate, i = base, 2
+    while candidate.lower() in used:
+        suffix = f"_{i}"
+        candidate = base[: 31 - len(suffix)] + suffix
+        i += 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def _clean_text(value: str) -> str:
+    return _ILLEGAL.sub("\ufffd", value)
+
+
+def _put_text(cell, value: str) -> None:
+    """Write ``value`` as a text cell, never a formula (openpyxl turns "=..." into one)."""
+    value = _clean_text(value)
+    cell.value = value
+    if value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+@dataclasses.dataclass
+class _Column:
+    kind: str  # a number kind, "text" or "bool"
+    values: list  # cell values, ready to write
+    width: float
+
+
+def _numeric_column(s: pd.Series, code: str, lang: str | None) -> _Column:
+    kind = nb.column_kind(code)
+    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    shown = nb.display_round(x, kind)
+    d = nb.decimals(kind)
+    no_access = t("band.sin acceso", lang or "en")
+    out: list = []
+    for v in shown:
+        if math.isnan(v):
+            out.append(None)
+        elif math.isinf(v):
+            out.append(no_access if kind == "minutes" else None)
+        elif kind == "code":
+            out.append(str(int(v)) if float(v).is_integer() else str(v))
+        elif d == 0:
+            out.append(int(v))
+        else:
+            out.append(float(v))
+    finite = shown[np.isfinite(shown)]
+    samples = [finite.max(), finite.min()] if finite.size else []
+    longest = max([len(nb.format_value(float(v), kind, lang=lang or "en")) for v in samples] + [0])
+    if kind == "minutes" and np.isinf(shown).any():
+        longest = max(longest, len(no_access))
+    return _Column(kind, out, longest)
+
+
+def _column(s: pd.Series, code: str, lang: str | None) -> _Column:
+    if pd.api.types.is_bool_dtype(s):
+        vals = [boolean_text(bool(v), lang) if lang else bool(v) for v in s]
+        return _Column("bool", vals, max([len(str(v)) for v in vals[:2000]] + [2]))
+    if pd.api.types.is_numeric_dtype(s):
+        return _numeric_column(s, code, lang)
+    vals = []
+    for v in s.astype(object):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            vals.append(None)
+        elif isinstance(v, (bool, np.bool_)):
+            vals.append(boolean_text(bool(v), lang) if lang else bool(v))
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            vals.append(float(v) if math.isfinite(float(v)) else None)
+        else:
+            vals.append(str(v))
+    return _Column("text", vals, max([len(str(v)) for v in vals[:2000] if v is not None] + [0]))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (for the row height:
+    LibreOffice does not re-measure wrapped rows of an XLSX on opening)."""
+    per_line = max(1, int(width * 1.1) - 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def _freeze_column(codes: Sequence[str]) -> int:
+    """Columns frozen at the left: up to the first identifying column among the first four."""
+    for j, code in enumerate(codes[:4]):
+        if code in _FREEZE_AFTER:
+            return j + 1
+    return 0
+
+
+def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
+    """Fill worksheet ``ws`` with ``table`` (codes as columns), formatted for reading."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    codes = [str(c) for c in table.columns]
+    shown = translate_values(table, lang, booleans=False) if lang else table
+    header = list(headers(table, lang).columns) if lang else codes
+    cols = [_column(shown[c], code, lang) for c, code in zip(table.columns, codes)]
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
+    lines = 1
+    for j, (label, col) in enumerate(zip(header, cols), start=1):
+        cell = ws.cell(row=1, column=j)
+        _put_text(cell, str(label))
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        width = min(60, max(8, max(col.width, min(len(str(label)), 18)) + 2))
+        ws.column_dimensions[get_column_letter(j)].width = width
+        lines = max(lines, _lines(str(label), width))
+    ws.row_dimensions[1].height = 13 * lines + 3
+    formats = [nb.excel_format(c.kind) if c.kind in nb.KINDS else None for c in cols]
+    for i in range(len(table)):
+        for j, col in enumerate(cols, start=1):
+            v = col.values[i]
+            if v is None:
+                continue
+            cell = ws.cell(row=i + 2, column=j)
+            if isinstance(v, str):
+                _put_text(cell, v)
+            else:
+                cell.value = v
+                if formats[j - 1] not in (None, "General"):
+                    cell.number_format = formats[j - 1]
+    freeze = _freeze_column(codes)
+    ws.freeze_panes = f"{get_column_letter(freeze + 1)}2"
+    if codes:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(codes))}{len(table) + 1}"
+    _print_setup(ws, landscape=True, pages_wide=math.ceil(max(1, len(codes)) / FIT_COLUMNS))
+    if freeze and len(codes) > FIT_COLUMNS:  # wide tables print over several pages: repeat the identity
+        ws.print_title_cols = f"A:{get_column_letter(freeze)}"
+
+
+#: about this many columns fit on one A4 landscape page; wider tables print over several pages
+FIT_COLUMNS = 16
+
+
+def _print_setup(ws, *, landscape: bool, pages_wide: int = 1) -> None:
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
+def _version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("siting")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def _readme_rows(readme: ReadMe, *, workbook: str, sheets: Sequence[tuple[str, int]], lang: str) -> list:
+    """(item, value) rows of the Léame sheet; a value of None starts a section."""
+    rows: list[tuple[str, str | None]] = [(t("readme.workbook", lang), workbook)]
+    if readme.run:
+        rows.append((t("readme.run", lang), readme.run))
+    rows.append((t("readme.date", lang), readme.date or run_date()))
+    if readme.scenario:
+        rows.append((t("readme.scenario", lang), t("readme.scenario_copy", lang).format(name=readme.scenario)))
+    area = ", ".join(readme.ugels) if readme.ugels else (f"{t('department', lang)} {readme.department}"
+                                                         if readme.department else "")
+    if area:
+        rows.append((t("readme.study_area", lang), area))
+    if readme.reason:
+        rows.append((t("readme.reason", lang), readme.reason))
+    if readme.target_years:
+        a, b = readme.target_years
+        rows.append((t("readme.target_group", lang), t("readme.target_years", lang).format(a=a, b=b)))
+    if readme.thresholds:
+        rows.append((t("readme.thresholds", lang), ", ".join(f"{x:g}" for x in readme.thresholds) + " min"))
+    if readme.main_threshold:
+        rows.append((t("readme.main_threshold", lang), f"{readme.main_threshold:g} min"))
+    rows += [(t("readme.language", lang), {"es": "español", "en": "English"}[lang]),
+             (t("readme.version", lang), _version()),
+             (t("readme.figures", lang), t("readme.figures_text", lang)),
+             (t("readme.text_cells", lang), t("readme.text_cells_text", lang)),
+             (t("band.sin acceso", lang), t("readme.no_access", lang)),
+             (t("readme.sheets", lang), None)]
+    rows += [(name, t("readme.rows", lang).format(n=nb.format_value(n, "count", lang=lang))) for name, n in sheets]
+    rows.append((t("readme.caveats", lang), None))
+    rows += [("", c) for c in readme.caveats] or [("", t("readme.no_caveats", lang))]
+    rows.append((t("readme.sources", lang), t("map.source_note", lang)))
+    return rows
+
+
+def write_readme_sheet(ws, readme: ReadMe, *, workbook: str, sheets: Sequence[tuple[str, int]],
+                       lang: str | None) -> None:
+    """Fill the Léame sheet: a title, then item | value rows with section headings."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    lang = lang or "en"
+    _put_text(ws.cell(row=1, column=1), t("readme.title", lang))
+    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    for j, key in enumerate(("readme.item", "readme.value"), start=1):
+        cell = ws.cell(row=3, column=j)
+        _put_text(cell, t(key, lang))
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i, (item, value) in enumerate(_readme_rows(readme, workbook=workbook, sheets=sheets, lang=lang), start=4):
+        a, b = ws.cell(row=i, column=1), ws.cell(row=i, column=2)
+        _put_text(a, item)
+        a.alignment, a.font = wrap, Font(bold=True)
+        if value is None:  # section heading
+            continue
+        _put_text(b, value)
+        b.alignment = wrap
+        ws.row_dimensions[i].height = 13 * max(_lines(item, 34), _lines(value, 110)) + 2
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 110
+    ws.freeze_panes = "A4"
+    _print_setup(ws, landscape=False)
+    ws.print_title_rows = None
+
+
+def build_workbook(sheets: Mapping[str, pd.DataFrame], *, lang: str | None, readme: ReadMe | None,
+                   workbook_name: str):
+    """An openpyxl Workbook: the Léame sheet first, then one formatted sheet per table."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    readme_ws = wb.create_sheet(_unique_sheet_name(t("sheet.readme", lang or "en"), used))
+    listed = []
+    for key, table in sheets.items():
+        ws = wb.create_sheet(_unique_sheet_name(sheet_title(str(key), lang), used))
+        write_table_sheet(ws, table, lang=lang)
+        listed.append((ws.title, len(table)))
+    write_readme_sheet(readme_ws, readme or ReadMe(), workbook=workbook_name, sheets=listed, lang=lang)
+    wb.properties.creator = "siting"
+    return wb
