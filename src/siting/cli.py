@@ -9,6 +9,8 @@
     siting demo                           the whole chain on the shipped Cajamarca data
     siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
                                           whole Peru: nearest district capital, gaps by department
+    siting app [--scenario FILE] [--port 8765] [--no-browser]
+                                          the planner's workbench: a local web app
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -114,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(demo, scenario_required=False)
     demo.add_argument("--n", type=int, help="number of new sites")
     demo.set_defaults(func=_cmd("run_all"))
+
+    from .app import add_app_command  # the planner's workbench (siting.app)
+    add_app_command(sub)
     return parser
 
 
