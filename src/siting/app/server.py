@@ -108,6 +108,10 @@ def build_app(engine: Engine, *, password: str | None = None, check_host: bool =
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR), name="vendor")
     return app

@@ -92,7 +92,7 @@ const MapView = {
     for (const c of data.extension) {
       const mk = square(c.lat, c.lon, "#2171b5", 10, [c.name, `${LANG === "es" ? "Centro de extensión" : "Extension centre"} ${c.facility_id}`,
         `${t("parent")}: ${c.parent_cod_mod}`]);
-      mk.options.title = "extension";
+      if (c.ccpp_id) mk.on("click", () => this.onPlace(c.ccpp_id));  // a centre at a centro poblado opens its place
       mk.addTo(this.layers.extension);
     }
     for (const c of data.tambos) square(c.lat, c.lon, "#238b45", 8, [c.name, `Tambo ${c.tambo_code}`]).addTo(this.layers.tambos);

@@ -36,7 +36,7 @@ const PlacePanel = {
       [ctx.meta.labels.population, `${fmt(p.population)} (${t("women")}: ${fmt(p.women)}; ${ctx.meta.labels["pop_" + g] || g}: ${fmt(p["pop_" + g])})`],
       [t("minutes_nearest"), el("strong", {}, `${fmt(p.minutes_nearest)} min`)],
       [t("band"), p.band_label || "–"],
-      [t("nearest"), p.nearest_facility ? `${p.nearest_facility.name} (${p.nearest_facility.kind})` : "–"],
+      [t("nearest"), p.nearest_facility ? `${p.nearest_facility.name} (${t("kind_" + p.nearest_facility.kind)})` : "–"],
       [t("roads_walk"), `${fmt(p.minutes_nearest)} min`],
       [t("walk_only"), `${fmt(p.minutes_walk_nearest)} min`],
       [t("after"), `${fmt(p.minutes_after)} min`],
@@ -65,7 +65,7 @@ const PlacePanel = {
       box.appendChild(c.parents.length ? el("ul", {}, c.parents.map(r => el("li", {},
         `${r.name} (${r.cod_mod}) — ${fmt(r.minutes)} min · ${r.capacity_left} ${t("capacity_left")}`))) : el("p", {}, t("none")));
     } else if (p.excluded) {
-      box.appendChild(el("p", {class: "note"}, t("not_candidate") + p.excluded.reasons.join("; ") + (p.excluded.detail ? ` (${p.excluded.detail})` : "")));
+      box.appendChild(el("p", {class: "note"}, t("not_candidate") + p.excluded.reasons.join("; ") + (LANG === "en" && p.excluded.detail ? ` (${p.excluded.detail})` : "")));
     }
     if (p.petition) box.appendChild(el("p", {class: "note"}, t("is_petition")));
     box.appendChild(this.actions(p, ctx));
