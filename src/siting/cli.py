@@ -11,6 +11,9 @@
                                           whole Peru: nearest district capital, gaps by department
     siting app [--scenario FILE] [--port 8765] [--no-browser]
                                           the planner's workbench: a local web app
+    siting templates  --output DIR [--lang es|en]   XLSX forms of the DRE/UGEL registry
+    siting monitor    --scenario FILE [--min-retention 0.7]   indicators of the monitoring records
+    siting backtest   --scenario FILE     rank of each existing extension centre, recomputed without it
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -68,6 +71,27 @@ def _cmd_national(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_templates(args: argparse.Namespace) -> int:  # registry forms (siting.report.registry_templates)
+    from .report.registry_templates import TemplateLists, write_templates
+    sc = _load(argparse.Namespace(scenario=args.scenario, lang=None, output=None, n=None))
+    paths = write_templates(args.output, lists=TemplateLists.from_scenario(sc), lang=args.lang or sc.run.language)
+    print("\n".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:  # registry monitoring (siting.monitoring)
+    from .monitoring import monitor
+    monitor(_load(args), min_retention=args.min_retention, progress=not args.no_progress)
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:  # registry ground truth (siting.monitoring.backtest)
+    from . import pipeline
+    from .monitoring.backtest import run_backtest
+    run_backtest(_load(args), stages=pipeline, progress=not args.no_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siting", description=__doc__.split("\n\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
@@ -111,6 +135,23 @@ def build_parser() -> argparse.ArgumentParser:
     nat.add_argument("--max-minutes", type=float, default=720.0,
                      help="times above this are reported as beyond the limit (default 720)")
     nat.set_defaults(func=_cmd_national)
+
+    tpl = sub.add_parser("templates", help="XLSX forms of the DRE/UGEL registry (extension centres, petitions, ...)")
+    tpl.add_argument("--output", type=Path, required=True, help="folder for the forms")
+    tpl.add_argument("--lang", choices=["es", "en"], help="language of the forms (default: the scenario's, es)")
+    tpl.add_argument("--scenario", type=Path, help="scenario whose UGELs and CETPRO fill the lists "
+                                                   "(default: scenarios/cajamarca.toml)")
+    tpl.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    tpl.set_defaults(func=_cmd_templates)
+    mon = sub.add_parser("monitor", help="indicators per centre and period from inputs.monitoring (XLSX, HTML)")
+    common(mon, scenario_required=True)
+    mon.add_argument("--min-retention", type=float, help="list centres below this retention (default "
+                                                         "registry.min_retention, 0.7)")
+    mon.set_defaults(func=_cmd_monitor)
+    bt = sub.add_parser("backtest", help="where the existing extension centres fall in the tool's ranking "
+                                         "computed without each of them")
+    common(bt, scenario_required=True)
+    bt.set_defaults(func=_cmd_backtest)
 
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)

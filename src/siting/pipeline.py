@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import access as acc
-from .data import StudyData, load_study_data
+from .data import StudyData, load_study_data, registry_use
 from .errors import UserError
 from .manifest import Run
 from .network import graph as netgraph
@@ -49,10 +49,7 @@ def stage_data(sc: Scenario, *, progress: bool = True) -> StudyData:
 
 def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
     """The facility sets people travel to: CETPRO sedes and, when listed, extension centres."""
-    sets = {"cetpro": data.cetpro}
-    if len(data.extension_centres):
-        sets["extension"] = data.extension_centres
-    return sets
+    return registry_use.facility_sets(data, use=data.scenario.registry.extension_centres_use)  # registry
 
 
 def stage_graph(sc: Scenario, data: StudyData, *, mode: str | None = None) -> netgraph.TravelGraph:
@@ -101,6 +98,9 @@ def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
                         "capacity": data.cetpro[a.capacity_column].to_numpy(float),
                         "catchment_demand": two.catchment_demand, "supply_ratio_2sfca": two.ratio,
                         "supply_ratio_e2sfca": enh.ratio})
+    for col in ("gestion", "user_added"):  # registry: CETPRO added by the user, private ones
+        if col in data.cetpro:
+            out[col] = data.cetpro[col].to_numpy()
     flags = netgraph.point_flags(graph, "cetpro", far_from_road_km=a.far_from_road_km,
                                  min_road_component_nodes=a.min_road_component_nodes)
     for col in ("outside_dem", "on_impassable_cell", "far_from_road", "small_road_component", "road_distance_m"):
@@ -307,17 +307,8 @@ class ScoreResult:
 
 
 def host_premises(data: StudyData) -> gpd.GeoDataFrame | None:
-    """School premises and Tambos as one layer with a ``kind`` column (for host checks)."""
-    parts = []
-    if data.school_premises is not None and len(data.school_premises):
-        p = data.school_premises[["codlocal", "name", "geometry"]].rename(columns={"codlocal": "premises_id"})
-        parts.append(p.assign(kind="school_premises"))
-    if len(data.tambos):
-        t = data.tambos[["tambo_code", "name", "geometry"]].rename(columns={"tambo_code": "premises_id"})
-        parts.append(t.assign(kind="tambo"))
-    if not parts:
-        return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
+    """School premises, Tambos and registry host premises as one layer with a ``kind`` column."""
+    return registry_use.host_premises(data)  # registry
 
 
 def _positions(ids: pd.Series, reference: pd.Series) -> np.ndarray:
@@ -337,6 +328,12 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
     minutes_any = places["minutes_nearest"].to_numpy(dtype=float)
     cand, excluded = su.select_candidates(places, minutes_to_nearest=minutes_any, premises=host_premises(data),
                                           rules=sc.candidates, crs=data.crs, premises_id_column="premises_id")
+    from .suitability.registry_candidates import apply_registry  # registry: petitions, exclusions
+    cand, excluded = apply_registry(cand, excluded, places, petitions=data.petitions,
+                                    exclusions=data.candidate_exclusions, mode=sc.registry.petition_candidates,
+                                    minutes=minutes_any,
+                                    premises=host_premises(data), rules=sc.candidates, crs=data.crs,
+                                    target_group=sc.population.target_group, premises_id_column="premises_id")
     if len(cand) == 0:
         raise UserError("no populated place passes the candidate rules",
                         source=sc.source, hint="relax [candidates] (min_population, exclude_within_min, "
@@ -351,7 +348,7 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
     best_teacher = _row_min(teacher)
     indicators = su.district_indicator_table(read_table(sc.inputs.district_indicators)) \
         if sc.inputs.district_indicators else None
-    petitions = su.load_petitions(sc.inputs.petitions) if sc.inputs.petitions else None
+    petitions = data.petitions if len(data.petitions) else None  # registry: validated at load
     flat_walk_kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
     road_minutes = places["flag_road_distance_m"].to_numpy(dtype=float)[pos] / (flat_walk_kmh * 1000 / 60) \
         if "flag_road_distance_m" in places else None
@@ -381,6 +378,10 @@ def stage_score(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, resu
     features = [c for c in su.CRITERIA if c in table.columns and table[c].notna().any()
                 and (labels is None or c in labels.columns)]  # the model learns what both tables have
     model, message = su.fit_if_labelled(labels, features=features, model=sc.suitability.model, seed=sc.run.seed)
+    if labels is None and len(data.monitoring):  # registry: monitoring outcomes as labels
+        from .suitability.outcomes import learn_from_monitoring
+        model, message = learn_from_monitoring(sc, data, graph, places, premises=host_premises(data),
+                                               indicators=indicators)
     out = cand.copy()
     for col in table.columns:
         if col != "ccpp_id":
@@ -428,7 +429,8 @@ def candidate_table(score: ScoreResult) -> gpd.GeoDataFrame:
     c = score.candidates
     crit = [k for k in CRITERIA if k in c.columns]
     contrib = [f"contrib_{k}" for k in crit if f"contrib_{k}" in c.columns]
-    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction")
+    extra = [k for k in ("host_premises", "host_premises_list", "best_parent_minutes", "model_prediction",
+                         "petitions", "petition_interested", "petition_detail")  # registry: petitions
              if k in c.columns and k not in crit]
     cols = [k for k in CANDIDATE_COLUMNS if k in c.columns] + crit + contrib + extra
     return gpd.GeoDataFrame(c[cols + ["geometry"]], geometry="geometry", crs=4326)
@@ -530,7 +532,9 @@ def covering_model(sc: Scenario, data: StudyData, result: AccessResult, scored: 
         options.update(parent_minutes=scored.teacher_minutes, parent_capacity=parent_capacity(sc, data),
                        parent_max_minutes=a.teacher_max_minutes)
     options.update(changes)
-    return MaximalCovering.from_coverage(scored.coverage, demand_weights(sc, places), **options)
+    extra = registry_use.petition_demand(places, data.petitions, target_group=sc.population.target_group,
+                                         weight=sc.registry.petition_demand_weight)  # registry: petitions
+    return MaximalCovering.from_coverage(scored.coverage, demand_weights(sc, places) + extra, **options)
 
 
 def parent_capacity(sc: Scenario, data: StudyData) -> np.ndarray:
@@ -541,8 +545,9 @@ def parent_capacity(sc: Scenario, data: StudyData) -> np.ndarray:
         if "max_extensions" in data.cetpro else np.full(len(data.cetpro), sc.allocation.max_extensions_per_cetpro)
     if "teachers" in data.cetpro:
         cap = np.where(data.cetpro["teachers"].fillna(0).to_numpy(float) > 0, cap, 0)
-    if len(data.extension_centres):
-        running = data.extension_centres["parent_cod_mod"].astype(str).value_counts()
+    ext = registry_use.parent_load(data, use=sc.registry.extension_centres_use)  # registry
+    if len(ext):
+        running = ext["parent_cod_mod"].astype(str).value_counts()
         cap = cap - data.cetpro["cod_mod"].astype(str).map(running).fillna(0).to_numpy()
     return np.maximum(cap, 0).astype(int)
 
@@ -600,6 +605,9 @@ def stage_propose(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, re
     out["nearest_existing_minutes"] = chosen["time_to_nearest_facility"].to_numpy() \
         if "time_to_nearest_facility" in chosen else np.nan
     out["host_premises"] = chosen["host_premises"].to_numpy() if "host_premises" in chosen else np.nan
+    for col in ("petitions", "petition_detail"):  # registry: the petitions of each proposed place
+        if col in chosen:
+            out[col] = chosen[col].to_numpy()
     for col in ("score", "rank_median", "share_top_n", "top_criteria"):
         out[col if col != "rank_median" else "suitability_rank_median"] = chosen[col].to_numpy()
     out["suitability_rank"] = chosen["rank"].to_numpy()

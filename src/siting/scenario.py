@@ -67,8 +67,13 @@ class Inputs:
     osm: str = ""  # local .osm / .graphml / .gpkg OSM file (or "download")
     dem: str = ""  # elevation GeoTIFF
     landcover_speeds: str = ""  # optional raster of walking-speed multipliers (0 = barrier)
-    petitions: str = ""  # optional community petitions CSV (ccpp_id, ...)
+    petitions: str = ""  # optional community petitions CSV/XLSX (ccpp_id, ...; REGISTRY_CONTRACT.md)
     labels: str = ""  # optional labelled sites for the learned suitability model
+    # registry kept by DRE/UGEL staff (REGISTRY_CONTRACT.md; forms from `siting templates`); "" = none
+    host_premises: str = ""  # Tambos, municipal premises, schools... able to host a centre (premises_id, kind, ...)
+    additional_cetpro: str = ""  # CETPRO missing from the school base, public or private (cod_mod, name, ...)
+    candidate_exclusions: str = ""  # places a planner excludes as candidates (ccpp_id, reason)
+    monitoring: str = ""  # monitoring records per centre and period (centre_id, period, enrolled_..., ...)
 
 
 @dataclass
@@ -181,6 +186,29 @@ class Allocation:
 
 
 @dataclass
+class Registry:
+    """How the DRE/UGEL registry (``inputs.extension_centres``, ``petitions``, ``host_premises``,
+    ``additional_cetpro``, ``candidate_exclusions``, ``monitoring``) enters the analysis."""
+
+    # active extension centres count as: "both" = travel destinations (gaps) and use up their
+    # parent's max_extensions; "gaps" = destinations only; "parent_capacity" = capacity only; "none"
+    extension_centres_use: str = "both"
+    # demand weight of place j in the allocation: w_j + petition_demand_weight * d_j, d_j = interested
+    # people of its petitions (interested_15_29 when the target group is 15_29 and it is given,
+    # else interested_women + interested_men); 0 = petitions do not add demand
+    petition_demand_weight: float = 1.0
+    # "favour": petitions only raise the community_request criterion; "require": only petitioned
+    # places can be candidates; "include": petitioned places are candidates even when below
+    # min_population, urban, or without host premises (never when already served)
+    petition_candidates: str = "favour"
+    min_retention: float = 0.7  # `siting monitor` lists the centres whose retention (retained / enrolled) is below this
+    # learned suitability from monitoring: outcome per centre (mean over its periods) and the minimum
+    # number of centres with that outcome (the model is refused below it)
+    outcome: str = "retention"  # "retention", "completion", "certification", "placement", "enrolment"
+    min_centres: int = 12
+
+
+@dataclass
 class Scenario:
     """A whole run.  Load with :func:`load_scenario`; every field has a default."""
 
@@ -193,6 +221,7 @@ class Scenario:
     candidates: Candidates = field(default_factory=Candidates)
     suitability: Suitability = field(default_factory=Suitability)
     allocation: Allocation = field(default_factory=Allocation)
+    registry: Registry = field(default_factory=Registry)
     source: str = ""  # file it was loaded from (set by the loader)
 
     def to_dict(self) -> dict[str, Any]:
@@ -221,7 +250,14 @@ _CHOICES = {
     ("suitability", "model"): {"gradient_boosting", "random_forest", "logistic"},
     ("allocation", "solver"): {"auto", "greedy", "exact"},
     ("allocation", "group_by"): {"ugel", "province"},
+    ("registry", "extension_centres_use"): {"both", "gaps", "parent_capacity", "none"},
+    ("registry", "petition_candidates"): {"favour", "require", "include"},
+    ("registry", "outcome"): {"retention", "completion", "certification", "placement", "enrolment"},
 }
+#: registry inputs (REGISTRY_CONTRACT.md): tables only, CSV or XLSX
+REGISTRY_INPUTS = ("extension_centres", "petitions", "host_premises", "additional_cetpro", "candidate_exclusions",
+                   "monitoring")
+REGISTRY_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _POSITIVE = {("speeds", "walk_kmh_max"), ("allocation", "max_minutes"), ("allocation", "teacher_max_minutes"),
              ("speeds", "approximate_detour_factor"), ("access", "catchment_min"), ("allocation", "time_limit_s")}
 
@@ -277,6 +313,24 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     return cls(**kwargs)
 
 
+def _validate_registry_inputs(inputs: Inputs, reg: Registry) -> None:
+    """Registry inputs are tables (CSV or XLSX, REGISTRY_CONTRACT.md); [registry] values in range."""
+    if reg.petition_demand_weight < 0:
+        raise ScenarioError(f"key 'registry.petition_demand_weight' must be >= 0, got {reg.petition_demand_weight}")
+    if not 0 <= reg.min_retention <= 1:
+        raise ScenarioError(f"key 'registry.min_retention' must be a share between 0 and 1, got {reg.min_retention}",
+                            hint="e.g. 0.7 for 70 % of the enrolled still attending")
+    if reg.min_centres < 4:
+        raise ScenarioError(f"key 'registry.min_centres' must be >= 4, got {reg.min_centres}",
+                            hint="grouped cross-validation needs several centres in at least 2 provinces")
+    for key in REGISTRY_INPUTS:
+        value = getattr(inputs, key)
+        if value and Path(value).suffix.lower() not in REGISTRY_SUFFIXES:
+            raise ScenarioError(f"input file for 'inputs.{key}' must be a CSV or XLSX table, got {value}",
+                                hint="use the forms of `siting templates` or save the table as CSV UTF-8 "
+                                     "(points as lon/lat columns or a ccpp_id)")
+
+
 def _validate(sc: Scenario, base: Path) -> None:
     d = sc.to_dict()
     for (section, key), choices in _CHOICES.items():
@@ -319,6 +373,7 @@ def _validate(sc: Scenario, base: Path) -> None:
                                          "or set it to \"\" if you do not have this input")
             resolved.append(str(path))
         setattr(sc.inputs, f.name, resolved if isinstance(value, list) else resolved[0])
+    _validate_registry_inputs(sc.inputs, sc.registry)
     out = Path(sc.run.output_dir)
     if not out.is_absolute():
         sc.run.output_dir = str((base / out).resolve())

@@ -23,6 +23,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..scenario import Scenario
+from . import registry
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
 from .facilities import (
     EXTENSION_COLUMNS,
@@ -64,6 +65,11 @@ class StudyData:
     school_premises: gpd.GeoDataFrame | None = None
     roads: gpd.GeoDataFrame | None = None  # from siting.data.roads.load_roads when available
     terrain: Any = None  # siting.data.terrain.Terrain when available
+    # registry kept by DRE/UGEL (siting.data.registry; empty tables when not given)
+    petitions: pd.DataFrame = field(default_factory=lambda: registry.empty("petitions"))
+    host_premises: gpd.GeoDataFrame = field(default_factory=lambda: registry.empty("host_premises"))
+    candidate_exclusions: pd.DataFrame = field(default_factory=lambda: registry.empty("candidate_exclusions"))
+    monitoring: pd.DataFrame = field(default_factory=lambda: registry.empty("monitoring"))
 
     @property
     def study_area_gdf(self) -> gpd.GeoDataFrame:
@@ -132,16 +138,17 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     area_buf = _buffered(area, crs, km)
     step("districts")
 
-    places = load_places(sc, all_districts, q)
-    places = places[places["ubigeo"].isin(set(districts["ubigeo"]))].reset_index(drop=True)
+    all_places = load_places(sc, all_districts, q)  # the department's: registry rows are located by them
+    places = all_places[all_places["ubigeo"].isin(set(districts["ubigeo"]))].reset_index(drop=True)
     step("places")
 
     cetpro = load_cetpro(sc, q, districts=all_districts)
+    cetpro = registry.with_additional_cetpro(cetpro, sc, q, places=all_places, districts=all_districts)
     cetpro = _keep_within(cetpro, area_buf, "cetpro", "cod_mod", q, km)
     step("cetpro")
 
     if sc.inputs.extension_centres:
-        ext = load_extension_centres(sc.inputs.extension_centres, q, places=places, cetpro=cetpro)
+        ext = load_extension_centres(sc.inputs.extension_centres, q, places=all_places, cetpro=cetpro)
         ext = _keep_within(ext, area_buf, "extension_centres", "facility_id", q, km)
     else:
         ext = _empty(EXTENSION_COLUMNS)
@@ -205,7 +212,8 @@ def load_study_data(sc: Scenario, *, progress: bool = True) -> StudyData:
                "Su población solo puede ser atendida por CETPRO de UGEL vecinas; si "
                f"{'tiene' if len(without) == 1 else 'tienen'} CETPRO que faltan en el padrón de instituciones "
                "educativas, su brecha está sobrestimada.")
+    reg = registry.load_inputs(sc, q, places=all_places, cetpro=cetpro, extension_centres=ext)
     return StudyData(scenario=sc, quality=q, crs=crs, study_area=area, study_area_buffer=area_buf,
                      all_districts=all_districts, districts=districts, ugels=ugel_table(districts),
                      places=places, cetpro=cetpro, extension_centres=ext, tambos=tambos,
-                     school_premises=premises, roads=roads, terrain=terrain)
+                     school_premises=premises, roads=roads, terrain=terrain, **reg)

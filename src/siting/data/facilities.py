@@ -17,6 +17,7 @@ from ..io import VECTOR_SUFFIXES, read_point_layer, read_table, to_number, zfill
 from ..scenario import Scenario
 from .boundaries import check_coordinates, fold, load_districts
 from .quality import QualityReport
+from .registry_read import read_registry
 
 #: NIVEL_MODALIDAD values of a CETPRO (compared accent- and case-insensitively);
 #: "Educación Ocupacional" is the pre-2003 name of the same modality.
@@ -24,7 +25,8 @@ CETPRO_MODALITIES = ("Técnico Productiva", "Educación Ocupacional")
 
 CETPRO_COLUMNS = ["facility_id", "cod_mod", "codlocal", "name", "kind", "ubigeo", "district", "province", "ugel",
                   "enrolment", "teachers", "capacity", "max_extensions", "geometry"]
-EXTENSION_COLUMNS = ["facility_id", "name", "kind", "parent_cod_mod", "ccpp_id", "geometry"]
+EXTENSION_COLUMNS = ["facility_id", "name", "kind", "parent_cod_mod", "ccpp_id", "opening_date", "specialties",
+                     "host_type", "resolution", "status", "note", "geometry"]  # registry contract columns
 TAMBO_COLUMNS = ["tambo_code", "name", "ubigeo", "geometry"]
 PREMISES_COLUMNS = ["codlocal", "name", "ccpp_name", "altitude_m", "geometry"]
 
@@ -179,19 +181,23 @@ def _attach_district(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, input_n
 
 def load_extension_centres(path: str | Path, quality: QualityReport, *, places: gpd.GeoDataFrame | None = None,
                            cetpro: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Existing Centros de Extensión from a simple CSV/XLSX.
+    """Existing Centros de Extensión from a CSV/XLSX in the registry format (``siting templates``).
 
     Columns: ``name``, ``parent_cod_mod`` (COD_MOD of the CETPRO that runs it), and either
     ``lon``/``lat`` or a ``ccpp_id`` resolved to the place's point in ``places``;
     ``facility_id`` optional (default ``EXT-001``…).  Rows with neither usable coordinates
-    nor a known ``ccpp_id`` are dropped; a parent not in ``cetpro`` is flagged.
+    nor a known ``ccpp_id`` are dropped; a parent not in ``cetpro`` is flagged.  The contract's
+    ``opening_date``, ``specialties``, ``host_type``, ``resolution``, ``status`` (default
+    ``activo``) and ``note`` are kept; every row is validated by
+    :func:`siting.data.registry_read.read_registry`.
     """
     name = "extension_centres"
     path = Path(path)
-    df = read_points(path)
+    df = read_registry(path, name, quality)  # registry contract: Spanish headers, XLSX templates, rows validated
+    df["_lon"], df["_lat"] = df["lon"], df["lat"]
     cols = _require(df, path, {"name": ("name", "nombre", "NOMBRE_CE"),
                                "parent_cod_mod": ("parent_cod_mod", "COD_MOD_SEDE", "COD_MOD_CETPRO", "COD_MOD")})
-    n_read = len(df)
+    n_read = df.attrs.get("rows_read", len(df))
     c_id = _col(df, "facility_id", "codigo", "id")
     df["facility_id"] = (df[c_id].astype("string") if c_id
                          else pd.Series([f"EXT-{i + 1:03d}" for i in range(len(df))], index=df.index))
@@ -212,6 +218,9 @@ def load_extension_centres(path: str | Path, quality: QualityReport, *, places: 
     out = gpd.GeoDataFrame({"facility_id": df["facility_id"], "name": df[cols["name"]].astype("string"),
                             "kind": "extension", "parent_cod_mod": zfill_code(df[cols["parent_cod_mod"]], 7),
                             "ccpp_id": df["ccpp_id"]}, geometry=_points(df), crs=4326)
+    for c in EXTENSION_COLUMNS[5:-1]:  # registry contract columns (siting.data.registry)
+        out[c] = df[c]
+    out["status"] = out["status"].fillna("activo")
     if cetpro is not None:
         orphan = ~out["parent_cod_mod"].isin(set(cetpro["cod_mod"]))
         if orphan.any():

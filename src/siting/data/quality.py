@@ -81,6 +81,27 @@ PROBLEM_ES: dict[str, str] = {
     "UGEL differs from the district's UGEL": "UGEL distinta de la UGEL del distrito",
     "located at its centro poblado": "ubicado en las coordenadas de su centro poblado",
     "parent CETPRO not in the CETPRO list": "CETPRO sede ausente en la lista de CETPRO",
+    # registro de la DRE/UGEL (data/registry*.py)
+    "missing required value": "falta un dato obligatorio",
+    "invalid cod_mod": "código modular inválido",
+    "not a number": "no es un número",
+    "negative number": "número negativo",
+    "invalid date": "fecha inválida (se espera AAAA-MM-DD)",
+    "invalid period": "periodo inválido (se espera AAAA o AAAA-MM)",
+    "value not in the list": "valor fuera de la lista permitida",
+    "specialty not in the template list": "especialidad fuera de la lista del formato",
+    "example row": "fila de ejemplo del formato",
+    "duplicate code": "código repetido en el archivo",
+    "no location": "sin ubicación (ni código de centro poblado ni coordenadas)",
+    "unknown ccpp_id": "código de centro poblado que no existe en el departamento",
+    "provisional code": "código provisional asignado",
+    "enrolment unknown": "matrícula desconocida",
+    "teachers unknown": "número de docentes desconocido",
+    "already in the school base": "ya figura en el padrón de instituciones educativas",
+    "counts larger than the enrolment": "cifras mayores que la matrícula",
+    "total differs from the sum of the groups": "el total difiere de la suma por sexo y edad",
+    "duplicate centre and period": "centro y periodo repetidos",
+    "unknown centre_id": "código de centro que no figura en los datos",
 }
 
 # Problem codes built with an f-string whose value is not in PROBLEM_ES (another

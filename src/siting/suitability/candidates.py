@@ -32,6 +32,9 @@ REASONS = {
     "urban": ("área urbana (solo rurales)", "urban area (rural only)"),
     "already_served": ("ya está cerca de un CETPRO o centro de extensión", "already near a CETPRO or extension centre"),
     "no_host_premises": ("sin local anfitrión cercano", "no host premises nearby"),
+    # registry (suitability/registry_candidates.py)
+    "no_petition": ("sin petitorio de la comunidad", "no community petition"),
+    "planner_excluded": ("excluido por la DRE/UGEL", "excluded by DRE/UGEL planners"),
 }
 
 _ID_COLUMNS = ("premises_id", "codlocal", "tambo_code", "facility_id")

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import DataError
-from ..io import read_table, to_number, zfill_code
+from ..io import to_number, zfill_code
 
 
 @dataclass(frozen=True)
@@ -119,21 +119,12 @@ def district_indicator_table(df: pd.DataFrame, *, source: str = "district_indica
     return out.drop_duplicates("ubigeo").reset_index(drop=True)
 
 
-def load_petitions(path: str | Path) -> pd.DataFrame:
-    """Read an optional community-petitions CSV: one row per request, column ``ccpp_id``
-    (10 digits; leading zeros restored).  Other columns (date, organisation, …) are kept."""
-    df = read_table(path)
-    cols = {c.lower(): c for c in df.columns}
-    if "ccpp_id" not in cols:
-        raise DataError("the petitions table has no 'ccpp_id' column", source=str(path),
-                        hint="one row per petition with the 10-digit INEI code of the centro poblado in 'ccpp_id'")
-    df = df.rename(columns={cols["ccpp_id"]: "ccpp_id"})
-    df["ccpp_id"] = zfill_code(df["ccpp_id"], 10)
-    bad = df["ccpp_id"].isna() | ~df["ccpp_id"].str.fullmatch(r"\d{10}", na=False)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise DataError(f"row {row}: ccpp_id {df['ccpp_id'].iloc[row - 2]!r} is not a 10-digit code", source=str(path))
-    return df
+def load_petitions(path: str | Path, quality=None) -> pd.DataFrame:
+    """Read a community-petitions table: one row per request, column ``ccpp_id`` (10 digits;
+    leading zeros restored) and the registry's other columns (date, organisation, interested
+    people, specialties, note; see :func:`siting.data.registry.load_petitions`)."""
+    from ..data.registry import load_petitions as load_registry_petitions
+    return load_registry_petitions(path, quality)
 
 
 def _covered_sum(coverage, weights: np.ndarray, self_idx: np.ndarray) -> np.ndarray:
