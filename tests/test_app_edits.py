@@ -119,6 +119,31 @@ def test_tambo_is_written_in_the_programa_pais_format(session):
     assert cand.loc["0611070001", "tambo"] == 1  # a Tambo now stands within the host distance
 
 
+def test_planner_exclusion_host_premises_and_missing_cetpro(session):
+    c, eng = session["client"], session["engine"]
+    first = c.post("/api/propose", json={}).json()["proposals"][0]["ccpp_id"]
+    r = c.post("/api/edits/candidate_exclusions", json={"ccpp_id": first, "reason": "terreno en litigio"})
+    assert r.status_code == 200, r.text
+    assert first not in [p["ccpp_id"] for p in c.post("/api/propose", json={}).json()["proposals"]]
+    excluded = c.get(f"/api/place/{first}").json()
+    assert excluded["candidate"] is None and "excluido por la DRE/UGEL" in excluded["excluded"]["reasons"]
+    # a place left out only for lack of host premises becomes a candidate with a registered premises
+    ex = eng.start().excluded
+    only = ex[ex["reason"] == "no_host_premises"].iloc[0]["ccpp_id"]
+    r = c.post("/api/edits/host_premises", json={"name": "Local comunal", "kind": "municipalidad", "ccpp_id": only})
+    assert r.status_code == 200 and r.json()["saved"]["premises_id"] == "APP-LOCAL-001", r.text
+    assert c.get(f"/api/place/{only}").json()["candidate"] is not None
+    # a CETPRO missing from the school base: the places around it are served
+    p = eng.start().places
+    far = p[p["minutes_nearest"] > 120].sort_values("population", ascending=False).iloc[0]
+    r = c.post("/api/edits/additional_cetpro", json={"cod_mod": "", "name": "CETPRO comunal", "ccpp_id": far["ccpp_id"],
+                                                     "teachers": "4", "enrolment": "60", "gestion": "publica"})
+    assert r.status_code == 200 and r.json()["saved"]["cod_mod"] == "NEW-001", r.text
+    place = c.get(f"/api/place/{far['ccpp_id']}").json()
+    assert place["minutes_nearest"] < 30 and place["nearest_facility"]["id"] == "NEW-001"
+    assert "NEW-001" in {x["cod_mod"] for x in c.get("/api/meta").json()["cetpro"]}
+
+
 @pytest.mark.slow
 def test_edits_persist_and_replay_with_siting_run(session, tmp_path, raw_state):
     from siting.cli import main
@@ -139,12 +164,10 @@ def test_edits_persist_and_replay_with_siting_run(session, tmp_path, raw_state):
 
 def test_deleting_the_edits_restores_the_scenario(session):
     c, eng = session["client"], session["engine"]
-    for kind, rid in (("extension_centres", "APP-CE-001"), ("tambos", "APP-TAMBO-001")):
-        assert c.delete(f"/api/edits/{kind}/{rid}").status_code == 200
-    assert c.delete("/api/edits/tambos/APP-TAMBO-001").status_code == 404
-    pets = c.get("/api/edits").json()
-    pid = next(k for k in pets["kinds"] if k["kind"] == "petitions")["rows"][0]["ccpp_id"]
-    assert c.delete(f"/api/edits/petitions/{pid}").status_code == 200
+    assert c.delete("/api/edits/tambos/NOT-THERE").status_code == 404
+    for kind in c.get("/api/edits").json()["kinds"]:
+        for rid in dict.fromkeys(r[kind["id_column"]] for r in kind["rows"]):
+            assert c.delete(f"/api/edits/{kind['kind']}/{rid}").status_code == 200, (kind["kind"], rid)
     assert not eng.edits_path.exists() and eng.session_path == session["path"]
     p = eng.start().places
     assert (p["minutes_nearest"] > 120).sum() > 0 and len(eng.start().base.extension) == 0

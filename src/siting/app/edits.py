@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError, UserError
+from ..data import registry_spec
 from ..io import atomic_path, read_table
 from ..scenario import Inputs, _toml_key, _toml_value
 from .engine import Engine
@@ -43,35 +44,33 @@ class EditKind:
     es: str
     en: str
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    numeric: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
 
 
-HOST_TYPES = ("tambo", "municipalidad", "ie", "otro")
+def _from_spec(name: str, id_prefix: str) -> EditKind:
+    """An edit kind from the registry's format (``siting.data.registry_spec``, REGISTRY_CONTRACT.md)."""
+    k = registry_spec.KINDS[name]
+    return EditKind(name, tuple(c.name for c in k.columns), tuple(k.required), k.id_column or "ccpp_id", id_prefix,
+                    k.located, k.title_es, k.title_en, tuple((c.name, tuple(c.choices)) for c in k.columns if c.choices),
+                    tuple(c.name for c in k.columns if c.type in ("count", "lon", "lat")),
+                    tuple(c.name for c in k.columns if c.type == "date"))
+
+
 KINDS: dict[str, EditKind] = {k.key: k for k in (
-    EditKind("extension_centres", ("facility_id", "name", "parent_cod_mod", "ccpp_id", "lon", "lat", "opening_date",
-                                   "specialties", "host_type", "resolution", "status", "note"),
-             ("name", "parent_cod_mod"), "facility_id", "APP-CE-", True,
-             "Centros de extensión existentes", "Existing extension centres",
-             (("host_type", HOST_TYPES), ("status", ("activo", "cerrado")))),
-    EditKind("additional_cetpro", ("cod_mod", "name", "gestion", "ccpp_id", "lon", "lat", "enrolment", "teachers",
-                                   "max_extensions", "ugel", "note"),
-             ("cod_mod", "name"), "cod_mod", "NEW-", True, "CETPRO que faltan en el padrón",
-             "CETPRO missing from the school base", (("gestion", ("publica", "privada")),)),
+    _from_spec("extension_centres", "APP-CE-"),
+    _from_spec("additional_cetpro", "NEW-"),
+    # Programa PAIS format, unchanged (REGISTRY_CONTRACT.md): a place code is turned into its coordinates
     EditKind("tambos", ("CODIGO_PLATAFORMA", "TAMBO", "UBIGEO", "LATITUD", "LONGITUD"), ("TAMBO",),
-             "CODIGO_PLATAFORMA", "APP-TAMBO-", True, "Tambos (Programa PAIS)", "Tambos (Programa PAIS)"),
-    EditKind("host_premises", ("premises_id", "name", "kind", "ccpp_id", "lon", "lat", "note"), ("name", "kind"),
-             "premises_id", "APP-LOCAL-", True, "Otros locales anfitriones", "Other host premises",
-             (("kind", HOST_TYPES),)),
-    EditKind("petitions", ("ccpp_id", "date", "organisation", "interested_women", "interested_men",
-                           "interested_15_29", "specialties", "note"), ("ccpp_id",), "ccpp_id", "", False,
-             "Petitorios de la comunidad", "Community petitions"),
-    EditKind("candidate_exclusions", ("ccpp_id", "reason"), ("ccpp_id", "reason"), "ccpp_id", "", False,
-             "Candidatos excluidos por el planificador", "Candidates excluded by the planner"),
+             "CODIGO_PLATAFORMA", "APP-TAMBO-", True, "Tambos (Programa PAIS)", "Tambos (Programa PAIS)",
+             numeric=("LATITUD", "LONGITUD")),
+    _from_spec("host_premises", "APP-LOCAL-"),
+    _from_spec("petitions", ""),
+    _from_spec("candidate_exclusions", ""),
 )}
 _CCPP = re.compile(r"^\d{10}$")
 _CODMOD = re.compile(r"^\d{7}$")
-_PROVISIONAL = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z0-9-]+$")
-_NUMERIC = {"lon", "lat", "LATITUD", "LONGITUD", "enrolment", "teachers", "max_extensions", "interested_women",
-            "interested_men", "interested_15_29"}
+_COORDS = {"lon", "lat", "LATITUD", "LONGITUD"}
 
 
 def _text(value: Any) -> str:
@@ -152,20 +151,20 @@ class EditStore:
 
     def _check_values(self, spec: EditKind, row: dict[str, str]) -> None:
         for col in spec.required:
-            if not row.get(col):
+            if col != spec.id_column and not row.get(col):  # an empty identifier is numbered
                 raise DataError(f"column '{col}' is required", source=spec.key)
         for col, allowed in spec.choices:
             if row.get(col) and row[col] not in allowed:
                 raise DataError(f"column '{col}' = {row[col]!r} is not one of {', '.join(allowed)}", source=spec.key)
-        for col in _NUMERIC & set(row):
+        for col in set(spec.numeric) & set(row):
             if row[col]:
                 try:
                     v = float(row[col])
                 except ValueError:
                     raise DataError(f"column '{col}' = {row[col]!r} is not a number", source=spec.key) from None
-                if col not in {"lon", "lat", "LATITUD", "LONGITUD"} and v < 0:
+                if col not in _COORDS and v < 0:
                     raise DataError(f"column '{col}' must be >= 0", source=spec.key)
-        for col in ("opening_date", "date"):
+        for col in spec.dates:
             if row.get(col):
                 try:
                     dt.date.fromisoformat(row[col])
@@ -177,8 +176,8 @@ class EditStore:
             if not _CODMOD.match(row["parent_cod_mod"]) or row["parent_cod_mod"] not in known:
                 raise DataError(f"parent_cod_mod {row['parent_cod_mod']!r} is not a CETPRO of the study area",
                                 source=spec.key, hint="choose the parent CETPRO from the list")
-        if spec.key == "additional_cetpro" and not (_CODMOD.match(row["cod_mod"])
-                                                    or _PROVISIONAL.match(row["cod_mod"])):
+        if spec.key == "additional_cetpro" and row.get("cod_mod") and not (
+                _CODMOD.match(row["cod_mod"]) or registry_spec.PROVISIONAL_CODE.match(row["cod_mod"])):
             raise DataError(f"cod_mod {row['cod_mod']!r} must have 7 digits or be a provisional code like NEW-001",
                             source=spec.key)
 

@@ -4,11 +4,12 @@ The server keeps the slow, rarely changing stages (data, travel-time graph) in m
 answers each what-if by recomputing only what the changed keys touch::
 
     tier     recomputed when these change                            cost (8 UGEL)
-    data     study area, inputs (not petitions/labels), population   ~3 s (graph from cache)
-             ages, speeds, access.capacity_column,
-             allocation.max_extensions_per_cetpro, an edited file
+    data     study area, inputs (not labels), population ages,       ~3 s (graph from cache)
+             speeds, [registry], any other section,
+             access.capacity_column, allocation.max_extensions_per_cetpro,
+             the content of an edited file
     access   [access], population.target_group, run.language         ~0.2 s
-    score    [candidates], [suitability], run.seed, petitions,       ~1.3 s
+    score    [candidates], [suitability], run.seed, inputs.labels,   ~0.2-1.3 s
              allocation.n_sites / max_minutes / teacher_max_minutes
     propose  any other allocation key (solver, quotas, weights...)   ~0.1 s
 
@@ -48,8 +49,14 @@ from ..errors import ScenarioError, UserError
 from ..network import solve
 from ..scenario import Scenario, load_scenario, save_scenario
 
-#: inputs read only by the score stage (a change does not reload the data)
-SCORE_ONLY_INPUTS = ("petitions", "labels", "candidate_exclusions")
+#: inputs read only by the score stage (a change does not reload the data); every other input
+#: (petitions, exclusions and the rest of the registry included) is read by the data stage
+SCORE_ONLY_INPUTS = ("labels",)
+#: sections read only by the access, score and propose stages; any other section, including
+#: one this module does not know yet, belongs to the data tier (a change reloads the data)
+LATER_SECTIONS = ("access", "candidates", "suitability", "allocation")
+#: keys of the later sections the data stage reads too
+DATA_KEYS_OF_LATER = {"access": ("capacity_column",), "allocation": ("max_extensions_per_cetpro",)}
 #: allocation keys the score stage reads (the others only change the proposals)
 SCORE_ALLOCATION_KEYS = ("n_sites", "max_minutes", "teacher_max_minutes")
 #: keys a what-if may not change (files are changed through data corrections, not paths)
@@ -85,14 +92,12 @@ def tier_keys(sc: Scenario, *, edited_files: tuple[str, ...] = ()) -> TierKeys:
     d = sc.to_dict()
     run, alloc, inputs = d.pop("run"), d["allocation"], d["inputs"]
     files = {k: (_file_digest(v) if v in edited_files else v) for k, v in inputs.items() if isinstance(v, str)}
-    data_part = {
-        "study_area": d["study_area"], "speeds": d["speeds"],
-        "inputs": {k: v for k, v in inputs.items() if k not in SCORE_ONLY_INPUTS},
-        "files": {k: v for k, v in files.items() if k not in SCORE_ONLY_INPUTS},
-        "population": {k: v for k, v in d["population"].items() if k != "target_group"},
-        "capacity_column": d["access"]["capacity_column"],
-        "max_extensions_per_cetpro": alloc["max_extensions_per_cetpro"], "cache_dir": run["cache_dir"],
-    }
+    data_part = {k: v for k, v in d.items() if k not in LATER_SECTIONS}
+    data_part["inputs"] = {k: v for k, v in inputs.items() if k not in SCORE_ONLY_INPUTS}
+    data_part["files"] = {k: v for k, v in files.items() if k not in SCORE_ONLY_INPUTS}
+    data_part["population"] = {k: v for k, v in d["population"].items() if k != "target_group"}
+    data_part["later"] = {s: {k: d[s][k] for k in keys} for s, keys in DATA_KEYS_OF_LATER.items()}
+    data_part["cache_dir"] = run["cache_dir"]
     data = _digest(data_part)
     access = _digest([data, d["access"], d["population"]["target_group"], run["language"]])
     score = _digest([access, d["candidates"], d["suitability"], run["seed"],
@@ -189,6 +194,18 @@ class Base:
     @property
     def tambos(self) -> gpd.GeoDataFrame:
         return self.data.tambos
+
+    @property
+    def petitions(self) -> pd.DataFrame:
+        """Validated community petitions (empty when none)."""
+        pet = getattr(self.data, "petitions", None)
+        return pet if pet is not None else pd.DataFrame(columns=["ccpp_id"])
+
+    @property
+    def host_premises(self) -> gpd.GeoDataFrame | None:
+        """Host premises from the registry (Tambos, municipal premises...; None when none)."""
+        hp = getattr(self.data, "host_premises", None)
+        return hp if hp is not None and len(hp) else None
 
     @property
     def roads(self) -> gpd.GeoDataFrame | None:

@@ -185,6 +185,7 @@ def layers(wi: WhatIf, lang: str) -> dict[str, Any]:
             "cetpro": points(base.cetpro, ["cod_mod", "name", "district", "ugel", "enrolment", "teachers"]),
             "extension": points(base.extension, ["facility_id", "name", "parent_cod_mod", "ccpp_id"]),
             "tambos": points(base.tambos, ["tambo_code", "name"]),
+            "host_premises": points(base.host_premises, ["premises_id", "name", "kind", "ccpp_id"]),
             "roads": roads,
             "districts": lines(base.districts, 200.0, ["ubigeo", "district", "province", "ugel"])}
 
@@ -259,29 +260,22 @@ def reason(row: dict[str, Any], wi: WhatIf, lang: str) -> str:
 
 
 def _petition_ids(wi: WhatIf) -> set[str]:
-    if "community_request" not in wi.candidates.columns:
-        return set()
-    c = wi.candidates
-    ids = set(c.loc[c["community_request"].fillna(0) > 0, "ccpp_id"].astype(str))
-    path = wi.sc.inputs.petitions
-    if path:
-        from ..suitability.criteria import load_petitions
-        ids |= set(load_petitions(path)["ccpp_id"].astype(str))
-    return ids
+    """Places with a community petition (the data stage's validated petitions table)."""
+    pet = wi.base.petitions
+    return set(pet["ccpp_id"].astype(str)) if len(pet) and "ccpp_id" in pet else set()
 
 
 def petitions(wi: WhatIf, lang: str) -> list[dict[str, Any]]:
     """Each petitioned place: chosen (rank), candidate (suitability rank) or excluded (why)."""
-    out = []
-    if not wi.sc.inputs.petitions:
+    out: list[dict[str, Any]] = []
+    ids = _petition_ids(wi)
+    if not ids:
         return out
-    from ..suitability.criteria import load_petitions
-    pet = load_petitions(wi.sc.inputs.petitions)
     chosen = dict(zip(wi.proposals["ccpp_id"].astype(str), wi.proposals["rank"]))
     cand = wi.candidates.set_index(wi.candidates["ccpp_id"].astype(str))
     exc = wi.excluded.set_index(wi.excluded["ccpp_id"].astype(str))
     names = wi.places.set_index(wi.places["ccpp_id"].astype(str))["name"]
-    for cid in dict.fromkeys(pet["ccpp_id"].astype(str)):
+    for cid in sorted(ids):
         item: dict[str, Any] = {"ccpp_id": cid, "name": clean(names.get(cid)), "proposal_rank": clean(chosen.get(cid))}
         if cid in cand.index:
             item.update(status="chosen" if cid in chosen else "candidate",

@@ -23,10 +23,10 @@ const MapView = {
     };
     const names = LANG === "es"
       ? {districts: "Límites distritales", roads: "Vías", places: "Centros poblados por tiempo de viaje",
-         cetpro: "CETPRO (sedes)", extension: "Centros de extensión", tambos: "Tambos", proposals: "Propuestas",
+         cetpro: "CETPRO (sedes)", extension: "Centros de extensión", tambos: "Tambos y locales anfitriones", proposals: "Propuestas",
          osm: "Fondo OpenStreetMap (requiere internet)"}
       : {districts: "District boundaries", roads: "Roads", places: "Populated places by travel time",
-         cetpro: "CETPRO (main sites)", extension: "Extension centres", tambos: "Tambos", proposals: "Proposals",
+         cetpro: "CETPRO (main sites)", extension: "Extension centres", tambos: "Tambos and host premises", proposals: "Proposals",
          osm: "OpenStreetMap background (needs internet)"};
     const overlays = {};
     for (const k of ["districts", "roads", "places", "cetpro", "extension", "tambos", "proposals"]) overlays[names[k]] = this.layers[k];
@@ -96,6 +96,7 @@ const MapView = {
       mk.addTo(this.layers.extension);
     }
     for (const c of data.tambos) square(c.lat, c.lon, "#238b45", 8, [c.name, `Tambo ${c.tambo_code}`]).addTo(this.layers.tambos);
+    for (const c of data.host_premises || []) square(c.lat, c.lon, "#969696", 8, [c.name, `${c.kind} ${c.premises_id}`]).addTo(this.layers.tambos);
   },
 
   applyFilter(f) {
