@@ -178,6 +178,7 @@ class Base:
     graph: Any  # siting.network.graph.TravelGraph (roads + walking)
     walk: Any  # walking-only graph, or None when the scenario is walking only
     seconds: float
+    route_tree: Any = None  # siting.network.routes.PathTree, built on the first place query
 
     @property
     def places(self) -> gpd.GeoDataFrame:
@@ -279,34 +280,42 @@ class WhatIf:
         return self._served_by
 
 
-def route_legs(base: Base, places: pd.DataFrame, index: int) -> list[dict[str, Any]] | None:
-    """How the time of place ``index`` to its nearest facility is composed, when known.
+def route_legs(base: Base, places: pd.DataFrame, index: int, *, lang: str = "es") -> dict[str, Any] | None:
+    """How the time of place ``index`` to its nearest facility is composed, when the routes
+    module of the travel work (``siting.network.routes``) is installed; ``None`` otherwise
+    (the UI then shows walking-only against roads + walking minutes).
 
-    Two sources, whichever the installed stages provide (the ``travel`` work adds them):
-    per-place leg columns in the access table (``leg_<part>_min`` minutes per part, and
-    ``route_km`` / ``route_climb_m``), or ``siting.network.routes.place_legs(graph, places,
-    index)`` returning a list of ``{"part", "minutes", "km", "climb_m"}``.  ``None`` when
-    neither exists: the UI then shows walking-only against roads + walking minutes.
+    Returns ``{"minutes", "parts": [{"part": "walk" | "connector" | <road class>, "minutes"}],
+    "km", "km_walk", "km_road", "climb_m", "description"}``; the parts add up to the minutes.
+    The shortest-path tree (one multi-source Dijkstra with predecessors towards the facilities
+    of the access stage) is computed once per data tier.
     """
-    cols = [c for c in places.columns if c.startswith("leg_") and c.endswith("_min")]
-    if cols:
-        row = places.iloc[index]
-        legs = [{"part": c[4:-4], "minutes": float(row[c])} for c in cols if pd.notna(row[c]) and float(row[c]) > 0]
-        for extra in ("route_km", "route_climb_m"):
-            if extra in places.columns and legs:
-                legs[-1 if extra == "route_climb_m" else 0].setdefault(extra, float(row[extra]))
-        return legs
     try:
         from ..network import routes  # type: ignore[attr-defined]
     except ImportError:
         return None
-    fn = getattr(routes, "place_legs", None)
-    if fn is None:
-        return None
-    try:
-        return list(fn(base.graph, places, index))
-    except Exception:  # the hook is optional: a failure must not break the place panel
-        return None
+    graph = base.graph
+    if base.route_tree is None:
+        sources = np.concatenate([v for k, v in graph.point_nodes.items() if k != "places"])
+        base.route_tree = routes.path_tree(graph, sources, towards=True)
+    tree = base.route_tree
+    node = int(graph.point_nodes["places"][index])
+    src = int(tree.source[node])
+    names = base.facility_names()
+    facility = [k for k in graph.point_nodes if k != "places"]
+    dest = ""
+    if src >= 0:  # the winning source, back to its facility set and row
+        counts = np.cumsum([len(graph.point_nodes[k]) for k in facility])
+        set_i = int(np.searchsorted(counts, src, side="right"))
+        row = src - (int(counts[set_i - 1]) if set_i else 0)
+        table = base.cetpro if facility[set_i] == "cetpro" else base.extension
+        dest = names.get(str(table["facility_id"].iloc[row]), ("", ""))[0] if row < len(table) else ""
+    legs = routes.legs_table(graph, [routes.trace(tree, node)], tree.minutes[[node]], lang=lang, destinations=[dest])
+    r = legs.iloc[0]
+    parts = [{"part": c[len("minutes_"):], "minutes": float(r[c])} for c in legs.columns
+             if c.startswith("minutes_") and pd.notna(r[c]) and float(r[c]) > 0]
+    return {"minutes": float(r["minutes"]), "parts": parts, "description": str(r.get("description", "")),
+            **{k: float(r[k]) for k in ("km", "km_walk", "km_road", "climb_m") if k in legs.columns and pd.notna(r[k])}}
 
 
 # --------------------------------------------------------------------------- the engine

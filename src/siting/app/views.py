@@ -369,7 +369,7 @@ def place(wi: WhatIf, ccpp_id: str, lang: str) -> dict[str, Any]:
                target_group=g, minutes_after=clean(wi.places_after[i]),
                nearest_facility={"id": near, "name": names.get(near, (near, ""))[0],
                                  "kind": names.get(near, ("", ""))[1]} if near else None)
-    out["legs"] = route_legs(wi.base, wi.places, i)
+    out["legs"] = route_legs(wi.base, wi.places, i, lang=lang)
     col = wi.served_by()
     rows = col.indices[col.indptr[i]:col.indptr[i + 1]]
     mins = col.data[col.indptr[i]:col.indptr[i + 1]]

@@ -42,9 +42,10 @@ const PlacePanel = {
       [t("after"), `${fmt(p.minutes_after)} min`],
     ]));
     box.appendChild(el("h3", {}, t("composition")));
-    if (p.legs && p.legs.length) {
-      box.appendChild(el("ul", {id: "legs"}, p.legs.map(l => el("li", {}, `${l.part}: ${fmt1(l.minutes)} min` +
-        (l.km !== undefined ? `, ${fmt1(l.km)} km` : "") + (l.climb_m !== undefined ? `, ${fmt(l.climb_m)} m` : "")))));
+    if (p.legs && p.legs.parts) {
+      if (p.legs.description) box.appendChild(el("p", {id: "legs-sentence"}, p.legs.description));
+      box.appendChild(el("ul", {id: "legs"}, p.legs.parts.map(l => el("li", {}, `${t("part_" + l.part) === "part_" + l.part ? l.part : t("part_" + l.part)}: ${fmt1(l.minutes)} min`))));
+      box.appendChild(el("p", {class: "small muted"}, `${fmt1(p.legs.km)} km · ${fmt(p.legs.climb_m)} m ↑`));
     } else {
       box.appendChild(el("p", {class: "small", id: "legs"}, t("no_legs")));
     }
