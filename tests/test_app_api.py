@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
+from _app_support import direct_plan, minutes_from, minutes_to, scenario_copy  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from _app_support import direct_plan, minutes_from, minutes_to, scenario_copy  # noqa: E402
 from siting.app.engine import Engine, tier_keys  # noqa: E402
 from siting.app.server import build_app  # noqa: E402
 

@@ -10,6 +10,7 @@ httpx = pytest.importorskip("httpx")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from _app_support import REPO, scenario_copy  # noqa: E402
+
 from siting.app.engine import Engine  # noqa: E402
 from siting.app.server import BackgroundServer  # noqa: E402
 
@@ -26,8 +27,8 @@ def server(tmp_path_factory):
     p = wi.places
     far = p[p["minutes_nearest"] > 120].sort_values("population", ascending=False).iloc[0]
     with BackgroundServer(engine) as srv:
-        r = httpx.post(srv.url + "/api/edits/extension_centres", timeout=120,
-                       json={"name": XSS, "parent_cod_mod": wi.base.cetpro["cod_mod"].iloc[0], "ccpp_id": far["ccpp_id"]})
+        row = {"name": XSS, "parent_cod_mod": wi.base.cetpro["cod_mod"].iloc[0], "ccpp_id": far["ccpp_id"]}
+        r = httpx.post(srv.url + "/api/edits/extension_centres", timeout=120, json=row)
         assert r.status_code == 200, r.text
         srv.far = far  # type: ignore[attr-defined]
         yield srv

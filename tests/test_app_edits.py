@@ -11,9 +11,9 @@ import tomllib
 import pytest
 
 pytest.importorskip("fastapi")
+from _app_support import REPO, scenario_copy  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from _app_support import REPO, scenario_copy  # noqa: E402
 from siting.app.engine import Engine  # noqa: E402
 from siting.app.server import build_app  # noqa: E402
 
@@ -60,7 +60,8 @@ def test_extension_centre_lowers_the_gap_around_it(session):
     moved = (p["minutes_nearest"] > 60) & (now["minutes_nearest"] <= 60) & (p["ccpp_id"] != far["ccpp_id"])
     assert moved.any()
     # the file is the contract's format, the scenario points at it, text kept as text
-    rows = list(csv.DictReader(open(eng.edits_dir / "extension_centres.csv", encoding="utf-8")))
+    with open(eng.edits_dir / "extension_centres.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     assert rows == [{**{k: "" for k in rows[0]}, **saved}]
     toml = tomllib.loads(eng.edits_path.read_text(encoding="utf-8"))
     assert toml["inputs"]["extension_centres"] == f"{eng.edits_dir.name}/extension_centres.csv"
@@ -74,7 +75,8 @@ def test_bad_edit_is_refused_and_nothing_changes(session):
     files = {p: p.read_bytes() for p in eng.edits_dir.glob("*.csv")} | {eng.edits_path: eng.edits_path.read_bytes()}
     for kind, row, words in [
         ("extension_centres", {"name": "x", "parent_cod_mod": "1234567", "ccpp_id": "0611070001"}, "parent_cod_mod"),
-        ("extension_centres", {"name": "x", "parent_cod_mod": "0695999", "ccpp_id": "9999999999"}, "not a centro poblado"),
+        ("extension_centres", {"name": "x", "parent_cod_mod": "0695999", "ccpp_id": "9999999999"},
+         "not a centro poblado"),
         ("extension_centres", {"name": "x", "parent_cod_mod": "0695999"}, "ccpp_id"),
         ("extension_centres", {"nombre_raro": "x"}, "unknown column"),
         ("petitions", {"ccpp_id": "0611070001", "date": "2024-13-45"}, "not a date"),

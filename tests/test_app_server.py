@@ -13,6 +13,7 @@ pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
 from _app_support import direct_plan, scenario_copy  # noqa: E402
+
 from siting.app.engine import Engine  # noqa: E402
 from siting.app.server import BackgroundServer, is_loopback  # noqa: E402
 

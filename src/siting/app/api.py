@@ -30,7 +30,7 @@ as it is).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import FileResponse
@@ -40,6 +40,7 @@ from . import views
 from .engine import Engine, WhatIf
 
 router = APIRouter(prefix="/api")
+JSONBody = Annotated[Any, Body()]  # any JSON value: checked here, so a bad one is a 422 with a clear message
 
 
 def _engine(request: Request) -> Engine:
@@ -93,7 +94,7 @@ def gaps(request: Request, lang: str | None = None, what_if: str | None = None, 
 
 
 @router.post("/propose")
-def propose(request: Request, overrides: Any = Body(default=None), lang: str | None = None) -> dict[str, Any]:
+def propose(request: Request, overrides: JSONBody = None, lang: str | None = None) -> dict[str, Any]:
     eng = _engine(request)
     lang = _lang(request, lang)
     try:
@@ -127,7 +128,7 @@ def edits(request: Request) -> dict[str, Any]:
 
 
 @router.post("/edits/{kind}")
-def add_edit(request: Request, kind: str, row: Any = Body(...), lang: str | None = None) -> dict[str, Any]:
+def add_edit(request: Request, kind: str, row: JSONBody, lang: str | None = None) -> dict[str, Any]:
     store = request.app.state.edits
     try:
         saved = store.put(kind, row)
@@ -157,7 +158,7 @@ def scenarios(request: Request, lang: str | None = None) -> dict[str, Any]:
 
 
 @router.post("/scenarios")
-def add_scenario(request: Request, body: Any = Body(...), lang: str | None = None) -> dict[str, Any]:
+def add_scenario(request: Request, body: JSONBody, lang: str | None = None) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise HTTPException(422, detail='expected {"name": "...", "overrides": {...}}')
     try:
@@ -180,7 +181,7 @@ def delete_scenario(request: Request, name: str, lang: str | None = None) -> dic
 
 
 @router.post("/export")
-def export(request: Request, body: Any = Body(default=None)) -> dict[str, Any]:
+def export(request: Request, body: JSONBody = None) -> dict[str, Any]:
     overrides = (body or {}).get("overrides", {}) if isinstance(body, dict) else None
     try:
         wi = _engine(request).what_if(overrides)

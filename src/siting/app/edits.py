@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import DataError, UserError
 from ..data import registry_spec
+from ..errors import DataError, UserError
 from ..io import atomic_path, read_table
 from ..scenario import Inputs, _toml_key, _toml_value
 from .engine import Engine
@@ -51,8 +51,9 @@ class EditKind:
 def _from_spec(name: str, id_prefix: str) -> EditKind:
     """An edit kind from the registry's format (``siting.data.registry_spec``, REGISTRY_CONTRACT.md)."""
     k = registry_spec.KINDS[name]
+    choices = tuple((c.name, tuple(c.choices)) for c in k.columns if c.choices)
     return EditKind(name, tuple(c.name for c in k.columns), tuple(k.required), k.id_column or "ccpp_id", id_prefix,
-                    k.located, k.title_es, k.title_en, tuple((c.name, tuple(c.choices)) for c in k.columns if c.choices),
+                    k.located, k.title_es, k.title_en, choices,
                     tuple(c.name for c in k.columns if c.type in ("count", "lon", "lat")),
                     tuple(c.name for c in k.columns if c.type == "date"))
 

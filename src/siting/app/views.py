@@ -375,8 +375,8 @@ def place(wi: WhatIf, ccpp_id: str, lang: str) -> dict[str, Any]:
     mins = col.data[col.indptr[i]:col.indptr[i + 1]]
     chosen = dict(zip(wi.proposals["ccpp_id"].astype(str), wi.proposals["rank"]))
     served = [{"ccpp_id": cand_ids[r], "name": clean(wi.candidates["name"].iloc[r]), "minutes": clean(m),
-               "suitability_rank": clean(wi.candidates["rank"].iloc[r]), "proposal_rank": clean(chosen.get(cand_ids[r]))}
-              for r, m in zip(rows, mins)]
+               "suitability_rank": clean(wi.candidates["rank"].iloc[r]),
+               "proposal_rank": clean(chosen.get(cand_ids[r]))} for r, m in zip(rows, mins)]
     out["served_by"] = sorted(served, key=lambda r: r["minutes"] if r["minutes"] is not None else math.inf)[:25]
     ci = np.flatnonzero(cand_ids == str(ccpp_id))
     out["petition"] = str(ccpp_id) in _petition_ids(wi)
