@@ -193,3 +193,20 @@ def test_host_and_origin_guards(client):
     r = client.get("/")
     assert r.status_code == 200 and "script-src 'self'" in r.headers["content-security-policy"]
     assert client.get("/vendor/leaflet.js").status_code == 200  # vendored: no CDN
+
+
+def test_coverage_memo_thresholds_exactly(engine):
+    from siting.app.engine import CoverageMemo
+    from siting.network import solve
+    wi = engine.start()
+    graph = wi.base.graph
+    nodes = graph.point_nodes["places"]
+    origins, targets = nodes[::40], nodes
+    memo = CoverageMemo()
+    with memo.installed(expand=1.2):
+        got = [solve.coverage(graph, origins, targets, t, towards_origins=True) for t in (60.0, 51.0, 72.0, 30.0)]
+    assert memo.misses == 1 and memo.hits == 3  # one Dijkstra pass at 72 min answers all four
+    assert solve.coverage is memo._original  # uninstalled
+    for t, m in zip((60.0, 51.0, 72.0, 30.0), got):
+        ref = solve.coverage(graph, origins, targets, t, towards_origins=True)
+        assert (m.indptr == ref.indptr).all() and (m.indices == ref.indices).all() and (m.data == ref.data).all()

@@ -16,9 +16,10 @@ answers each what-if by recomputing only what the changed keys touch::
 Each tier is cached under a hash of the scenario keys it reads (plus the content of any
 edited input file), so a repeated what-if is answered from memory and a change of, say,
 the solver reuses the score of the previous one.  Within the score stage the candidate
-coverage matrices (:func:`siting.network.solve.coverage`) are memoised per graph, node set
-and minutes limit (:class:`CoverageMemo`), so changing N or the criteria weights does not
-run Dijkstra again; changing the threshold computes the new matrices once.
+coverage matrices (:func:`siting.network.solve.coverage`) are memoised per graph and node
+set and computed once at ``T * (1 + speed_jitter)`` (:class:`CoverageMemo`): the Monte
+Carlo's speed draws and any smaller threshold are exact thresholdings of it, so changing N,
+the weights or a lower threshold runs no Dijkstra; a higher threshold computes it once.
 
 Porting note (for the stage redesign): the stage calls are in :meth:`Engine._load_base`,
 :meth:`Engine._compute_access`, :meth:`Engine._compute_score`, :meth:`Engine._compute_plan`;
@@ -125,19 +126,36 @@ class LRU(OrderedDict):
         return value
 
 
+def within(matrix: sp.csr_array, limit: float) -> sp.csr_array:
+    """The entries of a coverage matrix at most ``limit`` minutes (explicit zeros kept).
+
+    Exact for a matrix computed with a larger limit: its stored minutes are shortest-path
+    times, and the pairs within the smaller limit are a subset of its pairs.
+    """
+    m = sp.csr_array(matrix)
+    keep = m.data <= limit
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=m.shape[0]))]).astype(np.int64)
+    return sp.csr_array((m.data[keep].copy(), m.indices[keep].copy(), indptr), shape=m.shape)
+
+
 class CoverageMemo:
     """Memoised :func:`siting.network.solve.coverage` for the score stage.
 
-    Key: the graph's cache key, a hash of the origin and target node arrays, the minutes
-    limit and the direction.  Returns a copy, so a caller that changes the matrix in place
-    cannot change the memo.  Installed only while the engine computes (under its lock),
-    through the module attribute the score stage calls.
+    Key: the graph's cache key, a hash of the origin and target node arrays and the
+    direction.  A request for ``limit`` minutes is answered from a stored matrix with a
+    limit at least as large, thresholded (:func:`within`, exact); a miss computes at
+    ``limit * expand``, so the Monte Carlo's speed draws within ``± speed_jitter`` (limits
+    ``T * f``) reuse the first matrix (the score stage asks for ``T`` first).  Installed only
+    while the engine computes (under its lock), through the module attribute the score stage
+    calls.  Returns a new matrix, so a caller that changes it in place cannot change the memo.
     """
 
     def __init__(self, maxsize: int = 24):
         self._cache = LRU(maxsize)
         self.hits = 0
         self.misses = 0
+        self.expand = 1.0
         self._original = solve.coverage
 
     def __call__(self, graph, origins, targets, limit_min, *, towards_origins: bool = True, progress: bool = False,
@@ -146,23 +164,30 @@ class CoverageMemo:
             return self._original(graph, origins, targets, limit_min, towards_origins=towards_origins,
                                   progress=progress, **kwargs)
         key = _digest([graph.key, id(graph), hashlib.sha1(np.asarray(origins).tobytes()).hexdigest(),
-                       hashlib.sha1(np.asarray(targets).tobytes()).hexdigest(), round(float(limit_min), 9),
-                       bool(towards_origins)])
-        if key in self._cache:
-            self.hits += 1
-        else:
+                       hashlib.sha1(np.asarray(targets).tobytes()).hexdigest(), bool(towards_origins)])
+        limit = float(limit_min)
+        stored = self._cache.get(key, [])
+        best = min((e for e in stored if e[0] >= limit), key=lambda e: e[0], default=None)
+        if best is None:
             self.misses += 1
-        value = self._cache.get_or(key, lambda: self._original(graph, origins, targets, limit_min,
-                                                               towards_origins=towards_origins, progress=False))
-        return value.copy()
+            big = limit * max(self.expand, 1.0)
+            best = (big, self._original(graph, origins, targets, big, towards_origins=towards_origins, progress=False))
+            self._cache.get_or(key, lambda: [])
+            self._cache[key] = sorted([*stored, best], key=lambda e: e[0])[-3:]
+        else:
+            self.hits += 1
+            self._cache.move_to_end(key)
+        return within(best[1], limit)
 
     @contextmanager
-    def installed(self) -> Iterator[None]:
+    def installed(self, *, expand: float = 1.0) -> Iterator[None]:
+        self.expand = expand
         solve.coverage = self  # type: ignore[assignment]
         try:
             yield
         finally:
             solve.coverage = self._original
+            self.expand = 1.0
 
 
 # --------------------------------------------------------------------------- results the app reads
@@ -343,8 +368,8 @@ class Engine:
         self.progress = progress
         self._lock = threading.RLock()
         self._bases = LRU(2)
-        self._access = LRU(4)
-        self._scores = LRU(8)
+        self._access = LRU(6)
+        self._scores = LRU(24)
         self._whatifs = LRU(48)
         self._memo = CoverageMemo()
         self.default: WhatIf | None = None
@@ -401,7 +426,7 @@ class Engine:
         return pipeline.stage_access(sc, base.data, base.graph, base.walk)
 
     def _compute_score(self, sc: Scenario, base: Base, access):
-        with self._memo.installed():
+        with self._memo.installed(expand=1.0 + sc.suitability.speed_jitter):
             return pipeline.stage_score(sc, base.data, base.graph, access, progress=False)
 
     def _compute_plan(self, sc: Scenario, base: Base, access, scored):

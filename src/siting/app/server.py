@@ -194,6 +194,9 @@ def serve(scenario: str | Path, *, host: str = "127.0.0.1", port: int = 8765, pa
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
     try:
         server.run()
+    except KeyboardInterrupt:  # Ctrl-C or kill: stopping the server is the normal end
+        pass
     finally:
         app.state.exports.close()
+    print("siting app: detenido / stopped", flush=True)
     return 0
