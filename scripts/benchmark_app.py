@@ -120,8 +120,9 @@ def bench(scenario: Path, *, n_places: int, target_whatif: float, target_page: f
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     t_launch = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "siting.cli", "app", "--scenario", str(scenario), "--port", str(port),
-                             "--no-browser", "--no-progress"], env=env, stdout=subprocess.DEVNULL)
+    cmd = [sys.executable, "-m", "siting.cli", "app", "--scenario", str(scenario), "--port", str(port),
+           "--no-browser", "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     try:
         page_s, how = first_page(url, t_launch)
         rows = []
