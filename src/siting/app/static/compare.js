@@ -29,13 +29,15 @@ const Chart = {
     const step = xmax > 20 ? 5 : (xmax > 10 ? 2 : 1);
     for (let n = step; n <= xmax; n += step) svg.appendChild(this.svg("text", {x: x(n), y: H - m.b + 13, "text-anchor": "middle"}, n));
     svg.appendChild(this.svg("text", {x: W - m.r, y: H - 3, "text-anchor": "end"}, t("sites")));
-    for (const s of series) {
+    series.forEach((s, k) => {
       const d = s.points.map((p, i) => `${i ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
-      svg.appendChild(this.svg("path", {d, fill: "none", stroke: s.colour, "stroke-width": 2, "data-series": s.name}));
+      const dash = k ? `${4 + 2 * k} ${3 + k}` : "none";  // coinciding curves stay visible
+      svg.appendChild(this.svg("path", {d, fill: "none", stroke: s.colour, "stroke-width": 2, "stroke-dasharray": dash,
+        "data-series": s.name}));
       const mark = opts.mark !== undefined ? opts.mark : s.mark;
       const pt = s.points.find(p => p[0] === (s.mark !== undefined ? s.mark : mark));
       if (pt) svg.appendChild(this.svg("circle", {cx: x(pt[0]), cy: y(pt[1]), r: 4, fill: s.colour}));
-    }
+    });
     return svg;
   },
 };
@@ -50,13 +52,13 @@ const ComparePanel = {
     if (!rows.length) { node.appendChild(el("p", {class: "muted", id: "compare-empty"}, t("c_none"))); return; }
     const colour = Object.fromEntries(rows.map((r, i) => [r.name, PALETTE[i % PALETTE.length]]));
     const cols = [
+      {key: "_act", label: "", text: true, render: r => el("span", {},
+        el("button", {type: "button", class: "secondary", onclick: () => ctx.useScenario(r)}, t("use")), " ",
+        el("button", {type: "button", class: "danger", onclick: () => ctx.deleteScenario(r.name)}, t("delete")))},
       {key: "name", label: t("c_name"), text: true, render: r => { const i = el("i"); i.style.cssText = `display:inline-block;width:10px;height:10px;background:${colour[r.name]};margin-right:4px`; return el("span", {}, i, r.name); }},
       {key: "n_sites", label: t("c_sites")}, {key: "threshold", label: t("c_thr")},
       {key: "new_target", label: t("c_new_target")}, {key: "new_women", label: t("c_new_women")},
       {key: "target_share_after", label: t("c_share"), fmt: pct},
-      {key: "_act", label: "", text: true, render: r => el("span", {},
-        el("button", {type: "button", class: "secondary", onclick: () => ctx.useScenario(r)}, t("use")), " ",
-        el("button", {type: "button", class: "danger", onclick: () => ctx.deleteScenario(r.name)}, t("delete")))},
     ];
     node.appendChild(el("div", {class: "table-wrap"}, sortableTable(cols, rows, {id: "compare-table"})));
     node.appendChild(el("h3", {}, t("curve_title")));
