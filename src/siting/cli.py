@@ -9,6 +9,8 @@
     siting demo                           the whole chain on the shipped Cajamarca data
     siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
                                           whole Peru: nearest district capital, gaps by department
+    siting app [--scenario FILE] [--port 8765] [--no-browser]
+                                          the planner's workbench: a local web app
     siting templates  --output DIR [--lang es|en]   XLSX forms of the DRE/UGEL registry
     siting monitor    --scenario FILE [--min-retention 0.7]   indicators of the monitoring records
     siting backtest   --scenario FILE     rank of each existing extension centre, recomputed without it
@@ -168,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(demo, scenario_required=False)
     demo.add_argument("--n", type=int, help="number of new sites")
     demo.set_defaults(func=_cmd("run"))
+
+    from .app import add_app_command  # the planner's workbench (siting.app)
+    add_app_command(sub)
     return parser
 
 
