@@ -127,7 +127,8 @@ def _plain(text: object) -> str:
 
 def empty_roads() -> gpd.GeoDataFrame:
     """An empty road table with the contract's columns."""
-    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in ROAD_COLUMNS[:-1]} | {"approximate": pd.Series(dtype=bool)},
+    columns = {c: pd.Series(dtype=object) for c in ROAD_COLUMNS[:-1]} | {"approximate": pd.Series(dtype=bool)}
+    return gpd.GeoDataFrame(columns,
                             geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")[ROAD_COLUMNS]
 
 
@@ -513,7 +514,8 @@ def junction_connectors(nodes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, qualit
                          "road_class": "vecinal", "surface": "unknown", "approximate": True,
                          "source": SOURCE_VECINAL, "geometry": LineString(ll)})
     for target, recs in missing.items():
-        quality.add_many(f"road_route_nodes:{recs[0].file}", [r.row for r in recs], "junction with a route not in the data",
+        quality.add_many(f"road_route_nodes:{recs[0].file}", [r.row for r in recs],
+                         "junction with a route not in the data",
                          [f"'{r.name}' ({r.route_code}) names {target}, which has no lines or nodes" for r in recs])
     out = _roads_frame(rows)
     dup = out["road_id"].duplicated(keep=False)  # same route and row in two node files
@@ -572,7 +574,8 @@ def _osm_edges_to_roads(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         s0 = s[0] if isinstance(s, list) and s else s
         r0 = r[0] if isinstance(r, list) and r else r
         for k, part in enumerate(parts):
-            rows.append({"road_id": rid if len(parts) == 1 else f"{rid}.{k}", "route_code": str(r0) if isinstance(r0, str) else "",
+            rows.append({"road_id": rid if len(parts) == 1 else f"{rid}.{k}",
+                         "route_code": str(r0) if isinstance(r0, str) else "",
                          "road_class": osm_class(hw, s0), "surface": str(s0) if isinstance(s0, str) else "unknown",
                          "approximate": False, "source": SOURCE_OSM, "geometry": shapely.force_2d(part)})
     return _roads_frame(rows)
