@@ -72,6 +72,11 @@ def test_page_what_if_and_place_panel(server, browser):
     page.locator(".proposal-marker").first.click()
     expect(page.locator("#place-name")).to_be_visible(timeout=30_000)
     expect(page.locator("#opening-alone li")).to_have_count(3)
+    # the hovered proposal's tooltip is a readable box, not a one-word-wide column
+    tip = page.locator(".leaflet-tooltip").first
+    expect(tip).to_be_visible()
+    tip_box = tip.bounding_box()
+    assert tip_box is not None and tip_box["width"] >= 200 and tip_box["height"] < 0.6 * 950, tip_box
     page.screenshot(path=str(ARTIFACTS / "03_lugar_propuesta.png"))
     # the gaps table sorts by a header click
     page.click("#tab-gaps")
