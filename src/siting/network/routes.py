@@ -168,7 +168,8 @@ def describe(part_names: Sequence[str], runs: Sequence[tuple[int, float]], *, de
     total = sum(m for _, m in merged)
     if np.isfinite(km):
         climb = f"{climb_m:,.0f}"  # es-PE groups thousands with a comma, as the report does
-        sentence += f" ({message('route.totals', lang, total=_clock(total, lang), km=f'{km:.0f}', climb=climb)})"
+        dist = f"{km:.1f}" if km < 10 else f"{km:,.0f}"
+        sentence += f" ({message('route.totals', lang, total=_clock(total, lang), km=dist, climb=climb)})"
     return sentence[:1].upper() + sentence[1:]
 
 
