@@ -133,6 +133,9 @@ class Access:
     capacity_column: str = "enrolment"  # column of the CETPRO table used as supply
     far_from_road_km: float = 5.0  # validation flag: place farther than this from any road
     min_road_component_nodes: int = 20  # validation flag: road fragment smaller than this
+    # a CETPRO with 0 students and 0 teachers in the school base serves nobody unless this is true
+    # (the quality report says how many people it would otherwise count as served)
+    empty_cetpro_serve: bool = False
 
 
 @dataclass

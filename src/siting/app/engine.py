@@ -311,6 +311,10 @@ class WhatIf:
         return self._served_by
 
 
+#: the point sets of the graph people travel to, in the order the route tree joins them
+FACILITY_SETS = ("cetpro", "extension")
+
+
 def route_legs(base: Base, places: pd.DataFrame, index: int, *, lang: str = "es") -> dict[str, Any] | None:
     """How the time of place ``index`` to its nearest facility is composed
     (:func:`siting.network.routes.legs_table`); ``None`` when the place reaches no facility.
@@ -322,7 +326,7 @@ def route_legs(base: Base, places: pd.DataFrame, index: int, *, lang: str = "es"
     """
     graph = base.graph
     if base.route_tree is None:
-        sources = np.concatenate([v for k, v in graph.point_nodes.items() if k != "places"])
+        sources = np.concatenate([graph.point_nodes[k] for k in FACILITY_SETS if k in graph.point_nodes])
         base.route_tree = routes.path_tree(graph, sources, towards=True)
     tree = base.route_tree
     node = int(graph.point_nodes["places"][index])
@@ -330,7 +334,7 @@ def route_legs(base: Base, places: pd.DataFrame, index: int, *, lang: str = "es"
     if src < 0:
         return None
     names = base.facility_names()
-    facility = [k for k in graph.point_nodes if k != "places"]
+    facility = [k for k in FACILITY_SETS if k in graph.point_nodes]
     # the winning source, back to its facility set and row
     counts = np.cumsum([len(graph.point_nodes[k]) for k in facility])
     set_i = int(np.searchsorted(counts, src, side="right"))
