@@ -129,6 +129,10 @@ class Access:
     main_threshold_min: float = 60.0  # "served" threshold for headline figures and the women-men gap
     catchment_min: float = 120.0  # 2SFCA catchment
     decay: str = "gaussian"  # E2SFCA decay: "step" or "gaussian"
+    # which trip the minutes measure: "to" the centre, "from" it (back home) or the "mean" of both.
+    # Default "mean": students make both trips every day and walking uphill is slower than down
+    # (up to 2.5x in deep valleys), so one direction alone over- or under-states the daily burden.
+    direction: str = "mean"
     gaussian_sigma_min: float = 0.0  # 0 = catchment / 2
     capacity_column: str = "enrolment"  # column of the CETPRO table used as supply
     far_from_road_km: float = 5.0  # validation flag: place farther than this from any road

@@ -24,6 +24,7 @@ _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("speeds", "mode"): {"roads+walk", "walk"},
     ("speeds", "grid_neighbours"): {8, 16},
     ("access", "decay"): {"step", "gaussian"},
+    ("access", "direction"): {"mean", "to", "from"},
     ("suitability", "normalisation"): {"minmax", "rank"},
     ("suitability", "model"): {"gradient_boosting", "random_forest", "logistic"},
     ("allocation", "solver"): {"auto", "greedy", "exact"},

@@ -59,8 +59,8 @@ def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
     ``seats_per_1000_e2sfca``)."""
     a = sc.access
     demand = places[f"pop_{sc.population.target_group}"].fillna(0).to_numpy(float)
-    cost = solve.coverage(graph, graph.point_nodes["cetpro"], graph.point_nodes["places"], a.catchment_min,
-                          towards_origins=True, progress=False).T.tocsr()  # places x CETPRO, towards the CETPRO
+    cost = solve.directed_coverage(graph, graph.point_nodes["cetpro"], graph.point_nodes["places"], a.catchment_min,
+                                   direction=a.direction, progress=False).T.tocsr()  # places x CETPRO
     two = two_stage_fca(demand, data.cetpro, cost, catchment=a.catchment_min, decay="binary",
                         capacity_col=a.capacity_column)
     enh = enhanced_two_stage_fca(demand, data.cetpro, cost, catchment=a.catchment_min, decay=a.decay,
@@ -83,12 +83,28 @@ def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
     return out
 
 
-def _walk_minutes(places: pd.DataFrame, walk_graph: netgraph.TravelGraph, sets: Sequence[str]) -> None:
-    """``minutes_walk_<set>`` and ``minutes_walk_nearest`` (walking only), added in place."""
+def _both_ways(graph: netgraph.TravelGraph, sources: np.ndarray, direction: str
+               ) -> tuple[solve.Nearest, solve.Nearest, np.ndarray]:
+    """The trips *to* the nearest source and *from* it (back), and the node minutes of
+    ``direction`` (:func:`siting.network.solve.combine`)."""
+    to = solve.nearest(graph, sources, towards_sources=True)
+    back = solve.nearest(graph, sources, towards_sources=False)
+    return to, back, solve.combine(to.minutes, back.minutes, direction)
+
+
+def _walk_minutes(places: pd.DataFrame, walk_graph: netgraph.TravelGraph, sets: Sequence[str],
+                  direction: str) -> None:
+    """``minutes_walk_<set>`` (of ``direction``), ``minutes_walk_to_nearest``,
+    ``minutes_walk_from_nearest`` and ``minutes_walk_nearest`` (walking only), added in place."""
     wp = walk_graph.point_nodes["places"]
+    to_all, back_all = [], []
     for name in sets:
-        res = solve.nearest(walk_graph, walk_graph.point_nodes[name], towards_sources=True)
-        places[f"minutes_walk_{name}"] = round_minutes(res.minutes[wp])
+        to, back, both = _both_ways(walk_graph, walk_graph.point_nodes[name], direction)
+        places[f"minutes_walk_{name}"] = round_minutes(both[wp])
+        to_all.append(to.minutes[wp])
+        back_all.append(back.minutes[wp])
+    places["minutes_walk_to_nearest"] = round_minutes(np.min(np.vstack(to_all), axis=0))
+    places["minutes_walk_from_nearest"] = round_minutes(np.min(np.vstack(back_all), axis=0))
     places["minutes_walk_nearest"] = np.min(np.vstack([places[f"minutes_walk_{n}"] for n in sets]), axis=0)
 
 
@@ -106,8 +122,8 @@ def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGrap
     if any(n.startswith(prefix) for n in data.quality.notes):
         return  # measured once per data (the app's what-ifs reuse the data and its report)
     T = sc.access.main_threshold_min
-    with_them = round_minutes(solve.nearest(graph, np.concatenate([serving_nodes, inactive]),
-                                            towards_sources=True).minutes[graph.point_nodes["places"]])
+    with_them = round_minutes(_both_ways(graph, np.concatenate([serving_nodes, inactive]),
+                                         sc.access.direction)[2][graph.point_nodes["places"]])
     gained = (with_them <= T) & ~(places["minutes_nearest"].to_numpy(float) <= T)
     group = sc.population.target_group
     people = float(places["population"].to_numpy(float)[gained].sum())
@@ -122,25 +138,32 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
     """The access stage: minutes from every place to the nearest facility of each set, bands,
     aggregates by district / province / UGEL, 2SFCA supply and validation flags.
 
-    Travel runs *towards* the facility (uphill and downhill differ).  With ``walk_graph``
-    the walking-only times are added as ``minutes_walk_*`` columns.  Place minutes are
+    Uphill and downhill differ, so both trips are computed: ``minutes_to_nearest`` (place
+    -> facility), ``minutes_from_nearest`` (the trip back) and ``minutes_nearest`` and
+    ``minutes_<set>``, the measure ``access.direction`` chooses (``"mean"``, the default:
+    ``(t_to + t_from) / 2``, each trip to or from its nearest facility of the set).  With
+    ``walk_graph`` the walking-only times are added as ``minutes_walk_*`` columns.  Place minutes are
     rounded once, here (:func:`~siting.access.bands.round_minutes`, 0.1 min): bands, cards,
     charts and tables all use those rounded minutes, so a place written as 120.0 min is in
     the 60-120 band everywhere.
     """
     sets = facility_sets(data)
     place_nodes = graph.point_nodes["places"]
+    direction = sc.access.direction
     minutes, nearest = {}, {}
     for name in sets:
-        res = solve.nearest(graph, graph.point_nodes[name], towards_sources=True)
+        to, back, both = _both_ways(graph, graph.point_nodes[name], direction)
         # one rounding rule: the minutes written (0.1 min) are the minutes banded and counted
-        minutes[name], nearest[name] = round_minutes(res.minutes[place_nodes]), res.source[place_nodes]
+        minutes[name] = round_minutes(both[place_nodes])
+        nearest[name] = (back if direction == "from" else to).source[place_nodes]
     all_nodes = np.concatenate([graph.point_nodes[n] for n in sets])
-    node_any = solve.nearest(graph, all_nodes, towards_sources=True).minutes
+    to_any, back_any, node_any = _both_ways(graph, all_nodes, direction)
     th = sc.access.thresholds_min
     places = place_access(data.places, minutes=minutes, nearest=nearest, facilities=sets, thresholds=th)
+    places["minutes_to_nearest"] = round_minutes(to_any.minutes[place_nodes])
+    places["minutes_from_nearest"] = round_minutes(back_any.minutes[place_nodes])
     if walk_graph is not None:
-        _walk_minutes(places, walk_graph, list(sets))
+        _walk_minutes(places, walk_graph, list(sets), direction)
     supply = supply_demand(sc, data, graph, places)
     for col in ("seats_per_1000_2sfca", "seats_per_1000_e2sfca"):
         places[col] = supply.attrs[col]
@@ -242,12 +265,12 @@ def evaluate_plan(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
     pos = _site_places(data, plan_or_sites)
     place_nodes = graph.point_nodes["places"]
     existing = [graph.point_nodes[n] for n in facility_sets(data)]
+    direction = sc.access.direction
     if access is not None:
         before = access.places["minutes_nearest"].to_numpy(float)
     else:
-        before = solve.nearest(graph, np.concatenate(existing), towards_sources=True).minutes[place_nodes]
-    after = solve.nearest(graph, np.concatenate(existing + [place_nodes[pos]]), towards_sources=True).minutes[
-        place_nodes]
+        before = round_minutes(_both_ways(graph, np.concatenate(existing), direction)[2][place_nodes])
+    after = round_minutes(_both_ways(graph, np.concatenate(existing + [place_nodes[pos]]), direction)[2][place_nodes])
     table = before_after(data.places if access is None else access.places, before, after,
                          threshold=sc.allocation.max_minutes,
                          groups=list(sc.population.age_groups))

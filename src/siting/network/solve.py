@@ -173,3 +173,60 @@ def coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | list, target
     np.add.at(indptr, r + 1, 1)
     indptr = np.cumsum(indptr)
     return sp.csr_array((v.astype(np.float64), c.astype(np.int64), indptr), shape=(len(org), len(tgt)))
+
+
+# --------------------------------------------------------------------------- both directions
+
+#: how the two one-way trips make the minutes of a pair (``access.direction``)
+DIRECTIONS = ("mean", "to", "from")
+#: the teacher's trip, CETPRO (origin) -> extension centre (target), for each direction of the
+#: students' trip: "to" the centre is the teacher's outbound trip (origin -> target), "from"
+#: the return; the mean is the same both ways
+TEACHER = {"to": "from", "from": "to", "mean": "mean"}
+
+
+def check_direction(direction: str) -> str:
+    """``direction`` if it is one of :data:`DIRECTIONS`, else ``ValueError`` naming them."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    return direction
+
+
+def combine(to: np.ndarray, back: np.ndarray, direction: str) -> np.ndarray:
+    """The minutes of the chosen ``direction`` from the trip *to* the facility and the trip
+    *from* it (back home): ``to``, ``back`` or their mean ``(to + back) / 2`` (the average
+    one-way time of the round trip a student makes every day)."""
+    check_direction(direction)
+    if direction == "to":
+        return np.asarray(to, float)
+    if direction == "from":
+        return np.asarray(back, float)
+    return (np.asarray(to, float) + np.asarray(back, float)) / 2.0
+
+
+def directed_coverage(graph: TravelGraph | sp.sparray, origins: np.ndarray | list, targets: np.ndarray | list,
+                      limit_min: float, *, direction: str = "to", **kwargs) -> sp.csr_array:
+    """:func:`coverage` of sites ``origins`` for people at ``targets`` in the chosen direction.
+
+    ``"to"``: ``t(target -> origin)`` (the trip to the site, ``towards_origins=True``);
+    ``"from"``: ``t(origin -> target)`` (the trip back); ``"mean"``: ``(t(j -> i) + t(i -> j)) / 2``.
+    For the mean, both one-way matrices are computed within ``2 * limit_min`` (a mean at
+    most ``T`` needs each trip at most ``2 T``) and the pairs in both whose mean is at most
+    ``limit_min`` are kept (explicit zeros kept, as in :func:`coverage`).
+    """
+    check_direction(direction)
+    kwargs.pop("towards_origins", None)
+    if direction != "mean":
+        return coverage(graph, origins, targets, limit_min, towards_origins=direction == "to", **kwargs)
+    to = coverage(graph, origins, targets, 2.0 * limit_min, towards_origins=True, **kwargs).tocoo()
+    back = coverage(graph, origins, targets, 2.0 * limit_min, towards_origins=False, **kwargs).tocoo()
+    n_cols = to.shape[1]
+    key_to = to.row.astype(np.int64) * n_cols + to.col
+    key_back = back.row.astype(np.int64) * n_cols + back.col
+    common, i_to, i_back = np.intersect1d(key_to, key_back, assume_unique=True, return_indices=True)
+    mean = (to.data[i_to] + back.data[i_back]) / 2.0
+    keep = mean <= float(limit_min)
+    r, c = common[keep] // n_cols, common[keep] % n_cols
+    indptr = np.zeros(to.shape[0] + 1, dtype=np.int64)
+    np.add.at(indptr, r + 1, 1)
+    return sp.csr_array((mean[keep], c.astype(np.int64), np.cumsum(indptr)), shape=to.shape)

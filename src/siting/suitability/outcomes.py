@@ -77,9 +77,11 @@ def site_features(sc, graph, places, positions: np.ndarray, *, premises, crs: st
     for col in ("host_premises", "tambo"):
         sites[col] = near[col].to_numpy()
     place_nodes = graph.point_nodes["places"]
-    cov = solve.coverage(graph, place_nodes[positions], place_nodes, T, towards_origins=True, progress=False)
-    teacher = solve.coverage(graph, graph.point_nodes["cetpro"], place_nodes[positions],
-                             sc.allocation.teacher_max_minutes, towards_origins=False, progress=False).T.tocsr()
+    direction = sc.access.direction
+    cov = solve.directed_coverage(graph, place_nodes[positions], place_nodes, T, direction=direction, progress=False)
+    teacher = solve.directed_coverage(graph, graph.point_nodes["cetpro"], place_nodes[positions],
+                                      sc.allocation.teacher_max_minutes, direction=solve.TEACHER[direction],
+                                      progress=False).T.tocsr()
     best = np.full(len(positions), np.inf)
     t = sparse.csr_array(teacher)
     for i in range(len(positions)):

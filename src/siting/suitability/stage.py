@@ -163,11 +163,13 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     pos = _positions(cand["ccpp_id"], places["ccpp_id"])
     place_nodes = graph.point_nodes["places"]
     T = sc.allocation.max_minutes
-    reach = solve.coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc), towards_origins=True,
-                           progress=progress)
+    direction = sc.access.direction
+    reach = solve.directed_coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc), direction=direction,
+                                    progress=progress)
     cov = within(reach, T)
-    teacher = solve.coverage(graph, graph.point_nodes["cetpro"], place_nodes[pos], sc.allocation.teacher_max_minutes,
-                             towards_origins=False, progress=progress).T.tocsr()
+    teacher = solve.directed_coverage(graph, graph.point_nodes["cetpro"], place_nodes[pos],
+                                      sc.allocation.teacher_max_minutes, direction=solve.TEACHER[direction],
+                                      progress=progress).T.tocsr()
     best_teacher = _row_min(teacher)
     flat_walk_kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
     road_minutes = places["flag_road_distance_m"].to_numpy(dtype=float)[pos] / (flat_walk_kmh * 1000 / 60) \
