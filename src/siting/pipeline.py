@@ -113,7 +113,7 @@ def access(sc: Scenario, *, progress: bool = True, record: Run | None = None) ->
         walk = build_graph(sc, data, mode="walk") if walk_too else None
         info.update(nodes=graph.n_nodes, edges=graph.n_edges, mode=graph.mode, cache_key=graph.key)
     with run.stage("access") as info:
-        result = compute_access(sc, data, graph, walk_graph=walk)
+        result = compute_access(sc, data, graph, walk_graph=walk, with_routes=True)
         info.update(_access_figures(result, sc))
     writers.write_access(run, result, graph, data.study_area)
     _print_table(result.summary, "Acceso por UGEL / Access by UGEL (minutos; participación = fracción de población)")

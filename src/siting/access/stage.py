@@ -26,6 +26,7 @@ from ..scenario import Scenario
 from .aggregate import aggregate, before_after, rank_unserved, summary_table
 from .bands import place_access, round_minutes
 from .fca import enhanced_two_stage_fca, two_stage_fca
+from .routes import facility_tree, place_routes
 
 PLACE_COLUMNS = ["ccpp_id", "name", "ubigeo", "district", "province", "ugel", "area", "altitude_m",
                  "population_census", "population", "population_estimated", "women", "men"]
@@ -47,6 +48,8 @@ class AccessResult:
     supply: pd.DataFrame  # per CETPRO: capacity, demand in its catchment, 2SFCA / E2SFCA ratios
     node_minutes: np.ndarray  # minutes from every graph node to the nearest facility (roads+walk)
     notes: list[str] = field(default_factory=list)
+    routes: pd.DataFrame | None = None  # per place: legs of its trip to the nearest facility (with_routes)
+    route_tree: Any = None  # siting.network.routes.PathTree of those trips (with_routes)
 
 
 def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame) -> pd.DataFrame:
@@ -134,7 +137,7 @@ def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGrap
 
 
 def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *,
-                   walk_graph: netgraph.TravelGraph | None = None) -> AccessResult:
+                   walk_graph: netgraph.TravelGraph | None = None, with_routes: bool = False) -> AccessResult:
     """The access stage: minutes from every place to the nearest facility of each set, bands,
     aggregates by district / province / UGEL, 2SFCA supply and validation flags.
 
@@ -142,7 +145,9 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
     -> facility), ``minutes_from_nearest`` (the trip back) and ``minutes_nearest`` and
     ``minutes_<set>``, the measure ``access.direction`` chooses (``"mean"``, the default:
     ``(t_to + t_from) / 2``, each trip to or from its nearest facility of the set).  With
-    ``walk_graph`` the walking-only times are added as ``minutes_walk_*`` columns.  Place minutes are
+    ``walk_graph`` the walking-only times are added as ``minutes_walk_*`` columns.  With
+    ``with_routes`` the legs of every place's trip to its nearest facility are kept
+    (:func:`siting.access.routes.place_routes`; they add up to ``minutes_to_nearest``).  Place minutes are
     rounded once, here (:func:`~siting.access.bands.round_minutes`, 0.1 min): bands, cards,
     charts and tables all use those rounded minutes, so a place written as 120.0 min is in
     the 60-120 band everywhere.
@@ -177,6 +182,11 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
     headline = [t for t in th if t >= main]
     places = gpd.GeoDataFrame(places, geometry="geometry", crs=4326)
     _note_empty_cetpro(sc, data, graph, places, all_nodes)
+    tree = routes = None
+    if with_routes:
+        tree = facility_tree(graph)
+        names = [str(v) for n in sets for v in sets[n]["name"]]
+        routes = place_routes(graph, tree=tree, names=names, lang=sc.run.language)
     return AccessResult(
         places=places,
         by_district=aggregate(places, by="district", **kw),
@@ -189,6 +199,8 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
         supply=supply,
         node_minutes=node_any,
         notes=data.quality.notes_in(sc.run.language),
+        routes=routes,
+        route_tree=tree,
     )
 
 
@@ -207,6 +219,12 @@ def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
     for c in out.columns:
         if c.startswith("minutes_"):
             out[c] = round_minutes(out[c].to_numpy(dtype=float))
+    if result.routes is not None:  # the legs of the trip to the nearest centre, after the times
+        legs = result.routes.set_index(out.index)
+        for c in legs.columns:
+            out[c] = round_minutes(legs[c].to_numpy(float)) if c.startswith("route_minutes_") else (
+                legs[c].round(2) if c != "route_description" else legs[c])
+        out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
     return out
 
 

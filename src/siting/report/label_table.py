@@ -26,6 +26,20 @@ TABLE: dict[str, tuple[str, str]] = {
     "women": ("Mujeres", "Women"),
     "men": ("Hombres", "Men"),
     "minutes_nearest": ("Minutos al centro más cercano", "Minutes to nearest centre"),
+    # the route of the trip to the nearest centre (siting.access.routes)
+    "route_minutes_walk": ("Ruta: minutos a pie sobre el terreno", "Route: walking minutes over terrain"),
+    "route_minutes_connector": ("Ruta: minutos a pie en tramos de enlace", "Route: walking minutes on connectors"),
+    "route_km": ("Ruta: km en total", "Route: km in all"),
+    "route_km_walk": ("Ruta: km a pie", "Route: km walking"),
+    "route_km_road": ("Ruta: km por vía", "Route: km by road"),
+    "route_climb_m": ("Ruta: metros de subida", "Route: metres climbed"),
+    "route_description": ("Ruta: cómo se va", "Route: how to get there"),
+    "layer.routes": ("Rutas al centro más cercano (lugares a más del umbral)",
+                     "Routes to the nearest centre (places beyond the threshold)"),
+    "layerdesc.routes": ("Camino más rápido de cada centro poblado a más del umbral hasta su centro más cercano, "
+                         "con sus tramos (a pie, enlaces, cada tipo de vía) que suman sus minutos de ida.",
+                         "Fastest path of each populated place beyond the threshold to its nearest centre, with its "
+                         "legs (walking, connectors, each road class) adding up to its outbound minutes."),
     "minutes_from_nearest": ("Minutos de vuelta desde el centro más cercano", "Minutes back from the nearest centre"),
     "minutes_walk_to_nearest": ("Minutos a pie hasta el centro más cercano (ida)",
                                 "Walking minutes to the nearest centre (outbound)"),

@@ -152,6 +152,8 @@ def _derived(key: str, i: int) -> str | None:
                                                        if es else f"{m[1].title()} minutes") + f" ({w('target')})"),
         (r"median_minutes", lambda m, w: "Minutos mediana (ponderada)" if es else "Median minutes (weighted)"),
         (r"gini_minutes(_target)?", lambda m, w: _TABLE["gini"][i] + (f" ({w('target')})" if m[1] else "")),
+        (r"route_minutes_(\w+)", lambda m, w: ("Ruta: minutos por " if es else "Route: minutes on ")
+            + _TABLE[f"road.{m[1]}"][i].lower() if f"road.{m[1]}" in _TABLE else None),
         (r"minutes_walk_(\w+)", lambda m, w: ("Minutos a pie a " if es else "Walking minutes to ") + _SETS[m[1]][i]
             if m[1] in _SETS else None),
         (r"minutes_(\w+)", lambda m, w: ("Minutos a " if es else "Minutes to ") + _SETS[m[1]][i]

@@ -153,6 +153,14 @@ def fill(colour: str, *, alpha: int = 255, outline: str = "#4d4d4d", width_mm: f
     return _symbol("fill", name, [_symbol_layer("SimpleFill", props)])
 
 
+def line(colour: str, *, width_mm: float = 0.6, name: str = "0") -> ET.Element:
+    """A simple line symbol (routes)."""
+    props = {"capstyle": "round", "customdash": "5;2", "joinstyle": "round", "line_color": _rgba(colour),
+             "line_style": "solid", "line_width": f"{width_mm:g}", "line_width_unit": "MM", "offset": "0",
+             "offset_unit": "MM", "use_custom_dash": "0"}
+    return _symbol("line", name, [_symbol_layer("SimpleLine", props)])
+
+
 def _number_layer(field: str) -> ET.Element:
     """A font marker drawing the value of ``field`` (the proposal's rank) inside the marker."""
     props = {"angle": "0", "chr": "1", "color": "255,255,255,255", "font": "Sans Serif", "font_style": "Bold",
@@ -408,6 +416,7 @@ LAYER_TEXT = {
     "distritos": ("layer.districts", "layerdesc.districts"),
     "ugel": ("layer.ugels", "layerdesc.ugels"),
     "isocronas": ("layer.isochrones", "layerdesc.isochrones"),
+    "rutas": ("layer.routes", "layerdesc.routes"),
 }
 
 
@@ -433,7 +442,7 @@ def default_styles(name: str, gdf: gpd.GeoDataFrame, lang: str = "es", *,
         return [isochrones_style(gdf, lang)]
     if geom == 2:
         return choropleth_styles(gdf, lang, title=layer_text(name, lang)[0], main_threshold=main_threshold)
-    sym = marker("#7f7f7f", size_mm=1.6) if geom == 0 else fill("#cccccc", alpha=120)
+    sym = marker("#7f7f7f", size_mm=1.6) if geom == 0 else line("#c2185b") if geom == 1 else fill("#cccccc", alpha=120)
     qml = qml_document(single(sym), columns=_columns(gdf), lang=lang, geometry_type=geom)
     return [Style(layer_text(name, lang)[0], qml, True, layer_text(name, lang)[1])]
 

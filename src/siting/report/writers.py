@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..access import AccessResult, PlanAccess, place_table, study_area_minutes
+from ..access.routes import route_lines
 from ..allocation import ProposalResult
 from ..data import StudyData
 from ..manifest import Run
@@ -37,7 +39,15 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
         written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
     written["xlsx"] = exports.write_xlsx({"resumen_ugel": result.summary, **tables}, run.folder / "acceso.xlsx",
                                          lang=lang, readme=exports.ReadMe.from_scenario(sc, caveats=result.notes))
-    written["gpkg"] = exports.write_gpkg({"centros_poblados": places}, run.folder / "acceso.gpkg", lang=lang)
+    layers = {"centros_poblados": places}
+    if result.routes is not None:  # the routes of the places beyond the main threshold
+        minutes = result.places["minutes_nearest"].to_numpy(float)
+        far = np.flatnonzero(np.isfinite(minutes) & (minutes > sc.access.main_threshold_min))
+        cols = ["ccpp_id", "name", "district", "ugel", "minutes_to_nearest", "nearest_facility",
+                *[c for c in places.columns if c.startswith("route_")]]
+        layers["rutas"] = gpd.GeoDataFrame(places.iloc[far][[c for c in cols if c in places.columns]].reset_index(
+            drop=True), geometry=route_lines(graph, far, tree=result.route_tree).to_numpy(), crs=4326)
+    written["gpkg"] = exports.write_gpkg(layers, run.folder / "acceso.gpkg", lang=lang)
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes, area),
                                                      run.folder / "travel_time_minutes.tif")
     written["raster_style"] = qgis.write_raster_style(written["raster"], sc.access.thresholds_min, lang)  # QGIS
