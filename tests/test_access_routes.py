@@ -56,3 +56,22 @@ def test_places_table_and_geopackage_carry_the_routes(routed, san_marcos, tmp_pa
         start, end = shapely.get_point(row.geometry, 0), shapely.get_point(row.geometry, -1)
         assert start.distance(places.loc[row["ccpp_id"], "geometry"]) < 1e-6
         assert fac.distance(end).min() < 1e-6
+
+
+def test_each_proposal_tells_its_teacher_trip(san_marcos, san_marcos_plan):
+    import networkx as nx
+
+    from siting.network import to_networkx
+    s, plan = san_marcos, san_marcos_plan.plan
+    ev = siting.evaluate_plan(s.sc, s.data, s.graph, plan)
+    tr = ev.teacher_routes
+    assert len(tr) == len(plan.proposals) == 3
+    G = to_networkx(s.graph)
+    cet = {str(c): i for i, c in enumerate(s.data.cetpro["cod_mod"].astype(str))}
+    row = {str(c): i for i, c in enumerate(s.data.places["ccpp_id"].astype(str))}
+    for k, p in plan.proposals.reset_index(drop=True).iterrows():
+        a = int(s.graph.point_nodes["cetpro"][cet[str(p["parent_cod_mod"])]])
+        b = int(s.graph.point_nodes["places"][row[str(p["ccpp_id"])]])
+        assert tr["teacher_route_minutes"].iloc[k] == pytest.approx(nx.dijkstra_path_length(G, a, b), rel=1e-9)
+        assert str(p["parent_name"]) in tr["teacher_route_description"].iloc[k]
+        assert tr["teacher_route_km"].iloc[k] >= tr["teacher_route_km_road"].iloc[k] >= 0

@@ -62,3 +62,37 @@ def route_lines(graph: TravelGraph, rows: np.ndarray, *, tree: PathTree | None =
         lines.append(shapely.linestrings(np.column_stack([graph.x[path], graph.y[path]]))
                      if len(path) >= 2 else shapely.LineString())
     return gpd.GeoSeries(lines, crs=graph.crs).to_crs(4326)
+
+
+def teacher_routes(graph: TravelGraph, cetpro: pd.DataFrame, places: pd.DataFrame, proposals: pd.DataFrame, *,
+                   lang: str = "es") -> pd.DataFrame:
+    """Legs of each proposal's teacher trip, parent CETPRO -> proposed site (one row per
+    proposal, in order): ``teacher_route_minutes`` (the outbound trip; the sum of its legs),
+    ``teacher_route_km``, ``teacher_route_km_road``, ``teacher_route_climb_m`` and
+    ``teacher_route_description``.  One Dijkstra pass per distinct parent; a proposal
+    without a parent gets empty values."""
+    cols = ["teacher_route_minutes", "teacher_route_km", "teacher_route_km_road", "teacher_route_climb_m",
+            "teacher_route_description"]
+    out = pd.DataFrame(index=range(len(proposals)), columns=cols, dtype=object)
+    if not len(proposals) or "parent_cod_mod" not in proposals or "cetpro" not in graph.point_nodes:
+        return out
+    cet_row = {str(c): i for i, c in enumerate(cetpro["cod_mod"].astype(str))}
+    place_row = {str(c): i for i, c in enumerate(places["ccpp_id"].astype(str))}
+    parents = proposals["parent_cod_mod"].astype("string").fillna("").to_numpy()
+    for parent in sorted(set(parents) - {""}):
+        if parent not in cet_row:
+            continue
+        tree = path_tree(graph, [int(graph.point_nodes["cetpro"][cet_row[parent]])], towards=False)
+        rows = np.flatnonzero(parents == parent)
+        sites = [int(graph.point_nodes["places"][place_row[str(proposals["ccpp_id"].iloc[k])]]) for k in rows]
+        name = str(cetpro["name"].iloc[cet_row[parent]])
+        legs = legs_table(graph, [trace(tree, v) for v in sites], tree.minutes[sites], lang=lang,
+                          destinations=[str(proposals["name"].iloc[k]) for k in rows])
+        out.loc[rows, "teacher_route_minutes"] = legs["minutes"].to_numpy()
+        out.loc[rows, "teacher_route_km"] = legs["km"].to_numpy()
+        out.loc[rows, "teacher_route_km_road"] = legs["km_road"].to_numpy()
+        out.loc[rows, "teacher_route_climb_m"] = legs["climb_m"].to_numpy()
+        out.loc[rows, "teacher_route_description"] = [f"{name}: {d}" for d in legs["description"]]
+    for c in cols[:-1]:
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    return out

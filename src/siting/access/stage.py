@@ -26,7 +26,7 @@ from ..scenario import Scenario
 from .aggregate import aggregate, before_after, rank_unserved, summary_table
 from .bands import place_access, round_minutes
 from .fca import enhanced_two_stage_fca, two_stage_fca
-from .routes import facility_tree, place_routes
+from .routes import facility_tree, place_routes, teacher_routes
 
 PLACE_COLUMNS = ["ccpp_id", "name", "ubigeo", "district", "province", "ugel", "area", "altitude_m",
                  "population_census", "population", "population_estimated", "women", "men"]
@@ -252,6 +252,7 @@ class PlanAccess:
     minutes_before: np.ndarray  # per place: minutes to the nearest existing facility
     minutes_after: np.ndarray  # per place: minutes to the nearest facility, proposals included
     before_after: pd.DataFrame  # by UGEL + total (see siting.access.aggregate.before_after)
+    teacher_routes: pd.DataFrame | None = None  # per proposal: legs of the parent CETPRO -> site trip
 
 
 def _site_places(data: StudyData, plan_or_sites: Any) -> np.ndarray:
@@ -292,4 +293,8 @@ def evaluate_plan(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, pl
     table = before_after(data.places if access is None else access.places, before, after,
                          threshold=sc.allocation.max_minutes,
                          groups=list(sc.population.age_groups))
-    return PlanAccess(site_places=pos, minutes_before=before, minutes_after=after, before_after=table)
+    teachers = None
+    if hasattr(plan_or_sites, "proposals"):  # a plan: the teacher trip of each proposal, told in legs
+        teachers = teacher_routes(graph, data.cetpro, data.places, plan_or_sites.proposals, lang=sc.run.language)
+    return PlanAccess(site_places=pos, minutes_before=before, minutes_after=after, before_after=table,
+                      teacher_routes=teachers)

@@ -34,6 +34,11 @@ TABLE: dict[str, tuple[str, str]] = {
     "route_km_road": ("Ruta: km por vía", "Route: km by road"),
     "route_climb_m": ("Ruta: metros de subida", "Route: metres climbed"),
     "route_description": ("Ruta: cómo se va", "Route: how to get there"),
+    "teacher_route_minutes": ("Viaje del docente: minutos de ida", "Teacher trip: minutes out"),
+    "teacher_route_km": ("Viaje del docente: km", "Teacher trip: km"),
+    "teacher_route_km_road": ("Viaje del docente: km por vía", "Teacher trip: km by road"),
+    "teacher_route_climb_m": ("Viaje del docente: metros de subida", "Teacher trip: metres climbed"),
+    "teacher_route_description": ("Viaje del docente: cómo se va", "Teacher trip: how to get there"),
     "layer.routes": ("Rutas al centro más cercano (lugares a más del umbral)",
                      "Routes to the nearest centre (places beyond the threshold)"),
     "layerdesc.routes": ("Camino más rápido de cada centro poblado a más del umbral hasta su centro más cercano, "

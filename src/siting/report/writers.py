@@ -85,14 +85,21 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
     from .html_report import coverage_chart
     from .static_maps import save_figure
     lang = run.scenario.run.language
-    written = {"proposals": exports.write_csv(prop.proposals, run.folder / "proposals.csv", lang=None),
+    proposals = prop.proposals
+    if evaluation.teacher_routes is not None and len(proposals):  # the teacher trip, told in legs
+        proposals = proposals.copy()
+        for c in evaluation.teacher_routes.columns:
+            proposals[c] = evaluation.teacher_routes[c].to_numpy()
+        proposals = proposals[[c for c in proposals.columns if c != "geometry"] + ["geometry"]] \
+            if "geometry" in proposals.columns else proposals
+    written = {"proposals": exports.write_csv(proposals, run.folder / "proposals.csv", lang=None),
                "curve": exports.write_csv(prop.curve, run.folder / "coverage_curve.csv", lang=None),
                "before_after": exports.write_csv(evaluation.before_after, run.folder / "before_after.csv", lang=None)}
-    written["xlsx"] = exports.write_xlsx({"propuestas": prop.proposals, "curva_cobertura": prop.curve,
+    written["xlsx"] = exports.write_xlsx({"propuestas": proposals, "curva_cobertura": prop.curve,
                                           "antes_despues": evaluation.before_after}, run.folder / "propuestas.xlsx",
                                          lang=lang,
                                          readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
-    written["gpkg"] = exports.write_gpkg({"propuestas": prop.proposals}, run.folder / "propuestas.gpkg", lang=lang)
+    written["gpkg"] = exports.write_gpkg({"propuestas": proposals}, run.folder / "propuestas.gpkg", lang=lang)
     for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
         written[f"curve_{path.suffix}"] = path
     run.outputs(written.values())
