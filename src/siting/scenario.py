@@ -187,6 +187,14 @@ class Allocation:
     budget: float = 0.0  # 0 = no budget constraint
     cost_per_site: float = 1.0
     coverage_target: float = 0.0  # share of unserved target population (0 = use n_sites)
+    # what chooses the sites (siting.allocation.choice): "mclp" maximal covering, "pmedian" least
+    # weighted minutes, "pcenter" least worst minutes, "fair" least people beyond max_minutes in the worst district
+    objective: str = "mclp"
+    # lambda: every objective gains lambda * s_i per opened site (s_i = suitability score min-max
+    # normalised to [0, 1], in the objective's units); 0 = suitability only breaks ties
+    suitability_weight: float = 0.0
+    equity_minutes: float = 120.0  # T2 of the coverage-equity trade-off: people beyond it after the plan
+    pareto_points: int = 6  # epsilon values of the coverage-equity Pareto front (0 = not computed)
 
 
 @dataclass
@@ -292,6 +300,7 @@ _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("suitability", "model"): {"gradient_boosting", "random_forest", "logistic"},
     ("allocation", "solver"): {"auto", "greedy", "exact"},
     ("allocation", "group_by"): {"ugel", "province"},
+    ("allocation", "objective"): {"mclp", "pmedian", "pcenter", "fair"},
     ("registry", "extension_centres_use"): {"both", "gaps", "parent_capacity", "none"},
     ("registry", "petition_candidates"): {"favour", "require", "include"},
     ("registry", "outcome"): {"retention", "completion", "certification", "placement", "enrolment"},
@@ -467,6 +476,9 @@ _RANGES: tuple[tuple[str, str, float | None, float | None, bool, str], ...] = (
     ("allocation", "budget", 0, None, True, "the number of sites the budget allows"),
     ("allocation", "cost_per_site", 0, None, False, "the number of sites the budget allows"),
     ("allocation", "coverage_target", 0, 1, True, "the number of sites chosen"),
+    ("allocation", "suitability_weight", 0, None, True, "the suitability term of the objective"),
+    ("allocation", "equity_minutes", 0, None, False, "the coverage-equity trade-off"),
+    ("allocation", "pareto_points", 0, None, True, "the coverage-equity trade-off"),
     ("registry", "petition_demand_weight", 0, None, True, "the demand petitions add to the allocation"),
     ("registry", "min_retention", 0, 1, True, "the centres `siting monitor` lists as below the retention"),
     ("registry", "min_centres", 4, None, True, "the centres the learned model needs (grouped cross-validation)"),
