@@ -52,8 +52,17 @@ def measure_table(sc: Scenario, places: pd.DataFrame, before: np.ndarray, after:
                          "after": r[f"newly_within_{T:g}"]})
     total = pd.DataFrame(rows)
     total["change"] = total["after"] - total["before"]
-    by = pm.by_district.rename(columns={"district": "ubigeo"})
-    names = places.drop_duplicates("ubigeo").set_index(places.drop_duplicates("ubigeo")["ubigeo"].astype(str))
+    wide = pm.by_district
+    first = places.drop_duplicates("ubigeo")
+    names = first.set_index(first["ubigeo"].astype(str))
+    parts = []
+    for g in pops:
+        for T in thresholds:
+            parts.append(pd.DataFrame({
+                "ubigeo": wide["district"].to_numpy(), "group": g, "threshold_min": T,
+                "people": wide[f"{g}_people"].to_numpy(), "beyond_before": wide[f"{g}_beyond_{T:g}_before"].to_numpy(),
+                "beyond_after": wide[f"{g}_beyond_{T:g}_after"].to_numpy()}))
+    by = pd.concat(parts, ignore_index=True)
     by.insert(1, "district", by["ubigeo"].map(names["district"]).to_numpy())
     by.insert(2, "province", by["ubigeo"].map(names["province"]).to_numpy())
     return total[MEASURE_COLUMNS], by
