@@ -236,7 +236,9 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
                         "left in the data)", source=sc.inputs.school_base,
                         hint="check the teachers / max_extensions columns, widen the study area, or set "
                              "allocation.require_parent = false")
-    costs = _choice.cost_matrix(sc, access, scores, graph) if graph is not None or a.objective != "mclp" else None
+    # minutes beyond the reach are needed by the minute-based objectives and the trade-off only
+    exact = graph is not None and (a.objective != "mclp" or (with_tradeoff and a.pareto_points >= 2))
+    costs = _choice.cost_matrix(sc, access, scores, graph if exact else None)
     chosen = _choose(sc, data, access, scores, costs)
     solution = chosen.solution
     cand, places = scores.candidates, access.places
@@ -258,11 +260,10 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
 
 
 def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,
-            costs: _choice.Costs | None, chosen: _Choice, *, graph: Any, with_tradeoff: bool) -> dict[str, Any]:
+            costs: _choice.Costs, chosen: _Choice, *, graph: Any, with_tradeoff: bool) -> dict[str, Any]:
     """Measures, priorities and the trade-off of the chosen plan (see :func:`propose_sites`)."""
     places = access.places
     sel = [int(i) for i in chosen.solution.selected]
-    costs = costs or _choice.cost_matrix(sc, access, scores)
 
     def weights_of(s: Scenario) -> np.ndarray:
         return demand_weights(s, places, indicators=data.district_indicators, petitions=data.petitions)
