@@ -178,3 +178,20 @@ def test_new_tables_have_labels_in_both_languages(sm):
         for lang in ("es", "en"):
             headers(df, lang)  # KeyError for an unlabelled column
     assert plan.tradeoff.sentences[0].startswith("Máxima cobertura")
+
+
+@pytest.mark.parametrize("equity_minutes", [90.0, 120.0])
+def test_front_counts_people_beyond_equity_minutes(sm, dense, equity_minutes):
+    """allocation.equity_minutes is T2 of the front: point 0's 'beyond' = demand beyond T2 after
+    its plan, by hand from the dense minutes."""
+    s, scores = sm
+    sc = _with(s.sc, equity_minutes=equity_minutes, pareto_points=3)
+    plan = propose_sites(sc, s.data, s.gaps, scores, graph=s.graph)
+    full, e = dense
+    w = demand_weights(sc, s.gaps.places, indicators=s.data.district_indicators)
+    ids = scores.candidates["ccpp_id"].astype(str).tolist()
+    for _, r in plan.tradeoff.table.iterrows():
+        sel = [ids.index(c) for c in r["sites"].split(", ")]
+        t = np.minimum(e, full[:, sel].min(axis=1))
+        assert r["beyond"] == pytest.approx(float(w[t > equity_minutes].sum()), rel=1e-9)
+    assert plan.tradeoff.equity_minutes == equity_minutes
