@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from ..scenario import Scenario
-from .objectives import ParetoFront, SitingData, describe_front, pareto_front, plan_measures, population_groups
+from .objectives import (
+    ParetoFront,
+    SitingData,
+    describe_front,
+    front_with_plans,
+    pareto_front,
+    plan_measures,
+    population_groups,
+)
 
 #: the population groups every plan is measured on (codes of the ``group`` column)
 GROUPS = ("target", "women_target", "population", "women")
@@ -92,6 +100,7 @@ class Tradeoff:
     max_minutes: float = 60.0
     equity_minutes: float = 120.0
     n_sites: int | None = None
+    plan_point: dict[str, Any] | None = None  # the run's plan on the same axes (objectives other than mclp)
 
     @property
     def front(self) -> ParetoFront:
@@ -99,18 +108,38 @@ class Tradeoff:
                            n_sites=self.n_sites)
 
 
-def tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str) -> Tradeoff:
+def tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: list[int] | None = None) -> Tradeoff:
     """The epsilon-constraint Pareto front (:func:`siting.allocation.objectives.pareto_front`)
     of (target people newly within ``allocation.max_minutes``, target people beyond
     ``allocation.equity_minutes``) for N = ``allocation.n_sites`` and every limit of the run,
     with ``allocation.pareto_points`` epsilon values; empty when ``pareto_points`` < 2 or when
-    the minutes do not reach ``equity_minutes`` (no graph)."""
+    the minutes do not reach ``equity_minutes`` (no graph).  ``selected`` (a plan chosen by
+    another objective) is placed on the same axes, with the coverage the front gains over it
+    at no more people beyond T2: ``max {f1(p) : p on the front, f2(p) <= f2(plan)} - f1(plan)``."""
     a = sc.allocation
     T, T2 = float(a.max_minutes), float(a.equity_minutes)
     if a.pareto_points < 2 or sdata is None or sdata.cutoff < T2:
         return Tradeoff(max_minutes=T, equity_minutes=T2, n_sites=a.n_sites)
-    front = pareto_front(sdata.with_options(suitability_weight=0.0), max_minutes=T, equity_minutes=T2,
-                         n_points=int(a.pareto_points), time_limit=a.time_limit_s)
+    data = sdata.with_options(suitability_weight=0.0)
+    front = pareto_front(data, max_minutes=T, equity_minutes=T2, n_points=int(a.pareto_points),
+                         time_limit=a.time_limit_s)
     table = front.table.drop(columns=["selected"])
-    return Tradeoff(table=table, sentences=describe_front(front, lang=lang), max_minutes=T, equity_minutes=T2,
-                    n_sites=front.n_sites)
+    sentences = describe_front(front, lang=lang)
+    point = None
+    if selected is not None and a.objective != "mclp":
+        row = front_with_plans(front, {a.objective: selected}, data).iloc[-1]
+        cov, beyond = float(row["newly_covered"]), float(row["beyond"])
+        ok = table[table["beyond"] <= beyond + 1e-6]
+        gain = float(ok["newly_covered"].max()) - cov if len(ok) else float("nan")
+        point = {"name": a.objective, "newly_covered": cov, "beyond": beyond, "gini": float(row["gini"]),
+                 "front_gain": gain}
+        i = 1 if lang == "en" else 0
+        sentences.append((
+            f"El plan elegido ({a.objective}) deja {point['newly_covered']:,.0f} personas nuevas dentro de {T:g} min y "
+            f"{point['beyond']:,.0f} a más de {T2:g} min; el frente cubre {gain:,.0f} personas más sin dejar más "
+            f"personas a más de {T2:g} min.",
+            f"The chosen plan ({a.objective}) has {point['newly_covered']:,.0f} people newly within {T:g} min and "
+            f"{point['beyond']:,.0f} beyond {T2:g} min; the front covers {gain:,.0f} more people without leaving more "
+            f"people beyond {T2:g} min.")[i])
+    return Tradeoff(table=table, sentences=sentences, max_minutes=T, equity_minutes=T2, n_sites=front.n_sites,
+                    plan_point=point)

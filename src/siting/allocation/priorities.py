@@ -69,7 +69,8 @@ def explain_priorities(sc: Scenario, *, selected: list[int], objective: float, s
             row.update(plan_changed=False, sites_changed=0, why=_default_why(key, i))
             rows.append(row)
             continue
-        sc0 = dataclasses.replace(sc, allocation=dataclasses.replace(sc.allocation, **{key: default}))
+        changes: dict[str, Any] = {key: default}
+        sc0 = dataclasses.replace(sc, allocation=dataclasses.replace(sc.allocation, **changes))
         w0 = np.asarray(weights_of(sc0), float)
         sel0, obj0 = choose(sc0)
         changed = sorted(set(selected) - set(sel0))
@@ -127,6 +128,9 @@ def _note(row: dict[str, Any], i: int) -> str:
                      f"{row['objective']:,.1f})", f"; it costs {row['cost']:,.1f} in the objective "
                      f"({row['objective_at_default']:,.1f} -> {row['objective']:,.1f})")[i]
         return text + "."
+    if key.endswith("suitability_weight"):
+        return (f"{key} = {v:g} (por defecto {d:g}) NO cambió el plan: {row['why']}.",
+                f"{key} = {v:g} (default {d:g}) did NOT change the plan: {row['why']}.")[i]
     return (f"{key} = {v:g} (por defecto {d:g}) cambió la demanda de {row.get('places_reweighted', 0)} lugares pero "
             f"NO cambió el plan: {row['why']}.", f"{key} = {v:g} (default {d:g}) changed the demand of "
             f"{row.get('places_reweighted', 0)} places but did NOT change the plan: {row['why']}.")[i]

@@ -288,7 +288,7 @@ def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreRe
 
     prio, prio_notes = explain_priorities(sc, selected=sel, objective=float(chosen.solution.objective),
                                           sense=chosen.sense, weights_of=weights_of, choose=choose)
-    front = tradeoff(sc, sdata if (with_tradeoff and costs.exact) else None, lang=sc.run.language)
+    front = tradeoff(sc, sdata if (with_tradeoff and costs.exact) else None, lang=sc.run.language, selected=sel)
     return {"measures": total, "measures_by_district": by_district, "priorities": prio,
             "priority_notes": prio_notes, "tradeoff": front}
 

@@ -22,6 +22,10 @@ def pareto_chart(tr: Tradeoff, lang: str = "es") -> plt.Figure:
     """The Pareto front (people beyond T2 on x, people newly within T on y), Spanish by default."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_front(tr.front, ax=ax, lang=lang)
+    if tr.plan_point is not None:  # the plan of another objective on the same axes
+        p = tr.plan_point
+        ax.plot([p["beyond"]], [p["newly_covered"]], "s", color="#e7298a", label=t(f"objective.{p['name']}", lang))
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
