@@ -122,7 +122,7 @@ def test_weight_women_changes_who_counts_and_says_if_the_plan_changed(sm):
     assert "desempata" in why and p1.priority_notes == []
 
 
-def test_suitability_weight_enters_the_objective_with_its_cost(sm):
+def test_suitability_weight_and_its_cost(sm):
     s, scores = sm
     base = propose_sites(_with(s.sc, pareto_points=0), s.data, s.gaps, scores)
     big = propose_sites(_with(s.sc, suitability_weight=1e6, pareto_points=0), s.data, s.gaps, scores)

@@ -134,7 +134,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "allocation.cost_per_site": (f"{HERE}::test_allocation_keys_change_the_model", "cost_per_site"),
     "allocation.coverage_target": (f"{HERE}::test_allocation_keys_change_the_model", "coverage_target"),
     "allocation.objective": ("test_objectives_stage.py::test_pmedian_stage_equals_spopt", "objective"),
-    "allocation.suitability_weight": ("test_objectives_stage.py::test_suitability_weight_enters_the_objective_with_its_cost",
+    "allocation.suitability_weight": ("test_objectives_stage.py::test_suitability_weight_and_its_cost",
                                       "suitability_weight"),
     "allocation.equity_minutes": ("test_objectives_stage.py::test_front_counts_people_beyond_equity_minutes",
                                   "equity_minutes"),
