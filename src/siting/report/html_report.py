@@ -55,7 +55,7 @@ def fmt_number(value: object, column: str = "", lang: str = "es") -> tuple[str, 
         sep_t, sep_d = (" ", ",") if lang == "es" else (",", ".")
         if _is_share(column):
             return f"{100 * v:.1f}".replace(".", sep_d) + " %", True
-        if column == "score":
+        if column in ("score", "gini"):  # gini: the Pareto front's steps differ in the third decimal
             return f"{v:.3f}".replace(".", sep_d), True
         if "minutes" in column or column in {"nearest_existing", "mean_minutes"}:
             return f"{v:.1f}".replace(".", sep_d), True
