@@ -28,7 +28,7 @@ def direct_plan(path: Path, **overrides):
     walk = siting.build_graph(sc, data, mode="walk")
     access = siting.compute_access(sc, data, graph, walk_graph=walk)
     scored = siting.score_candidates(sc, data, graph, access, progress=False)
-    plan = siting.propose_sites(sc, data, access, scored)
+    plan = siting.propose_sites(sc, data, access, scored, graph=graph, with_tradeoff=False)  # as the app does
     return sc, data, graph, access, scored, plan
 
 

@@ -76,6 +76,25 @@ def test_threshold_and_weights_what_ifs_match_the_pipeline(client, scenario):
     np.testing.assert_allclose([p["share_top_n"] for p in got["proposals"]], plan.proposals["share_top_n"])
 
 
+def test_objective_selector_what_if_matches_the_stage(client, scenario):
+    """allocation__objective = pmedian through the API is the stage's p-median plan (same limits),
+    and it has the least mean minutes of the target group (what p-median minimises)."""
+    got = client.post("/api/propose", json={"allocation__objective": "pmedian"}).json()
+    plan = direct_plan(scenario, allocation__objective="pmedian")[-1]
+    assert got["objective_kind"] == "pmedian" and plan.objective == "pmedian"
+    assert [p["ccpp_id"] for p in got["proposals"]] == plan.proposals["ccpp_id"].astype(str).tolist()
+    assert got["objective"] == pytest.approx(plan.solution.objective)
+    mclp = client.post("/api/propose", json={}).json()
+    assert mclp["objective_kind"] == "mclp"
+    assert {p["ccpp_id"] for p in got["proposals"]} != {p["ccpp_id"] for p in mclp["proposals"]}
+    assert got["measures"]["mean_minutes"] <= mclp["measures"]["mean_minutes"]
+    assert mclp["measures"]["newly_covered"] >= got["measures"]["newly_covered"]  # mclp maximises this one
+    assert mclp["measures"]["newly_covered"] == pytest.approx(mclp["objective"])
+    meta = client.get("/api/meta").json()
+    assert meta["choices"]["objective"] == ["mclp", "pmedian", "pcenter", "fair"]
+    assert meta["controls"]["allocation__objective"] == "mclp"
+
+
 def test_bad_input_is_422_with_the_cli_message(client, scenario, capsys):
     from siting.cli import main
     assert main(["propose", "--scenario", str(scenario), "--n", "-1"]) == 2

@@ -134,3 +134,25 @@ def test_english_and_compare(server, browser):
     expect(page.locator("#panel-compare svg.chart path[data-series]")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "07_compare_en.png"))
     assert errors == [] and dialogs == []
+
+
+def test_objective_selector_updates_the_table(server, browser):
+    """The objective <select> next to N: choosing p-median once re-proposes and the table and the
+    objective line change to the p-median plan (the same plan as POST /api/propose)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page, errors, dialogs = _open(browser, server.url + "/")
+    expect = sync_api.expect
+    expect(page.locator("#proposals-table tbody tr")).to_have_count(10)
+    expect(page.locator("#objective-select")).to_have_value("mclp")
+    expect(page.locator("#objective-line")).to_contain_text("máxima cobertura")
+    before = page.locator("#proposals-table tbody tr td:nth-child(2)").all_inner_texts()
+    page.select_option("#objective-select", "pmedian")
+    page.click("#propose-btn")
+    expect(page.locator("#objective-line")).to_contain_text("p-mediana", timeout=120_000)
+    expect(page.locator("#proposals-table tbody tr")).to_have_count(10)
+    after = page.locator("#proposals-table tbody tr td:nth-child(2)").all_inner_texts()
+    assert after != before
+    ref = httpx.post(server.url + "/api/propose", json={"allocation__objective": "pmedian"}, timeout=120).json()
+    assert [r.split("\n")[0] for r in after] == [p["name"] for p in ref["proposals"]]
+    page.screenshot(path=str(ARTIFACTS / "08_objetivo_pmediana.png"))
+    assert errors == [] and dialogs == []

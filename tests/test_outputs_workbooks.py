@@ -106,7 +106,8 @@ def test_every_numeric_column_of_every_workbook_has_a_kind(run):
     unknown = set()
     for name in ("places", "access_by_district", "access_by_province", "access_by_ugel", "access_total",
                  "districts_ranked_unserved", "cetpro_supply", "candidates", "excluded_places", "weights",
-                 "proposals", "coverage_curve", "before_after"):
+                 "proposals", "coverage_curve", "before_after", "plan_measures", "plan_measures_by_district",
+                 "priorities", "pareto_front"):
         df = pd.read_csv(run / f"{name}.csv", nrows=50)
         unknown |= {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])
                     and not pd.api.types.is_bool_dtype(df[c]) and nb.column_kind(c) == "number"}
@@ -115,7 +116,8 @@ def test_every_numeric_column_of_every_workbook_has_a_kind(run):
 
 def test_scores_and_proposals_sheet(run):
     wb = load_workbook(run / "propuestas.xlsx")
-    assert wb.sheetnames == ["Léame", "Propuestas", "Curva de cobertura", "Antes y después"]
+    assert wb.sheetnames == ["Léame", "Propuestas", "Curva de cobertura", "Antes y después", "Medidas del plan",
+                             "Medidas por distrito", "Prioridades", "Frente de Pareto"]  # the last four: #18
     ws = wb["Propuestas"]
     head = _header(ws)
     assert ws.cell(row=2, column=head[labels.t("score")]).number_format == "0.000"
@@ -166,7 +168,12 @@ def test_readme_sheet_says_run_date_scenario_caveats(run):
 def test_english_run_has_english_sheets(tmp_path):
     assert main(["propose", "--scenario", str(hostile_scenario(tmp_path, "en", n_sites=2)), "--no-progress"]) == 0
     wb = load_workbook(tmp_path / "run" / "propuestas.xlsx")
-    assert wb.sheetnames == ["Read me", "Proposals", "Coverage curve", "Before and after"]
+    assert wb.sheetnames == ["Read me", "Proposals", "Coverage curve", "Before and after", "Plan measures",
+                             "Measures by district", "Priorities", "Pareto front"]  # the last four: #18
+    measures = wb["Plan measures"]
+    groups = {measures.cell(row=r, column=_header(measures)["Population group"]).value
+              for r in range(2, measures.max_row + 1)}
+    assert "Target population (youth)" in groups and "target" not in groups  # coded values in words
     ws = wb["Proposals"]
     head = _header(ws)
     status = {ws.cell(row=r, column=head[labels.t("parent_status", "en")]).value for r in range(2, ws.max_row + 1)}

@@ -3,7 +3,8 @@
     siting data check [--scenario FILE]   load and validate every input; quality report
     siting access     --scenario FILE     travel-time access gaps
     siting score      --scenario FILE     candidate localities and suitability
-    siting propose    --scenario FILE [--n N]   choose and rank new extension centres
+    siting propose    --scenario FILE [--n N] [--objective mclp|pmedian|pcenter|fair]
+                                          choose and rank new extension centres
     siting report     --scenario FILE     maps, HTML report and exports
     siting run        --scenario FILE     the whole chain
     siting demo                           the whole chain on the shipped Cajamarca data
@@ -64,6 +65,8 @@ def _load(args: argparse.Namespace) -> Scenario:
         overrides["run__output_dir"] = str(Path(args.output).resolve())
     if getattr(args, "n", None) is not None:
         overrides["allocation__n_sites"] = args.n
+    if getattr(args, "objective", None):
+        overrides["allocation__objective"] = args.objective
     path = args.scenario or shipped_scenario()
     return load_scenario(path, **overrides)
 
@@ -137,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         common(p, scenario_required=True)
         if name in {"propose", "run"}:
             p.add_argument("--n", type=int, help="number of new sites (overrides allocation.n_sites)")
+            p.add_argument("--objective", choices=["mclp", "pmedian", "pcenter", "fair"],
+                           help="what chooses the sites (overrides allocation.objective, default mclp): maximal "
+                                "covering, least weighted minutes, least worst minutes, fairest worst district")
         p.set_defaults(func=_cmd(stage))
 
     nat = sub.add_parser("national", help="whole Peru: nearest district capital for every centro poblado, "

@@ -150,17 +150,18 @@ def propose(sc: Scenario, *, progress: bool = True, record: Run | None = None) -
     done = score(sc, progress=progress, record=run)
     assert done.graph is not None and done.access is not None and done.scores is not None
     with run.stage("propose") as info:
-        plan = propose_sites(sc, done.data, done.access, done.scores)
+        plan = propose_sites(sc, done.data, done.access, done.scores, graph=done.graph)
         evaluation = evaluate_plan(sc, done.data, done.graph, plan, access=done.access)
         s = plan.solution
-        info.update(n_sites=int(s.n_sites), objective=float(s.objective), bound=float(s.bound), gap=float(s.gap),
+        info.update(objective_kind=plan.objective, n_sites=int(s.n_sites), objective=float(s.objective),
+                    bound=float(s.bound), gap=float(s.gap),
                     solver=s.solver, status=s.status, unassigned=len(plan.unassigned),
                     solver_seconds={k: round(v, 3) for k, v in s.timings.items()})
     writers.write_propose(run, plan, evaluation)
     cols = ["rank", "name", "district", "ugel", "parent_name", "teacher_minutes", "new_population", "new_women",
             "new_target", "minutes_saved"]
     _print_table(plan.proposals[cols], "Propuestas / Proposals")
-    for note in plan.notes:
+    for note in plan.notes + plan.priority_notes + plan.tradeoff.sentences:
         _say(f"  {note}")
     if len(plan.unassigned):
         _say(f"  ! {len(plan.unassigned)} proposed site(s) have no parent CETPRO within "

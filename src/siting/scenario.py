@@ -199,6 +199,14 @@ class Allocation:
     budget: float = 0.0  # 0 = no budget constraint
     cost_per_site: float = 1.0
     coverage_target: float = 0.0  # share of unserved target population (0 = use n_sites)
+    # what chooses the sites (siting.allocation.choice): "mclp" maximal covering, "pmedian" least
+    # weighted minutes, "pcenter" least worst minutes, "fair" least people beyond max_minutes in the worst district
+    objective: str = "mclp"
+    # lambda: every objective gains lambda * s_i per opened site (s_i = suitability score min-max
+    # normalised to [0, 1], in the objective's units); 0 = suitability only breaks ties
+    suitability_weight: float = 0.0
+    equity_minutes: float = 120.0  # T2 of the coverage-equity trade-off: people beyond it after the plan
+    pareto_points: int = 6  # epsilon values of the coverage-equity Pareto front (0 = not computed)
 
 
 @dataclass

@@ -2,8 +2,11 @@
 
 It consumes the score stage's *reach* (``ScoreResult.coverage``: candidates x places within
 ``allocation.max_minutes``; ``ScoreResult.teacher_minutes``: candidates x CETPRO within
-``allocation.teacher_max_minutes``) and never the graph; "how far is everyone once the
-proposals open" is the access step :func:`siting.access.evaluate_plan`.
+``allocation.teacher_max_minutes``).  The sites are chosen by ``allocation.objective``
+(:mod:`.choice`: mclp, pmedian, pcenter, fair) under the same limits; given the graph, the
+stage also computes the minutes of every pair below each place's existing time (exact
+p-median / p-center, measures and the Pareto front) and "how far is everyone once the
+proposals open" with :func:`siting.access.evaluate_plan`.
 """
 from __future__ import annotations
 
@@ -13,14 +16,19 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from ..access import AccessResult
+from ..access import AccessResult, evaluate_plan
 from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..scenario import Scenario
 from ..suitability import ScoreResult
+from . import choice as _choice
 from .model import MaximalCovering
+from .objectives import SitingResult
+from .outcomes import Tradeoff, measure_table, tradeoff
 from .parents import assign_parents
+from .priorities import explain_priorities
 from .results import CoverageSolution
 
 GAIN_COLUMNS = ("new_places", "new_population", "new_women", "new_target", "new_women_target", "minutes_saved")
@@ -35,6 +43,13 @@ class ProposalResult:
     unassigned: pd.DataFrame  # chosen sites without an eligible parent CETPRO
     solution: CoverageSolution
     notes: list[str] = field(default_factory=list)
+    objective: str = "mclp"  # allocation.objective that chose the sites
+    result: SitingResult | None = None  # the objective model's result (None for mclp)
+    measures: pd.DataFrame = field(default_factory=pd.DataFrame)  # outcomes.measure_table: every measure
+    measures_by_district: pd.DataFrame = field(default_factory=pd.DataFrame)
+    priorities: pd.DataFrame = field(default_factory=pd.DataFrame)  # priorities.explain_priorities
+    priority_notes: list[str] = field(default_factory=list)  # how each weight entered, and its effect
+    tradeoff: Tradeoff = field(default_factory=Tradeoff)  # coverage-equity Pareto front for the run's N
 
 
 def district_poverty(places: pd.DataFrame, indicators: pd.DataFrame | None) -> np.ndarray:
@@ -91,6 +106,8 @@ def covering_model(sc: Scenario, data: StudyData, access: AccessResult, scores: 
         group_of_candidate=cand[a.group_by].astype(str).to_numpy(),
         min_per_group=sc.optional("allocation.min_per_ugel"), max_per_group=sc.optional("allocation.max_per_ugel"),
         suitability=cand["score"].to_numpy(float), candidate_ids=cand["ccpp_id"].astype(str).tolist())
+    if a.suitability_weight > 0:  # lambda (allocation.choice); 0 keeps the tie-break
+        options["suitability_weight"] = float(a.suitability_weight)
     if a.require_parent:
         options.update(parent_minutes=scores.teacher_minutes, parent_capacity=parent_capacity(sc, data),
                        parent_max_minutes=a.teacher_max_minutes)
@@ -163,11 +180,55 @@ def _solver_note(solution: CoverageSolution, lang: str) -> str:
             f"bound {solution.bound:,.1f}, gap {solution.gap:.2%}")
 
 
-def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult) -> ProposalResult:
-    """The propose stage: choose the new sites (maximal covering, ``allocation.*``), assign
-    each a parent CETPRO (least total teacher minutes), and measure the gains of each site
+@dataclass(frozen=True)
+class _Choice:
+    solution: CoverageSolution
+    result: SitingResult | None
+    sense: str
+
+
+def _choose(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,
+            costs: _choice.Costs | None) -> _Choice:
+    """The sites of ``allocation.objective`` (one code path for every objective and limit)."""
+    a = sc.allocation
+    covering = covering_model(sc, data, access, scores)
+    if a.objective == "mclp":
+        return _Choice(covering.solve(a.solver, time_limit=a.time_limit_s), None, "max")
+    costs = costs or _choice.cost_matrix(sc, access, scores)
+    weights = demand_weights(sc, access.places, indicators=data.district_indicators, petitions=data.petitions)
+    sdata = _choice.siting_data(sc, access, scores, costs, weights, capacity=parent_capacity(sc, data))
+    model = _choice.objective_model(sc, sdata, access.places)
+    result = _choice.solve_model(sc, model)
+    order = _choice.rank_sites(model, result.selected)
+    return _Choice(_choice.coverage_solution(covering.problem, order, result), result, model.sense)
+
+
+def _objective_note(sc: Scenario, chosen: _Choice, costs: _choice.Costs | None) -> str:
+    i = 1 if sc.run.language == "en" else 0
+    kind = sc.allocation.objective
+    name, unit = _choice.OBJECTIVE_NAMES[kind][i], _choice.OBJECTIVE_UNITS[kind][i]
+    text = (f"Función objetivo: {name} (valor en {unit}); mismas restricciones que la máxima cobertura "
+            "(N, presupuesto, cuotas por UGEL/provincia, CETPRO padre dentro del tiempo docente y con capacidad)",
+            f"Objective: {name} (value in {unit}); the same limits as maximal covering (N, budget, quotas per "
+            "UGEL/province, parent CETPRO within teacher time and with capacity)")[i]
+    if costs is not None and not costs.exact:
+        text += ("; sin grafo, los minutos más allá de allocation.max_minutes son el tiempo actual (cota superior)",
+                 "; without the graph, minutes beyond allocation.max_minutes are the existing time (an upper "
+                 "bound)")[i]
+    return text
+
+
+def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, *, graph: Any = None,
+                  with_tradeoff: bool = True) -> ProposalResult:
+    """The propose stage: choose the new sites (``allocation.objective``, limits ``allocation.*``),
+    assign each a parent CETPRO (least total teacher minutes), and measure the gains of each site
     given those ranked before it (:func:`site_gains`) and the coverage curve for
-    ``N = 1 .. max(curve_max_sites, n_sites)``."""
+    ``N = 1 .. max(curve_max_sites, n_sites)``.
+
+    Also every measure of the plan (:func:`.outcomes.measure_table`, exact minutes after with
+    ``graph``), how each priority entered and whether it changed the plan
+    (:func:`.priorities.explain_priorities`) and, with ``graph`` and ``with_tradeoff``, the
+    coverage-equity Pareto front (:func:`.outcomes.tradeoff`)."""
     a = sc.allocation
     capacity = parent_capacity(sc, data)
     if a.require_parent and not capacity.any():
@@ -175,7 +236,11 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
                         "left in the data)", source=sc.inputs.school_base,
                         hint="check the teachers / max_extensions columns, widen the study area, or set "
                              "allocation.require_parent = false")
-    solution = covering_model(sc, data, access, scores).solve(a.solver, time_limit=a.time_limit_s)
+    # minutes beyond the reach are needed by the minute-based objectives and the trade-off only
+    exact = graph is not None and (a.objective != "mclp" or (with_tradeoff and a.pareto_points >= 2))
+    costs = _choice.cost_matrix(sc, access, scores, graph if exact else None)
+    chosen = _choose(sc, data, access, scores, costs)
+    solution = chosen.solution
     cand, places = scores.candidates, access.places
     sel = np.asarray(solution.selected, dtype=int)
     parents = assign_parents(sel, scores.teacher_minutes, capacity, a.teacher_max_minutes,
@@ -186,5 +251,48 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     curve_model = covering_model(sc, data, access, scores, n_sites=max(a.curve_max_sites, len(sel)),
                                  coverage_target=None, budget=None)
     curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
+    notes = [_solver_note(solution, sc.run.language)]
+    if a.objective != "mclp":
+        notes.insert(0, _objective_note(sc, chosen, costs))
+    extras = _extras(sc, data, access, scores, costs, chosen, graph=graph, with_tradeoff=with_tradeoff)
     return ProposalResult(proposals=proposals, curve=curve, unassigned=parents[parents["status"] != "assigned"],
-                          solution=solution, notes=[_solver_note(solution, sc.run.language)])
+                          solution=solution, notes=notes, objective=a.objective, result=chosen.result, **extras)
+
+
+def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,
+            costs: _choice.Costs, chosen: _Choice, *, graph: Any, with_tradeoff: bool) -> dict[str, Any]:
+    """Measures, priorities and the trade-off of the chosen plan (see :func:`propose_sites`)."""
+    places = access.places
+    sel = [int(i) for i in chosen.solution.selected]
+
+    def weights_of(s: Scenario) -> np.ndarray:
+        return demand_weights(s, places, indicators=data.district_indicators, petitions=data.petitions)
+
+    weights = weights_of(sc)
+    sdata = None if sc.optional("allocation.coverage_target") is not None else _choice.siting_data(
+        sc, access, scores, costs, weights, capacity=parent_capacity(sc, data))
+    before = places["minutes_nearest"].to_numpy(float)
+    if graph is not None:
+        after = evaluate_plan(sc, data, graph, cand_ids(scores, sel), access=access).minutes_after
+    else:  # the reach only: minutes beyond it are the existing time (an upper bound)
+        t = before.copy()
+        if sel:
+            sub = sp.csr_array(scores.coverage[sel]).tocoo()
+            np.minimum.at(t, sub.col, sub.data)
+        after = t
+    total, by_district = measure_table(sc, places, before, np.asarray(after, float))
+
+    def choose(s: Scenario) -> tuple[list[int], float]:
+        c = _choose(s, data, access, scores, costs)
+        return [int(i) for i in c.solution.selected], float(c.solution.objective)
+
+    prio, prio_notes = explain_priorities(sc, selected=sel, objective=float(chosen.solution.objective),
+                                          sense=chosen.sense, weights_of=weights_of, choose=choose)
+    front = tradeoff(sc, sdata if (with_tradeoff and costs.exact) else None, lang=sc.run.language, selected=sel)
+    return {"measures": total, "measures_by_district": by_district, "priorities": prio,
+            "priority_notes": prio_notes, "tradeoff": front}
+
+
+def cand_ids(scores: ScoreResult, selected: list[int]) -> list[str]:
+    """``ccpp_id`` of the selected candidates."""
+    return scores.candidates["ccpp_id"].astype(str).to_numpy()[selected].tolist()

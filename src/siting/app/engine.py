@@ -47,6 +47,7 @@ import scipy.sparse as sp
 
 from ..access import compute_access, evaluate_plan
 from ..allocation import propose_sites
+from ..allocation.outcomes import headline
 from ..allocation.stage import parent_capacity
 from ..data import load_data
 from ..errors import ScenarioError
@@ -292,7 +293,10 @@ class WhatIf:
         plan, evaluation = plan
         s = plan.solution
         solution = {"objective": float(s.objective), "bound": float(s.bound), "gap": float(s.gap),
-                    "solver": str(s.solver), "status": str(s.status), "n_sites": int(len(s.selected))}
+                    "solver": str(s.solver), "status": str(s.status), "n_sites": int(len(s.selected)),
+                    "objective_kind": str(plan.objective), "measures": headline(
+                        plan.measures, main_threshold=sc.allocation.max_minutes,
+                        equity_minutes=sc.allocation.equity_minutes) if len(plan.measures) else {}}
         stability = {"runs": int(sc.suitability.sensitivity_runs), "speed_samples": int(sc.suitability.speed_samples),
                      "top_n": max(int(sc.allocation.n_sites), 1)}
         return cls(id=id, overrides=dict(overrides), sc=sc, base=base, places=access.places,
@@ -301,7 +305,7 @@ class WhatIf:
                    parent_capacity=parent_capacity(sc, base.data), proposals=plan.proposals,
                    curve=plan.curve, before_after=evaluation.before_after, solution=solution,
                    places_after=np.asarray(evaluation.minutes_after, dtype=float),
-                   notes=list(scored.notes) + list(plan.notes),
+                   notes=list(scored.notes) + list(plan.notes) + list(plan.priority_notes),
                    stability=stability, seconds=seconds, timings=timings)
 
     def served_by(self) -> sp.csc_array:
@@ -435,7 +439,8 @@ class Engine:
             return score_candidates(sc, base.data, base.graph, access, progress=False)
 
     def _compute_plan(self, sc: Scenario, base: Base, access, scored):
-        plan = propose_sites(sc, base.data, access, scored)
+        with self._memo.installed():  # the objectives' minutes matrix is computed once per candidate set
+            plan = propose_sites(sc, base.data, access, scored, graph=base.graph, with_tradeoff=False)
         return plan, evaluate_plan(sc, base.data, base.graph, plan, access=access)
 
     # ------------------------------------------------------------------ what-ifs

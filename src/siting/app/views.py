@@ -95,6 +95,7 @@ def controls(wi: WhatIf) -> dict[str, Any]:
         "candidates__min_population": c.min_population, "allocation__group_by": a.group_by,
         "allocation__min_per_ugel": a.min_per_ugel, "allocation__max_per_ugel": a.max_per_ugel,
         "suitability__weights": dict(s.weights), "suitability__ahp": dict(s.ahp), "allocation__solver": a.solver,
+        "allocation__objective": a.objective,
     }
 
 
@@ -118,6 +119,7 @@ def meta(engine: Engine, wi: WhatIf, lang: str) -> dict[str, Any]:
         "age_groups": {k: list(v) for k, v in sc.population.age_groups.items()},
         "controls": controls(wi), "criteria": crit,
         "choices": {"solver": ["auto", "exact", "greedy"], "group_by": ["ugel", "province"],
+                    "objective": ["mclp", "pmedian", "pcenter", "fair"],
                     "target_group": list(sc.population.age_groups)},
         "areas": _area_tree(base.places),
         "bounds": [[b[1], b[0]], [b[3], b[2]]],

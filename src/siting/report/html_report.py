@@ -55,7 +55,7 @@ def fmt_number(value: object, column: str = "", lang: str = "es") -> tuple[str, 
         sep_t, sep_d = (" ", ",") if lang == "es" else (",", ".")
         if _is_share(column):
             return f"{100 * v:.1f}".replace(".", sep_d) + " %", True
-        if column == "score":
+        if column in ("score", "gini"):  # gini: the Pareto front's steps differ in the third decimal
             return f"{v:.3f}".replace(".", sep_d), True
         if "minutes" in column or column in {"nearest_existing", "mean_minutes"}:
             return f"{v:.1f}".replace(".", sep_d), True
@@ -179,8 +179,12 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                   other_reports: Sequence[tuple[str, str]] = (), back_href: str = "",
                   cetpro: pd.DataFrame | None = None, extension: pd.DataFrame | None = None,
                   target_column: str = "pop_15_29", generated: str | None = None,
-                  thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0) -> str:
+                  thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
+                  objective: Mapping | None = None) -> str:
     """Render the report HTML for the region (``ugel=None``) or one UGEL.
+
+    ``objective``: the section of :func:`siting.report.objective_section.objective_context`
+    (objective, priorities, measures, Pareto front), shown in the regional report.
 
     ``by_district`` rows are kept for the UGEL when it has a ``ugel`` column, otherwise
     when its ``unit`` is a district of that UGEL in ``places``.  ``map_images`` are
@@ -221,6 +225,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                                thresholds=thresholds, main_threshold=main_threshold),
         "tables": tables, "charts": charts, "maps": maps, "map_href": map_href,
         "other_reports": list(other_reports), "back_href": back_href,
+        "objective": objective if ugel is None else None,
     }
     return _env().get_template("report.html").render(**ctx)
 
@@ -239,8 +244,10 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   map_href: str = "", ugels: Iterable[str] | None = None, lang: str = "es",
                   notes: Iterable[str] = (), reason: str = "", cetpro: pd.DataFrame | None = None,
                   extension: pd.DataFrame | None = None, target_column: str = "pop_15_29",
-                  thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0) -> dict[str, Path]:
-    """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL.
+                  thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
+                  objective: Mapping | None = None) -> dict[str, Path]:
+    """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL
+    (``objective``: the section of the regional report, see :func:`render_report`).
 
     ``static_maps`` is the mapping returned by
     :func:`siting.report.static_maps.write_static_maps`; its PNGs are embedded.
@@ -265,7 +272,7 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   target_column=target_column, thresholds=thresholds, main_threshold=main_threshold)
     written = {}
     page = render_report(**common, ugel=None, map_images=images("region"), map_href=map_href,
-                         other_reports=[(u, files[u]) for u in ugel_list])
+                         other_reports=[(u, files[u]) for u in ugel_list], objective=objective)
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
         page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,

@@ -53,6 +53,7 @@ KINDS: dict[str, tuple[int | None, str, str | None]] = {
     "metres": (0, "#,##0", "#,##0"),
     "area": (1, "#,##0.0", "#,##0.0"),
     "code": (None, "@", None),
+    "measure": (3, "#,##0.000", "#,##0.000"),  # mixed people / minutes / Gini rows (plan measures, #18)
     "number": (None, "General", None),
 }
 
@@ -62,6 +63,11 @@ LOCALES = {"es": "es_PE", "en": "en"}
 _PEOPLE = r"(?:population|women|men|target|(?:pop|women|men)_\d+_\d+)"
 # (regular expression matched against the whole code, kind): the first match wins
 _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
+    # plan measures, priorities and Pareto front (#18)
+    (r"before|after|change|objective|objective_at_default|cost|value|default", "measure"),
+    (r"factor_p\d+|cost_per_person", "score"),
+    (r"point|sites_changed", "count"),
+    (r"people|beyond|beyond_before|beyond_after|epsilon|newly_covered|coverage_cost|fairness_gain", "people"),
     (r"ccpp_id|ubigeo|department_code|province_code|facility_id|cod_mod|codlocal|parent_cod_mod|tambo_code"
      r"|road_id|route_code|candidate_id|row_id|premises_id|nearest_(?:facility|cetpro|extension|any)"
      r"|centre_id|period_year", "code"),

@@ -54,7 +54,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
-    from . import folium_map, html_report, static_maps
+    from . import folium_map, html_report, objective_section, static_maps
     folder = Path(folder)
     lang, th = sc.run.language, list(sc.access.thresholds_min)
     notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
@@ -80,6 +80,8 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
         proposals=proposals, coverage=None if plan is None else plan.curve, static_maps=maps, map_href="mapa.html",
         lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=data.extension_centres,
         target_column=f"pop_{sc.population.target_group}", thresholds=th,
-        main_threshold=sc.access.main_threshold_min)
+        main_threshold=sc.access.main_threshold_min,
+        objective=None if plan is None else objective_section.objective_context(
+            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri))
     written.update({f"report_{k}": v for k, v in reports.items()})
     return ReportResult(files=written)

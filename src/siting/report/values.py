@@ -51,6 +51,8 @@ status_text = _coded("status")
 kind_text = _coded("kind")
 area_text = _coded("area")
 unit_text = _coded("unit")
+group_text = _coded("group")  # population groups of the plan measures (#18)
+measure_text = _coded("measure")
 
 
 def criterion_text(value: object, lang: str = "es") -> object:
@@ -129,6 +131,8 @@ _BY_COLUMN: list[tuple[re.Pattern[str], Callable[[object, str], object]]] = [
     (re.compile(r"reason"), reasons_text),
     (re.compile(r"reason_detail"), reason_detail_text),
     (re.compile(r"host_premises_list"), premises_text),
+    (re.compile(r"group"), group_text),
+    (re.compile(r"measure"), measure_text),
 ]
 
 

@@ -81,8 +81,12 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
 
 def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dict[str, Path]:
     """Proposals, coverage curve and before/after as CSV, ``propuestas.xlsx``,
-    ``propuestas.gpkg`` and ``coverage_curve.png``."""
+    ``propuestas.gpkg`` and ``coverage_curve.png``; every measure of the plan, how each
+    priority entered and the coverage-equity Pareto front (issue #18) as ``plan_measures.csv``,
+    ``plan_measures_by_district.csv``, ``priorities.csv``, ``pareto_front.csv`` /
+    ``pareto_front.png`` and sheets of ``propuestas.xlsx``."""
     from .html_report import coverage_chart
+    from .objective_section import pareto_chart
     from .static_maps import save_figure
     lang = run.scenario.run.language
     proposals = prop.proposals
@@ -95,12 +99,22 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
     written = {"proposals": exports.write_csv(proposals, run.folder / "proposals.csv", lang=None),
                "curve": exports.write_csv(prop.curve, run.folder / "coverage_curve.csv", lang=None),
                "before_after": exports.write_csv(evaluation.before_after, run.folder / "before_after.csv", lang=None)}
-    written["xlsx"] = exports.write_xlsx({"propuestas": proposals, "curva_cobertura": prop.curve,
-                                          "antes_despues": evaluation.before_after}, run.folder / "propuestas.xlsx",
-                                         lang=lang,
+    extra = {"medidas": prop.measures, "medidas_distrito": prop.measures_by_district, "prioridades": prop.priorities,
+             "frente_pareto": prop.tradeoff.table}
+    files = {"medidas": "plan_measures", "medidas_distrito": "plan_measures_by_district",
+             "prioridades": "priorities", "frente_pareto": "pareto_front"}
+    for key, df in extra.items():
+        if len(df):
+            written[files[key]] = exports.write_csv(df, run.folder / f"{files[key]}.csv", lang=None)
+    sheets = {"propuestas": proposals, "curva_cobertura": prop.curve, "antes_despues": evaluation.before_after,
+              **{k: v for k, v in extra.items() if len(v)}}
+    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "propuestas.xlsx", lang=lang,
                                          readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
     written["gpkg"] = exports.write_gpkg({"propuestas": proposals}, run.folder / "propuestas.gpkg", lang=lang)
     for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
         written[f"curve_{path.suffix}"] = path
+    if len(prop.tradeoff.table):
+        for path in save_figure(pareto_chart(prop.tradeoff, lang), run.folder / "pareto_front", formats=("png",)):
+            written[f"pareto_{path.suffix}"] = path
     run.outputs(written.values())
     return written

@@ -54,6 +54,8 @@ const ProposalsPanel = {
     const ahpText = c.suitability__ahp && Object.keys(c.suitability__ahp).length ? JSON.stringify(c.suitability__ahp) : "";
     const form = el("form", {class: "controls", id: "whatif-form", onsubmit: (e) => { e.preventDefault(); onPropose(); }},
       this.numberField("allocation__n_sites", t("n_sites"), c.allocation__n_sites, {min: 0, max: 200, step: 1, id: "n-sites"}),
+      el("label", {title: t("objective_hint")}, t("objective"), el("select", {name: "allocation__objective", id: "objective-select"},
+        meta.choices.objective.map(o => el("option", {value: o, selected: o === c.allocation__objective}, t("objective_" + o))))),
       el("label", {title: t("coverage_target")}, el("span", {}, el("input", {type: "checkbox", name: "use_target", checked: (c.allocation__coverage_target || 0) > 0}), " ", t("use_target")),
         el("input", {type: "number", name: "allocation__coverage_target", value: 100 * (c.allocation__coverage_target || 0), min: 0, max: 100, step: 1})),
       el("label", {}, t("solver"), el("select", {name: "allocation__solver"},
@@ -91,7 +93,7 @@ const ProposalsPanel = {
     const floats = ["allocation__max_minutes", "allocation__teacher_max_minutes", "allocation__weight_women"];
     for (const k of ints) if (num(k) !== c[k]) out[k] = Math.round(num(k));
     for (const k of floats) if (num(k) !== c[k]) out[k] = num(k);
-    for (const k of ["population__target_group", "allocation__group_by", "allocation__solver"]) if (f.elements[k].value !== c[k]) out[k] = f.elements[k].value;
+    for (const k of ["population__target_group", "allocation__group_by", "allocation__solver", "allocation__objective"]) if (f.elements[k].value !== c[k]) out[k] = f.elements[k].value;
     const target = f.elements.use_target.checked ? num("allocation__coverage_target") / 100 : 0;
     if (target !== (c.allocation__coverage_target || 0)) out.allocation__coverage_target = target;
     const w = {};
@@ -120,6 +122,9 @@ const ProposalsPanel = {
       n: res.proposals.length, g, t: res.threshold, before: fmt(s[`pop_${res.target_group}_within_before`]),
       bs: pct(s[`pop_${res.target_group}_within_before`] / tot), after: fmt(s[`pop_${res.target_group}_within_after`]),
       as: pct(s[`pop_${res.target_group}_within_after`] / tot), women: fmt(s.women_newly_within)})));
+    const m = res.measures || {};
+    box.appendChild(el("p", {class: "small", id: "objective-line"}, t("objective_line", {name: t("objective_" + (res.objective_kind || "mclp")),
+      cov: fmt(m.newly_covered), mean: fmt1(m.mean_minutes), worst: fmt1(m.worst_minutes), gini: (m.gini ?? NaN).toFixed(3), t2: fmt(m.beyond_equity)})));
     box.appendChild(el("p", {class: "small muted"}, t("solver_line", {solver: res.solver, status: res.status,
       obj: fmt(res.objective), bound: fmt(res.bound), gap: pct(res.gap), s: fmt1(res.seconds)})));
     const cols = [

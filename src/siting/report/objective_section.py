@@ -1,0 +1,52 @@
+"""The report's section on the objective (issue #18): which objective chose the sites, how
+each priority entered and whether it changed the plan, every measure of the plan, and the
+coverage-equity Pareto front with what each step of fairness costs in coverage."""
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..allocation import ProposalResult
+from ..allocation.objectives import plot_front
+from ..allocation.outcomes import Tradeoff
+from .labels import t
+from .values import translate_values
+
+PRIORITY_SHOWN = ["key", "value", "default", "enters", "plan_changed", "sites_changed", "why"]
+FRONT_SHOWN = ["point", "newly_covered", "beyond", "coverage_cost", "fairness_gain", "cost_per_person", "gini"]
+
+
+def pareto_chart(tr: Tradeoff, lang: str = "es") -> plt.Figure:
+    """The Pareto front (people beyond T2 on x, people newly within T on y), Spanish by default."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plot_front(tr.front, ax=ax, lang=lang)
+    if tr.plan_point is not None:  # the plan of another objective on the same axes
+        p = tr.plan_point
+        ax.plot([p["beyond"]], [p["newly_covered"]], "s", color="#e7298a", label=t(f"objective.{p['name']}", lang))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def objective_context(plan: ProposalResult, lang: str, *, table_context: Any, png_data_uri: Any) -> dict[str, Any]:
+    """Template context of the section: ``title``, ``objective`` (label), ``notes`` (priorities),
+    ``sentences`` (front), ``tables`` and ``chart`` (data URI or "")."""
+    tables = []
+    m = plan.measures
+    if len(m):
+        shown = translate_values(m[m["group"].isin(["target", "women_target", "women"])], lang, booleans=False)
+        tables.append(table_context(shown, t("report.measures", lang), lang))
+    if len(plan.priorities):
+        pr = translate_values(plan.priorities, lang)
+        tables.append(table_context(pr, t("report.priorities", lang), lang, columns=PRIORITY_SHOWN))
+    tr = plan.tradeoff
+    chart = ""
+    if len(tr.table):
+        tables.append(table_context(pd.DataFrame(tr.table), t("report.pareto_title", lang), lang, columns=FRONT_SHOWN))
+        chart = png_data_uri(pareto_chart(tr, lang))
+    return {"title": t("report.objective_section", lang),
+            "objective": f"{t('report.objective_used', lang)}: {t('objective.' + plan.objective, lang)}",
+            "notes": list(plan.priority_notes), "sentences": list(tr.sentences), "tables": tables, "chart": chart,
+            "chart_title": t("report.pareto_chart", lang)}
