@@ -75,14 +75,14 @@ def cost_cutoff(sc: Scenario, access: AccessResult) -> float:
 
 
 def cost_matrix(sc: Scenario, access: AccessResult, scores: ScoreResult, graph: Any = None) -> Costs:
-    """Minutes from every place to every candidate (towards the candidate, as the reach):
-    from the graph within :func:`cost_cutoff` (exact), else the score stage's reach."""
+    """Minutes between every place and every candidate in ``access.direction`` (as the
+    reach): from the graph within :func:`cost_cutoff` (exact), else the score stage's reach."""
     if graph is None:
         return Costs(sp.csr_array(scores.coverage.T), float(sc.allocation.max_minutes), exact=False)
     place_nodes = graph.point_nodes["places"]
     C = cost_cutoff(sc, access)
-    m = solve.coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C, towards_origins=True,
-                       progress=False)
+    m = solve.directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
+                                direction=sc.access.direction, progress=False)
     return Costs(sp.csr_array(m.T), C, exact=True)
 
 
