@@ -403,6 +403,47 @@ _TABLE: dict[str, tuple[str, str]] = {
     "fig.proposals": ("Sedes propuestas", "Proposed sites"),
     "fig.new_target": ("Población objetivo nueva atendida", "Newly reached target population"),
     "fig.new_women": ("Mujeres nuevas atendidas", "Newly reached women"),
+    # ------------------------------------------------------------------ run folders, fewer sites (#17 items 8-11)
+    "shortfall.head": ("Se pidieron {asked} sitios y se pudieron ubicar {placed}:",
+                       "{asked} sites were asked for and {placed} could be placed:"),
+    "shortfall.candidates": (
+        "solo hay {n} localidades candidatas (con al menos {min_population} habitantes, un local anfitrión y a "
+        "más de {exclude_min:g} min de un CETPRO; las demás figuran con su motivo en excluded_places.csv)",
+        "there are only {n} candidate localities (at least {min_population} people, a host premises and more "
+        "than {exclude_min:g} min from a CETPRO; the others are listed with their reason in excluded_places.csv)"),
+    "shortfall.parents": (
+        "cada centro de extensión necesita un CETPRO matriz con docentes a no más de {minutes:g} min de viaje; "
+        "CETPRO matriz posibles: {k} ({names}), con capacidad para {bound} centros más en total "
+        "(allocation.max_extensions_per_cetpro = {per_cetpro})",
+        "each extension centre needs a parent CETPRO with teachers within {minutes:g} min of travel; possible "
+        "parents: {k} ({names}), with room for {bound} more centres in all "
+        "(allocation.max_extensions_per_cetpro = {per_cetpro})"),
+    "shortfall.per_group": (
+        "allocation.max_per_ugel = {per_group} en {groups} grupos permite {bound} sitios como máximo",
+        "allocation.max_per_ugel = {per_group} over {groups} groups allows at most {bound} sites"),
+    "shortfall.budget": (
+        "el presupuesto ({budget:g}) a {cost:g} por sitio alcanza para {bound} sitios",
+        "the budget ({budget:g}) at {cost:g} per site pays for {bound} sites"),
+    "shortfall.no_gain": (
+        "ningún otro candidato acerca a más personas del grupo objetivo a {minutes:g} min o menos",
+        "no other candidate brings more people of the target group within {minutes:g} min"),
+    "shortfall.kept": (
+        "La corrida se guardó con los {placed} sitios posibles (código de salida 2: el pedido no se pudo cumplir).",
+        "The run was saved with the {placed} possible sites (exit status 2: the request could not be met)."),
+    "cli.n_zero": ("--n {n} no pide ningún sitio nuevo: no hay nada que proponer",
+                   "--n {n} asks for no new site: there is nothing to propose"),
+    "cli.n_zero_hint": ("pida al menos un sitio (--n 1); para ver solo las brechas de acceso use `siting access`",
+                        "ask for at least one site (--n 1); for the access gaps alone use `siting access`"),
+    "run.refresh_report": (
+        "La carpeta {folder} tenía el reporte y los mapas de una corrida anterior: se regeneran con estas "
+        "propuestas para que no queden resultados de otra corrida.",
+        "The folder {folder} held the report and maps of an earlier run: they are rebuilt with these proposals "
+        "so that no result of another run is left beside them."),
+    "run.removed_stale": (
+        "Se quitaron {n} archivos de la corrida anterior que este comando no recalcula ({names}): la carpeta "
+        "contiene solo esta corrida; `siting run` los vuelve a generar.",
+        "Removed {n} file(s) of the earlier run that this command does not recompute ({names}): the folder holds "
+        "this run only; `siting run` writes them again."),
 }
 
 # age-group columns: pop_15_29, women_15_29, men_15_29 (any <a>_<b>)
