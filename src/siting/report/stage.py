@@ -54,6 +54,15 @@ def shorten(note: str, limit: int = 200) -> str:
     return textwrap.shorten(first, width=limit, placeholder=" …")
 
 
+def area_name(sc: Scenario, lang: str) -> str:
+    """The study area as a title names it: its UGEL(s) when at most three, else "Región (8 UGEL)"."""
+    ugels = list(sc.study_area.ugels)
+    if ugels and len(ugels) <= 3:
+        return ", ".join(ugels)
+    from .labels import t
+    return f"{t('map.region', lang)} ({len(ugels)} UGEL)" if ugels else t("map.region", lang)
+
+
 def known_extension(sc: Scenario, data: StudyData) -> pd.DataFrame | None:
     """The existing extension centres, or ``None`` when no list was given (the report then says
     "not in the data" instead of a count of 0)."""
@@ -80,7 +89,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
                             tambos=data.tambos, premises=data.school_premises, roads=data.roads,
                             districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
-                            lang=lang)
+                            area_name=area_name(sc, lang), lang=lang)
     written = {"map": folium_map.save_map(m, folder / "mapa.html")}
     maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
                                          raster_path=raster, proposals=proposals, cetpro=data.cetpro,
