@@ -33,8 +33,8 @@ from .values import translator  # noqa: E402
 TEMPLATES = Path(__file__).with_name("templates")
 
 PROPOSAL_COLUMNS = ["rank", "name", "district", "province", "ugel", "parent_name", "teacher_minutes",
-                    "new_population", "new_women", "new_target", "new_women_target", "nearest_existing", "minutes_saved",
-                    "host_premises", "score", "top_criteria"]
+                    "new_population", "new_women", "new_target", "new_women_target", "nearest_existing",
+                    "minutes_saved", "host_premises", "score", "top_criteria"]
 SHARE_COLUMNS = {"share", "share_within_30", "share_within_60", "share_within_120"}
 _SHARE_WITHIN = re.compile(r"share_within_\d+(?:_\d+)?")
 
