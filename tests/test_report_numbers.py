@@ -38,7 +38,9 @@ def test_every_labelled_column_has_a_kind():
                     "department", "ccpp_name", "road_class", "approximate", "geometry", "population_estimated",
                     # registry and monitoring text
                     "petition_detail", "gestion", "user_added", "centre_name", "centre_kind", "period", "place_name",
-                    "opening_date", "excluded_reason", "first_period", "last_period"}
+                    "opening_date", "excluded_reason", "first_period", "last_period",
+                    # the UGEL analyst's tables (siting.report.analyst)
+                    "schools", "levels", "host_premises_near"}
     unknown = [c for c in codes if c not in numeric_text and nb.column_kind(c) == "number"]
     assert unknown == [], f"columns without a number kind: {unknown}"
 

@@ -64,8 +64,16 @@ def fmt_number(value: object, column: str = "", lang: str = "es") -> tuple[str, 
     return str(fn(value, lang) if fn is not None else value), False
 
 
+#: width of the long-text columns in the printed tables (the others take what their values need)
+TEXT_WIDTHS = {"top_criteria": "17%", "host_premises_near": "30%", "schools": "52%"}
+#: the widths of the other text columns, in a table with a long-text column (fixed layout)
+_NAME_WIDTHS = {"name": "10%", "district": "8%", "ccpp_name": "14%", "parent_name": "7%", "nearest_existing": "7%",
+                "nearest_facility": "7%", "ccpp_id": "7%"}
+
+
 def table_context(df: pd.DataFrame, title: str, lang: str, *, columns: Sequence[str] | None = None) -> dict:
-    """A table for the template: translated headers and formatted cells."""
+    """A table for the template: translated headers, formatted cells and the widths of its
+    long-text columns (:data:`TEXT_WIDTHS`)."""
     cols = [c for c in (columns or df.columns) if c in df.columns and c != "geometry"]
     rows = []
     for rec in df[cols].itertuples(index=False):
@@ -74,7 +82,11 @@ def table_context(df: pd.DataFrame, title: str, lang: str, *, columns: Sequence[
             text, num = fmt_number(v, c, lang)
             row.append({"text": text, "num": num})
         rows.append(row)
-    return {"title": title, "headers": [t(c, lang) for c in cols], "rows": rows}
+    widths = [TEXT_WIDTHS.get(c, "") for c in cols]
+    if any(widths):  # fixed layout: the long text gets its share, names theirs, numbers split the rest
+        widths = [w or _NAME_WIDTHS.get(c, "") for w, c in zip(widths, cols)]
+    return {"title": title, "headers": [t(c, lang) for c in cols], "rows": rows,
+            "widths": widths if any(widths) else []}
 
 
 def png_data_uri(fig: plt.Figure, *, dpi: int = 110) -> str:

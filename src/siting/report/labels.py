@@ -530,6 +530,28 @@ _TABLE: dict[str, tuple[str, str]] = {
     "fig.new_women_target": ("Mujeres de {ages} nuevas atendidas", "Newly served women {ages}"),
     "fig.new_population": ("Personas nuevas atendidas (todas las edades)", "Newly served people (all ages)"),
     "fig.not_in_data": ("no figuran en los datos", "not in the data"),
+    # the UGEL analyst's tables (siting.report.analyst)
+    "schools": ("Instituciones educativas (nivel)", "Schools (level)"),
+    "levels": ("Niveles", "Levels"),
+    "lon": ("Longitud", "Longitude"),
+    "lat": ("Latitud", "Latitude"),
+    "host_premises_near": ("Locales anfitriones cercanos", "Host premises nearby"),
+    "sheet.ccpp_fuera_umbral": ("CCPP más allá del umbral", "Places beyond threshold"),
+    "sheet.locales_escolares": ("Locales escolares", "School premises"),
+    "report.beyond_table": ("Centros poblados más allá de los umbrales de tiempo de viaje",
+                            "Centros poblados beyond the travel-time thresholds"),
+    "report.beyond_note": (
+        "Cada centro poblado a más de {first:g} min del CETPRO o centro de extensión más cercano, con el mayor "
+        "umbral que supera (los que no tienen ruta superan todos) y los locales anfitriones (locales escolares "
+        "con sus instituciones, Tambos) a menos de {metres:g} m. También en {file}.",
+        "Every centro poblado more than {first:g} min from the nearest CETPRO or extension centre, with the "
+        "largest threshold it exceeds (those with no route exceed them all) and the host premises (school "
+        "premises with their schools, Tambos) within {metres:g} m. Also in {file}."),
+    "report.premises_table": ("Locales escolares de la UGEL", "School premises of the UGEL"),
+    "report.premises_note": ("Locales educativos del MINEDU con las instituciones y niveles de la base de la DRE; "
+                             "todos los de la región en school_premises.csv.",
+                             "MINEDU school premises with the schools and levels of the DRE base; those of the "
+                             "whole region in school_premises.csv."),
     "map.page_title": ("Acceso a la educación técnico-productiva: {area}",
                        "Access to technical-productive education: {area}"),
     "map.caveats_summary": ("Advertencias sobre los datos ({n})", "Data caveats ({n})"),

@@ -80,6 +80,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
     from . import folium_map, html_report, static_maps
+    from .analyst import write_analyst_tables
     from .glossary import glossary
     folder = Path(folder)
     lang, th = sc.run.language, list(sc.access.thresholds_min)
@@ -98,6 +99,8 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     for key, paths in maps.items():
         for p in paths:
             written[f"{key}{p.suffix}"] = p
+    analyst_files, ugel_tables = write_analyst_tables(folder, sc, data, places, caveats=notes)
+    written.update(analyst_files)
     headline = _summary_thresholds(access.summary)
     by_district = access.summary_by_district
     reports = html_report.write_reports(
@@ -106,6 +109,6 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
         proposals=proposals, coverage=None if plan is None else plan.curve, static_maps=maps, map_href="mapa.html",
         lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=known_extension(sc, data),
         target_column=f"pop_{sc.population.target_group}", thresholds=th,
-        main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang))
+        main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables)
     written.update({f"report_{k}": v for k, v in reports.items()})
     return ReportResult(files=written)
