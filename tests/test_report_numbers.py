@@ -40,7 +40,11 @@ def test_every_labelled_column_has_a_kind():
                     "petition_detail", "gestion", "user_added", "centre_name", "centre_kind", "period", "place_name",
                     "opening_date", "excluded_reason", "first_period", "last_period",
                     # plan measures, priorities and Pareto front (#18)
-                    "group", "measure", "key", "enters", "plan_changed", "why", "sites", "status"}
+                    "group", "measure", "key", "enters", "plan_changed", "why", "sites", "status",
+                    # the UGEL analyst's tables (siting.report.analyst)
+                    "schools", "levels", "host_premises_near",
+                    # routes (#14)
+                    "route_description", "teacher_route_description"}
     unknown = [c for c in codes if c not in numeric_text and nb.column_kind(c) == "number"]
     assert unknown == [], f"columns without a number kind: {unknown}"
 

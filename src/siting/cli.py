@@ -56,8 +56,35 @@ def shipped_scenario() -> Path:
                     "source (repository or sdist: scenarios/ and data/raw/), or set SITING_HOME to one")
 
 
+def check_output_arg(path: Path | None) -> None:
+    """Refuse ``--output`` naming an existing file, or a folder below a file (one message, exit 2)."""
+    if path is None:
+        return
+    path = Path(path).absolute()
+    if path.exists() and not path.is_dir():
+        raise UserError("--output is an existing file, not a folder", source=str(path),
+                        hint="give a folder (it is created if missing), e.g. --output runs/my_run")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"--output cannot be created: {parent} is a file, not a folder", source=str(path),
+                                hint="give a folder whose parents are folders, e.g. --output runs/my_run")
+            return
+
+
+def _check_n(args: argparse.Namespace) -> None:
+    """``--n`` below 1 asks for nothing: an impossible request (exit 2) before any work."""
+    n = getattr(args, "n", None)
+    if n is not None and n < 1:
+        from .report.labels import t
+        lang = getattr(args, "lang", None) or "es"
+        raise UserError(t("cli.n_zero", lang).format(n=n), hint=t("cli.n_zero_hint", lang))
+
+
 def _load(args: argparse.Namespace) -> Scenario:
     from .scenario import load_scenario
+    check_output_arg(getattr(args, "output", None))
+    _check_n(args)
     overrides = {}
     if getattr(args, "lang", None):
         overrides["run__language"] = args.lang
@@ -75,7 +102,14 @@ def _cmd(stage: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         sc = _load(args)
         from . import pipeline
-        getattr(pipeline, stage)(sc, progress=not args.no_progress)
+        result = getattr(pipeline, stage)(sc, progress=not args.no_progress)
+        short = getattr(result, "shortfall", None)
+        if short is not None:  # fewer sites than asked: said, the run kept, exit 2
+            from .report.labels import t
+            lang = sc.run.language
+            print(f"siting: {short.message(lang)}\n  -> {t('shortfall.kept', lang).format(placed=short.placed)}",
+                  file=sys.stderr)
+            return 2
         return 0
     return run
 
@@ -90,6 +124,7 @@ def _cmd_national(args: argparse.Namespace) -> int:
 
 def _cmd_templates(args: argparse.Namespace) -> int:  # registry forms (siting.report.registry_templates)
     from .report.registry_templates import TemplateLists, write_templates
+    check_output_arg(args.output)
     sc = _load(argparse.Namespace(scenario=args.scenario, lang=None, output=None, n=None))
     paths = write_templates(args.output, lists=TemplateLists.from_scenario(sc), lang=args.lang or sc.run.language)
     print("\n".join(str(p) for p in paths.values()))

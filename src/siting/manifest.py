@@ -214,6 +214,11 @@ def _previous_outputs(folder: Path) -> dict[str, str]:
     return {k: v for k, v in m.get("outputs", {}).items() if isinstance(v, str)}
 
 
+def previous_outputs(folder: str | Path) -> dict[str, str]:
+    """``relative path -> sha256`` of the files the last siting run wrote in ``folder`` ({} if none)."""
+    return _previous_outputs(Path(folder).absolute())
+
+
 def _is_siting_manifest(path: Path) -> bool:
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
@@ -269,6 +274,7 @@ class Run:
     manifest: dict[str, Any]
     output_folder: Path | None = None
     token: str = ""
+    removed: list[str] = dataclasses.field(default_factory=list)  # outputs of the previous run removed by finish()
 
     @classmethod
     def start(cls, sc: Scenario, *, command: str) -> Run:
@@ -363,6 +369,7 @@ class Run:
         stale = [rel for rel in previous if rel not in new and _owned(final, rel, previous)]
         for rel in stale:  # outputs of the previous run that this run does not replace
             (final / rel).unlink(missing_ok=True)
+        self.removed = stale
         for rel in [r for r in new if r != MANIFEST] + [MANIFEST]:  # the manifest last: it marks completion
             target = final / rel
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,10 +22,12 @@ import pandas as pd
 from .access import AccessResult, PlanAccess, compute_access, evaluate_plan
 from .allocation import ProposalResult, propose_sites
 from .data import StudyData, load_data
-from .manifest import Run
+from .manifest import Run, previous_outputs
 from .network import build_graph, check_graph_memory
 from .network.graph import TravelGraph
 from .report import ReportResult, make_report, qgis_project, writers
+from .report.labels import t
+from .report.shortfall import Shortfall, shortfall
 from .scenario import Scenario
 from .suitability import ScoreResult, candidate_table, score_candidates
 
@@ -43,6 +45,7 @@ class RunResult:
     plan: ProposalResult | None = None
     evaluation: PlanAccess | None = None  # access once the proposals open
     report: ReportResult | None = None
+    shortfall: Shortfall | None = None  # fewer sites placed than asked, and why
 
 
 def _say(text: str) -> None:
@@ -55,6 +58,20 @@ def _print_table(df: pd.DataFrame, title: str) -> None:
 
     with pd.option_context("display.max_columns", 20, "display.width", 160, "display.float_format", fmt):
         _say(f"\n{title}\n{df.to_string(index=False)}")
+
+
+def _finish(run: Run) -> None:
+    """Finish ``run`` and say which outputs of the previous run in the folder it removed."""
+    run.finish()
+    if run.removed:
+        shown = sorted(run.removed, key=lambda r: (not r.endswith(".html"), "/" in r, r))  # the reports first
+        names = ", ".join(shown[:6]) + (" ..." if len(shown) > 6 else "")
+        _say("  ! " + t("run.removed_stale", run.scenario.run.language).format(n=len(run.removed), names=names))
+
+
+def _holds_report(sc: Scenario) -> bool:
+    """Whether the last run written into the output folder left a report (``report.html``)."""
+    return "report.html" in previous_outputs(sc.run.output_dir)
 
 
 def _open(sc: Scenario, record: Run | None, command: str) -> tuple[Run, bool]:
@@ -84,7 +101,7 @@ def data_check(sc: Scenario, *, progress: bool = True, record: Run | None = None
         _say(f"  ! {note}")
     _say(f"\nquality report: {Path(sc.run.output_dir) / 'quality_report.md'}")
     if own:
-        run.finish()
+        _finish(run)
     return RunResult(folder=run.output_folder or run.folder, data=data)
 
 
@@ -118,7 +135,7 @@ def access(sc: Scenario, *, progress: bool = True, record: Run | None = None) ->
     writers.write_access(run, result, graph, data.study_area)
     _print_table(result.summary, "Acceso por UGEL / Access by UGEL (minutos; participación = fracción de población)")
     if own:
-        run.finish()
+        _finish(run)
     return RunResult(folder=run.output_folder or run.folder, data=data, graph=graph, walk_graph=walk, access=result)
 
 
@@ -139,24 +156,37 @@ def score(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> 
                                             "rank_p05", "rank_p95"]]
     _print_table(top, "Mejores candidatos / Best candidates")
     if own:
-        run.finish()
+        _finish(run)
     return dataclasses.replace(done, scores=scored)
 
 
 def propose(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> RunResult:
     """``siting propose``: choose and rank new extension centres, each with a parent CETPRO,
-    and the access of everyone once they open."""
-    run, own = _open(sc, record, "propose")
+    and the access of everyone once they open.
+
+    Into a folder whose last run left a report and maps, the report stage runs too (they
+    depend on the proposals), so the folder never shows the proposals of one run beside the
+    report of another.  Fewer sites than asked: the result carries the :class:`Shortfall`."""
+    if record is None and _holds_report(sc):
+        _say(t("run.refresh_report", sc.run.language).format(folder=sc.run.output_dir))
+        return run(sc, progress=progress, command="propose")
+    run_, own = _open(sc, record, "propose")
+    return _propose(sc, run_, own, progress=progress)
+
+
+def _propose(sc: Scenario, run: Run, own: bool, *, progress: bool) -> RunResult:
     done = score(sc, progress=progress, record=run)
     assert done.graph is not None and done.access is not None and done.scores is not None
     with run.stage("propose") as info:
         plan = propose_sites(sc, done.data, done.access, done.scores, graph=done.graph)
         evaluation = evaluate_plan(sc, done.data, done.graph, plan, access=done.access)
         s = plan.solution
+        short = shortfall(sc, done.data, done.scores, plan)
         info.update(objective_kind=plan.objective, n_sites=int(s.n_sites), objective=float(s.objective),
                     bound=float(s.bound), gap=float(s.gap),
                     solver=s.solver, status=s.status, unassigned=len(plan.unassigned),
-                    solver_seconds={k: round(v, 3) for k, v in s.timings.items()})
+                    solver_seconds={k: round(v, 3) for k, v in s.timings.items()},
+                    shortfall=None if short is None else short.message(sc.run.language))
     writers.write_propose(run, plan, evaluation)
     cols = ["rank", "name", "district", "ugel", "parent_name", "teacher_minutes", "new_population", "new_women",
             "new_target", "minutes_saved"]
@@ -166,9 +196,11 @@ def propose(sc: Scenario, *, progress: bool = True, record: Run | None = None) -
     if len(plan.unassigned):
         _say(f"  ! {len(plan.unassigned)} proposed site(s) have no parent CETPRO within "
              f"{sc.allocation.teacher_max_minutes:g} min or with capacity left")
+    if short is not None:
+        _say("  ! " + short.message(sc.run.language))
     if own:
-        run.finish()
-    return dataclasses.replace(done, plan=plan, evaluation=evaluation)
+        _finish(run)
+    return dataclasses.replace(done, plan=plan, evaluation=evaluation, shortfall=short)
 
 
 def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, command: str = "run") -> RunResult:
@@ -184,7 +216,7 @@ def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, comma
     job.outputs(result.files.values())
     if qgz := qgis_project.run_project(job.folder, lang=sc.run.language, thresholds=sc.access.thresholds_min):
         job.output(qgz)  # siting.qgz: every styled layer of the run, relative paths
-    job.finish()
+    _finish(job)
     _say(f"\nlisto / done: {job.folder}  (abra / open {job.folder / 'report.html'})")
     return dataclasses.replace(done, report=result)
 

@@ -39,6 +39,8 @@ from folium.template import Template
 
 from ..io import atomic_path
 from .labels import band_colours, band_label, has_label, road_label, t
+from .numbers import column_kind, format_value
+from .values import translator
 
 STATIC = Path(__file__).with_name("static")
 
@@ -68,18 +70,21 @@ TAMBO_COLOUR, PREMISES_COLOUR = "#238b45", "#969696"
 
 
 # --------------------------------------------------------------------------- helpers
-def _fmt(value: object, lang: str) -> str:
-    """Human formatting of one value for popups (thousands separators, 1 decimal)."""
+def _fmt(value: object, lang: str, column: str = "") -> str:
+    """One popup value for reading: numbers in the run's convention by the kind of ``column``
+    (:mod:`siting.report.numbers`: people ``12,345``, minutes without decimals, shares in %),
+    coded text in words (:mod:`siting.report.values`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, (bool, np.bool_)):
         return t("ui.yes", lang) if value else t("ui.no", lang)
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}".replace(",", " ")
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return f"{v:,.0f}".replace(",", " ") if abs(v) >= 100 else f"{v:.1f}"
-    return str(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        kind = column_kind(column) if column else "number"
+        if kind == "number":
+            kind = "people" if float(value).is_integer() or abs(float(value)) >= 100 else "rate"
+        return format_value(value, kind, lang=lang)
+    fn = translator(column) if column else None
+    return str(fn(value, lang) if fn is not None else value)
 
 
 def _to_4326(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -141,6 +146,24 @@ def _band_rgba(minutes: np.ndarray, thresholds: list[float], alpha: float = 0.55
     return rgba
 
 
+def _title_html(title: str, notes: list[str], lang: str) -> str:
+    """The map's title (top centre) and its data caveats in a collapsible panel (bottom left,
+    closed: a ``<details>`` element, no script); every text HTML-escaped."""
+    out = ("<div id='siting-title' style='position:fixed;top:10px;left:50%;transform:translateX(-50%);"
+           "z-index:1000;background:rgba(255,255,255,0.92);padding:4px 14px;border:1px solid #999;"
+           "border-radius:4px;font:bold 15px/1.3 sans-serif;max-width:50vw;text-align:center'>"
+           f"{html.escape(title)}</div>")
+    if notes:
+        items = "".join(f"<li style='margin-bottom:3px'>{html.escape(n)}</li>" for n in notes)
+        summary = html.escape(t("map.caveats_summary", lang).format(n=len(notes)))
+        out += ("<details id='siting-caveats' style='position:fixed;bottom:52px;left:10px;z-index:1000;"
+                "background:rgba(255,248,230,0.96);border:1px solid #f0a030;border-radius:4px;padding:5px 9px;"
+                "font:12px/1.35 sans-serif;max-width:min(420px,45vw);max-height:55vh;overflow:auto'>"
+                f"<summary style='cursor:pointer;font-weight:bold'>{summary}</summary>"
+                f"<ul style='margin:4px 0 0 14px;padding:0'>{items}</ul></details>")
+    return out
+
+
 def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: dict[str, bool],
                  thresholds: list[float], title: str) -> str:
     dot = ("<span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
@@ -168,10 +191,6 @@ def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: d
                     f"{html.escape(road_label(rc, lang))}</div>")
     if has.get("approximate"):
         rows.append(f"<div>{line.format(s='dashed', c='#444')}{html.escape(t('road.approximate', lang))}</div>")
-    if notes:
-        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-        rows.append(f"<div style='margin-top:4px;max-width:260px'><b>{html.escape(t('ui.caveats', lang))}</b>"
-                    f"<ul style='margin:2px 0 0 14px;padding:0'>{items}</ul></div>")
     body = "".join(rows)
     return ("<div id='siting-legend' style='position:fixed;bottom:28px;right:10px;z-index:1000;"
             "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;"
@@ -208,10 +227,11 @@ def _popup_fields(columns: Iterable[str], available: Iterable[str], lang: str) -
 
 def _formatted(gdf: gpd.GeoDataFrame, columns: list[str], lang: str) -> list[dict]:
     """The popup values of every row, formatted for reading (see :func:`_fmt`)."""
-    return [{c: _fmt(_clean(v), lang) for c, v in rec.items()} for rec in gdf[columns].to_dict("records")]
+    return [{c: _fmt(_clean(v), lang, c) for c, v in rec.items()} for rec in gdf[columns].to_dict("records")]
 
 
-def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float]) -> dict:
+def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float],
+                 facility_names: dict[str, str] | None = None) -> dict:
     radius = population_radius(places["population"])
     bands = places["band"].astype(str).to_numpy()
     colours = band_colours(thresholds)
@@ -222,6 +242,9 @@ def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float]) -
     for c in ["population", "women", "minutes_nearest", *age_cols]:
         if c in g.columns:
             g[c] = pd.to_numeric(g[c], errors="coerce").round(0 if c != "minutes_nearest" else 1)
+    if facility_names and "nearest_facility" in g.columns:  # the centre's name, not its code
+        near = g["nearest_facility"].astype("string")
+        g["nearest_facility"] = near.map(facility_names).fillna(near).astype(object)
     g["band_label"] = [band_label(b, lang) if has_label(f"band.{b}") else b for b in bands]
     fields = props + age_cols + ["band_label"] + (["ccpp_id"] if "ccpp_id" in g.columns else [])
     values = _formatted(g, fields, lang)
@@ -287,9 +310,9 @@ def _many_points_spec(gdf: gpd.GeoDataFrame, *, name: str, colour: str, columns:
             "data": {"type": "FeatureCollection", "features": feats}}
 
 
-PROPOSAL_COLUMNS = ["rank", "name", "ccpp_id", "district", "province", "ugel", "parent_name", "parent_cod_mod",
-                    "teacher_minutes", "new_population", "new_women", "new_target", "nearest_existing",
-                    "minutes_saved", "host_premises", "score", "top_criteria"]
+PROPOSAL_COLUMNS = ["rank", "name", "district", "province", "ugel", "parent_name", "teacher_minutes", "new_population",
+                    "new_women", "new_target", "new_women_target", "nearest_existing",
+                    "minutes_saved", "host_premises", "score", "top_criteria", "ccpp_id"]
 
 
 def _proposals_spec(proposals: gpd.GeoDataFrame, lang: str) -> dict:
@@ -385,20 +408,35 @@ class _SearchAssets(JSCSSMixin, MacroElement):
     _template = Template("{% macro script(this, kwargs) %}{% endmacro %}")
 
 
+def _facility_names(ext: gpd.GeoDataFrame | None, cet: gpd.GeoDataFrame | None
+                    ) -> tuple[gpd.GeoDataFrame | None, dict[str, str]]:
+    """The extension centres with their parent's name (``parent_name``) and ``facility_id -> name``
+    of every centre (popups show names, not codes)."""
+    if ext is not None and cet is not None and "parent_cod_mod" in ext.columns and "cod_mod" in cet.columns:
+        parent = dict(zip(cet["cod_mod"].astype(str), cet["name"].astype(str)))
+        ext = ext.assign(parent_name=ext["parent_cod_mod"].astype(str).map(parent).to_numpy())
+    names: dict[str, str] = {}
+    for layer in (cet, ext):
+        if layer is not None and {"facility_id", "name"} <= set(layer.columns):
+            names.update(zip(layer["facility_id"].astype(str), layer["name"].astype(str)))
+    return ext, names
+
+
 # --------------------------------------------------------------------------- public
 def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None,
              extension: gpd.GeoDataFrame | None = None, proposals: gpd.GeoDataFrame | None = None,
              tambos: gpd.GeoDataFrame | None = None, premises: gpd.GeoDataFrame | None = None,
              roads: gpd.GeoDataFrame | None = None, districts: gpd.GeoDataFrame | None = None,
              travel_time_tif: str | Path | None = None, thresholds: Iterable[float] = (30, 60, 120),
-             quality_notes: Iterable[str] = (), title: str = "", lang: str = "es",
+             quality_notes: Iterable[str] = (), title: str = "", area_name: str = "", lang: str = "es",
              basemap: str | None = "OpenStreetMap", simplify_deg: float = 0.0005) -> folium.Map:
     """Build the interactive map of a run.
 
     ``places`` follows the places contract (``band``, ``population``, ...).  Every other
     layer is optional; an empty or ``None`` layer is simply left out.  ``basemap=None``
-    draws no tile layer (fully offline).  ``simplify_deg`` is the Douglas-Peucker tolerance
-    for roads and boundaries (degrees; 0.0005 ≈ 55 m).
+    draws no tile layer (fully offline).  ``title`` (default "Access to ...: ``area_name``")
+    heads the page; ``quality_notes`` go into a collapsible caveats panel.  ``simplify_deg`` is
+    the Douglas-Peucker tolerance for roads and boundaries (degrees; 0.0005 ≈ 55 m).
 
     The returned :class:`folium.Map` holds only the scaffolding (tiles, raster, controls);
     the data layers and the legend travel beside it (``m.siting_payload``,
@@ -435,13 +473,14 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     if layers["premises"] is not None:
         specs.append(_many_points_spec(layers["premises"], name=t("layer.premises", lang), colour=PREMISES_COLOUR,
                                        columns=["codlocal", "name", "ccpp_name"], lang=lang, show=False))
-    specs.append(_places_spec(places, lang, list(thresholds)))
+    layers["extension"], names = _facility_names(layers["extension"], layers["cetpro"])
+    specs.append(_places_spec(places, lang, list(thresholds), names))
     if layers["roads"] is not None:  # above the places: thin lines must stay visible
         specs.append(_roads_spec(layers["roads"], lang, simplify_deg))
     for key, colour, cols, square in (
             ("tambos", TAMBO_COLOUR, ["tambo_code", "name", "ubigeo"], False),
-            ("extension", EXTENSION_COLOUR, ["facility_id", "name", "parent_cod_mod"], True),
-            ("cetpro", CETPRO_COLOUR, ["facility_id", "cod_mod", "name", "district", "enrolment", "teachers"], True)):
+            ("extension", EXTENSION_COLOUR, ["name", "parent_name", "district", "facility_id"], True),
+            ("cetpro", CETPRO_COLOUR, ["name", "district", "enrolment", "teachers", "cod_mod"], True)):
         if layers[key] is not None:
             specs.append(_markers_spec(layers[key], name=t(f"layer.{key}", lang), colour=colour, columns=cols,
                                        lang=lang, square=square, size=_POINT_SIZE[key]))
@@ -458,9 +497,10 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     has = {k: layers[k] is not None for k in ("cetpro", "extension", "proposals", "tambos", "premises")}
     has["approximate"] = roads_l is not None and bool(roads_l["approximate"].fillna(False).astype(bool).any())
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    legend = _legend_html(lang, road_classes=road_classes, notes=list(quality_notes), has=has,
-                          thresholds=list(thresholds), title=title or t("ui.legend", lang))
-    m.siting_legend = legend  # type: ignore[attr-defined]
+    legend = _legend_html(lang, road_classes=road_classes, notes=[], has=has, thresholds=list(thresholds),
+                          title=t("ui.legend", lang))
+    page_title = title or t("map.page_title", lang).format(area=area_name or t("map.region", lang))
+    m.siting_legend = _title_html(page_title, list(quality_notes), lang) + legend  # type: ignore[attr-defined]
     _fix_ids(m)  # names are final from here on
     for spec in specs:
         if spec.get("type") == "var":

@@ -26,13 +26,15 @@ import pandas as pd  # noqa: E402
 
 from ..io import atomic_path  # noqa: E402
 from .labels import band_colours, band_label, t  # noqa: E402
+from .numbers import column_kind, format_people, format_value  # noqa: E402
 from .static_maps import unique_slugs  # noqa: E402
+from .values import translator  # noqa: E402
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 PROPOSAL_COLUMNS = ["rank", "name", "district", "province", "ugel", "parent_name", "teacher_minutes",
-                    "new_population", "new_women", "new_target", "nearest_existing", "minutes_saved",
-                    "host_premises", "score", "top_criteria"]
+                    "new_population", "new_women", "new_target", "new_women_target", "nearest_existing",
+                    "minutes_saved", "host_premises", "score", "top_criteria"]
 SHARE_COLUMNS = {"share", "share_within_30", "share_within_60", "share_within_120"}
 _SHARE_WITHIN = re.compile(r"share_within_\d+(?:_\d+)?")
 
@@ -44,31 +46,34 @@ def _is_share(column: str) -> bool:
 
 # --------------------------------------------------------------------------- formatting
 def fmt_number(value: object, column: str = "", lang: str = "es") -> tuple[str, bool]:
-    """Format one cell: shares as ``%``, counts with thousands separators, minutes with 1
-    decimal.  Returns ``(text, is_number)``."""
+    """Format one cell in the run's number convention (:mod:`siting.report.numbers`, es-PE
+    ``12,345``): the column's code decides the kind (people, share, minutes, score...); coded
+    text (bands, statuses, criterion keys) becomes words (:mod:`siting.report.values`).
+    Returns ``(text, is_number)``."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "–", True
     if isinstance(value, (bool, np.bool_)):
         return (t("ui.yes", lang) if value else t("ui.no", lang)), False
     if isinstance(value, (int, float, np.integer, np.floating)):
-        v = float(value)
-        sep_t, sep_d = (" ", ",") if lang == "es" else (",", ".")
-        if _is_share(column):
-            return f"{100 * v:.1f}".replace(".", sep_d) + " %", True
-        if column in ("score", "gini"):  # gini: the Pareto front's steps differ in the third decimal
-            return f"{v:.3f}".replace(".", sep_d), True
-        if "minutes" in column or column in {"nearest_existing", "mean_minutes"}:
-            return f"{v:.1f}".replace(".", sep_d), True
-        if float(v).is_integer() or abs(v) >= 100:
-            return f"{v:,.0f}".replace(",", sep_t), True
-        return f"{v:.2f}".replace(".", sep_d), True
-    if column == "band":
-        return band_label(str(value), lang), False
-    return str(value), False
+        kind = column_kind(column) if column else "number"
+        if kind in {"code", "number"}:  # unknown numbers: whole ones (and >= 100) without decimals
+            v = float(value)
+            kind = "people" if v.is_integer() or abs(v) >= 100 else "rate"
+        return format_value(value, kind, lang=lang), True
+    fn = translator(column) if column else None
+    return str(fn(value, lang) if fn is not None else value), False
+
+
+#: width of the long-text columns in the printed tables (the others take what their values need)
+TEXT_WIDTHS = {"top_criteria": "17%", "host_premises_near": "30%", "schools": "52%"}
+#: the widths of the other text columns, in a table with a long-text column (fixed layout)
+_NAME_WIDTHS = {"name": "10%", "district": "8%", "ccpp_name": "14%", "parent_name": "7%", "nearest_existing": "7%",
+                "nearest_facility": "7%", "ccpp_id": "7%"}
 
 
 def table_context(df: pd.DataFrame, title: str, lang: str, *, columns: Sequence[str] | None = None) -> dict:
-    """A table for the template: translated headers and formatted cells."""
+    """A table for the template: translated headers, formatted cells and the widths of its
+    long-text columns (:data:`TEXT_WIDTHS`)."""
     cols = [c for c in (columns or df.columns) if c in df.columns and c != "geometry"]
     rows = []
     for rec in df[cols].itertuples(index=False):
@@ -77,7 +82,11 @@ def table_context(df: pd.DataFrame, title: str, lang: str, *, columns: Sequence[
             text, num = fmt_number(v, c, lang)
             row.append({"text": text, "num": num})
         rows.append(row)
-    return {"title": title, "headers": [t(c, lang) for c in cols], "rows": rows}
+    widths = [TEXT_WIDTHS.get(c, "") for c in cols]
+    if any(widths):  # fixed layout: the long text gets its share, names theirs, numbers split the rest
+        widths = [w or _NAME_WIDTHS.get(c, "") for w, c in zip(widths, cols)]
+    return {"title": title, "headers": [t(c, lang) for c in cols], "rows": rows,
+            "widths": widths if any(widths) else []}
 
 
 def png_data_uri(fig: plt.Figure, *, dpi: int = 110) -> str:
@@ -120,7 +129,7 @@ def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[f
     bars = ax.bar([band_label(b, lang) for b in bands], pop.to_numpy(), color=[colours[b] for b in bands],
                   edgecolor="#333333")
     for bar, v in zip(bars, pop.to_numpy()):
-        ax.annotate(fmt_number(float(v), "", lang)[0], (bar.get_x() + bar.get_width() / 2, v), ha="center",
+        ax.annotate(format_people(v, lang=lang), (bar.get_x() + bar.get_width() / 2, v), ha="center",
                     va="bottom", fontsize=8)
     ax.set_ylabel(t("population", lang))
     ax.set_title(t("report.band_chart", lang), fontsize=10)
@@ -139,28 +148,64 @@ def _slug(t: float) -> str:
     return f"{t:g}".replace(".", "_")
 
 
+def _ages(target_column: str, lang: str) -> str:
+    """``"pop_15_29"`` -> ``"15–29 años"`` (the target group as the cards name it)."""
+    m = re.fullmatch(r"pop_(\d+)_(\d+)", target_column)
+    return t("gloss.ages", lang).format(a=m[1], b=m[2]) if m else t("fig.target_population", lang)
+
+
 def key_figures(places: pd.DataFrame, *, proposals: pd.DataFrame | None = None, n_cetpro: int | None = None,
                 n_extension: int | None = None, target_column: str = "pop_15_29",
                 lang: str = "es", thresholds: Sequence[float] = (30, 60, 120),
                 main_threshold: float = 60.0) -> list[dict]:
-    """The headline numbers shown as cards (label, formatted value, raw value); the people
-    beyond ``T`` minutes for ``T`` in :func:`beyond_thresholds`."""
+    """The headline numbers shown as cards (``group``, label, formatted value, raw value).
+
+    Cards are grouped so that a group never mixes denominators: *all people* (places,
+    population, people beyond ``T`` for ``T`` in :func:`beyond_thresholds`), *the target
+    group* (its people, its women, its people beyond ``T``), *existing supply* (CETPRO,
+    extension centres: "not in the data" when no list was given, ``n_extension=None``) and
+    *proposed sites* (sites, newly served people of the target group and its women).  People
+    beyond ``T`` = ``sum_i p_i [m_i > T]`` (no access counts as beyond)."""
     pop = places["population"].fillna(0.0)
     minutes = places["minutes_nearest"].astype(float).fillna(np.inf)
-    items: list[tuple[str, float]] = [("fig.places", len(places)), ("fig.total_population", pop.sum())]
+    ages = _ages(target_column, lang)
+    beyond = beyond_thresholds(thresholds, main_threshold)
+    items: list[tuple[str, str, float | None, str]] = [
+        ("population", t("fig.places", lang), len(places), "count"),
+        ("population", t("fig.total_population", lang), pop.sum(), "people")]
+    items += [("population", t(f"fig.beyond_{_slug(b)}", lang), pop[minutes > b].sum(), "people") for b in beyond]
     if target_column in places.columns:
-        items.append(("fig.target_population", places[target_column].fillna(0).sum()))
-    items += [(f"fig.beyond_{_slug(b)}", pop[minutes > b].sum()) for b in beyond_thresholds(thresholds, main_threshold)]
+        target = places[target_column].fillna(0.0)
+        items.append(("target", t("fig.target_population", lang), target.sum(), "people"))
+        women = target_column.replace("pop_", "women_", 1)
+        if women in places.columns:
+            items.append(("target", t("fig.target_women", lang).format(ages=ages), places[women].fillna(0).sum(),
+                          "people"))
+        items += [("target", t("fig.target_beyond", lang).format(ages=ages, t=b), target[minutes > b].sum(),
+                   "people") for b in beyond]
     if n_cetpro is not None:
-        items.append(("fig.cetpro", n_cetpro))
-    if n_extension is not None:
-        items.append(("fig.extension", n_extension))
+        items.append(("supply", t("fig.cetpro", lang), n_cetpro, "count"))
+    items.append(("supply", t("fig.extension", lang), n_extension, "count"))
     if proposals is not None:
-        items.append(("fig.proposals", len(proposals)))
+        items.append(("plan", t("fig.proposals", lang), len(proposals), "count"))
         if len(proposals):
-            items += [("fig.new_target", proposals["new_target"].sum()),
-                      ("fig.new_women", proposals["new_women"].sum())]
-    return [{"label": t(k, lang), "value": fmt_number(float(v), "", lang)[0], "raw": float(v)} for k, v in items]
+            items.append(("plan", t("fig.new_target_ages", lang).format(ages=ages), proposals["new_target"].sum(),
+                          "people"))
+            if "new_women_target" in proposals.columns:
+                items.append(("plan", t("fig.new_women_target", lang).format(ages=ages),
+                              proposals["new_women_target"].sum(), "people"))
+    return [{"group": g, "label": label,
+             "value": t("fig.not_in_data", lang) if v is None else format_value(float(v), kind, lang=lang),
+             "raw": None if v is None else float(v)} for g, label, v, kind in items]
+
+
+def figure_groups(cards: list[dict], lang: str, target_column: str) -> list[dict]:
+    """The cards of :func:`key_figures` in their groups, each with its title."""
+    titles = {"population": t("fig.group.population", lang),
+              "target": t("fig.group.target", lang).format(ages=_ages(target_column, lang)),
+              "supply": t("fig.group.supply", lang), "plan": t("fig.group.plan", lang)}
+    return [{"title": title, "cards": [c for c in cards if c["group"] == g]}
+            for g, title in titles.items() if any(c["group"] == g for c in cards)]
 
 
 def _env() -> jinja2.Environment:
@@ -180,6 +225,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                   cetpro: pd.DataFrame | None = None, extension: pd.DataFrame | None = None,
                   target_column: str = "pop_15_29", generated: str | None = None,
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
+                  glossary: Sequence[tuple[str, str]] = (), extra_tables: Sequence[dict] = (),
                   objective: Mapping | None = None) -> str:
     """Render the report HTML for the region (``ugel=None``) or one UGEL.
 
@@ -197,8 +243,9 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
     if by_ugel is not None:
         bu = by_ugel if ugel is None else by_ugel[by_ugel["unit"] == ugel]
         tables.append(table_context(bu, t("report.gaps_ugel", lang), lang))
+    same = {"ugel", "province"} if ugel is not None else set()  # one UGEL: columns of one value say nothing
     if props is not None:
-        cols = [c for c in PROPOSAL_COLUMNS if c in props.columns]
+        cols = [c for c in PROPOSAL_COLUMNS if c in props.columns and c not in same]
         tables.append(table_context(props.sort_values("rank"), t("report.proposals", lang), lang, columns=cols))
     if by_district is not None:
         bd = by_district
@@ -206,6 +253,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
             bd = bd[bd["ugel"] == ugel] if "ugel" in bd.columns else bd[bd["unit"].isin(set(p["district"]))]
         main = f"beyond_{_slug(float(main_threshold))}"
         bd = bd.sort_values(main, ascending=False) if main in bd.columns else bd
+        bd = bd.drop(columns=[c for c in same if c in bd.columns])
         tables.append(table_context(bd, t("report.gaps_district", lang), lang))
     charts = []
     if coverage is not None and ugel is None and len(coverage):
@@ -220,10 +268,12 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
         "area_name": ugel or t("map.region", lang), "reason": reason,
         "generated": generated or "",  # no clock time by default: two identical runs write identical reports
         "notes": list(notes),
-        "figures": key_figures(p, proposals=props, n_cetpro=_count(cetpro, ugel),
-                               n_extension=_count(extension, ugel), target_column=target_column, lang=lang,
-                               thresholds=thresholds, main_threshold=main_threshold),
-        "tables": tables, "charts": charts, "maps": maps, "map_href": map_href,
+        "figure_groups": figure_groups(
+            key_figures(p, proposals=props, n_cetpro=_count(cetpro, ugel), n_extension=_count(extension, ugel),
+                        target_column=target_column, lang=lang, thresholds=thresholds,
+                        main_threshold=main_threshold), lang, target_column),
+        "glossary": list(glossary),
+        "tables": tables + list(extra_tables), "charts": charts, "maps": maps, "map_href": map_href,
         "other_reports": list(other_reports), "back_href": back_href,
         "objective": objective if ugel is None else None,
     }
@@ -245,13 +295,17 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   notes: Iterable[str] = (), reason: str = "", cetpro: pd.DataFrame | None = None,
                   extension: pd.DataFrame | None = None, target_column: str = "pop_15_29",
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
+                  glossary: Sequence[tuple[str, str]] = (),
+                  ugel_tables: Mapping[str, Sequence[dict]] | None = None,
                   objective: Mapping | None = None) -> dict[str, Path]:
     """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL
     (``objective``: the section of the regional report, see :func:`render_report`).
 
     ``static_maps`` is the mapping returned by
     :func:`siting.report.static_maps.write_static_maps`; its PNGs are embedded.
-    ``ugels=None`` means every UGEL present in ``places``.
+    ``ugels=None`` means every UGEL present in ``places``.  ``glossary`` (``(term,
+    definition)`` pairs, :func:`siting.report.glossary.glossary`) closes every report;
+    ``ugel_tables`` adds tables (:func:`table_context` dicts) to the report of each UGEL.
     """
     out_dir = Path(out_dir)
     notes = list(notes)
@@ -269,14 +323,16 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
 
     common = dict(places=places, by_ugel=by_ugel, by_district=by_district, proposals=proposals, coverage=coverage,
                   lang=lang, notes=notes, reason=reason, cetpro=cetpro, extension=extension,
-                  target_column=target_column, thresholds=thresholds, main_threshold=main_threshold)
+                  target_column=target_column, thresholds=thresholds, main_threshold=main_threshold,
+                  glossary=glossary)
+    ugel_tables = dict(ugel_tables or {})
     written = {}
     page = render_report(**common, ugel=None, map_images=images("region"), map_href=map_href,
                          other_reports=[(u, files[u]) for u in ugel_list], objective=objective)
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
         page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,
-                             back_href=files["region"])
+                             back_href=files["region"], extra_tables=ugel_tables.get(u, ()))
         written[u] = _write(out_dir / files[u], page)
     return written
 

@@ -18,6 +18,7 @@ rank           0          ``0``            ``rank``, ``rank_p05``
 rank_fraction  1          ``0.0``          ``rank_median`` (medians of ranks: 2.5)
 metres         0          ``#,##0``        ``altitude_m``, ``flag_road_distance_m``
 area           1          ``#,##0.0``      ``area_km2``
+degrees        6          ``0.000000``     ``lon``, ``lat`` (WGS 84)
 code           text       ``@``            ``ccpp_id``, ``ubigeo``, ``cod_mod``
 number         as is      ``General``      anything else that is numeric
 =============  =========  ===============  ============================================
@@ -52,6 +53,7 @@ KINDS: dict[str, tuple[int | None, str, str | None]] = {
     "rank_fraction": (1, "0.0", "#,##0.0"),
     "metres": (0, "#,##0", "#,##0"),
     "area": (1, "#,##0.0", "#,##0.0"),
+    "degrees": (6, "0.000000", "0.000000"),
     "code": (None, "@", None),
     "measure": (3, "#,##0.000", "#,##0.000"),  # mixed people / minutes / Gini rows (plan measures, #18)
     "number": (None, "General", None),
@@ -85,6 +87,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"(?:suitability_)?rank_median", "rank_fraction"),
     (r"rank|rank_p\d+|suitability_rank", "rank"),
     (r"area_km2", "area"),
+    (r"lon|lat", "degrees"),
     (r"(?:.+_)?minutes(?:_.+)?|time_to_nearest_facility|min_from|min_to|threshold_min", "minutes"),
     (r"altitude_m|.+_m", "metres"),
     (r"places(?:_.+)?|n_.+|new_places|host_premises|tambo|community_request|read|kept|flagged|dropped"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,10 +41,34 @@ def _summary_thresholds(summary: pd.DataFrame) -> list[float]:
     return [float(s.replace("_", ".")) for s in found]
 
 
-def shorten(note: str, limit: int = 170) -> str:
-    """The first sentence of a caveat (cut at ``limit`` characters), for the print maps."""
-    first = re.split(r"(?<=[.;])\s", note, maxsplit=1)[0]
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+#: the end of a sentence: "." or ";" after a lowercase word (not "Emp." nor "dic. 2022"), then a capital
+_SENTENCE_END = re.compile(r"(?<=[a-záéíóúñ)\]]{3}[.;])\s+(?=[A-ZÁÉÍÓÚÑ¿¡«\"(])")
+
+
+def shorten(note: str, limit: int = 200) -> str:
+    """The first sentence of a caveat, for the print maps; longer than ``limit`` characters, it
+    is cut at the last whole word that fits and ends with "…" (never in the middle of a word)."""
+    first = _SENTENCE_END.split(note, maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    return textwrap.shorten(first, width=limit, placeholder=" …")
+
+
+def area_name(sc: Scenario, lang: str) -> str:
+    """The study area as a title names it: its UGEL(s) when at most three, else "Región (8 UGEL)"."""
+    ugels = list(sc.study_area.ugels)
+    if ugels and len(ugels) <= 3:
+        return ", ".join(ugels)
+    from .labels import t
+    return f"{t('map.region', lang)} ({len(ugels)} UGEL)" if ugels else t("map.region", lang)
+
+
+def known_extension(sc: Scenario, data: StudyData) -> pd.DataFrame | None:
+    """The existing extension centres, or ``None`` when no list was given (the report then says
+    "not in the data" instead of a count of 0)."""
+    ext = data.extension_centres
+    given = bool(sc.inputs.extension_centres)
+    return ext if (ext is not None and len(ext)) or given else None
 
 
 def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: ProposalResult | None = None, *,
@@ -55,6 +80,8 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
     from . import folium_map, html_report, objective_section, static_maps
+    from .analyst import write_analyst_tables
+    from .glossary import glossary
     folder = Path(folder)
     lang, th = sc.run.language, list(sc.access.thresholds_min)
     notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
@@ -63,7 +90,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
                             tambos=data.tambos, premises=data.school_premises, roads=data.roads,
                             districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
-                            lang=lang)
+                            area_name=area_name(sc, lang), lang=lang)
     written = {"map": folium_map.save_map(m, folder / "mapa.html")}
     maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
                                          raster_path=raster, proposals=proposals, cetpro=data.cetpro,
@@ -72,15 +99,17 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     for key, paths in maps.items():
         for p in paths:
             written[f"{key}{p.suffix}"] = p
+    analyst_files, ugel_tables = write_analyst_tables(folder, sc, data, places, caveats=notes)
+    written.update(analyst_files)
     headline = _summary_thresholds(access.summary)
     by_district = access.summary_by_district
     reports = html_report.write_reports(
         folder, places=places, by_ugel=report_gap_table(access.summary, "ugel", headline),
         by_district=report_gap_table(by_district, "district", headline).assign(ugel=by_district.get("ugel")),
         proposals=proposals, coverage=None if plan is None else plan.curve, static_maps=maps, map_href="mapa.html",
-        lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=data.extension_centres,
+        lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=known_extension(sc, data),
         target_column=f"pop_{sc.population.target_group}", thresholds=th,
-        main_threshold=sc.access.main_threshold_min,
+        main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
         objective=None if plan is None else objective_section.objective_context(
             plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri))
     written.update({f"report_{k}": v for k, v in reports.items()})

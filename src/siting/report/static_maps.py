@@ -7,7 +7,9 @@ Two maps, for the whole region and for each UGEL:
 - :func:`proposals_map`: populated places coloured by band and sized by population, CETPRO,
   extension centres and the numbered proposals.
 
-Each map has a title, a legend, a scale bar, a north arrow and a source note naming
+Each map is one A4 page: a title, the map with a scale bar, a north arrow and the names of
+the largest places (and of the proposals), the legend below the map (never over data) and a
+source note at the foot, wrapped on word boundaries, naming
 the data and its gaps.  Maps are drawn in the study area's projected CRS (metres), so the
 scale bar is exact.  :func:`write_static_maps` writes every map as ``.png`` (150 dpi)
 and ``.pdf`` atomically.
@@ -25,6 +27,7 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -110,22 +113,32 @@ def add_north_arrow(ax: plt.Axes, *, lang: str = "es") -> None:
                 arrowprops=dict(facecolor="black", width=4, headwidth=11, headlength=10))
 
 
-def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> None:
-    """Sources and caveats under the map.  Wrapped here (matplotlib's ``wrap=True`` re-measures
-    the text on every draw, which took minutes for a long note) and the axes are raised so
-    that the note never covers the map."""
+def _source_note(fig: plt.Figure, notes: Sequence[str], lang: str) -> float:
+    """Sources and caveats at the foot of the page, wrapped on word boundaries; returns the
+    height they take (figure fraction).  Wrapped here (matplotlib's ``wrap=True`` re-measures
+    the text on every draw, which took minutes for a long note)."""
     width = int(fig.get_figwidth() * 19)  # characters per line at 6.5 pt
-    lines = textwrap.wrap(t("map.source_note", lang), width)
+    lines = textwrap.wrap(t("map.source_note", lang), width, break_long_words=False)
     for n in notes:
-        lines += textwrap.wrap(f"⚠ {n}", width)
+        lines += textwrap.wrap(f"⚠ {n}", width, break_long_words=False, break_on_hyphens=False)
+    if notes:
+        lines += textwrap.wrap(t("map.full_caveats", lang), width)
     lines = [plain_text(line) for line in lines]
     line_in = 6.5 * 1.25 / 72  # line height in inches
-    needed = 0.015 + len(lines) * line_in / fig.get_figheight()
-    for ax in fig.axes:
-        box = ax.get_position()
-        if box.y0 < needed + 0.01:
-            ax.set_position((box.x0, needed + 0.01, box.width, box.y1 - needed - 0.01))
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=6.5, ha="left", va="bottom", color="#333333")
+    return 0.015 + len(lines) * line_in / fig.get_figheight()
+
+
+def _label_places(ax: plt.Axes, places: gpd.GeoDataFrame | None, crs: str, ugel: str | None, *, n: int) -> None:
+    """Names of the ``n`` most populated places of the area shown (dark text with a white halo)."""
+    if places is None or not len(places) or "name" not in places.columns:
+        return
+    focus = places if ugel is None or "ugel" not in places.columns else places[places["ugel"] == ugel]
+    top = focus.sort_values("population", ascending=False).head(n).to_crs(crs)
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    for x, y, name in zip(top.geometry.x, top.geometry.y, top["name"].astype(str)):
+        ax.annotate(plain_text(name.title()), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5,
+                    style="italic", color="#222222", zorder=13, path_effects=halo)
 
 
 def _frame(districts: gpd.GeoDataFrame, crs: str, ugel: str | None) -> tuple[gpd.GeoDataFrame, tuple]:
@@ -171,11 +184,18 @@ def _draw_facilities(ax: plt.Axes, cetpro, extension, crs: str, lang: str, handl
                               label=t("layer.extension", lang)))
 
 
+#: an A4 page in inches (portrait): every print map is one page
+A4 = (8.27, 11.69)
+
+
 def _finish(fig: plt.Figure, ax: plt.Axes, extent: tuple, title: str, handles: list, notes: Sequence[str],
             lang: str) -> plt.Figure:
+    """Title, scale bar, north arrow; the legend goes *below* the map (it never covers data)
+    and the sources and caveats at the foot of the page; the map takes the rest of the A4 page."""
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
+    ax.set_anchor("S")  # the map sits right above its legend
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -185,19 +205,27 @@ def _finish(fig: plt.Figure, ax: plt.Axes, extent: tuple, title: str, handles: l
         h.set_label(plain_text(h.get_label()))
     add_scale_bar(ax, lang=lang)
     add_north_arrow(ax, lang=lang)
+    foot = _source_note(fig, notes, lang)
+    legend_h = 0.0
     if handles:
-        leg = ax.legend(handles=handles, loc="lower right", fontsize=7.5, framealpha=0.95,
-                        title=t("ui.legend", lang), title_fontsize=8)
+        ncol = min(4, len(handles))
+        rows = math.ceil(len(handles) / ncol)
+        legend_h = (rows * 7.5 * 1.55 + 8 * 1.8 + 10) / 72 / fig.get_figheight()
+        leg = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.008), ncol=ncol, fontsize=7.5,
+                        framealpha=0.95, title=t("ui.legend", lang), title_fontsize=8)
         leg.set_zorder(30)
-    _source_note(fig, notes, lang)
+    bottom = foot + legend_h + 0.015
+    ax.set_position((0.02, bottom, 0.96, 0.93 - bottom))
     return fig
 
 
 def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs: str = "EPSG:32717",
                     cetpro: gpd.GeoDataFrame | None = None, extension: gpd.GeoDataFrame | None = None,
                     ugel: str | None = None, thresholds: Iterable[float] = (30, 60, 120),
-                    notes: Sequence[str] = (), title: str = "", lang: str = "es") -> plt.Figure:
-    """Travel-time raster (minutes) in bands ≤t1, t1–t2, …, > t_last over the region or one UGEL."""
+                    notes: Sequence[str] = (), title: str = "", lang: str = "es",
+                    places: gpd.GeoDataFrame | None = None) -> plt.Figure:
+    """Travel-time raster (minutes) in bands ≤t1, t1–t2, …, > t_last over the region or one UGEL
+    (with the names of its 8 most populated ``places`` when given)."""
     import rasterio
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -220,8 +248,7 @@ def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs
     cmap = ListedColormap(colours)
     bounds = [0.0] + th + [max(th[-1] * 10, np.nanmax(data) + 1 if np.isfinite(data).any() else th[-1] * 10)]
     norm = BoundaryNorm(bounds, cmap.N)
-    fig, ax = plt.subplots(figsize=(8.27, 9.5))
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.07)
+    fig, ax = plt.subplots(figsize=A4)
     ax.imshow(np.ma.masked_invalid(data), extent=(left, right, bottom, top), cmap=cmap, norm=norm,
               interpolation="nearest", zorder=1, alpha=0.9)
     _draw_boundaries(ax, d, ugel)
@@ -232,6 +259,7 @@ def travel_time_map(raster_path: str | Path, districts: gpd.GeoDataFrame, *, crs
                                                   f"{edges[i]:g}–{edges[i + 1]:g} min")
         handles.append(Patch(facecolor=c, edgecolor="#555555", label=lab))
     _draw_facilities(ax, cetpro, extension, crs, lang, handles)
+    _label_places(ax, places, crs, ugel, n=8)
     name = ugel or t("map.region", lang)
     return _finish(fig, ax, extent, title or f"{t('map.travel_time_title', lang)}\n{name}", handles, notes, lang)
 
@@ -247,8 +275,7 @@ def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs:
     so that villages stay visible next to the provincial capitals."""
     d, extent = _frame(districts, crs, ugel)
     p = places.to_crs(crs)
-    fig, ax = plt.subplots(figsize=(8.27, 9.5))
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.94, bottom=0.07)
+    fig, ax = plt.subplots(figsize=A4)
     d.plot(ax=ax, color="#f7f7f7", edgecolor="none", zorder=0)
     _draw_boundaries(ax, d, ugel)
     pop = p["population"].fillna(0).clip(lower=0).to_numpy(dtype=float)
@@ -270,11 +297,16 @@ def proposals_map(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *, crs:
             pr = pr[pr["ugel"] == ugel]
         ax.scatter(pr.geometry.x, pr.geometry.y, s=170, c=PROPOSAL_COLOUR, edgecolors="white", linewidths=1.2,
                    zorder=14)
-        for x, y, r in zip(pr.geometry.x, pr.geometry.y, pr["rank"]):
+        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+        names = pr["name"].astype(str) if "name" in pr.columns else [""] * len(pr)
+        for x, y, r, name in zip(pr.geometry.x, pr.geometry.y, pr["rank"], names):
             ax.text(x, y, str(int(r)), ha="center", va="center", color="white", fontsize=7, fontweight="bold",
                     zorder=15)
+            ax.annotate(plain_text(f"{int(r)}. {name}"), (x, y), xytext=(8, -3), textcoords="offset points",
+                        fontsize=7.5, fontweight="bold", color=PROPOSAL_COLOUR, zorder=16, path_effects=halo)
         handles.append(Line2D([], [], marker="o", ls="", color=PROPOSAL_COLOUR, markersize=10,
                               markeredgecolor="white", label=t("layer.proposals", lang)))
+    _label_places(ax, places, crs, ugel, n=6)
     name = ugel or t("map.region", lang)
     return _finish(fig, ax, extent, title or f"{t('map.proposals_title', lang)}\n{name}", handles, notes, lang)
 
@@ -320,7 +352,7 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
         key = "region" if area is None else slugs[area]
         if raster_path is not None:
             fig = travel_time_map(raster_path, districts, crs=crs, cetpro=cetpro, extension=extension, ugel=area,
-                                  thresholds=thresholds, notes=notes, lang=lang)
+                                  thresholds=thresholds, notes=notes, lang=lang, places=places)
             written[f"travel_time_{key}"] = save_figure(fig, out_dir / f"travel_time_{key}", formats=formats)
         fig = proposals_map(places, districts, crs=crs, proposals=proposals, cetpro=cetpro, extension=extension,
                             ugel=area, notes=notes, lang=lang, thresholds=thresholds)

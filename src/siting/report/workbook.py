@@ -192,18 +192,29 @@ def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
         lines = max(lines, _lines(str(label), width))
     ws.row_dimensions[1].height = 13 * lines + 3
     formats = [nb.excel_format(c.kind) if c.kind in nb.KINDS else None for c in cols]
+    # text longer than the widest column (60) wraps inside it, with the row height it needs
+    wrapped = {j for j, col in enumerate(cols, start=1) if col.kind == "text" and col.width + 2 > 60}
+    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for i in range(len(table)):
+        row_lines = 1
         for j, col in enumerate(cols, start=1):
             v = col.values[i]
             if v is None:
                 continue
             cell = ws.cell(row=i + 2, column=j)
+            if wrapped:  # rows of several lines: every cell reads from the top
+                cell.alignment = top
             if isinstance(v, str):
                 _put_text(cell, v)
+                if j in wrapped:
+                    cell.alignment = wrap
+                    row_lines = max(row_lines, _lines(v, 60))
             else:
                 cell.value = v
                 if formats[j - 1] not in (None, "General"):
                     cell.number_format = formats[j - 1]
+        if row_lines > 1:
+            ws.row_dimensions[i + 2].height = 13 * row_lines + 2
     freeze = _freeze_column(codes)
     ws.freeze_panes = f"{get_column_letter(freeze + 1)}2"
     if codes:
