@@ -1,0 +1,244 @@
+"""Observed trips (``data/raw/travel/observed_trips.csv``): reading, road-state rules, matching.
+
+A trip row names its two ends (``origin``, ``origin_district``, ``destination``,
+``destination_district``), a time range ``minutes_low .. minutes_high``, the ``mode`` and
+its source (``source_title``, ``source_url``, ``quote``).  The observed time is the middle
+of the range::
+
+    observed_min = (minutes_low + minutes_high) / 2
+
+**Matching** each end to an INEI centro poblado of the loaded places (:func:`match_trips`),
+in this order: a code column (``origin_ccpp_id`` / ``destination_ccpp_id``) when present
+and filled; coordinates (``origin_lon``/``origin_lat``...) to the nearest place within
+:data:`COORD_TOLERANCE_M`; else the name within the district, accent- and case-insensitive
+(:func:`name_key`: punctuation dropped, a leading article ``LA/EL/LOS/LAS`` dropped), trying
+the name with its parenthesis flattened (``Santa Cruz (de Succhabamba)`` -> ``SANTA CRUZ DE
+SUCCHABAMBA``) before the name without it (``Laguna San Nicolás (caserío)`` -> ``LAGUNA SAN
+NICOLAS``).  Several places of the same name in the district: the most populous, and the
+count is reported.  An end whose parenthesis marks a site (a junction, a road end, a
+border post, a sanctuary, a national park: :data:`SITE_WORDS`) is a site, not a centro
+poblado, and is not matched.  Every unmatched end gets a reason; no row is dropped.
+
+**Road state** (:func:`road_state`): roads were paved over the years (Cajamarca-Celendín
+4-5 h on gravel in 2006-07, about 2-2.5 h after 2013), so a trip is used for calibration
+only when it can describe today's roads: trips dated before :data:`PAVING_YEAR`, rows that
+say "before asphalting", and undated rows on a road described as unpaved / gravel / dirt
+are ``before_paving``; the undated tourist "Distancias" sheet is an ``upper_bound`` (several
+of its figures predate paving); the rest are ``current``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..io import fold, read_table, to_number, zfill_code
+
+REQUIRED = ["origin", "origin_district", "destination", "destination_district", "minutes_low", "minutes_high",
+            "mode"]
+OPTIONAL = ["distance_km", "surface_note", "season_note", "source_title", "source_url", "quote"]
+ENDS = ("origin", "destination")
+COORD_TOLERANCE_M = 2000.0  # a coordinate end matches the nearest place within this distance
+PAVING_YEAR = 2013  # trips dated before this describe roads that were paved later
+#: words that, inside an end's parenthesis (or as its first word), mark a site, not a centro poblado
+SITE_WORDS = ("junction", "road end", "site", "border", "desvio", "cruce", "santuario", "sanctuary",
+              "parque nacional", "national park", "archaeological")
+#: first words of an end's name that mark a site
+SITE_FIRST_WORDS = ("cruce", "cueva", "ex hacienda")
+_ARTICLES = {"LA", "EL", "LOS", "LAS"}
+_UNPAVED = re.compile(r"unpaved|gravel|dirt|grava|sin afirmar", re.IGNORECASE)
+_BEFORE = re.compile(r"before (asphalting|paving)|antes del asfaltado", re.IGNORECASE)
+_UPPER = re.compile(r"tourist info sheet|promper", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+
+
+def name_key(text: object) -> str:
+    """Accent/case-insensitive key of a name: ``"La Encañada"`` -> ``"ENCANADA"``.
+
+    Accents folded (:func:`siting.io.fold`), every character other than A-Z and 0-9 becomes a
+    space, and a leading article (LA, EL, LOS, LAS) is dropped.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    words = re.sub(r"[^A-Z0-9]+", " ", fold(text)).split()
+    if len(words) > 1 and words[0] in _ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def name_variants(name: object) -> list[str]:
+    """Keys to try for a name, best first: the parenthesis flattened, then without it."""
+    text = "" if name is None else str(name)
+    flat = name_key(text.replace("(", " ").replace(")", " "))
+    bare = name_key(re.sub(r"\(.*?\)", " ", text))
+    return [k for k in dict.fromkeys([flat, bare]) if k]
+
+
+def is_site(name: object) -> bool:
+    """Whether an end's name marks a site (junction, road end, border, sanctuary...), not a place."""
+    text = "" if name is None else str(name)
+    inner = f" {name_key(' '.join(re.findall(r'[(](.*?)[)]', text))).lower()} "
+    first = f"{name_key(text).lower()} "
+    return any(f" {w} " in inner for w in SITE_WORDS) or any(first.startswith(f"{w} ") for w in SITE_FIRST_WORDS)
+
+
+def trip_year(row: pd.Series) -> int | None:
+    """The trip or article year stated in ``season_note`` (the first four-digit year), else None."""
+    found = _YEAR.findall(str(row.get("season_note") or ""))
+    return int(found[0]) if found else None
+
+
+def road_state(row: pd.Series) -> tuple[str, str]:
+    """``(state, why)`` of a trip: ``"current"``, ``"before_paving"`` or ``"upper_bound"`` (module doc)."""
+    notes = f"{row.get('season_note') or ''} {row.get('surface_note') or ''}"
+    year = trip_year(row)
+    if _BEFORE.search(notes):
+        return "before_paving", "before asphalting (the source says so)"
+    if year is not None and year < PAVING_YEAR:
+        return "before_paving", f"trip of {year}, before the roads were paved ({PAVING_YEAR} on)"
+    if year is None and _UPPER.search(f"{row.get('mode') or ''} {row.get('season_note') or ''}"):
+        return "upper_bound", "undated tourist sheet: several figures predate paving (an upper bound)"
+    if year is None and _UNPAVED.search(str(row.get("surface_note") or "")):
+        return "before_paving", "undated trip on a road described as unpaved: it may predate paving"
+    return "current", ""
+
+
+def is_walking(mode: object) -> bool:
+    """Whether a trip's ``mode`` is walking (``walking``, ``a pie``, ``caminata``)."""
+    return bool(re.search(r"walk|a pie|caminat", str(mode or ""), re.IGNORECASE))
+
+
+def read_trips(path: str | Path) -> pd.DataFrame:
+    """Read and validate an observed-trips table (CSV/XLSX).
+
+    Required columns :data:`REQUIRED`; :data:`OPTIONAL` ones are added empty.  Adds
+    ``row`` (the file's line number, header = 1), ``observed_min`` (middle of the range),
+    ``walking``, ``trip_year``, ``road_state`` and ``road_state_why``.  A missing column, a
+    time that is not a positive number or a range whose low end is above its high end is a
+    :class:`~siting.errors.DataError` naming the file, row and column.
+    """
+    path = Path(path)
+    df = read_table(path)
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise DataError(f"the trips table lacks column(s) {', '.join(missing)}", source=str(path),
+                        hint=f"columns needed: {', '.join(REQUIRED)}")
+    df = df.reset_index(drop=True)
+    df.insert(0, "row", np.arange(len(df)) + 2)
+    for col in OPTIONAL:
+        if col not in df.columns:
+            df[col] = pd.NA
+    for col in ("minutes_low", "minutes_high"):
+        num = to_number(df[col], sep=df.attrs.get("sep"), column=col, source=str(path))
+        bad = ~(num > 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"row {i + 2}, column {col}: {df[col].iloc[i]!r} is not a positive number of minutes",
+                            source=str(path))
+        df[col] = num.astype(float)
+    flipped = df["minutes_low"] > df["minutes_high"]
+    if flipped.any():
+        i = int(np.flatnonzero(flipped.to_numpy())[0])
+        raise DataError(f"row {i + 2}, columns minutes_low/minutes_high: {df['minutes_low'].iloc[i]:g} > "
+                        f"{df['minutes_high'].iloc[i]:g}", source=str(path), hint="the low end comes first")
+    for end in ENDS:
+        if df[end].isna().any():
+            i = int(np.flatnonzero(df[end].isna().to_numpy())[0])
+            raise DataError(f"row {i + 2}, column {end}: empty", source=str(path))
+        if f"{end}_ccpp_id" in df.columns:
+            df[f"{end}_ccpp_id"] = zfill_code(df[f"{end}_ccpp_id"], 10)
+    df["observed_min"] = (df["minutes_low"] + df["minutes_high"]) / 2.0
+    df["walking"] = df["mode"].map(is_walking)
+    df["trip_year"] = pd.array([trip_year(r) for _, r in df.iterrows()], dtype="Int64")
+    states = [road_state(r) for _, r in df.iterrows()]
+    df["road_state"] = [s for s, _ in states]
+    df["road_state_why"] = [w for _, w in states]
+    return df
+
+
+def _by_code(code: object, places: pd.DataFrame) -> tuple[int, str] | None:
+    if code is None or pd.isna(code) or not str(code).strip():
+        return None
+    hit = np.flatnonzero(places["ccpp_id"].astype(str).to_numpy() == str(code))
+    return (int(hit[0]), "code") if len(hit) else (-1, f"code {code} is not a place of the study area")
+
+
+def _by_coords(lon: object, lat: object, places: gpd.GeoDataFrame, crs: str) -> tuple[int, str] | None:
+    if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
+        return None
+    pt = gpd.GeoSeries(gpd.points_from_xy([float(lon)], [float(lat)]), crs=4326).to_crs(crs).iloc[0]
+    d = places.geometry.to_crs(crs).distance(pt).to_numpy()
+    i = int(d.argmin())
+    if d[i] <= COORD_TOLERANCE_M:
+        return i, f"coordinates ({d[i]:.0f} m)"
+    return -1, f"no place within {COORD_TOLERANCE_M:g} m of the coordinates"
+
+
+def _by_name(name: object, district: object, places: pd.DataFrame, keys: pd.DataFrame) -> tuple[int, str, int]:
+    """``(row, how or reason, n_candidates)``; row -1 when unmatched."""
+    if is_site(name):
+        return -1, "a site (junction, road end, border, sanctuary...), not a centro poblado", 0
+    d = name_key(district)
+    if not d or str(district).strip().startswith("("):
+        why = "outside the department" if "outside" in str(district).lower() else "no district given"
+        return -1, why, 0
+    in_district = keys["district"] == d
+    if not in_district.any():
+        return -1, f"district {district} is not in the study area", 0
+    for k in name_variants(name):
+        hit = np.flatnonzero((in_district & (keys["name"] == k)).to_numpy())
+        if len(hit):
+            pop = pd.to_numeric(places["population"].iloc[hit], errors="coerce").fillna(-1).to_numpy() \
+                if "population" in places.columns else np.zeros(len(hit))
+            return int(hit[int(np.argmax(pop))]), f"name + district ({k})", len(hit)
+    return -1, f"no centro poblado named {name_key(name)} in district {district}", 0
+
+
+def match_trips(trips: pd.DataFrame, places: gpd.GeoDataFrame, *, crs: str = "EPSG:32717") -> pd.DataFrame:
+    """Match both ends of every trip to a row of ``places`` (module doc for the rules).
+
+    Returns ``trips`` with, per end ``e`` in (origin, destination): ``e_place`` (row
+    position in ``places``, -1 = unmatched), ``e_ccpp_id``, ``e_place_name``, ``e_match``
+    (how it matched, or why not) and ``e_candidates``; and ``matched`` (both ends). Every
+    input row is kept.
+    """
+    keys = pd.DataFrame({"name": places["name"].map(name_key).to_numpy(),
+                         "district": places["district"].map(name_key).to_numpy()})
+    out = trips.copy()
+    for end in ENDS:
+        rows, how, cands = [], [], []
+        for _, r in trips.iterrows():
+            found = _by_code(r.get(f"{end}_ccpp_id"), places) or \
+                _by_coords(r.get(f"{end}_lon"), r.get(f"{end}_lat"), places, crs)
+            if found is None:
+                i, why, n = _by_name(r[end], r[f"{end}_district"], places, keys)
+            else:
+                (i, why), n = found, int(found[0] >= 0)
+            rows.append(i)
+            how.append(why)
+            cands.append(n)
+        idx = np.asarray(rows, dtype=np.int64)
+        out[f"{end}_place"] = idx
+        ok = idx >= 0
+        out[f"{end}_ccpp_id"] = np.where(ok, places["ccpp_id"].astype(str).to_numpy()[np.clip(idx, 0, None)], None) \
+            if len(places) else None
+        out[f"{end}_place_name"] = np.where(ok, places["name"].astype(str).to_numpy()[np.clip(idx, 0, None)], None) \
+            if len(places) else None
+        out[f"{end}_match"] = how
+        out[f"{end}_candidates"] = cands
+    out["matched"] = (out["origin_place"] >= 0) & (out["destination_place"] >= 0) & \
+        (out["origin_place"] != out["destination_place"])
+    same = (out["origin_place"] >= 0) & (out["origin_place"] == out["destination_place"])
+    out.loc[same, "destination_match"] = "both ends are the same centro poblado"
+    return out
+
+
+def unmatched(matched: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`match_trips` with an unmatched end and the reason of each end."""
+    cols = ["row", "origin", "origin_district", "destination", "destination_district", "mode", "observed_min",
+            "origin_match", "destination_match", "source_url"]
+    return matched.loc[~matched["matched"], cols].reset_index(drop=True)
