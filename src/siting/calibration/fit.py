@@ -25,7 +25,9 @@ fitted and keeps its value (:attr:`Fit.uninformed`).
 Intervals: a cluster bootstrap (:func:`bootstrap`) resamples the origin-destination pairs
 with replacement and refits; the 2.5 and 97.5 percentiles of each parameter are its 95 %
 interval.  Cross-validation (:func:`cross_validate`) holds out whole pairs
-(:func:`grouped_folds`), so that repeated reports of one road never sit on both sides.
+(:func:`grouped_folds`), so that repeated reports of one road never sit on both sides; with
+few pairs one shuffle of the folds is noisy, so it is repeated (``repeats``) and the held-out
+median ``|log ratio|`` is averaged over the repetitions.
 """
 from __future__ import annotations
 
@@ -128,30 +130,33 @@ def _bounds(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.log(lo), np.log(hi)
 
 
-def fit(comp: Composition, start: Params, *, prior_sd: float = 0.5, obs_sd: float = OBS_LOG_SD) -> Fit:
-    """Bounded least squares on log times (module doc); ``start`` = the current parameters ``θ0``.
+def fit(comp: Composition, start: Params, *, prior: Params | None = None, prior_sd: float = 0.5,
+        obs_sd: float = OBS_LOG_SD) -> Fit:
+    """Bounded least squares on log times (module doc) from ``start``, pulled towards
+    ``prior`` (the scenario's values ``θ0``; default ``start``).
 
     Returns the :class:`Fit`; parameters the trips do not inform keep their ``start`` value.
     """
     names = informed(comp) if comp.n else []
     base = start.as_dict()
-    fixed = [n for n in base if n not in names and (n in comp.classes or n in (DETOUR, WALK))]
+    fixed = [n for n in base if n not in names]
     if not names:
         return Fit(start, [], fixed, np.log(predict(comp, start) / comp.observed) if comp.n else np.zeros(0),
                    0.0, True, "no trip informs any parameter")
     lo, hi = _bounds(names)
     x0 = np.clip(np.log([base[n] for n in names]), lo + 1e-9, hi - 1e-9)
-    prior = np.log([base[n] for n in names])
+    centre = (prior or start).as_dict()
+    prior_x = np.log([centre[n] for n in names])
     log_obs = np.log(comp.observed)
 
     def params_of(x: np.ndarray) -> Params:
         d = dict(base)
         d.update({n: float(np.exp(v)) for n, v in zip(names, x)})
-        return Params.from_dict(d, comp.classes)
+        return Params.from_dict(d, list(start.speeds))
 
     def residuals(x: np.ndarray) -> np.ndarray:
         r = (np.log(np.maximum(predict(comp, params_of(x)), 1e-9)) - log_obs) / obs_sd
-        return np.concatenate([r, (x - prior) / prior_sd]) if prior_sd > 0 else r
+        return np.concatenate([r, (x - prior_x) / prior_sd]) if prior_sd > 0 else r
 
     res = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0)
     best = params_of(res.x)
@@ -165,7 +170,7 @@ def fit(comp: Composition, start: Params, *, prior_sd: float = 0.5, obs_sd: floa
     return Fit(best, list(names), fixed, r, float(res.cost), bool(res.success), str(res.message), sd)
 
 
-def grouped_folds(groups: Sequence[object], k: int, *, seed: int = 0) -> list[np.ndarray]:
+def grouped_folds(groups: Sequence[object] | np.ndarray, k: int, *, seed: int = 0) -> list[np.ndarray]:
     """``k`` test-index arrays that never split a group (the groups are shuffled with ``seed``,
     then dealt round-robin; ``k`` is capped at the number of groups)."""
     labels = pd.Series(list(groups)).astype(str).to_numpy()
@@ -187,40 +192,52 @@ def median_abs_log(ratio: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """Held-out ratios (modelled / observed) before (current parameters) and after (fitted on
-    the other folds), one per trip, and the fold of each trip."""
+    """Held-out ratios (modelled / observed): ``before`` (current parameters, one per trip) and
+    ``after`` (fitted on the other folds; one row per repetition of the fold shuffle), and
+    the fold of each trip in each repetition."""
 
-    before: np.ndarray
-    after: np.ndarray
-    fold: np.ndarray
+    before: np.ndarray  # (n,)
+    after: np.ndarray  # (repeats, n)
+    fold: np.ndarray  # (repeats, n)
 
     @property
     def error_before(self) -> float:
         return median_abs_log(self.before)
 
     @property
+    def errors_after(self) -> np.ndarray:
+        """Median |log ratio| of each repetition."""
+        return np.array([median_abs_log(a) for a in self.after])
+
+    @property
     def error_after(self) -> float:
-        return median_abs_log(self.after)
+        """Mean over the repetitions of the held-out median |log ratio|."""
+        return float(np.mean(self.errors_after))
+
+    @property
+    def k(self) -> int:
+        return int(self.fold.max()) + 1 if self.fold.size else 0
 
 
-def cross_validate(comp: Composition, start: Params, groups: Sequence[object], *, k: int = 5, seed: int = 0,
-                   prior_sd: float = 0.5) -> CrossValidation:
-    """K-fold cross-validation grouped by ``groups`` (e.g. the origin-destination pair): each
-    fold is predicted by the parameters fitted on the others (paths held fixed)."""
-    folds = grouped_folds(groups, k, seed=seed)
+def cross_validate(comp: Composition, start: Params, groups: Sequence[object] | np.ndarray, *, k: int = 5, seed: int = 0,
+                   repeats: int = 10, prior_sd: float = 0.5, prior: Params | None = None) -> CrossValidation:
+    """Repeated K-fold cross-validation grouped by ``groups`` (e.g. the origin-destination
+    pair): in each of ``repeats`` shuffles (seeds ``seed, seed + 1, ...``) every fold is
+    predicted by the parameters fitted on the other folds (paths held fixed)."""
     before = predict(comp, start) / comp.observed
-    after = np.full(comp.n, np.nan)
-    fold = np.full(comp.n, -1)
-    for i, test in enumerate(folds):
-        train = np.setdiff1d(np.arange(comp.n), test)
-        f = fit(comp.subset(train), start, prior_sd=prior_sd)
-        after[test] = predict(comp.subset(test), f.params) / comp.observed[test]
-        fold[test] = i
+    after = np.full((repeats, comp.n), np.nan)
+    fold = np.full((repeats, comp.n), -1)
+    for rep in range(repeats):
+        for i, test in enumerate(grouped_folds(groups, k, seed=seed + rep)):
+            train = np.setdiff1d(np.arange(comp.n), test)
+            f = fit(comp.subset(train), start, prior=prior, prior_sd=prior_sd)
+            after[rep, test] = predict(comp.subset(test), f.params) / comp.observed[test]
+            fold[rep, test] = i
     return CrossValidation(before, after, fold)
 
 
-def bootstrap(comp: Composition, start: Params, groups: Sequence[object], *, n: int = 200, seed: int = 0,
-              prior_sd: float = 0.5, level: float = 0.95) -> pd.DataFrame:
+def bootstrap(comp: Composition, start: Params, groups: Sequence[object] | np.ndarray, *, n: int = 200, seed: int = 0,
+              prior_sd: float = 0.5, level: float = 0.95, prior: Params | None = None) -> pd.DataFrame:
     """Cluster-bootstrap interval of every parameter: resample the groups with replacement,
     refit, take the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles.  Columns
     ``parameter, low, high, draws``."""
@@ -232,7 +249,7 @@ def bootstrap(comp: Composition, start: Params, groups: Sequence[object], *, n: 
     for _ in range(int(n)):
         pick = rng.choice(uniq, size=len(uniq), replace=True)
         rows = np.concatenate([members[g] for g in pick])
-        draws.append(fit(comp.subset(rows), start, prior_sd=prior_sd).params.as_dict())
+        draws.append(fit(comp.subset(rows), start, prior=prior, prior_sd=prior_sd).params.as_dict())
     table = pd.DataFrame(draws)
     q = ((1 - level) / 2, (1 + level) / 2)
     return pd.DataFrame({"parameter": table.columns, "low": table.quantile(q[0]).to_numpy(),

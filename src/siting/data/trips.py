@@ -170,7 +170,7 @@ def _by_code(code: object, places: pd.DataFrame) -> tuple[int, str] | None:
 def _by_coords(lon: object, lat: object, places: gpd.GeoDataFrame, crs: str) -> tuple[int, str] | None:
     if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
         return None
-    pt = gpd.GeoSeries(gpd.points_from_xy([float(lon)], [float(lat)]), crs=4326).to_crs(crs).iloc[0]
+    pt = gpd.GeoSeries(gpd.points_from_xy([float(str(lon))], [float(str(lat))]), crs=4326).to_crs(crs).iloc[0]
     d = places.geometry.to_crs(crs).distance(pt).to_numpy()
     i = int(d.argmin())
     if d[i] <= COORD_TOLERANCE_M:
