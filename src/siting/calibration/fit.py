@@ -219,8 +219,9 @@ class CrossValidation:
         return int(self.fold.max()) + 1 if self.fold.size else 0
 
 
-def cross_validate(comp: Composition, start: Params, groups: Sequence[object] | np.ndarray, *, k: int = 5, seed: int = 0,
-                   repeats: int = 10, prior_sd: float = 0.5, prior: Params | None = None) -> CrossValidation:
+def cross_validate(comp: Composition, start: Params, groups: Sequence[object] | np.ndarray, *, k: int = 5,
+                   seed: int = 0, repeats: int = 10, prior_sd: float = 0.5,
+                   prior: Params | None = None) -> CrossValidation:
     """Repeated K-fold cross-validation grouped by ``groups`` (e.g. the origin-destination
     pair): in each of ``repeats`` shuffles (seeds ``seed, seed + 1, ...``) every fold is
     predicted by the parameters fitted on the other folds (paths held fixed)."""

@@ -151,6 +151,10 @@ def read_trips(path: str | Path) -> pd.DataFrame:
             raise DataError(f"row {i + 2}, column {end}: empty", source=str(path))
         if f"{end}_ccpp_id" in df.columns:
             df[f"{end}_ccpp_id"] = zfill_code(df[f"{end}_ccpp_id"], 10)
+        for axis in ("lon", "lat"):
+            if f"{end}_{axis}" in df.columns:
+                df[f"{end}_{axis}"] = to_number(df[f"{end}_{axis}"], sep=df.attrs.get("sep"), column=f"{end}_{axis}",
+                                                source=str(path))
     df["observed_min"] = (df["minutes_low"] + df["minutes_high"]) / 2.0
     df["walking"] = df["mode"].map(is_walking)
     df["trip_year"] = pd.array([trip_year(r) for _, r in df.iterrows()], dtype="Int64")
