@@ -114,7 +114,7 @@ def test_small_national_run_serial_equals_dask(small_scenario):
     assert p.loc[p.department_code == "06", "roads_used"].all() and not p.loc[p.department_code == "13",
                                                                                 "roads_used"].any()
     assert serial.figures["road_nodes"] > 0
-    from siting.network import graph as G
+    from siting.network import memory as G
     assert serial.memory >= G.BYTES_PER_EDGE * serial.figures["edges"]  # the engine's model bounds the real graph
     assert serial.figures["memory_estimate_mb"] == round(serial.memory / 2**20)
     bands = set(p["band"])  # the shared bands of the scenario, censored at max_minutes

@@ -18,6 +18,7 @@ from affine import Affine
 
 from siting.data.terrain import Terrain
 from siting.io import PARTIAL_NAME, process_token, remove_partial_files
+from siting.network import cache as C
 from siting.network import graph as G
 from siting.scenario import Speeds
 
@@ -112,7 +113,7 @@ def test_graph_cache_build_removes_stale_temporaries(tmp_path):
     live = tmp_path / f".travel_graph_y.npz.siting-{dead}-2.part.npz"
     for p in (stale, live):
         p.write_bytes(b"half")
-    old = time.time() - 2 * G.CACHE_PART_MAX_AGE_S
+    old = time.time() - 2 * C.CACHE_PART_MAX_AGE_S
     os.utime(stale, (old, old))
     g = G.build_travel_graph(fixture_terrain(), None, Speeds(), {}, mode="walk", cache_dir=tmp_path)
     assert not stale.exists() and live.exists()  # another run may still be writing the young one

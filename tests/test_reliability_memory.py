@@ -16,6 +16,7 @@ import siting
 from siting.data.terrain import Terrain
 from siting.errors import UserError
 from siting.network import graph as G
+from siting.network import memory as M
 from siting.scenario import Speeds
 
 CRS = "EPSG:32717"
@@ -37,9 +38,9 @@ def fixture_points(n: int, rows: int, cols: int, cell: float = 100.0, seed: int 
 
 def test_estimate_formula_by_hand():
     # 10 x 20 cells, 8 neighbours: E = 200*8 + 6*50 + 10*7 = 1970 edges; N = 200 + 50 + 7 = 257 nodes
-    assert G.estimate_graph_memory((10, 20), 50, 7, 8) == 1970 * G.BYTES_PER_EDGE + 257 * G.BYTES_PER_NODE
+    assert M.estimate_graph_memory((10, 20), 50, 7, 8) == 1970 * M.BYTES_PER_EDGE + 257 * M.BYTES_PER_NODE
     # 16 neighbours doubles the grid edges
-    assert G.estimate_graph_memory((10, 20), 0, 0, 16) == 3200 * G.BYTES_PER_EDGE + 200 * G.BYTES_PER_NODE
+    assert M.estimate_graph_memory((10, 20), 0, 0, 16) == 3200 * M.BYTES_PER_EDGE + 200 * M.BYTES_PER_NODE
 
 
 @pytest.mark.parametrize("neighbours", [8, 16])
@@ -47,7 +48,7 @@ def test_estimate_bounds_the_real_peak_and_edge_count(neighbours):
     rows, cols, n = 120, 150, 300
     t, pts = fixture_terrain(rows, cols), fixture_points(n, rows, cols)
     speeds = Speeds(grid_neighbours=neighbours)
-    est = G.estimate_graph_memory(t.shape, 0, n, neighbours)
+    est = M.estimate_graph_memory(t.shape, 0, n, neighbours)
     tracemalloc.start()
     try:
         g = G.build_travel_graph(t, None, speeds, {"p": pts}, mode="walk")
@@ -62,22 +63,22 @@ def test_estimate_bounds_the_real_peak_and_edge_count(neighbours):
 def test_check_memory_refuses_with_estimate_and_alternatives():
     gb = 1024 ** 3
     with pytest.raises(UserError) as err:
-        G.check_memory(int(3.5 * gb), available=1 * gb)
+        M.check_memory(int(3.5 * gb), available=1 * gb)
     msg = str(err.value)
     assert "3.50 GB" in msg and "1.00 GB" in msg
     assert "coarser" in msg and "smaller study area" in msg
     assert err.value.exit_code == 2
-    G.check_memory(int(0.5 * gb), available=1 * gb)  # fits: no error
+    M.check_memory(int(0.5 * gb), available=1 * gb)  # fits: no error
 
 
 def test_available_memory_is_positive():
-    assert G.available_memory() > 0
+    assert M.available_memory() > 0
 
 
 def test_build_graph_refuses_before_allocating():
     t = fixture_terrain(60, 60)
     pts = fixture_points(10, 60, 60)
-    est = G.estimate_graph_memory(t.shape, 0, 10, 8)
+    est = M.estimate_graph_memory(t.shape, 0, 10, 8)
     tracemalloc.start()
     try:
         with pytest.raises(UserError, match="too large for this computer's memory"):
@@ -96,7 +97,7 @@ def test_road_node_estimate_is_an_upper_bound_on_the_real_network():
     sc = siting.load_scenario(shipped_scenario())
     from siting.data import load_data
     data = load_data(sc, progress=False)
-    est_roads = G._estimate_road_nodes(data.roads, data.terrain.crs, data.terrain.cell_size)
+    est_roads = M._estimate_road_nodes(data.roads, data.terrain.crs, data.terrain.cell_size)
     g = G.build_travel_graph(data.terrain, data.roads, sc.speeds, {"places": data.places, "cetpro": data.cetpro},
                       cache_dir=sc.run.cache_dir)
     n_points = len(data.places) + len(data.cetpro)
@@ -106,5 +107,5 @@ def test_road_node_estimate_is_an_upper_bound_on_the_real_network():
 
 def test_graph_memory_estimate_matches_the_formula():
     t, pts = fixture_terrain(30, 40), fixture_points(25, 30, 40)
-    walk = G.graph_memory_estimate(t, None, Speeds(grid_neighbours=16), {"p": pts}, mode="walk")
-    assert walk == G.estimate_graph_memory((30, 40), 0, 25, 16)
+    walk = M.graph_memory_estimate(t, None, Speeds(grid_neighbours=16), {"p": pts}, mode="walk")
+    assert walk == M.estimate_graph_memory((30, 40), 0, 25, 16)

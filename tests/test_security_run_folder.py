@@ -298,14 +298,14 @@ def test_a_corrupt_cache_is_rebuilt_never_used(study, tmp_path, caplog):
 
 
 def test_an_unwritable_cache_folder_falls_back_with_a_warning(study, tmp_path, caplog, monkeypatch):
-    from siting.network import graph as G
+    from siting.network import cache as C
 
     sc, data = study
 
     def read_only(graph, path):
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(G, "_save", read_only)
+    monkeypatch.setattr(C, "_save", read_only)
     with caplog.at_level("WARNING"):
         g = _graph(sc, data, tmp_path / "cache")
     assert "could not be cached" in caplog.text and "Read-only" in caplog.text and g.n_nodes > 0

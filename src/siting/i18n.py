@@ -61,6 +61,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} UGEL del área de estudio no {verb} ningún CETPRO en los datos: {ugels}. "
         "Su población solo puede ser atendida por CETPRO de UGEL vecinas; si {verb} CETPRO que faltan "
         "en el padrón de instituciones educativas, su brecha está sobrestimada."),
+    # route legs (siting.network.routes): the parts of a trip told in words
+    "route.walk": ("walk {minutes} min", "camina {minutes} min"),
+    "route.road": ("{minutes} min on {road}", "{minutes} min por {road}"),
+    "route.then": ("then", "luego"),
+    "route.arrive": ("to {destination}", "hasta {destination}"),
+    "route.totals": ("{total} in all, {km} km, {climb} m of climb", "{total} en total, {km} km, {climb} m de subida"),
+    "route.none": ("no route (unreachable)", "sin ruta (inalcanzable)"),
+    "route.class.national_paved": ("the paved national road", "la carretera nacional asfaltada"),
+    "route.class.departmental_paved": ("the paved departmental road", "la carretera departamental asfaltada"),
+    "route.class.departmental_unpaved": ("the unpaved departmental road", "la carretera departamental sin asfaltar"),
+    "route.class.vecinal": ("the local (vecinal) road", "la vía vecinal"),
+    "route.class.trail": ("the trail", "el camino de herradura"),
+    "route.class.urban": ("town streets", "calles urbanas"),
+    "route.class.other": ("the road ({name})", "la vía ({name})"),
 }
 
 

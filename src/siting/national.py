@@ -15,7 +15,7 @@ place gets ``population_estimate = P_d / n_d`` (``P_d`` = district population of
 a documented equal-share estimate; gap tables give counts of places **and** this estimate.
 
 Memory is estimated before building with the engine's model
-(:func:`siting.network.graph.graph_memory_estimate`, refused up front when it does not fit);
+(:func:`siting.network.memory.graph_memory_estimate`, refused up front when it does not fit);
 the graph is one sparse CSR matrix and the query one multi-source Dijkstra (no dense matrix).
 Bands and the per-department sums use the shared :mod:`siting.access` helpers.  ``engine="dask"`` runs
 one task per department on its halo subgraph (:func:`siting.distributed.nearest_by_region`);
@@ -210,7 +210,7 @@ class NationalResult:
 
     places: pd.DataFrame  # one row per centro poblado (see places_national.csv)
     gaps: pd.DataFrame  # gaps_by_department.csv
-    memory: int  # bytes: siting.network.graph.graph_memory_estimate of the national graph
+    memory: int  # bytes: siting.network.memory.graph_memory_estimate of the national graph
     figures: dict = field(default_factory=dict)  # counts and timings
     files: dict[str, Path] = field(default_factory=dict)
     tasks: pd.DataFrame | None = None  # per-department halo tasks (dask engine)
@@ -232,7 +232,7 @@ class NationalGraph:
     places: gpd.GeoDataFrame
     capitals: gpd.GeoDataFrame
     roads_used: bool
-    memory: int  # bytes (siting.network.graph.graph_memory_estimate)
+    memory: int  # bytes (siting.network.memory.graph_memory_estimate)
     quality: QualityReport
     figures: dict = field(default_factory=dict)
 
@@ -241,7 +241,8 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
     """Load the national inputs of ``sc`` and build one graph (cells + roads + places +
     capitals); the memory estimate is made (and shown) before building."""
     from .data.terrain import load_dem_national
-    from .network.graph import build_travel_graph, graph_memory_estimate
+    from .network.graph import build_travel_graph
+    from .network.memory import graph_memory_estimate
 
     for key in ("ccpp", "dem", "district_capitals"):
         if not getattr(sc.inputs, key):

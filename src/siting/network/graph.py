@@ -37,87 +37,36 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from affine import Affine
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ..data.terrain import Terrain
-from ..errors import DataError, UserError
-from ..io import atomic_path, remove_partial_files
+from ..errors import DataError
 from ..scenario import Speeds
+from .cache import CACHE_VERSION, load_cached, save_cached
 from .legs import Edges, grid_cells, point_layer, road_layer
+from .memory import check_memory, graph_memory_estimate
+from .model import CELL, KIND_NAMES, POINT, ROAD, TravelGraph
 from .speeds import minutes as _minutes
 from .speeds import road_speed_kmh, walk_minutes
 
+__all__ = ["CELL", "KIND_NAMES", "POINT", "ROAD", "TravelGraph", "build_travel_graph", "point_flags", "to_networkx"]
+
 log = logging.getLogger(__name__)
 
-CELL, ROAD, POINT = 0, 1, 2
-KIND_NAMES = np.array(["cell", "road", "point"])
 MIN_EDGE_MIN = 1e-9  # floor on an edge's minutes (a 0 weight would be ambiguous in sparse storage)
-CACHE_VERSION = "2"  # 2: content digest and key checked on load
-CACHE_PART_MAX_AGE_S = 3600.0  # a graph-cache temporary older than this was left by a killed run
 
 _OFFSETS_8 = [(0, 1), (1, 0), (1, 1), (1, -1)]
 _OFFSETS_16 = _OFFSETS_8 + [(1, 2), (2, 1), (1, -2), (2, -1)]
-
-
-@dataclass(eq=False)
-class TravelGraph:
-    """A directed travel-time graph (minutes) with its node tables."""
-
-    matrix: sp.csr_array  # (n, n), row = from-node, column = to-node, minutes
-    kind: np.ndarray  # int8 per node: CELL, ROAD or POINT
-    x: np.ndarray  # projected x per node (metres)
-    y: np.ndarray
-    shape: tuple[int, int]  # terrain grid (rows, cols); cells are nodes 0 .. rows*cols-1
-    transform: Affine
-    crs: str
-    mode: str
-    point_nodes: dict[str, np.ndarray] = field(default_factory=dict)
-    point_info: dict[str, pd.DataFrame] = field(default_factory=dict)
-    road_component_size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per road node
-    key: str = ""
-
-    @property
-    def n_nodes(self) -> int:
-        return int(self.matrix.shape[0])
-
-    @property
-    def n_edges(self) -> int:
-        return int(self.matrix.nnz)
-
-    @property
-    def n_cells(self) -> int:
-        return int(self.shape[0] * self.shape[1])
-
-    @property
-    def road_nodes(self) -> np.ndarray:
-        return np.flatnonzero(self.kind == ROAD)
-
-    @property
-    def nodes(self) -> pd.DataFrame:
-        """Node table: ``kind`` ("cell"/"road"/"point"), ``x``, ``y`` (projected CRS)."""
-        return pd.DataFrame({"kind": pd.Categorical.from_codes(self.kind, KIND_NAMES), "x": self.x, "y": self.y})
-
-    @cached_property
-    def reverse(self) -> sp.csr_array:
-        """The transposed graph (edges reversed), for "time *to* a node" queries."""
-        return sp.csr_array(self.matrix.T.tocsr())
-
-    def cell_grid(self, values: np.ndarray) -> np.ndarray:
-        """Per-node values (length ``n_nodes``) or per-cell values as a (rows, cols) grid."""
-        values = np.asarray(values)
-        return values[: self.n_cells].reshape(self.shape)
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -205,9 +154,22 @@ def _grid_edges(terrain: Terrain, speeds: Speeds, landcover: np.ndarray | None
     return np.concatenate(src), np.concatenate(dst), np.concatenate(wt)
 
 
+class RoadSegments(NamedTuple):
+    """Road nodes and undirected segments ``i < j`` of :func:`_road_segments`."""
+
+    xy: np.ndarray  # (n_road, 2) node coordinates
+    i: np.ndarray
+    j: np.ndarray
+    minutes: np.ndarray
+    road_class: np.ndarray  # code into class_names per segment
+    metres: np.ndarray  # along-line length x detour factor per segment
+    class_names: tuple[str, ...]
+
+
 def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Speeds, merge_tol: float
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Road node coordinates and undirected segments (i, j, minutes), joined at junctions.
+                   ) -> RoadSegments:
+    """Road node coordinates and undirected segments (i, j, minutes), joined at junctions,
+    with each segment's road class and length (metres, times its detour factor).
 
     Vertices closer than ``merge_tol`` are one node.  Every line is cut at its ends and at
     every vertex it shares with another line (a junction); each piece between two such
@@ -220,11 +182,13 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     if missing:
         raise DataError(f"road table lacks column(s) {', '.join(missing)}", source="roads",
                         hint="roads must come from siting.data.roads.load_roads")
-    empty = np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    empty = RoadSegments(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                         np.zeros(0, np.int16), np.zeros(0), ())
     g = roads.to_crs(crs) if roads.crs is not None and str(roads.crs) != str(crs) else roads
     approx = np.asarray(g["approximate"] if "approximate" in g.columns else np.zeros(len(g), bool), dtype=bool)
     kmh = np.asarray(road_speed_kmh(list(g["road_class"].astype(str)), speeds.road_kmh), dtype=float)
     factor = np.where(approx, speeds.approximate_detour_factor, 1.0)
+    class_names, class_code = np.unique(g["road_class"].astype(str).to_numpy(), return_inverse=True)
     geoms = shapely.force_2d(np.asarray(g.geometry.values))
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     keep = (shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)  # LineStrings
@@ -287,14 +251,17 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     ek = np.arange(n.sum()) - np.repeat(np.concatenate([[0], np.cumsum(n)[:-1]]), n)  # 0 .. n-1
     i = np.where(ek == 0, ja[ep], off[ep] + ek - 1)
     j = np.where(ek == n[ep] - 1, jb[ep], off[ep] + ek)
-    t = _minutes(L[ep] / n[ep] * factor[feat[ep]], kmh[feat[ep]])
+    metres = L[ep] / n[ep] * factor[feat[ep]]
+    t = _minutes(metres, kmh[feat[ep]])
     # the same pair from two lines: keep the fastest (order pairs so i < j)
     lo, hi = np.minimum(i, j), np.maximum(i, j)
     order = np.lexsort((t, hi, lo))
     lo, hi, t = lo[order], hi[order], t[order]
     first = np.ones(len(lo), bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    return xy, lo[first], hi[first], t[first]
+    keep_edge = order[first]
+    return RoadSegments(xy, lo[first], hi[first], t[first], class_code[feat[ep]][keep_edge].astype(np.int16),
+                        metres[keep_edge], tuple(str(c) for c in class_names))
 
 
 def _split_at_touching_ends(parts: np.ndarray, tol: float) -> np.ndarray:
@@ -325,88 +292,6 @@ def _split_at_touching_ends(parts: np.ndarray, tol: float) -> np.ndarray:
         allxy = np.vstack([xy, new_xy])
         parts[k] = shapely.LineString(allxy[np.argsort(allpos, kind="stable")])
     return parts
-
-
-# --------------------------------------------------------------------------- memory
-
-#: peak bytes per directed edge while building (edge lists, concatenation, COO -> CSR) and
-#: then querying (matrix + its transpose + Dijkstra work arrays); measured with tracemalloc
-#: on 0.7-2.9 M edge synthetic grids: ~71 B/edge at build, ~32 B/edge during a query.
-BYTES_PER_EDGE = 80
-#: per-node arrays (coordinates, kind, elevation, component sizes, distances, predecessors)
-BYTES_PER_NODE = 100
-#: share of the available memory a graph may use; above it the build is refused up front
-MEMORY_SHARE = 0.8
-
-
-def estimate_graph_memory(terrain_shape: tuple[int, int], n_road_nodes: int, n_points: int,
-                          neighbours: int = 8) -> int:
-    """Peak bytes needed to build and query the travel-time graph (an upper estimate).
-
-    Nodes ``N = rows * cols + n_road_nodes + n_points``; directed edges
-    ``E = rows * cols * neighbours + 6 * n_road_nodes + 10 * n_points`` (each cell has up
-    to ``neighbours`` outgoing moves; a road node has ~2 road neighbours both ways plus
-    its cell leg both ways; a point has its cell leg and up to 4 road legs, both ways).
-    ``bytes = BYTES_PER_EDGE * E + BYTES_PER_NODE * N``.
-    """
-    rows, cols = (int(v) for v in terrain_shape)
-    n_cells = rows * cols
-    n_nodes = n_cells + int(n_road_nodes) + int(n_points)
-    n_edges = n_cells * int(neighbours) + 6 * int(n_road_nodes) + 10 * int(n_points)
-    return int(BYTES_PER_EDGE * n_edges + BYTES_PER_NODE * n_nodes)
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (``psutil``, else ``MemAvailable`` of /proc/meminfo)."""
-    try:
-        import psutil
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 2**62  # unknown: do not refuse
-
-
-def check_memory(estimate: int, *, available: int | None = None, share: float = MEMORY_SHARE) -> None:
-    """Refuse up front (``UserError``) a graph whose ``estimate`` (bytes, see
-    :func:`estimate_graph_memory`) exceeds ``share`` of the ``available`` memory."""
-    available = available_memory() if available is None else int(available)
-    if estimate <= share * available:
-        return
-    gb = 1024 ** 3
-    raise UserError(
-        f"the study area is too large for this computer's memory: the travel-time graph needs about "
-        f"{estimate / gb:.2f} GB and {available / gb:.2f} GB are available",
-        source="study area / inputs.dem",
-        hint="use a coarser elevation grid (doubling the cell size needs about 4 times less memory, e.g. "
-             "`gdalwarp -tr 2000 2000` on the DEM), a smaller study area ([study_area] provinces, ugels or "
-             "districts, or a smaller buffer_km), or run on a machine with more memory")
-
-
-def _estimate_road_nodes(roads: gpd.GeoDataFrame | None, crs: str, cell: float) -> int:
-    """Road nodes the graph will have: resampled every ``cell / 2`` along the lines, plus ends."""
-    if roads is None or len(roads) == 0:
-        return 0
-    g = roads.to_crs(crs) if roads.crs is not None and str(roads.crs) != str(crs) else roads
-    geoms = np.asarray(g.geometry.values)
-    length = float(np.nansum(shapely.length(geoms)))
-    return int(np.ceil(length / (cell / 2.0))) + 2 * len(geoms)
-
-
-def graph_memory_estimate(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds: Speeds,
-                          points: Mapping[str, gpd.GeoDataFrame] | None = None, *, mode: str | None = None) -> int:
-    """:func:`estimate_graph_memory` for the inputs :func:`build_travel_graph` would get (bytes)."""
-    mode = mode or speeds.mode
-    use_roads = mode == "roads+walk" and roads is not None and len(roads) > 0
-    n_road = _estimate_road_nodes(roads, terrain.crs, terrain.cell_size) if use_roads else 0
-    n_points = sum(len(g) for g in (points or {}).values())
-    return estimate_graph_memory(terrain.shape, n_road, n_points, speeds.grid_neighbours)
 
 
 # --------------------------------------------------------------------------- build
@@ -494,10 +379,28 @@ def build_travel_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds:
     y = np.concatenate([cells.cy, road.xy[:, 1]] + py_all)
     graph = TravelGraph(matrix=matrix, kind=kind, x=x, y=y, shape=(rows, cols), transform=terrain.transform,
                         crs=str(terrain.crs), mode=mode, point_nodes=point_nodes, point_info=point_info,
-                        road_component_size=np.asarray(road.comp_size, np.int64), key=key)
+                        road_component_size=np.asarray(road.comp_size, np.int64), key=key,
+                        **_route_tables(cells.elev, road.elev, point_info, segments))
     if cache_file is not None:
         save_cached(graph, cache_file)
     return graph
+
+
+def _route_tables(cell_elev: np.ndarray, road_elev: np.ndarray, point_info: Mapping[str, pd.DataFrame],
+                  segments: RoadSegments | None) -> dict:
+    """What routes are told with: the elevation of every node (cells and road nodes: their
+    DEM cell; points: the DEM cell they lie in, NaN outside it) and the road segments keyed
+    ``lo * n_road + hi`` (road-local ids, sorted) with their class and length."""
+    point_elev = [np.where(info["cell"].to_numpy() >= 0, cell_elev[np.clip(info["cell"].to_numpy(), 0, None)],
+                           np.nan) for info in point_info.values()]
+    elevation = np.concatenate([cell_elev, road_elev, *point_elev]).astype(np.float32)
+    if segments is None or not len(segments.i):
+        return {"elevation": elevation}
+    key = segments.i.astype(np.int64) * len(segments.xy) + segments.j.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    return {"elevation": elevation, "road_segment_key": key[order],
+            "road_segment_class": segments.road_class[order].astype(np.int16),
+            "road_segment_m": segments.metres[order].astype(np.float32), "road_class_names": segments.class_names}
 
 
 # --------------------------------------------------------------------------- flags
@@ -518,111 +421,6 @@ def point_flags(graph: TravelGraph, name: str, *, far_from_road_km: float = 5.0,
     info["far_from_road"] = has_roads & (info["road_distance_m"] > far_from_road_km * 1000.0)
     info["small_road_component"] = has_roads & (info["road_component_nodes"] < min_road_component_nodes)
     return info
-
-
-# --------------------------------------------------------------------------- cache
-
-
-def save_cached(graph: TravelGraph, path: Path) -> bool:
-    """Write the graph cache; a cache folder that cannot be written (read-only, no permission,
-    disk full) is reported with a warning and the run goes on without a cache.  Returns
-    whether the cache was written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # temporaries of builds killed before their rename (of dead processes, an hour old)
-        remove_partial_files(path.parent, older_than_s=CACHE_PART_MAX_AGE_S)
-        _save(graph, path)
-    except OSError as exc:
-        log.warning("the travel-time graph could not be cached in %s (%s); the run goes on without a cache "
-                    "(set run.cache_dir to a folder you can write into to reuse the graph)",
-                    path.parent, exc.strerror or exc)
-        return False
-    return True
-
-
-def load_cached(path: Path, *, key: str, points: Mapping[str, int] | None = None) -> TravelGraph | None:
-    """The cached graph at ``path`` if it is the graph of ``key``, else ``None`` (rebuild).
-
-    The file name is not trusted: the key stored inside (a hash of every input and
-    parameter) must equal ``key``, the stored content digest must match the arrays, and the
-    arrays must form a consistent graph (CSR shape, node tables, one node per point of
-    ``points`` = ``{name: row count}``).  A cache from other inputs, a corrupt or truncated
-    file, or an unreadable one is reported with a warning and rebuilt, never used."""
-    try:
-        g, digest, stored = _load(path)
-    except Exception as exc:  # noqa: BLE001 - any failure to read means: rebuild
-        log.warning("ignoring unreadable graph cache %s (%s); rebuilding it", path, exc)
-        return None
-    problem = None
-    if g.key != key:
-        problem = f"it was built from other inputs or parameters (key {g.key or '?'}, expected {key})"
-    elif stored != digest:
-        problem = "its content does not match its checksum (corrupt)"
-    else:
-        problem = _inconsistency(g, points)
-    if problem:
-        log.warning("ignoring graph cache %s: %s; rebuilding it", path, problem)
-        return None
-    return g
-
-
-def _inconsistency(g: TravelGraph, points: Mapping[str, int] | None) -> str | None:
-    n = g.n_nodes
-    m = g.matrix
-    if len(g.kind) != n or len(g.x) != n or len(g.y) != n or len(m.indptr) != n + 1:
-        return "its node tables do not match its matrix"
-    if m.nnz and (int(m.indices.min()) < 0 or int(m.indices.max()) >= n):
-        return "its matrix refers to nodes that do not exist"
-    if int((g.kind == CELL).sum()) != g.n_cells:
-        return "its cell count does not match its grid"
-    if points is not None:
-        have = {k: len(v) for k, v in g.point_nodes.items()}
-        if have != dict(points):
-            return f"its point sets {have} differ from this run's {dict(points)}"
-    return None
-
-
-def _digest(arrays: Mapping[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(name.encode())
-        h.update(str(a.dtype).encode())
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
-def _save(graph: TravelGraph, path: Path) -> None:
-    arrays = {"data": graph.matrix.data, "indices": graph.matrix.indices, "indptr": graph.matrix.indptr,
-              "kind": graph.kind, "x": graph.x, "y": graph.y, "road_component_size": graph.road_component_size}
-    for n, ids in graph.point_nodes.items():
-        arrays[f"pn__{n}"] = ids
-        for c in graph.point_info[n].columns:
-            arrays[f"pi__{n}__{c}"] = graph.point_info[n][c].to_numpy()
-    meta = {"shape": list(graph.shape), "transform": list(graph.transform)[:6], "crs": graph.crs,
-            "mode": graph.mode, "key": graph.key, "points": list(graph.point_nodes),
-            "info_columns": {n: list(df.columns) for n, df in graph.point_info.items()},
-            "content_sha256": _digest(arrays)}
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-
-
-def _load(path: Path) -> tuple[TravelGraph, str, str | None]:
-    """The graph, the digest of its arrays as read, and the digest stored when written."""
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(z["meta"].tobytes().decode())
-        arrays = {k: z[k] for k in z.files if k != "meta"}
-    n = len(arrays["kind"])
-    matrix = sp.csr_array((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n, n))
-    pn = {p: arrays[f"pn__{p}"] for p in meta["points"]}
-    pi = {p: pd.DataFrame({c: arrays[f"pi__{p}__{c}"] for c in meta["info_columns"][p]}) for p in meta["points"]}
-    g = TravelGraph(matrix=matrix, kind=arrays["kind"], x=arrays["x"], y=arrays["y"], shape=tuple(meta["shape"]),
-                    transform=Affine(*meta["transform"]), crs=meta["crs"], mode=meta["mode"],
-                    point_nodes=pn, point_info=pi, road_component_size=arrays["road_component_size"],
-                    key=meta.get("key", ""))
-    return g, _digest(arrays), meta.get("content_sha256")
 
 
 def to_networkx(graph: TravelGraph | sp.sparray):

@@ -81,14 +81,14 @@ class RoadLayer:
     tree: cKDTree | None
 
 
-def road_layer(segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None, terrain: Terrain,
+def road_layer(segments: tuple | None, terrain: Terrain,
                speeds: Speeds, cells: Cells, edges: Edges) -> RoadLayer:
     """Road-node edges both ways and the walking legs road node <-> its cell (added to ``edges``).
 
     ``segments`` = ``(node xy, from, to, minutes)`` of the road segments (``None`` = no roads)."""
     if segments is None:
         return RoadLayer(np.zeros((0, 2)), np.zeros(0), np.zeros(0, np.int64), None)
-    rxy, ri, rj, rt = segments
+    rxy, ri, rj, rt = segments[:4]
     n_road = len(rxy)
     if not n_road:
         return RoadLayer(rxy, np.zeros(0), np.zeros(0, np.int64), None)

@@ -11,7 +11,8 @@ import geopandas as gpd
 from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..scenario import Scenario
-from .graph import TravelGraph, build_travel_graph, check_memory, graph_memory_estimate
+from .graph import TravelGraph, build_travel_graph
+from .memory import check_memory, graph_memory_estimate
 
 
 def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
