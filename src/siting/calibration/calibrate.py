@@ -34,7 +34,7 @@ from ..data import trips as trips_mod
 from ..errors import UserError
 from ..scenario import Scenario, Speeds
 from . import fit as fitting
-from .composition import TripComposition, approximate_share, perturbation_composition, to_fit_composition
+from .composition import TripComposition, approximate_share, route_composition, to_fit_composition
 from .labels import text
 from .validate import route_trips, validation_table
 
@@ -94,15 +94,14 @@ def _iterate(sc: Scenario, data: StudyData, used: pd.DataFrame, theta0: fitting.
     """Fit, rebuild, re-route, refit; returns the final parameters, the log and the first composition."""
     obs = used["observed_min"].to_numpy(float)
     cur, log, first = theta0, [], None
-    minutes, _, _ = route_trips(sc, data, used)
+    minutes, graph, walk = route_trips(sc, data, used)
     for i in range(1, iterations + 1):
-        cur_sc = dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur)) if i > 1 else sc
-        tc = perturbation_composition(cur_sc, data, used, base_minutes=minutes)
+        tc = route_composition(used, speeds_of(sc.speeds, cur) if i > 1 else sc.speeds, graph, walk)
         first = first or tc
         comp = to_fit_composition(tc, obs, detour=cur.detour, share=share, walk_multiplier=cur.walk)
         f = fitting.fit(comp, cur, prior=theta0, prior_sd=prior_sd)
         cur = rounded(sc.speeds, f.params)
-        minutes, _, _ = route_trips(dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur)), data, used)
+        minutes, graph, walk = route_trips(dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur)), data, used)
         err = fitting.median_abs_log(minutes / obs)
         log.append({"iteration": i, "median_abs_log": err, "fit_success": f.success, **cur.as_dict()})
         say(text("iteration", lang, i=i, err=err, n=len(obs)))
@@ -136,9 +135,9 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
                                 prior=theta0)
     say(text("cv", lang, k=cv.k, before=cv.error_before, after=cv.error_after, reps=len(cv.after)))
     cal_sc = dataclasses.replace(sc, speeds=speeds_of(sc.speeds, final))
-    minutes1, _, _ = route_trips(cal_sc, data, matched)
+    minutes1, graph1, walk1 = route_trips(cal_sc, data, matched)
     after = validation_table(matched, minutes1)
-    tc = perturbation_composition(cal_sc, data, used, base_minutes=minutes1[before["used"].to_numpy(bool)])
+    tc = route_composition(used, cal_sc.speeds, graph1, walk1)
     comp1 = to_fit_composition(tc, obs, detour=final.detour, share=share, walk_multiplier=final.walk)
     final_fit = fitting.fit(comp1, final, prior=theta0, prior_sd=prior_sd)
     intervals = fitting.bootstrap(comp1, final, groups, n=bootstrap_draws, seed=seed, prior_sd=prior_sd,

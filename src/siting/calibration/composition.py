@@ -1,5 +1,12 @@
 """Path composition of observed trips: road kilometres per class and walking minutes.
 
+:func:`route_composition` reads it off each trip's shortest path
+(:func:`siting.network.routes.path_tree`, :func:`~siting.network.routes.trace`,
+:func:`~siting.network.routes.legs_table`): minutes per road class ``c`` give the effective
+(as costed) kilometres ``km_eff_c = minutes_c · v_c / 60``; walking and connector minutes are
+the walking part.  :func:`perturbation_composition` measures the same thing without looking
+at the path, as an independent check:
+
 The time of a shortest path is a sum over its edges, each edge's minutes inversely
 proportional to one speed: a road edge of class ``c`` costs ``60 · L · f / v_c`` (``f`` = the
 detour factor on approximate segments, 1 elsewhere), a walking edge (terrain or connector)
@@ -29,6 +36,8 @@ import shapely
 
 from ..data import StudyData
 from ..network import build_graph
+from ..network.model import TravelGraph
+from ..network.routes import legs_table, path_tree, trace
 from ..scenario import Scenario, Speeds
 from .fit import Composition
 from .validate import trip_minutes
@@ -96,6 +105,39 @@ def perturbation_composition(sc: Scenario, data: StudyData, matched: pd.DataFram
     by_class = np.maximum(by_class, 0.0)
     v = np.array([sp.road_kmh[c] for c in classes], dtype=float)
     return TripComposition(classes, t0, by_class, np.maximum(walk, 0.0), by_class * v[None, :] / 60.0)
+
+
+def route_composition(matched: pd.DataFrame, speeds: Speeds, graph: TravelGraph,
+                      walk_graph: TravelGraph | None = None) -> TripComposition:
+    """Composition of the trips ``matched`` (both ends matched) from their shortest paths:
+    one path tree per distinct origin place (``towards=False``: trips out of the origin),
+    the path traced to the destination place, :func:`~siting.network.routes.legs_table`
+    summed by part.  Walking rows use ``walk_graph`` when given."""
+    classes = tuple(speeds.road_kmh)
+    n = len(matched)
+    minutes, walk = np.full(n, np.nan), np.zeros(n)
+    by_class = np.zeros((n, len(classes)))
+    walking = matched["walking"].to_numpy(bool)
+    for use, g in ((~walking, graph), (walking, walk_graph or graph)):
+        rows = np.flatnonzero(use)
+        if not len(rows):
+            continue
+        nodes = g.point_nodes["places"]
+        o = nodes[matched["origin_place"].to_numpy(np.int64)[rows]]
+        d = nodes[matched["destination_place"].to_numpy(np.int64)[rows]]
+        paths: list[np.ndarray] = [np.zeros(0, np.int64)] * len(rows)
+        for origin in np.unique(o):
+            tree = path_tree(g, [int(origin)], towards=False)
+            for k in np.flatnonzero(o == origin):
+                paths[k] = trace(tree, int(d[k]))
+        legs = legs_table(g, paths)
+        minutes[rows] = legs["minutes"].to_numpy(float)
+        walk[rows] = (legs["minutes_walk"] + legs["minutes_connector"]).to_numpy(float)
+        for k, c in enumerate(classes):
+            if f"minutes_{c}" in legs.columns:
+                by_class[rows, k] = legs[f"minutes_{c}"].to_numpy(float)
+    v = np.array([speeds.road_kmh[c] for c in classes], dtype=float)
+    return TripComposition(classes, minutes, by_class, walk, by_class * v[None, :] / 60.0)
 
 
 def to_fit_composition(tc: TripComposition, observed: np.ndarray, *, detour: float, share: dict[str, float],
