@@ -128,8 +128,8 @@ def route_composition(matched: pd.DataFrame, speeds: Speeds, graph: TravelGraph,
         paths: list[np.ndarray] = [np.zeros(0, np.int64)] * len(rows)
         for origin in np.unique(o):
             tree = path_tree(g, [int(origin)], towards=False)
-            for k in np.flatnonzero(o == origin):
-                paths[k] = trace(tree, int(d[k]))
+            for j in np.flatnonzero(o == origin).tolist():
+                paths[j] = trace(tree, int(d[j]))
         legs = legs_table(g, paths)
         minutes[rows] = legs["minutes"].to_numpy(float)
         walk[rows] = (legs["minutes_walk"] + legs["minutes_connector"]).to_numpy(float)
