@@ -86,23 +86,29 @@ def is_site(name: object) -> bool:
     return any(f" {w} " in inner for w in SITE_WORDS) or any(first.startswith(f"{w} ") for w in SITE_FIRST_WORDS)
 
 
+def _txt(row: pd.Series, column: str) -> str:
+    """The text of a cell, ``""`` when the column is absent or the cell is empty."""
+    v = row.get(column)
+    return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
 def trip_year(row: pd.Series) -> int | None:
     """The trip or article year stated in ``season_note`` (the first four-digit year), else None."""
-    found = _YEAR.findall(str(row.get("season_note") or ""))
+    found = _YEAR.findall(_txt(row, "season_note"))
     return int(found[0]) if found else None
 
 
 def road_state(row: pd.Series) -> tuple[str, str]:
     """``(state, why)`` of a trip: ``"current"``, ``"before_paving"`` or ``"upper_bound"`` (module doc)."""
-    notes = f"{row.get('season_note') or ''} {row.get('surface_note') or ''}"
+    notes = f"{_txt(row, 'season_note')} {_txt(row, 'surface_note')}"
     year = trip_year(row)
     if _BEFORE.search(notes):
         return "before_paving", "before asphalting (the source says so)"
     if year is not None and year < PAVING_YEAR:
         return "before_paving", f"trip of {year}, before the roads were paved ({PAVING_YEAR} on)"
-    if year is None and _UPPER.search(f"{row.get('mode') or ''} {row.get('season_note') or ''}"):
+    if year is None and _UPPER.search(f"{_txt(row, 'mode')} {_txt(row, 'season_note')}"):
         return "upper_bound", "undated tourist sheet: several figures predate paving (an upper bound)"
-    if year is None and _UNPAVED.search(str(row.get("surface_note") or "")):
+    if year is None and _UNPAVED.search(_txt(row, "surface_note")):
         return "before_paving", "undated trip on a road described as unpaved: it may predate paving"
     return "current", ""
 
