@@ -38,7 +38,9 @@ def invented_composition(n: int = 30, *, seed: int = 1, truth: F.Params = TRUTH,
     km[:, 1] = rng.uniform(0, 30, n)
     kma[:, 2] = rng.uniform(0, 15, n)
     walk = rng.uniform(2, 40, n)
-    comp = F.Composition(CLASSES, km, kma, walk, np.ones(n))
+    on_foot = np.arange(n) % 5 == 0  # every fifth trip walked: no road km
+    km[on_foot], kma[on_foot] = 0.0, 0.0
+    comp = F.Composition(CLASSES, km, kma, walk, np.ones(n), on_foot)
     obs = F.predict(comp, truth) * np.exp(noise * rng.standard_normal(n))
     return dataclasses.replace(comp, observed=obs)
 
@@ -61,6 +63,9 @@ def test_fit_recovers_known_parameters_and_leaves_the_uninformed_alone():
     assert f.params.speeds["trail"] == 10.0 and f.uninformed == ["trail"]
     assert set(f.fitted) == {"national_paved", "departmental_unpaved", "vecinal", "detour", "walk"}
     assert np.abs(f.residuals).max() < 1e-6
+    one_walk = dataclasses.replace(comp, walking=np.arange(comp.n) == 0)  # a single walking trip: too few
+    g = F.fit(one_walk, START, prior_sd=0.0)
+    assert "walk" in g.uninformed and g.params.walk == START.walk
 
 
 def test_fit_stays_inside_its_bounds():

@@ -35,7 +35,7 @@ def real_places() -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def matched(real_places) -> pd.DataFrame:
-    return trips.match_trips(trips.read_trips(TRIPS), real_places)
+    return trips.match_trips(trips.read_trips(TRIPS, lang="en"), real_places, lang="en")
 
 
 def test_read_real_trips_observed_minutes_is_the_middle_of_the_range():
@@ -71,7 +71,7 @@ def test_matcher_on_real_names(matched, real_places):
     assert m.loc[44, "destination_place_name"] == "LAGUNA SAN NICOLAS"
 
 
-def test_unmatched_rows_are_reported_with_a_reason_never_dropped(matched):
+def test_unmatched_rows_are_reported_with_a_reason_never_dropped(matched, real_places):
     assert len(matched) == 49
     u = trips.unmatched(matched).set_index("row")
     assert set(u.index) == set(matched.loc[~matched["matched"], "row"])
@@ -80,6 +80,8 @@ def test_unmatched_rows_are_reported_with_a_reason_never_dropped(matched):
     assert "no centro poblado named POLLOC" in u.loc[39, "origin_match"]
     assert "no district" in u.loc[47, "destination_match"]  # Sarauz, no district given
     assert u["origin_match"].notna().all() and u["destination_match"].notna().all()
+    es = trips.match_trips(trips.read_trips(TRIPS), real_places).set_index("row")  # Spanish default
+    assert es.loc[14, "origin_match"] == "fuera del departamento"
 
 
 def test_names_are_accent_case_and_article_insensitive():
@@ -97,7 +99,7 @@ def test_code_and_coordinate_columns_are_used(tmp_path, real_places):
     f.write_text("origin,origin_district,origin_ccpp_id,destination,destination_district,destination_lon,"
                  "destination_lat,minutes_low,minutes_high,mode\n"
                  f"x,,0601010001,y,,{cel.x},{cel.y},100,120,bus\n", encoding="utf-8")
-    m = trips.match_trips(trips.read_trips(f), real_places).iloc[0]
+    m = trips.match_trips(trips.read_trips(f), real_places, lang="en").iloc[0]
     assert m["origin_match"] == "code" and m["origin_ccpp_id"] == "0601010001"
     assert m["destination_match"].startswith("coordinates") and m["destination_ccpp_id"] == "0603010001"
     assert m["observed_min"] == 110 and m["matched"]

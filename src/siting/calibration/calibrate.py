@@ -98,7 +98,8 @@ def _iterate(sc: Scenario, data: StudyData, used: pd.DataFrame, theta0: fitting.
     for i in range(1, iterations + 1):
         tc = route_composition(used, speeds_of(sc.speeds, cur) if i > 1 else sc.speeds, graph, walk)
         first = first or tc
-        comp = to_fit_composition(tc, obs, detour=cur.detour, share=share, walk_multiplier=cur.walk)
+        comp = to_fit_composition(tc, obs, detour=cur.detour, share=share, walk_multiplier=cur.walk,
+                                  walking=used["walking"].to_numpy(bool))
         f = fitting.fit(comp, cur, prior=theta0, prior_sd=prior_sd)
         cur = rounded(sc.speeds, f.params)
         minutes, graph, walk = route_trips(dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur)), data, used)
@@ -116,7 +117,8 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
     lang = sc.run.language
     seed = sc.run.seed if seed is None else seed
     data = load_data(sc, progress=progress)
-    matched = trips_mod.match_trips(trips_mod.read_trips(trips_path), data.places, crs=data.crs)
+    matched = trips_mod.match_trips(trips_mod.read_trips(trips_path, lang=lang), data.places, crs=data.crs,
+                                    lang=lang)
     minutes0, _, _ = route_trips(sc, data, matched)
     before = validation_table(matched, minutes0)
     used = matched[before["used"].to_numpy(bool)].reset_index(drop=True)
@@ -130,7 +132,8 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
                                  say=say, lang=lang)
     obs = used["observed_min"].to_numpy(float)
     groups = pair_groups(used)
-    comp0 = to_fit_composition(first, obs, detour=theta0.detour, share=share)
+    walking = used["walking"].to_numpy(bool)
+    comp0 = to_fit_composition(first, obs, detour=theta0.detour, share=share, walking=walking)
     cv = fitting.cross_validate(comp0, theta0, groups, k=folds, seed=seed, repeats=repeats, prior_sd=prior_sd,
                                 prior=theta0)
     say(text("cv", lang, k=cv.k, before=cv.error_before, after=cv.error_after, reps=len(cv.after)))
@@ -138,7 +141,8 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
     minutes1, graph1, walk1 = route_trips(cal_sc, data, matched)
     after = validation_table(matched, minutes1)
     tc = route_composition(used, cal_sc.speeds, graph1, walk1)
-    comp1 = to_fit_composition(tc, obs, detour=final.detour, share=share, walk_multiplier=final.walk)
+    comp1 = to_fit_composition(tc, obs, detour=final.detour, share=share, walk_multiplier=final.walk,
+                               walking=walking)
     final_fit = fitting.fit(comp1, final, prior=theta0, prior_sd=prior_sd)
     intervals = fitting.bootstrap(comp1, final, groups, n=bootstrap_draws, seed=seed, prior_sd=prior_sd,
                                   prior=theta0)

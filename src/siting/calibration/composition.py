@@ -141,7 +141,7 @@ def route_composition(matched: pd.DataFrame, speeds: Speeds, graph: TravelGraph,
 
 
 def to_fit_composition(tc: TripComposition, observed: np.ndarray, *, detour: float, share: dict[str, float],
-                       walk_multiplier: float = 1.0) -> Composition:
+                       walk_multiplier: float = 1.0, walking: np.ndarray | None = None) -> Composition:
     """The :class:`~siting.calibration.fit.Composition` of the fit: effective km split into
     real-line ``km = (1 - a) km_eff / (1 - a + a d)`` and approximate ``kma = a km_eff / (1 - a + a d)``
     (``a`` = approximate share of the class, ``d`` = the detour factor in use), and walking
@@ -150,4 +150,5 @@ def to_fit_composition(tc: TripComposition, observed: np.ndarray, *, detour: flo
     denom = 1.0 - a + a * detour
     km = tc.km_eff * ((1.0 - a) / denom)[None, :]
     kma = tc.km_eff * (a / denom)[None, :]
-    return Composition(tc.classes, km, kma, tc.walk_min / walk_multiplier, np.asarray(observed, dtype=float))
+    return Composition(tc.classes, km, kma, tc.walk_min / walk_multiplier, np.asarray(observed, dtype=float),
+                       None if walking is None else np.asarray(walking, bool))

@@ -19,8 +19,9 @@ time and ``σ`` = ``prior_sd`` a weak pull towards the current values.  The pull
 where the trips cannot separate two parameters: when every kilometre of a class is
 approximate, only ``d / v_c`` is identified, and the prior decides how the change is shared.
 ``prior_sd = 0`` drops it (plain least squares).  A parameter that no trip informs (no
-kilometre on the class, no approximate kilometre for ``d``, no walking for ``m``) is not
-fitted and keeps its value (:attr:`Fit.uninformed`).
+trip spends at least a quarter of its minutes on the class, on approximate segments for
+``d``; fewer than two walking trips for ``m``: :func:`informed`) is not fitted and keeps its value
+(:attr:`Fit.uninformed`).
 
 Intervals: a cluster bootstrap (:func:`bootstrap`) resamples the origin-destination pairs
 with replacement and refits; the 2.5 and 97.5 percentiles of each parameter are its 95 %
@@ -39,8 +40,8 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 OBS_LOG_SD = 0.25  # spread of a reported trip time on the log scale (about ±25 %)
-MIN_INFORMING_KM = 1.0  # a class with fewer kilometres than this over all trips is not fitted
-MIN_INFORMING_WALK_MIN = 1.0
+MIN_INFORMING_SHARE = 0.25  # a parameter is fitted when some trip spends this share of its minutes on it
+MIN_WALKING_TRIPS = 2  # the walking multiplier is fitted only from this many walking trips
 #: bounds of each kind of parameter (km/h for speeds)
 BOUNDS: dict[str, tuple[float, float]] = {
     "national_paved": (20.0, 90.0), "departmental_paved": (15.0, 80.0), "departmental_unpaved": (8.0, 70.0),
@@ -57,7 +58,8 @@ class Composition:
 
     ``km``, ``km_approx``: (n, len(classes)) road kilometres on real lines and on approximate
     segments (along the segment, before the detour factor); ``walk_min``: (n,) walking
-    minutes under the current walking speed; ``observed``: (n,) observed minutes.
+    minutes under the current walking speed; ``observed``: (n,) observed minutes;
+    ``walking``: (n,) whether the trip was made on foot (default: none).
     """
 
     classes: tuple[str, ...]
@@ -65,10 +67,15 @@ class Composition:
     km_approx: np.ndarray
     walk_min: np.ndarray
     observed: np.ndarray
+    walking: np.ndarray | None = None
 
     def subset(self, rows: np.ndarray) -> Composition:
         return Composition(self.classes, self.km[rows], self.km_approx[rows], self.walk_min[rows],
-                           self.observed[rows])
+                           self.observed[rows], None if self.walking is None else self.walking[rows])
+
+    @property
+    def n_walking(self) -> int:
+        return 0 if self.walking is None else int(np.sum(self.walking))
 
     @property
     def n(self) -> int:
@@ -98,13 +105,26 @@ def predict(comp: Composition, p: Params) -> np.ndarray:
     return road + p.walk * comp.walk_min
 
 
-def informed(comp: Composition) -> list[str]:
-    """Names of the parameters the trips inform (classes with kilometres, detour, walk)."""
-    names = [c for k, c in enumerate(comp.classes)
-             if (comp.km[:, k] + comp.km_approx[:, k]).sum() >= MIN_INFORMING_KM]
-    if comp.km_approx.sum() >= MIN_INFORMING_KM:
+def informed(comp: Composition, p: Params) -> list[str]:
+    """Names of the parameters the trips inform under ``p``: a road class when at least one
+    trip spends :data:`MIN_INFORMING_SHARE` of its minutes on it, the detour factor likewise
+    on approximate segments; the walking multiplier when at least :data:`MIN_WALKING_TRIPS`
+    trips were made on foot (on road trips the walking minutes are mostly the legs between a
+    town and the rebuilt road line, an artefact of the geometry, not a walking speed).  A
+    class crossed for a few minutes of long trips would only be moved by the prior: it is
+    left alone."""
+    total = np.maximum(predict(comp, p), 1e-9)
+    v = np.array([p.speeds[c] for c in comp.classes], dtype=float)
+    per_class = 60.0 * (comp.km + p.detour * comp.km_approx) / v[None, :]
+    approx = 60.0 * (p.detour * comp.km_approx / v[None, :]).sum(axis=1)
+
+    def share(minutes: np.ndarray) -> float:
+        return float(np.max(minutes / total)) if comp.n else 0.0
+
+    names = [c for k, c in enumerate(comp.classes) if share(per_class[:, k]) >= MIN_INFORMING_SHARE]
+    if share(approx) >= MIN_INFORMING_SHARE:
         names.append(DETOUR)
-    if comp.walk_min.sum() >= MIN_INFORMING_WALK_MIN:
+    if comp.n_walking >= MIN_WALKING_TRIPS:
         names.append(WALK)
     return names
 
@@ -137,7 +157,7 @@ def fit(comp: Composition, start: Params, *, prior: Params | None = None, prior_
 
     Returns the :class:`Fit`; parameters the trips do not inform keep their ``start`` value.
     """
-    names = informed(comp) if comp.n else []
+    names = informed(comp, start) if comp.n else []
     base = start.as_dict()
     fixed = [n for n in base if n not in names]
     if not names:

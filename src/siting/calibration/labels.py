@@ -1,6 +1,8 @@
 """Texts of ``siting validate-times`` and ``siting calibrate`` (key -> (es, en)); Spanish by default."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..i18n import check_language
 
 _TEXT: dict[str, tuple[str, str]] = {
@@ -61,9 +63,10 @@ _TEXT: dict[str, tuple[str, str]] = {
               "Cross-validation in {k} folds (an origin-destination pair is never on both sides; paths of the "
               "initial parameters; {reps} repetitions of the fold draw): median |log ratio| of the held-out trips "
               "{before:.3f} before -> {after:.3f} after (mean of the repetitions; between {lo:.3f} and {hi:.3f})."),
-    "md_uninformed": ("Parámetros que ningún viaje informa (sin km de esa clase en las rutas), se dejan en su valor: "
-                      "{names}.",
-                      "Parameters no trip informs (no km of that class on the paths), left at their value: {names}."),
+    "md_uninformed": ("Parámetros que ningún viaje informa (ningún viaje pasa al menos {share:.0%} de su tiempo en "
+                      "ellos), se dejan en su valor: {names}.",
+                      "Parameters no trip informs (no trip spends at least {share:.0%} of its time on them), left at "
+                      "their value: {names}."),
     "md_identify": ("Todos los km de {classes} son tramos reconstruidos (aproximados): los viajes solo identifican "
                     "el cociente rodeo / velocidad; cómo se reparte entre ambos lo decide el tirón débil hacia los "
                     "valores iniciales (desviación {sd} en log).",
@@ -82,6 +85,38 @@ _TEXT: dict[str, tuple[str, str]] = {
                   "walk_kmh_max = walk_kmh_max0 / m."),
     "scenario_written": ("Escenario calibrado: {file}", "Calibrated scenario: {file}"),
 }
+
+
+#: column -> (es, en) headers of the report's tables (the CSV files keep the column names)
+_HEADERS: dict[str, tuple[str, str]] = {
+    "parameter": ("parámetro", "parameter"), "unit": ("unidad", "unit"), "before": ("antes", "before"),
+    "after": ("después", "after"), "low": ("IC 95 % inferior", "95 % CI low"),
+    "high": ("IC 95 % superior", "95 % CI high"), "informed": ("informado", "informed"),
+    "km_on_paths": ("km en las rutas (con rodeo)", "km on the paths (with detour)"),
+    "row": ("fila", "row"), "origin": ("origen", "origin"), "destination": ("destino", "destination"),
+    "observed_min": ("min observados", "observed min"), "modelled_after": ("min modelados", "modelled min"),
+    "ratio_after": ("razón", "ratio"), "why": ("por qué", "why"), "road_state": ("estado de la vía", "road state"),
+    "reason": ("motivo", "reason"),
+}
+
+
+#: values shown in the report's tables -> (es, en)
+_VALUES: dict[str, tuple[str, str]] = {
+    "current": ("vías actuales", "today's roads"), "before_paving": ("antes del asfaltado", "before paving"),
+    "upper_bound": ("cota superior", "upper bound"), "True": ("sí", "yes"), "False": ("no", "no"),
+}
+
+
+def value(v: object, lang: str = "es") -> object:
+    """A table value shown in ``lang`` (codes and booleans translated, anything else unchanged)."""
+    key = str(v)
+    return _VALUES[key][check_language(lang)] if key in _VALUES and isinstance(v, (str, bool, np.bool_)) else v
+
+
+def headers(columns: list[str], lang: str = "es") -> list[str]:
+    """Report headers of ``columns`` in ``lang`` (unknown columns unchanged)."""
+    i = check_language(lang)
+    return [_HEADERS[c][i] if c in _HEADERS else c for c in columns]
 
 
 def text(key: str, lang: str = "es", **fields: object) -> str:

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..io import atomic_path
 from . import fit as fitting
 from .calibrate import Calibration
-from .labels import text
+from .labels import headers, text, value
 from .validate import write_csv
 
 FAR_OFF = 0.35  # |log ratio| above this (a factor of about 1.4) is "still far off"
@@ -138,16 +138,16 @@ def trips_table(cal: Calibration, lang: str = "es") -> pd.DataFrame:
     return t
 
 
-def md_table(df: pd.DataFrame) -> str:
+def md_table(df: pd.DataFrame, lang: str = "es") -> str:
     """A GitHub-Markdown table of ``df`` (``|`` in cells escaped, floats to 3 significant places)."""
     def cell(v: object) -> str:
         if isinstance(v, float):
             return "" if np.isnan(v) else f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
         return str(v).replace("|", "\\|").replace("\n", " ") if v is not None and v is not pd.NA else ""
 
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    head = "| " + " | ".join(headers([str(c) for c in df.columns], lang)) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    body = ["| " + " | ".join(cell(value(v, lang)) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, rule, *body])
 
 
@@ -175,14 +175,16 @@ def markdown(cal: Calibration, *, scenario: Path, trips: Path, lang: str = "es")
              text("md_cv", lang, k=cal.cv.k, before=cal.cv.error_before, after=cal.cv.error_after,
                   reps=len(cal.cv.after), lo=float(cal.cv.errors_after.min()), hi=float(cal.cv.errors_after.max())),
              "",
-             f"## {text('param', lang)}", "", md_table(params), "",
-             text("md_uninformed", lang, names=", ".join(cal.final_fit.uninformed) or text("none", lang)), ""]
+             f"## {text('param', lang)}", "", md_table(params, lang), "",
+             text("md_uninformed", lang, names=", ".join(cal.final_fit.uninformed) or text("none", lang),
+                  share=fitting.MIN_INFORMING_SHARE), ""]
     if approx_only and fitting.DETOUR in cal.final_fit.fitted:
         lines += [text("md_identify", lang, classes=", ".join(approx_only), sd=0.5), ""]
     far = table[table["far_off"]][["row", "origin", "destination", "observed_min", "modelled_after", "ratio_after",
                                    "why"]]
-    lines += [f"## {text('far_off', lang, lim=FAR_OFF)}", "", md_table(far) if len(far) else text("none", lang), "",
-              f"## {text('excluded', lang)}", "", md_table(_excluded(cal)), "",
+    lines += [f"## {text('far_off', lang, lim=FAR_OFF)}", "",
+              md_table(far, lang) if len(far) else text("none", lang), "",
+              f"## {text('excluded', lang)}", "", md_table(_excluded(cal), lang), "",
               f"## {text('method', lang)}", "", text("md_method", lang, it=len(cal.iterations)), ""]
     return "\n".join(lines)
 

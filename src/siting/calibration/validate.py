@@ -133,8 +133,8 @@ def validate_times(sc: Scenario, trips_path: str | Path, *, output: str | Path |
     lang = lang or sc.run.language
     folder = Path(output or sc.run.output_dir)
     data = data if data is not None else load_data(sc, progress=progress)
-    trips = trips_mod.read_trips(trips_path)
-    matched = trips_mod.match_trips(trips, data.places, crs=data.crs)
+    trips = trips_mod.read_trips(trips_path, lang=lang)
+    matched = trips_mod.match_trips(trips, data.places, crs=data.crs, lang=lang)
     minutes, _, _ = route_trips(sc, data, matched)
     table = validation_table(matched, minutes)
     summary = summarise(table)

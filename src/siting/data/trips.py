@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..io import fold, read_table, to_number, zfill_code
+from .trip_texts import trip_text
 
 REQUIRED = ["origin", "origin_district", "destination", "destination_district", "minutes_low", "minutes_high",
             "mode"]
@@ -98,18 +99,18 @@ def trip_year(row: pd.Series) -> int | None:
     return int(found[0]) if found else None
 
 
-def road_state(row: pd.Series) -> tuple[str, str]:
+def road_state(row: pd.Series, lang: str = "es") -> tuple[str, str]:
     """``(state, why)`` of a trip: ``"current"``, ``"before_paving"`` or ``"upper_bound"`` (module doc)."""
     notes = f"{_txt(row, 'season_note')} {_txt(row, 'surface_note')}"
     year = trip_year(row)
     if _BEFORE.search(notes):
-        return "before_paving", "before asphalting (the source says so)"
+        return "before_paving", trip_text("before_asphalting", lang)
     if year is not None and year < PAVING_YEAR:
-        return "before_paving", f"trip of {year}, before the roads were paved ({PAVING_YEAR} on)"
+        return "before_paving", trip_text("dated_before", lang, year=year, paving=PAVING_YEAR)
     if year is None and _UPPER.search(f"{_txt(row, 'mode')} {_txt(row, 'season_note')}"):
-        return "upper_bound", "undated tourist sheet: several figures predate paving (an upper bound)"
+        return "upper_bound", trip_text("tourist_sheet", lang)
     if year is None and _UNPAVED.search(_txt(row, "surface_note")):
-        return "before_paving", "undated trip on a road described as unpaved: it may predate paving"
+        return "before_paving", trip_text("undated_unpaved", lang)
     return "current", ""
 
 
@@ -118,7 +119,7 @@ def is_walking(mode: object) -> bool:
     return bool(re.search(r"walk|a pie|caminat", str(mode or ""), re.IGNORECASE))
 
 
-def read_trips(path: str | Path) -> pd.DataFrame:
+def read_trips(path: str | Path, *, lang: str = "es") -> pd.DataFrame:
     """Read and validate an observed-trips table (CSV/XLSX).
 
     Required columns :data:`REQUIRED`; :data:`OPTIONAL` ones are added empty.  Adds
@@ -164,57 +165,59 @@ def read_trips(path: str | Path) -> pd.DataFrame:
     df["observed_min"] = (df["minutes_low"] + df["minutes_high"]) / 2.0
     df["walking"] = df["mode"].map(is_walking)
     df["trip_year"] = pd.array([trip_year(r) for _, r in df.iterrows()], dtype="Int64")
-    states = [road_state(r) for _, r in df.iterrows()]
+    states = [road_state(r, lang) for _, r in df.iterrows()]
     df["road_state"] = [s for s, _ in states]
     df["road_state_why"] = [w for _, w in states]
     return df
 
 
-def _by_code(code: object, places: pd.DataFrame) -> tuple[int, str] | None:
+def _by_code(code: object, places: pd.DataFrame, lang: str) -> tuple[int, str] | None:
     if code is None or pd.isna(code) or not str(code).strip():
         return None
     hit = np.flatnonzero(places["ccpp_id"].astype(str).to_numpy() == str(code))
-    return (int(hit[0]), "code") if len(hit) else (-1, f"code {code} is not a place of the study area")
+    return (int(hit[0]), trip_text("by_code", lang)) if len(hit) else (-1, trip_text("code_unknown", lang, code=code))
 
 
-def _by_coords(lon: object, lat: object, places: gpd.GeoDataFrame, crs: str) -> tuple[int, str] | None:
+def _by_coords(lon: object, lat: object, places: gpd.GeoDataFrame, crs: str, lang: str) -> tuple[int, str] | None:
     if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
         return None
     pt = gpd.GeoSeries(gpd.points_from_xy([float(str(lon))], [float(str(lat))]), crs=4326).to_crs(crs).iloc[0]
     d = places.geometry.to_crs(crs).distance(pt).to_numpy()
     i = int(d.argmin())
     if d[i] <= COORD_TOLERANCE_M:
-        return i, f"coordinates ({d[i]:.0f} m)"
-    return -1, f"no place within {COORD_TOLERANCE_M:g} m of the coordinates"
+        return i, trip_text("by_coords", lang, m=d[i])
+    return -1, trip_text("no_coords", lang, m=COORD_TOLERANCE_M)
 
 
-def _by_name(name: object, district: object, places: pd.DataFrame, keys: pd.DataFrame) -> tuple[int, str, int]:
+def _by_name(name: object, district: object, places: pd.DataFrame, keys: pd.DataFrame, lang: str
+             ) -> tuple[int, str, int]:
     """``(row, how or reason, n_candidates)``; row -1 when unmatched."""
     if is_site(name):
-        return -1, "a site (junction, road end, border, sanctuary...), not a centro poblado", 0
+        return -1, trip_text("site", lang), 0
     d = name_key(district)
     if not d or str(district).strip().startswith("("):
-        why = "outside the department" if "outside" in str(district).lower() else "no district given"
+        why = trip_text("outside_department" if "outside" in str(district).lower() else "no_district", lang)
         return -1, why, 0
     in_district = keys["district"] == d
     if not in_district.any():
-        return -1, f"district {district} is not in the study area", 0
+        return -1, trip_text("district_not_in_area", lang, district=district), 0
     for k in name_variants(name):
         hit = np.flatnonzero((in_district & (keys["name"] == k)).to_numpy())
         if len(hit):
             pop = pd.to_numeric(places["population"].iloc[hit], errors="coerce").fillna(-1).to_numpy() \
                 if "population" in places.columns else np.zeros(len(hit))
-            return int(hit[int(np.argmax(pop))]), f"name + district ({k})", len(hit)
-    return -1, f"no centro poblado named {name_key(name)} in district {district}", 0
+            return int(hit[int(np.argmax(pop))]), trip_text("by_name", lang, key=k), len(hit)
+    return -1, trip_text("no_place", lang, key=name_key(name), district=district), 0
 
 
-def match_trips(trips: pd.DataFrame, places: gpd.GeoDataFrame, *, crs: str = "EPSG:32717") -> pd.DataFrame:
+def match_trips(trips: pd.DataFrame, places: gpd.GeoDataFrame, *, crs: str = "EPSG:32717",
+                lang: str = "es") -> pd.DataFrame:
     """Match both ends of every trip to a row of ``places`` (module doc for the rules).
 
     Returns ``trips`` with, per end ``e`` in (origin, destination): ``e_place`` (row
     position in ``places``, -1 = unmatched), ``e_ccpp_id``, ``e_place_name``, ``e_match``
     (how it matched, or why not) and ``e_candidates``; and ``matched`` (both ends). Every
-    input row is kept.
+    input row is kept.  Texts in ``lang`` (Spanish by default).
     """
     keys = pd.DataFrame({"name": places["name"].map(name_key).to_numpy(),
                          "district": places["district"].map(name_key).to_numpy()})
@@ -222,10 +225,10 @@ def match_trips(trips: pd.DataFrame, places: gpd.GeoDataFrame, *, crs: str = "EP
     for end in ENDS:
         rows, how, cands = [], [], []
         for _, r in trips.iterrows():
-            found = _by_code(r.get(f"{end}_ccpp_id"), places) or \
-                _by_coords(r.get(f"{end}_lon"), r.get(f"{end}_lat"), places, crs)
+            found = _by_code(r.get(f"{end}_ccpp_id"), places, lang) or \
+                _by_coords(r.get(f"{end}_lon"), r.get(f"{end}_lat"), places, crs, lang)
             if found is None:
-                i, why, n = _by_name(r[end], r[f"{end}_district"], places, keys)
+                i, why, n = _by_name(r[end], r[f"{end}_district"], places, keys, lang)
             else:
                 (i, why), n = found, int(found[0] >= 0)
             rows.append(i)
@@ -243,7 +246,7 @@ def match_trips(trips: pd.DataFrame, places: gpd.GeoDataFrame, *, crs: str = "EP
     out["matched"] = (out["origin_place"] >= 0) & (out["destination_place"] >= 0) & \
         (out["origin_place"] != out["destination_place"])
     same = (out["origin_place"] >= 0) & (out["origin_place"] == out["destination_place"])
-    out.loc[same, "destination_match"] = "both ends are the same centro poblado"
+    out.loc[same, "destination_match"] = trip_text("same_place", lang)
     return out
 
 
