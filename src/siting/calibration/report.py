@@ -41,7 +41,7 @@ def _rebase(value: object, old: Path, new: Path) -> object:
     return os.path.relpath((old / value).resolve(), new.resolve())
 
 
-def scenario_text(cal: Calibration, target: Path, out: Path, *, trips: Path) -> str:
+def scenario_text(cal: Calibration, target: Path, out: Path, *, trips: Path, report: Path | None = None) -> str:
     """TOML text of the calibrated scenario (module doc)."""
     data = tomllib.loads(target.read_text(encoding="utf-8-sig"))
     old, new = target.resolve().parent, out.resolve().parent
@@ -63,20 +63,21 @@ def scenario_text(cal: Calibration, target: Path, out: Path, *, trips: Path) -> 
     import tomli_w
 
     header = (f"# siting: scenario {target.name} with [speeds] calibrated on the observed trips {trips.name} "
-              f"by `siting calibrate` ({_dt.date.today().isoformat()}); see calibration_report.md. "
+              f"by `siting calibrate` ({_dt.date.today().isoformat()}); see "
+              f"{os.path.relpath(report, out.resolve().parent) if report else 'calibration_report.md'}. "
               f"Fitted: {', '.join(cal.final_fit.fitted) or '-'}; left at their value: "
               f"{', '.join(cal.final_fit.uninformed) or '-'}.")
     return header.replace("\n", " ") + "\n" + tomli_w.dumps(data)
 
 
-def write_scenario(cal: Calibration, target: Path, out: Path, *, trips: Path) -> Path:
+def write_scenario(cal: Calibration, target: Path, out: Path, *, trips: Path, report: Path | None = None) -> Path:
     """Write the calibrated scenario to ``out`` (refused when ``out`` is ``target`` itself)."""
     if out.resolve() == target.resolve():
         raise UserError(f"the calibrated scenario would overwrite its source {target}",
                         hint="give another --scenario-out (the default is <output>/<stem>_calibrated.toml)")
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
-        tmp.write_text(scenario_text(cal, target, out, trips=trips), encoding="utf-8")
+        tmp.write_text(scenario_text(cal, target, out, trips=trips, report=report), encoding="utf-8")
     return out
 
 
@@ -195,13 +196,13 @@ def write_outputs(cal: Calibration, folder: Path, *, scenario: Path, target: Pat
     ``scenario_out``, default ``folder/<target stem>_calibrated.toml``)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = scenario_out or folder / f"{target.stem}_calibrated.toml"
-    files = {"scenario": write_scenario(cal, target, out, trips=trips),
+    path = folder / "calibration_report.md"
+    files = {"scenario": write_scenario(cal, target, out, trips=trips, report=path.resolve()),
              "parameters": write_csv(parameter_table(cal), folder / "calibration_parameters.csv"),
              "trips": write_csv(trips_table(cal, lang), folder / "calibration_trips.csv"),
              "iterations": write_csv(pd.DataFrame(cal.iterations), folder / "calibration_iterations.csv"),
              "validation": write_csv(cal.after, folder / "trip_validation.csv"),
              "validation_before": write_csv(cal.before, folder / "trip_validation_before.csv")}
-    path = folder / "calibration_report.md"
     with atomic_path(path) as tmp:
         tmp.write_text(markdown(cal, scenario=scenario, trips=trips, lang=lang), encoding="utf-8")
     files["report"] = path
