@@ -100,7 +100,7 @@ def test_grouped_folds_never_split_a_group_and_cover_every_trip_once():
 def test_cross_validation_error_falls_when_the_start_is_wrong():
     comp = invented_composition(n=40, noise=0.1)
     groups = [f"pair{i // 2}" for i in range(comp.n)]  # two trips per pair
-    cv = F.cross_validate(comp, START, groups, k=5, repeats=3, prior_sd=0.5)
+    cv = F.cross_validate(comp, START, groups=groups, k=5, repeats=3, prior_sd=0.5)
     assert cv.error_after < 0.5 * cv.error_before
     for rep in range(3):  # the two trips of a pair always share their fold
         assert (cv.fold[rep, 0::2] == cv.fold[rep, 1::2]).all()
@@ -108,7 +108,7 @@ def test_cross_validation_error_falls_when_the_start_is_wrong():
 
 def test_bootstrap_interval_covers_the_truth():
     comp = invented_composition(n=40, noise=0.05)
-    iv = F.bootstrap(comp, START, [f"p{i}" for i in range(comp.n)], n=40, prior_sd=0.0).set_index("parameter")
+    iv = F.bootstrap(comp, START, groups=[f"p{i}" for i in range(comp.n)], n=40, prior_sd=0.0).set_index("parameter")
     for name in ("national_paved", "departmental_unpaved", "vecinal", "detour", "walk"):
         assert iv.loc[name, "low"] <= TRUTH.as_dict()[name] <= iv.loc[name, "high"], name
 
@@ -132,11 +132,11 @@ def ugel(tmp_path_factory):
 def test_route_composition_adds_up_and_agrees_with_perturbation(ugel):
     from siting.calibration.composition import perturbation_composition, route_composition
     from siting.calibration.validate import route_trips
-    minutes, graph, walk = route_trips(ugel.sc, ugel.data, ugel.used)
-    rc = route_composition(ugel.used, ugel.sc.speeds, graph, walk)
+    minutes, graph, walk = route_trips(ugel.sc, ugel.data, matched=ugel.used)
+    rc = route_composition(ugel.used, speeds=ugel.sc.speeds, graph=graph, walk_graph=walk)
     assert np.allclose(rc.minutes, minutes, rtol=1e-9)  # the traced paths are the Dijkstra paths
     assert np.abs(rc.closure).max() < 1e-6  # parts add up to the total
-    pc = perturbation_composition(ugel.sc, ugel.data, ugel.used, base_minutes=minutes)
+    pc = perturbation_composition(ugel.sc, ugel.data, matched=ugel.used, base_minutes=minutes)
     assert np.allclose(pc.minutes_by_class, rc.minutes_by_class, atol=0.05)
     assert np.allclose(pc.walk_min, rc.walk_min, atol=0.05)
 
@@ -173,4 +173,4 @@ def test_the_source_scenario_is_never_overwritten(tmp_path):
     target = tmp_path / "s.toml"
     target.write_text("[run]\nname = 'x'\n", encoding="utf-8")
     with pytest.raises(UserError):
-        write_scenario(SimpleNamespace(), target, target, trips=TRIPS)
+        write_scenario(SimpleNamespace(), target=target, out=target, trips=TRIPS)

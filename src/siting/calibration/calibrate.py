@@ -94,15 +94,17 @@ def _iterate(sc: Scenario, data: StudyData, used: pd.DataFrame, theta0: fitting.
     """Fit, rebuild, re-route, refit; returns the final parameters, the log and the first composition."""
     obs = used["observed_min"].to_numpy(float)
     cur, log, first = theta0, [], None
-    minutes, graph, walk = route_trips(sc, data, used)
+    minutes, graph, walk = route_trips(sc, data, matched=used)
     for i in range(1, iterations + 1):
-        tc = route_composition(used, speeds_of(sc.speeds, cur) if i > 1 else sc.speeds, graph, walk)
+        tc = route_composition(used, speeds=speeds_of(sc.speeds, cur) if i > 1 else sc.speeds, graph=graph,
+                               walk_graph=walk)
         first = first or tc
         comp = to_fit_composition(tc, obs, detour=cur.detour, share=share, walk_multiplier=cur.walk,
                                   walking=used["walking"].to_numpy(bool))
         f = fitting.fit(comp, cur, prior=theta0, prior_sd=prior_sd)
         cur = rounded(sc.speeds, f.params)
-        minutes, graph, walk = route_trips(dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur)), data, used)
+        cur_sc = dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur))
+        minutes, graph, walk = route_trips(cur_sc, data, matched=used)
         err = fitting.median_abs_log(minutes / obs)
         log.append({"iteration": i, "median_abs_log": err, "fit_success": f.success, **cur.as_dict()})
         say(text("iteration", lang, i=i, err=err, n=len(obs)))
@@ -119,7 +121,7 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
     data = load_data(sc, progress=progress)
     matched = trips_mod.match_trips(trips_mod.read_trips(trips_path, lang=lang), data.places, crs=data.crs,
                                     lang=lang)
-    minutes0, _, _ = route_trips(sc, data, matched)
+    minutes0, _, _ = route_trips(sc, data, matched=matched)
     before = validation_table(matched, minutes0)
     used = matched[before["used"].to_numpy(bool)].reset_index(drop=True)
     if len(used) < 3:
@@ -134,17 +136,17 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
     groups = pair_groups(used)
     walking = used["walking"].to_numpy(bool)
     comp0 = to_fit_composition(first, obs, detour=theta0.detour, share=share, walking=walking)
-    cv = fitting.cross_validate(comp0, theta0, groups, k=folds, seed=seed, repeats=repeats, prior_sd=prior_sd,
+    cv = fitting.cross_validate(comp0, theta0, groups=groups, k=folds, seed=seed, repeats=repeats, prior_sd=prior_sd,
                                 prior=theta0)
     say(text("cv", lang, k=cv.k, before=cv.error_before, after=cv.error_after, reps=len(cv.after)))
     cal_sc = dataclasses.replace(sc, speeds=speeds_of(sc.speeds, final))
-    minutes1, graph1, walk1 = route_trips(cal_sc, data, matched)
+    minutes1, graph1, walk1 = route_trips(cal_sc, data, matched=matched)
     after = validation_table(matched, minutes1)
-    tc = route_composition(used, cal_sc.speeds, graph1, walk1)
+    tc = route_composition(used, speeds=cal_sc.speeds, graph=graph1, walk_graph=walk1)
     comp1 = to_fit_composition(tc, obs, detour=final.detour, share=share, walk_multiplier=final.walk,
                                walking=walking)
     final_fit = fitting.fit(comp1, final, prior=theta0, prior_sd=prior_sd)
-    intervals = fitting.bootstrap(comp1, final, groups, n=bootstrap_draws, seed=seed, prior_sd=prior_sd,
+    intervals = fitting.bootstrap(comp1, final, groups=groups, n=bootstrap_draws, seed=seed, prior_sd=prior_sd,
                                   prior=theta0)
     return Calibration(theta0, final, final_fit, cal_sc.speeds, used, before, after, cv, folds, intervals, tc, share,
                        log)

@@ -83,10 +83,10 @@ def _uncached(sc: Scenario, speeds: Speeds) -> Scenario:
 def _minutes(sc: Scenario, data: StudyData, matched: pd.DataFrame) -> np.ndarray:
     graph = build_graph(sc, data)
     walk = build_graph(sc, data, mode="walk") if matched["walking"].any() and graph.mode != "walk" else None
-    return trip_minutes(matched, graph, walk)
+    return trip_minutes(matched, graph=graph, walk_graph=walk)
 
 
-def perturbation_composition(sc: Scenario, data: StudyData, matched: pd.DataFrame, *,
+def perturbation_composition(sc: Scenario, data: StudyData, *, matched: pd.DataFrame,
                              base_minutes: np.ndarray | None = None, eps: float = EPS) -> TripComposition:
     """Composition of the trips ``matched`` (rows of :func:`siting.data.trips.match_trips`
     with both ends matched) under ``sc.speeds`` (module doc for the method)."""
@@ -107,7 +107,7 @@ def perturbation_composition(sc: Scenario, data: StudyData, matched: pd.DataFram
     return TripComposition(classes, t0, by_class, np.maximum(walk, 0.0), by_class * v[None, :] / 60.0)
 
 
-def route_composition(matched: pd.DataFrame, speeds: Speeds, graph: TravelGraph,
+def route_composition(matched: pd.DataFrame, *, speeds: Speeds, graph: TravelGraph,
                       walk_graph: TravelGraph | None = None) -> TripComposition:
     """Composition of the trips ``matched`` (both ends matched) from their shortest paths:
     one path tree per distinct origin place (``towards=False``: trips out of the origin),

@@ -239,7 +239,7 @@ class CrossValidation:
         return int(self.fold.max()) + 1 if self.fold.size else 0
 
 
-def cross_validate(comp: Composition, start: Params, groups: Sequence[object] | np.ndarray, *, k: int = 5,
+def cross_validate(comp: Composition, start: Params, *, groups: Sequence[object] | np.ndarray, k: int = 5,
                    seed: int = 0, repeats: int = 10, prior_sd: float = 0.5,
                    prior: Params | None = None) -> CrossValidation:
     """Repeated K-fold cross-validation grouped by ``groups`` (e.g. the origin-destination
@@ -257,7 +257,7 @@ def cross_validate(comp: Composition, start: Params, groups: Sequence[object] | 
     return CrossValidation(before, after, fold)
 
 
-def bootstrap(comp: Composition, start: Params, groups: Sequence[object] | np.ndarray, *, n: int = 200, seed: int = 0,
+def bootstrap(comp: Composition, start: Params, *, groups: Sequence[object] | np.ndarray, n: int = 200, seed: int = 0,
               prior_sd: float = 0.5, level: float = 0.95, prior: Params | None = None) -> pd.DataFrame:
     """Cluster-bootstrap interval of every parameter: resample the groups with replacement,
     refit, take the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles.  Columns

@@ -41,7 +41,7 @@ def _rebase(value: object, old: Path, new: Path) -> object:
     return os.path.relpath((old / value).resolve(), new.resolve())
 
 
-def scenario_text(cal: Calibration, target: Path, out: Path, *, trips: Path, report: Path | None = None) -> str:
+def scenario_text(cal: Calibration, *, target: Path, out: Path, trips: Path, report: Path | None = None) -> str:
     """TOML text of the calibrated scenario (module doc)."""
     data = tomllib.loads(target.read_text(encoding="utf-8-sig"))
     old, new = target.resolve().parent, out.resolve().parent
@@ -70,14 +70,14 @@ def scenario_text(cal: Calibration, target: Path, out: Path, *, trips: Path, rep
     return header.replace("\n", " ") + "\n" + tomli_w.dumps(data)
 
 
-def write_scenario(cal: Calibration, target: Path, out: Path, *, trips: Path, report: Path | None = None) -> Path:
+def write_scenario(cal: Calibration, *, target: Path, out: Path, trips: Path, report: Path | None = None) -> Path:
     """Write the calibrated scenario to ``out`` (refused when ``out`` is ``target`` itself)."""
     if out.resolve() == target.resolve():
         raise UserError(f"the calibrated scenario would overwrite its source {target}",
                         hint="give another --scenario-out (the default is <output>/<stem>_calibrated.toml)")
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
-        tmp.write_text(scenario_text(cal, target, out, trips=trips, report=report), encoding="utf-8")
+        tmp.write_text(scenario_text(cal, target=target, out=out, trips=trips, report=report), encoding="utf-8")
     return out
 
 
@@ -197,7 +197,7 @@ def write_outputs(cal: Calibration, folder: Path, *, scenario: Path, target: Pat
     folder.mkdir(parents=True, exist_ok=True)
     out = scenario_out or folder / f"{target.stem}_calibrated.toml"
     path = folder / "calibration_report.md"
-    files = {"scenario": write_scenario(cal, target, out, trips=trips, report=path.resolve()),
+    files = {"scenario": write_scenario(cal, target=target, out=out, trips=trips, report=path.resolve()),
              "parameters": write_csv(parameter_table(cal), folder / "calibration_parameters.csv"),
              "trips": write_csv(trips_table(cal, lang), folder / "calibration_trips.csv"),
              "iterations": write_csv(pd.DataFrame(cal.iterations), folder / "calibration_iterations.csv"),

@@ -36,7 +36,7 @@ TABLE_COLUMNS = ["origin", "destination", "observed_min", "modelled_min", "ratio
                  "minutes_high", "trip_year", "row", "source_url"]
 
 
-def pair_minutes(graph: TravelGraph, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+def pair_minutes(graph: TravelGraph, *, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
     """Minutes of the shortest path from node ``origins[i]`` to node ``destinations[i]``
     (one Dijkstra per distinct origin; ``inf`` = no path)."""
     origins = np.asarray(origins, dtype=np.int64)
@@ -48,7 +48,7 @@ def pair_minutes(graph: TravelGraph, origins: np.ndarray, destinations: np.ndarr
     return dist[pos, destinations]
 
 
-def trip_minutes(matched: pd.DataFrame, graph: TravelGraph, walk_graph: TravelGraph | None = None) -> np.ndarray:
+def trip_minutes(matched: pd.DataFrame, *, graph: TravelGraph, walk_graph: TravelGraph | None = None) -> np.ndarray:
     """Modelled minutes of every row of :func:`siting.data.trips.match_trips` (NaN when an end
     is unmatched); walking rows use ``walk_graph`` when given."""
     out = np.full(len(matched), np.nan)
@@ -59,7 +59,7 @@ def trip_minutes(matched: pd.DataFrame, graph: TravelGraph, walk_graph: TravelGr
             nodes = g.point_nodes["places"]
             o = nodes[matched.loc[use, "origin_place"].to_numpy(np.int64)]
             d = nodes[matched.loc[use, "destination_place"].to_numpy(np.int64)]
-            out[use] = pair_minutes(g, o, d)
+            out[use] = pair_minutes(g, origins=o, destinations=d)
     return out
 
 
@@ -116,13 +116,13 @@ def summary_lines(summary: dict, lang: str) -> list[str]:
                  err=summary["median_abs_log_all"], n=summary["matched_finite"])]
 
 
-def route_trips(sc: Scenario, data: StudyData, matched: pd.DataFrame, *,
+def route_trips(sc: Scenario, data: StudyData, *, matched: pd.DataFrame,
                 graph: TravelGraph | None = None) -> tuple[np.ndarray, TravelGraph, TravelGraph | None]:
     """Modelled minutes of the matched trips on the scenario's graphs (built or from the cache)."""
     graph = graph if graph is not None else build_graph(sc, data)
     need_walk = bool((matched["matched"] & matched["walking"]).any()) and graph.mode != "walk"
     walk = build_graph(sc, data, mode="walk") if need_walk else None
-    return trip_minutes(matched, graph, walk), graph, walk
+    return trip_minutes(matched, graph=graph, walk_graph=walk), graph, walk
 
 
 def validate_times(sc: Scenario, trips_path: str | Path, *, output: str | Path | None = None,
@@ -135,7 +135,7 @@ def validate_times(sc: Scenario, trips_path: str | Path, *, output: str | Path |
     data = data if data is not None else load_data(sc, progress=progress)
     trips = trips_mod.read_trips(trips_path, lang=lang)
     matched = trips_mod.match_trips(trips, data.places, crs=data.crs, lang=lang)
-    minutes, _, _ = route_trips(sc, data, matched)
+    minutes, _, _ = route_trips(sc, data, matched=matched)
     table = validation_table(matched, minutes)
     summary = summarise(table)
     files = {"trip_validation": write_csv(table, folder / "trip_validation.csv"),
