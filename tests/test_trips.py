@@ -164,3 +164,12 @@ def test_validate_times_on_a_real_ugel_matches_an_independent_search(cajamarca_u
     ratios = ok.loc[ok["used"], "modelled_min"] / ok.loc[ok["used"], "observed_min"]
     assert s["median_ratio"] == pytest.approx(float(np.median(ratios)), rel=1e-9)
     assert s["median_abs_log"] == pytest.approx(float(np.median(np.abs(np.log(ratios)))), rel=1e-9)
+
+
+def test_the_commands_are_on_the_cli():
+    from siting.cli import build_parser
+    p = build_parser()
+    a = p.parse_args(["validate-times", "--scenario", "s.toml", "--trips", "t.csv", "--lang", "en"])
+    assert a.func.__name__ == "_cmd_validate" and a.lang == "en" and a.output is None
+    b = p.parse_args(["calibrate", "--scenario", "s.toml", "--trips", "t.csv", "--output", "out", "--folds", "4"])
+    assert b.func.__name__ == "_cmd_calibrate" and b.folds == 4 and b.iterations == 3
