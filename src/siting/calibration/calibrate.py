@@ -84,6 +84,7 @@ class Calibration:
     intervals: pd.DataFrame
     composition: TripComposition  # final paths
     share: dict[str, float] = field(default_factory=dict)  # approximate share of each road class
+    prior_sd: float = 0.5
     iterations: list[dict] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -149,4 +150,4 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
     intervals = fitting.bootstrap(comp1, final, groups=groups, n=bootstrap_draws, seed=seed, prior_sd=prior_sd,
                                   prior=theta0)
     return Calibration(theta0, final, final_fit, cal_sc.speeds, used, before, after, cv, folds, intervals, tc, share,
-                       log)
+                       prior_sd, log)

@@ -28,7 +28,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     sc = _scenario(args.scenario, args.lang)
     lang = sc.run.language
     cal = calibrate(sc, args.trips, folds=args.folds, iterations=args.iterations, repeats=args.repeats,
-                    bootstrap_draws=args.bootstrap,
+                    bootstrap_draws=args.bootstrap, prior_sd=args.prior_sd,
                     progress=not args.no_progress)
     target = args.target or args.scenario
     files = write_outputs(cal, Path(args.output), scenario=args.scenario, target=target, trips=args.trips,
@@ -61,6 +61,8 @@ def add_commands(sub) -> None:
                                                            "(default 10)")
     c.add_argument("--iterations", type=int, default=3, help="fit / re-route rounds (default 3)")
     c.add_argument("--bootstrap", type=int, default=200, help="bootstrap draws for the intervals (default 200)")
+    c.add_argument("--prior-sd", type=float, default=0.5, help="sd (log scale) of the weak pull to the scenario's "
+                                                               "values; 0 = plain least squares (default 0.5)")
     c.add_argument("--target", type=Path, help="scenario whose [speeds] are replaced (default: --scenario)")
     c.add_argument("--scenario-out", type=Path, help="where to write the calibrated scenario "
                                                      "(default: OUTPUT/<target stem>_calibrated.toml)")

@@ -180,7 +180,7 @@ def markdown(cal: Calibration, *, scenario: Path, trips: Path, lang: str = "es")
              text("md_uninformed", lang, names=", ".join(cal.final_fit.uninformed) or text("none", lang),
                   share=fitting.MIN_INFORMING_SHARE), ""]
     if approx_only and fitting.DETOUR in cal.final_fit.fitted:
-        lines += [text("md_identify", lang, classes=", ".join(approx_only), sd=0.5), ""]
+        lines += [text("md_identify", lang, classes=", ".join(approx_only), sd=cal.prior_sd), ""]
     far = table[table["far_off"]][["row", "origin", "destination", "observed_min", "modelled_after", "ratio_after",
                                    "why"]]
     lines += [f"## {text('far_off', lang, lim=FAR_OFF)}", "",
