@@ -119,11 +119,9 @@ def test_place_query_against_dijkstra(client, engine):
     assert {q["cod_mod"] for q in p["candidate"]["parents"]} == set(
         wi.base.cetpro["cod_mod"].astype(str).to_numpy()[cet_t <= tmax])
     assert p["candidate"]["proposal_rank"] == 1
-    try:  # legs are filled when the travel work's routes module is installed: parts add up to the minutes
-        import siting.network.routes  # noqa: F401
-        assert sum(x["minutes"] for x in p["legs"]["parts"]) == pytest.approx(p["minutes_nearest"], rel=1e-6)
-    except ImportError:
-        assert p["legs"] is None
+    # the legs of its trip add up to its minutes, and are told in words
+    assert sum(x["minutes"] for x in p["legs"]["parts"]) == pytest.approx(p["minutes_nearest"], rel=1e-6)
+    assert p["legs"]["description"] and p["legs"]["km"] > 0 and p["legs"]["km_road"] >= 0
     # an unserved place: the candidates that would serve it are those it reaches within T
     far = wi.places[(wi.places["minutes_nearest"] > 90)].index[0]
     q = client.get(f"/api/place/{wi.places['ccpp_id'].iloc[far]}").json()

@@ -72,6 +72,11 @@ def test_page_what_if_and_place_panel(server, browser):
     page.locator(".proposal-marker").first.click()
     expect(page.locator("#place-name")).to_be_visible(timeout=30_000)
     expect(page.locator("#opening-alone li")).to_have_count(3)
+    # the legs of its trip to the nearest centre: one line per part, and a sentence
+    expect(page.locator("#legs li").first).to_be_visible()
+    assert page.locator("#legs li").count() >= 1
+    expect(page.locator("#legs-sentence")).to_contain_text(" min")
+    assert "no está disponible" not in page.locator("#place-detail").inner_text()
     # the hovered proposal's tooltip is a readable box, not a one-word-wide column
     tip = page.locator(".leaflet-tooltip").first
     expect(tip).to_be_visible()

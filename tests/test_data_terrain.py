@@ -55,7 +55,7 @@ def test_shipped_grid_shape_crs_and_range(terrain_8ugel):
     t, q = terrain_8ugel
     assert isinstance(t, Terrain)
     assert t.crs == CRS
-    assert t.shape == (200, 230)  # the 8-UGEL area + 15 km at ~922 m
+    assert t.shape == (200, 229)  # the 8-UGEL area + 15 km at 922 m (the fixed grid of the whole DEM)
     assert t.cell_size == pytest.approx(921.5, abs=1.0)
     assert t.transform.a == -t.transform.e and t.transform.b == t.transform.d == 0  # square, north-up
     assert t.elevation.dtype == np.float64

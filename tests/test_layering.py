@@ -18,7 +18,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "siting"
 #: floor of each package / top-level module of ``siting`` (lowest first); extend it for a new one
 FLOORS: dict[str, int] = {
     # 0: foundations, no stage
-    "errors": 0, "i18n": 0, "io": 0, "numformat": 0, "limits": 0, "scenario": 0, "manifest": 0,
+    "errors": 0, "i18n": 0, "io": 0, "numformat": 0, "limits": 0, "scenario": 0, "scenario_checks": 0, "manifest": 0,
+    "atomic": 0,  # atomic writes (re-exported by io)
     # 1..6: the stages, in pipeline order
     "data": 1,
     "network": 2,

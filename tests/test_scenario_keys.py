@@ -92,6 +92,8 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "access.decay": (f"{HERE}::test_access_keys_change_the_supply_table", "decay"),
     "access.gaussian_sigma_min": (f"{HERE}::test_access_keys_change_the_supply_table", "gaussian_sigma_min"),
     "access.capacity_column": (f"{HERE}::test_access_keys_change_the_supply_table", "capacity_column"),
+    "access.empty_cetpro_serve": ("test_access_capacity_rounding.py::test_the_switch_brings_them_back",
+                                  "empty_cetpro_serve"),
     "access.far_from_road_km": ("test_network_graph.py::test_flags_far_from_road_and_small_component",
                                 "far_from_road_km"),
     "access.min_road_component_nodes": ("test_network_graph.py::test_flags_far_from_road_and_small_component",

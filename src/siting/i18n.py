@@ -61,6 +61,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} UGEL del área de estudio no {verb} ningún CETPRO en los datos: {ugels}. "
         "Su población solo puede ser atendida por CETPRO de UGEL vecinas; si {verb} CETPRO que faltan "
         "en el padrón de instituciones educativas, su brecha está sobrestimada."),
+    "data.empty_cetpro": (
+        "{n} CETPRO have no students and no teachers in the school base and do not count as serving "
+        "(access.empty_cetpro_serve = false): {names}.",
+        "{n} CETPRO no tienen alumnos ni docentes en el padrón y no se cuentan como oferta "
+        "(access.empty_cetpro_serve = false): {names}."),
+    "access.empty_cetpro_effect": (
+        "Without the {n} CETPRO that have no students and no teachers, {people} people ({target} aged {group}) "
+        "are no longer counted within {threshold} min of a centre.",
+        "Sin los {n} CETPRO que no tienen alumnos ni docentes, {people} personas ({target} de {group} años) "
+        "dejan de contarse a {threshold} min o menos de un centro."),
     # route legs (siting.network.routes): the parts of a trip told in words
     "route.walk": ("walk {minutes} min", "camina {minutes} min"),
     "route.road": ("{minutes} min on {road}", "{minutes} min por {road}"),

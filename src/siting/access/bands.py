@@ -41,7 +41,8 @@ def round_minutes(minutes: np.ndarray | pd.Series | float, *, step: float = 0.1)
 
     ``r(x) = floor(x / step + 0.5) * step``, computed on the decimal scale to avoid binary
     artefacts (``12.25 -> 12.3``; Python's ``round`` would give ``12.2``).  ``inf`` stays
-    ``inf``.  Bands and every statistic use the unrounded values.
+    ``inf``.  The access stage applies it once to the place minutes, so bands and every
+    statistic use the same rounded minutes that are written.
     """
     x = np.asarray(minutes, dtype=float)
     scale = 1.0 / step

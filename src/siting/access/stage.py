@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..data import StudyData
 from ..errors import UserError
+from ..i18n import bilingual
 from ..network import graph as netgraph
 from ..network import solve
 from ..network.stage import facility_sets
@@ -87,8 +88,33 @@ def _walk_minutes(places: pd.DataFrame, walk_graph: netgraph.TravelGraph, sets: 
     wp = walk_graph.point_nodes["places"]
     for name in sets:
         res = solve.nearest(walk_graph, walk_graph.point_nodes[name], towards_sources=True)
-        places[f"minutes_walk_{name}"] = res.minutes[wp]
+        places[f"minutes_walk_{name}"] = round_minutes(res.minutes[wp])
     places["minutes_walk_nearest"] = np.min(np.vstack([places[f"minutes_walk_{n}"] for n in sets]), axis=0)
+
+
+def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame,
+                       serving_nodes: np.ndarray) -> None:
+    """Quality note: the people within ``access.main_threshold_min`` of a centre only if the
+    CETPRO with no students and no teachers (``graph.point_nodes["cetpro_inactive"]``) served.
+
+    ``n = sum_j p_j [t'_j <= T and not t_j <= T]`` where ``t_j`` is the place's minutes to a
+    serving centre and ``t'_j`` the minutes with the inactive CETPRO counted too."""
+    inactive = graph.point_nodes.get("cetpro_inactive")
+    if inactive is None or not len(inactive):
+        return
+    prefix = f"Without the {len(inactive)} CETPRO that have no students"
+    if any(n.startswith(prefix) for n in data.quality.notes):
+        return  # measured once per data (the app's what-ifs reuse the data and its report)
+    T = sc.access.main_threshold_min
+    with_them = round_minutes(solve.nearest(graph, np.concatenate([serving_nodes, inactive]),
+                                            towards_sources=True).minutes[graph.point_nodes["places"]])
+    gained = (with_them <= T) & ~(places["minutes_nearest"].to_numpy(float) <= T)
+    group = sc.population.target_group
+    people = float(places["population"].to_numpy(float)[gained].sum())
+    target = float(places[f"pop_{group}"].fillna(0).to_numpy(float)[gained].sum())
+    en, es = bilingual("access.empty_cetpro_effect", n=len(inactive), people=f"{people:,.0f}",
+                       target=f"{target:,.0f}", group=group.replace("_", "-"), threshold=f"{T:g}")
+    data.quality.note(en, es=es)
 
 
 def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *,
@@ -97,14 +123,18 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
     aggregates by district / province / UGEL, 2SFCA supply and validation flags.
 
     Travel runs *towards* the facility (uphill and downhill differ).  With ``walk_graph``
-    the walking-only times are added as ``minutes_walk_*`` columns.
+    the walking-only times are added as ``minutes_walk_*`` columns.  Place minutes are
+    rounded once, here (:func:`~siting.access.bands.round_minutes`, 0.1 min): bands, cards,
+    charts and tables all use those rounded minutes, so a place written as 120.0 min is in
+    the 60-120 band everywhere.
     """
     sets = facility_sets(data)
     place_nodes = graph.point_nodes["places"]
     minutes, nearest = {}, {}
     for name in sets:
         res = solve.nearest(graph, graph.point_nodes[name], towards_sources=True)
-        minutes[name], nearest[name] = res.minutes[place_nodes], res.source[place_nodes]
+        # one rounding rule: the minutes written (0.1 min) are the minutes banded and counted
+        minutes[name], nearest[name] = round_minutes(res.minutes[place_nodes]), res.source[place_nodes]
     all_nodes = np.concatenate([graph.point_nodes[n] for n in sets])
     node_any = solve.nearest(graph, all_nodes, towards_sources=True).minutes
     th = sc.access.thresholds_min
@@ -123,6 +153,7 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
                               main_threshold=main)
     headline = [t for t in th if t >= main]
     places = gpd.GeoDataFrame(places, geometry="geometry", crs=4326)
+    _note_empty_cetpro(sc, data, graph, places, all_nodes)
     return AccessResult(
         places=places,
         by_district=aggregate(places, by="district", **kw),

@@ -50,7 +50,7 @@ from ..allocation import propose_sites
 from ..allocation.stage import parent_capacity
 from ..data import load_data
 from ..errors import ScenarioError
-from ..network import build_graph, solve
+from ..network import build_graph, routes, solve
 from ..scenario import Scenario, load_scenario, save_scenario
 from ..suitability import score_candidates
 
@@ -207,7 +207,7 @@ class Base:
     graph: Any  # siting.network.graph.TravelGraph (roads + walking)
     walk: Any  # walking-only graph, or None when the scenario is walking only
     seconds: float
-    route_tree: Any = None  # siting.network.routes.PathTree, built on the first place query
+    route_tree: routes.PathTree | None = None  # built on the first place query
 
     @property
     def places(self) -> gpd.GeoDataFrame:
@@ -311,37 +311,36 @@ class WhatIf:
         return self._served_by
 
 
+#: the point sets of the graph people travel to, in the order the route tree joins them
+FACILITY_SETS = ("cetpro", "extension")
+
+
 def route_legs(base: Base, places: pd.DataFrame, index: int, *, lang: str = "es") -> dict[str, Any] | None:
-    """How the time of place ``index`` to its nearest facility is composed, when the routes
-    module of the travel work (``siting.network.routes``) is installed; ``None`` otherwise
-    (the UI then shows walking-only against roads + walking minutes).
+    """How the time of place ``index`` to its nearest facility is composed
+    (:func:`siting.network.routes.legs_table`); ``None`` when the place reaches no facility.
 
     Returns ``{"minutes", "parts": [{"part": "walk" | "connector" | <road class>, "minutes"}],
     "km", "km_walk", "km_road", "climb_m", "description"}``; the parts add up to the minutes.
     The shortest-path tree (one multi-source Dijkstra with predecessors towards the facilities
     of the access stage) is computed once per data tier.
     """
-    import importlib
-    try:  # the travel work's module (optional until it is merged)
-        routes: Any = importlib.import_module("siting.network.routes")
-    except ImportError:
-        return None
     graph = base.graph
     if base.route_tree is None:
-        sources = np.concatenate([v for k, v in graph.point_nodes.items() if k != "places"])
+        sources = np.concatenate([graph.point_nodes[k] for k in FACILITY_SETS if k in graph.point_nodes])
         base.route_tree = routes.path_tree(graph, sources, towards=True)
     tree = base.route_tree
     node = int(graph.point_nodes["places"][index])
     src = int(tree.source[node])
+    if src < 0:
+        return None
     names = base.facility_names()
-    facility = [k for k in graph.point_nodes if k != "places"]
-    dest = ""
-    if src >= 0:  # the winning source, back to its facility set and row
-        counts = np.cumsum([len(graph.point_nodes[k]) for k in facility])
-        set_i = int(np.searchsorted(counts, src, side="right"))
-        row = src - (int(counts[set_i - 1]) if set_i else 0)
-        table = base.cetpro if facility[set_i] == "cetpro" else base.extension
-        dest = names.get(str(table["facility_id"].iloc[row]), ("", ""))[0] if row < len(table) else ""
+    facility = [k for k in FACILITY_SETS if k in graph.point_nodes]
+    # the winning source, back to its facility set and row
+    counts = np.cumsum([len(graph.point_nodes[k]) for k in facility])
+    set_i = int(np.searchsorted(counts, src, side="right"))
+    row = src - (int(counts[set_i - 1]) if set_i else 0)
+    table = base.cetpro if facility[set_i] == "cetpro" else base.extension
+    dest = names.get(str(table["facility_id"].iloc[row]), ("", ""))[0] if row < len(table) else ""
     legs = routes.legs_table(graph, [routes.trace(tree, node)], tree.minutes[[node]], lang=lang, destinations=[dest])
     r = legs.iloc[0]
     parts = [{"part": c[len("minutes_"):], "minutes": float(r[c])} for c in legs.columns

@@ -223,11 +223,11 @@ PROPOSAL_COLUMNS = ["rank", "ccpp_id", "name", "district", "province", "ugel", "
 
 
 def _fmt_int(v: Any, lang: str) -> str:
+    """Whole number with the grouping of the app's other figures (es-PE and English: ``12,345``)."""
     try:
-        s = f"{float(v):,.0f}"
+        return f"{float(v):,.0f}"
     except (TypeError, ValueError):
         return "–"
-    return s.replace(",", " ") if lang == "es" else s
 
 
 def _criteria_words(text: Any, lang: str) -> str:

@@ -34,6 +34,7 @@ from ..scenario import Scenario
 from . import registry
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
 from .facilities import (
+    CETPRO_COLUMNS,
     EXTENSION_COLUMNS,
     TAMBO_COLUMNS,
     load_cetpro,
@@ -72,7 +73,8 @@ class StudyData:
     districts: gpd.GeoDataFrame  # districts of the study area
     ugels: pd.DataFrame  # ugel_table(districts)
     places: gpd.GeoDataFrame  # centros poblados of the study area
-    cetpro: gpd.GeoDataFrame  # CETPRO in the study area + buffer
+    cetpro: gpd.GeoDataFrame  # CETPRO in the study area + buffer that serve (see access.empty_cetpro_serve)
+    cetpro_inactive: gpd.GeoDataFrame = field(default_factory=lambda: _empty(CETPRO_COLUMNS))  # 0 students, 0 teachers
     extension_centres: gpd.GeoDataFrame = field(default_factory=lambda: _empty(EXTENSION_COLUMNS))
     tambos: gpd.GeoDataFrame = field(default_factory=lambda: _empty(TAMBO_COLUMNS))
     school_premises: gpd.GeoDataFrame | None = None
@@ -169,6 +171,21 @@ def _load_facilities(sc: Scenario, q: QualityReport, a: _Area, places: gpd.GeoDa
     return {"cetpro": cetpro, "extension_centres": ext, "tambos": tambos, "school_premises": premises}
 
 
+def _split_empty_cetpro(sc: Scenario, q: QualityReport, cetpro: gpd.GeoDataFrame
+                        ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """``(serving, inactive)`` CETPRO: a CETPRO of the school base with 0 students **and** 0
+    teachers serves nobody (``access.empty_cetpro_serve = false``, the default), so it is
+    neither a destination nor a parent; a CETPRO the registry added always serves.  The
+    access stage says how many people it would otherwise count as served."""
+    added = cetpro["user_added"].fillna(False).astype(bool) if "user_added" in cetpro else False
+    empty = (cetpro["enrolment"].fillna(-1) == 0) & (cetpro["teachers"].fillna(-1) == 0) & ~added
+    if sc.access.empty_cetpro_serve or not empty.any():
+        return cetpro, cetpro.iloc[0:0].copy()
+    names = ", ".join(f"{n} ({c})" for n, c in zip(cetpro.loc[empty, "name"], cetpro.loc[empty, "cod_mod"]))
+    _note(q, "data.empty_cetpro", n=int(empty.sum()), names=names)
+    return cetpro[~empty].reset_index(drop=True), cetpro[empty].reset_index(drop=True)
+
+
 def _load_roads(sc: Scenario, q: QualityReport, polygon: Any) -> gpd.GeoDataFrame | None:
     """The road lines (``None`` without road inputs)."""
     if not (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
@@ -247,6 +264,7 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
                                extension_centres=fac["extension_centres"])
     step("registry")
     bar.close()
+    fac["cetpro"], fac["cetpro_inactive"] = _split_empty_cetpro(sc, q, fac["cetpro"])
     _note_ugels_without_cetpro(q, a.districts, fac["cetpro"], fac["extension_centres"])
     return StudyData(scenario=sc, quality=q, crs=a.crs, study_area=a.area, study_area_buffer=a.buffered,
                      all_districts=a.all_districts, districts=a.districts, ugels=ugel_table(a.districts),

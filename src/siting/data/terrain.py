@@ -58,15 +58,82 @@ class Terrain:
 _NODATA_BELOW = -1.0e30
 
 
+def bilinear_at_cells(data: np.ndarray, *, src_transform: Affine, src_crs, dst_transform: Affine, dst_crs,
+                      shape: tuple[int, int], block_rows: int = 256) -> np.ndarray:
+    """Bilinear interpolation of ``data`` (NaN = nodata) at the centre of every cell of the
+    destination grid, each centre projected **exactly** (pyproj) into the source CRS.
+
+    For a centre at fractional source pixel ``(r, c)`` (pixel centres at integers), with
+    ``r0 = floor(r)``, ``fr = r - r0`` (same for columns), the value is
+    ``sum_k w_k z_k / sum_k w_k`` over the four neighbours with data, ``w`` the bilinear
+    weights ``(1-fr)(1-fc), (1-fr) fc, fr (1-fc), fr fc``; NaN where none has data or the
+    centre lies outside ``data``.  Unlike GDAL's warper, whose approximate transformer
+    (0.125-pixel tolerance) depends on the extent warped, a cell's value depends only on
+    its position: two study areas get the same elevation in the cells they share.
+    Rows are done in blocks of ``block_rows`` to bound the memory.
+    """
+    from pyproj import Transformer
+
+    height, width = shape
+    tr = Transformer.from_crs(dst_crs, src_crs, always_xy=True)
+    inv = ~src_transform
+    out = np.full((height, width), np.nan)
+    cols = np.arange(width) + 0.5
+    n_rows, n_cols = data.shape
+    valid = np.isfinite(data)
+    z = np.where(valid, data, 0.0)
+    for r0 in range(0, height, block_rows):
+        rows = np.arange(r0, min(height, r0 + block_rows)) + 0.5
+        cc, rr = np.meshgrid(cols, rows)
+        x, y = dst_transform * (cc, rr)
+        sx, sy = tr.transform(x, y)
+        fc, fr = inv * (np.asarray(sx), np.asarray(sy))
+        fc, fr = fc - 0.5, fr - 0.5
+        c0, q0 = np.floor(fc).astype(np.int64), np.floor(fr).astype(np.int64)
+        dc, dr = fc - c0, fr - q0
+        num = np.zeros(fc.shape)
+        den = np.zeros(fc.shape)
+        for oq, oc, w in ((0, 0, (1 - dr) * (1 - dc)), (0, 1, (1 - dr) * dc), (1, 0, dr * (1 - dc)), (1, 1, dr * dc)):
+            qi, ci = q0 + oq, c0 + oc
+            inside = (qi >= 0) & (qi < n_rows) & (ci >= 0) & (ci < n_cols)
+            qs, cs = np.clip(qi, 0, n_rows - 1), np.clip(ci, 0, n_cols - 1)
+            ok = inside & valid[qs, cs]
+            num += np.where(ok, w * z[qs, cs], 0.0)
+            den += np.where(ok, w, 0.0)
+        inside_all = (fr >= -0.5) & (fr <= n_rows - 0.5) & (fc >= -0.5) & (fc <= n_cols - 0.5)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[r0:r0 + len(rows)] = np.where(inside_all & (den > 0), num / den, np.nan)
+    return out
+
+
+def native_cell_size(src, crs) -> float:
+    """Side (metres, rounded to the metre) of the square cells equivalent to the DEM's native
+    pixels in ``crs``: rasterio's default warp resolution of the **whole** raster, the mean
+    of its x and y sizes.
+
+    Computed on the whole raster, not on the study area's window, so that every study area
+    gets the same cells: with the origin snapped to multiples of it (:func:`_warp`), one DEM
+    and one CRS give one fixed grid, and a place falls in the same cell, with the same
+    elevation and the same walking costs, whichever study area contains it."""
+    import rasterio
+    from rasterio.warp import calculate_default_transform
+
+    dst_crs = rasterio.crs.CRS.from_user_input(crs)
+    t, _, _ = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
+    res = float((abs(t.a) + abs(t.e)) / 2)
+    return float(round(res)) if res >= 10 else res
+
+
 def _warp(src, *, crs: str, resolution_m: float | None, dst_bounds: tuple[float, float, float, float],
           source: str) -> tuple[np.ndarray, Affine]:
     """Warp ``src`` onto a north-up grid of square cells covering ``dst_bounds`` (in ``crs``).
 
-    The grid is snapped to multiples of the cell size.  Only the source window that covers
+    The grid is snapped to multiples of the cell size (by default :func:`native_cell_size`),
+    so the cells of two study areas coincide where they overlap.  Only the source window that covers
     the grid (plus one cell for the bilinear kernel) is read; nodata becomes NaN.
     """
     import rasterio
-    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+    from rasterio.warp import transform_bounds
     from rasterio.windows import Window, from_bounds
     from rasterio.windows import transform as window_transform
 
@@ -84,11 +151,8 @@ def _warp(src, *, crs: str, resolution_m: float | None, dst_bounds: tuple[float,
                             "cover the study area", source=source,
                             hint="use a DEM of the study area's department or country") from None
 
-    if resolution_m is None:  # native-equivalent square cells (rasterio's default size, averaged)
-        w = window_for(dst_bounds)
-        wl, wb, wr, wt = rasterio.windows.bounds(w, src.transform)
-        t, _, _ = calculate_default_transform(src.crs, dst_crs, int(w.width), int(w.height), wl, wb, wr, wt)
-        res = float((abs(t.a) + abs(t.e)) / 2)
+    if resolution_m is None:  # native-equivalent square cells of the whole DEM: one grid per DEM and CRS
+        res = native_cell_size(src, dst_crs)
     else:
         res = float(resolution_m)
         if not res > 0:
@@ -106,10 +170,8 @@ def _warp(src, *, crs: str, resolution_m: float | None, dst_bounds: tuple[float,
     if np.isnan(data).all():
         raise DataError("the elevation raster has no data in the study area (all cells are nodata)",
                         source=source, hint="use a DEM that covers the study area (check its extent and nodata value)")
-    out = np.full((height, width), np.nan, dtype="float64")
-    reproject(source=data, destination=out, src_transform=window_transform(window, src.transform), src_crs=src.crs,
-              src_nodata=np.nan, dst_transform=dst_transform, dst_crs=dst_crs, dst_nodata=np.nan,
-              resampling=Resampling.bilinear)
+    out = bilinear_at_cells(data, src_transform=window_transform(window, src.transform), src_crs=src.crs,
+                            dst_transform=dst_transform, dst_crs=dst_crs, shape=(height, width))
     if np.isnan(out).all():
         raise DataError("the elevation raster has no data in the study area (all cells are nodata)", source=source)
     return out, dst_transform
@@ -166,7 +228,7 @@ def dem_memory_estimate(src, *, crs: str, dst_bounds: tuple[float, float, float,
     department is ~10^10 pixels: refused by :func:`check_dem_memory` before any read.
     """
     import rasterio
-    from rasterio.warp import calculate_default_transform, transform_bounds
+    from rasterio.warp import transform_bounds
     from rasterio.windows import Window, from_bounds
 
     dst_crs = rasterio.crs.CRS.from_user_input(crs)
@@ -178,13 +240,7 @@ def dem_memory_estimate(src, *, crs: str, dst_bounds: tuple[float, float, float,
     except rasterio.errors.WindowError:
         return 0, 0, 0  # no overlap: the loaders say so
     pixels = int(w.width) * int(w.height)
-    if resolution_m is None:
-        wl, wb, wr, wt = rasterio.windows.bounds(w, src.transform)
-        t, _, _ = calculate_default_transform(src.crs, dst_crs, max(int(w.width), 1), max(int(w.height), 1),
-                                              wl, wb, wr, wt)
-        res = float((abs(t.a) + abs(t.e)) / 2)
-    else:
-        res = float(resolution_m)
+    res = native_cell_size(src, dst_crs) if resolution_m is None else float(resolution_m)
     left, bottom, right, top = dst_bounds
     cells = int(np.ceil((right - left) / res) + 1) * int(np.ceil((top - bottom) / res) + 1) if res > 0 else 0
     return 9 * pixels + 16 * cells, pixels, cells

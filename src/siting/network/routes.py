@@ -167,8 +167,9 @@ def describe(part_names: Sequence[str], runs: Sequence[tuple[int, float]], *, de
         sentence += (" " if sentence else "") + message("route.arrive", lang, destination=destination)
     total = sum(m for _, m in merged)
     if np.isfinite(km):
-        climb = f"{climb_m:,.0f}".replace(",", "\u202f" if lang == "es" else ",")
-        sentence += f" ({message('route.totals', lang, total=_clock(total, lang), km=f'{km:.0f}', climb=climb)})"
+        climb = f"{climb_m:,.0f}"  # es-PE groups thousands with a comma, as the report does
+        dist = f"{km:.1f}" if km < 10 else f"{km:,.0f}"
+        sentence += f" ({message('route.totals', lang, total=_clock(total, lang), km=dist, climb=climb)})"
     return sentence[:1].upper() + sentence[1:]
 
 

@@ -22,8 +22,12 @@ def facility_sets(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
 
 
 def graph_points(data: StudyData) -> dict[str, gpd.GeoDataFrame]:
-    """The point layers of the graph: ``places`` and every facility set."""
-    return {"places": data.places, **facility_sets(data)}
+    """The point layers of the graph: ``places``, every facility set and, when there are
+    any, the CETPRO that do not serve (``cetpro_inactive``: not a destination; the access
+    stage measures what counting them would change)."""
+    inactive = getattr(data, "cetpro_inactive", None)
+    extra = {"cetpro_inactive": inactive} if inactive is not None and len(inactive) else {}
+    return {"places": data.places, **facility_sets(data), **extra}
 
 
 def _terrain(sc: Scenario, data: StudyData):

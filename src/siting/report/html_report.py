@@ -120,7 +120,7 @@ def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[f
     bars = ax.bar([band_label(b, lang) for b in bands], pop.to_numpy(), color=[colours[b] for b in bands],
                   edgecolor="#333333")
     for bar, v in zip(bars, pop.to_numpy()):
-        ax.annotate(f"{v:,.0f}".replace(",", " "), (bar.get_x() + bar.get_width() / 2, v), ha="center",
+        ax.annotate(fmt_number(float(v), "", lang)[0], (bar.get_x() + bar.get_width() / 2, v), ha="center",
                     va="bottom", fontsize=8)
     ax.set_ylabel(t("population", lang))
     ax.set_title(t("report.band_chart", lang), fontsize=10)

@@ -211,20 +211,7 @@ class SitingData:
         """
         D, limit = _pairs(cost_matrix, cutoff)
         n_pl, n_c = D.shape
-        w = np.asarray(weights, dtype=float).ravel()
-        if w.shape[0] != n_pl:
-            raise UserError(f"weights has {w.shape[0]} values but the cost matrix has {n_pl} places (rows)",
-                            hint="pass one weight per place, in the cost matrix's row order")
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            raise UserError(f"weights must be finite and >= 0; {int(bad.sum())} are not "
-                            f"(first at place {int(np.flatnonzero(bad)[0])})",
-                            hint="fill missing populations before allocation (see the data-quality report)")
-        e = np.full(n_pl, np.inf) if existing_minutes is None else np.asarray(existing_minutes, dtype=float).ravel()
-        if e.shape[0] != n_pl:
-            raise UserError(f"existing_minutes has {e.shape[0]} values, expected {n_pl} (one per place)")
-        if np.isnan(e).any() or (e < 0).any():
-            raise UserError("existing_minutes must be >= 0 (inf = no path to any existing facility), not NaN")
+        w, e = cls._demand(weights, existing_minutes, n_pl)
         if n_sites is None and budget is None:
             raise UserError("the siting model needs n_sites or a budget", hint="set allocation.n_sites (e.g. 10)")
         if n_sites is not None and (int(n_sites) != n_sites or n_sites < 0):
@@ -265,6 +252,26 @@ class SitingData:
         return data
 
     # ------------------------------------------------------------------ parsing helpers
+    @staticmethod
+    def _demand(weights, existing_minutes, n_pl) -> tuple[np.ndarray, np.ndarray]:
+        """Demand weights ``w_j`` (finite, >= 0) and existing minutes ``e_j`` (>= 0, ``inf`` =
+        no path; all ``inf`` when ``existing_minutes`` is None), one per place."""
+        w = np.asarray(weights, dtype=float).ravel()
+        if w.shape[0] != n_pl:
+            raise UserError(f"weights has {w.shape[0]} values but the cost matrix has {n_pl} places (rows)",
+                            hint="pass one weight per place, in the cost matrix's row order")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            raise UserError(f"weights must be finite and >= 0; {int(bad.sum())} are not "
+                            f"(first at place {int(np.flatnonzero(bad)[0])})",
+                            hint="fill missing populations before allocation (see the data-quality report)")
+        e = np.full(n_pl, np.inf) if existing_minutes is None else np.asarray(existing_minutes, dtype=float).ravel()
+        if e.shape[0] != n_pl:
+            raise UserError(f"existing_minutes has {e.shape[0]} values, expected {n_pl} (one per place)")
+        if np.isnan(e).any() or (e < 0).any():
+            raise UserError("existing_minutes must be >= 0 (inf = no path to any existing facility), not NaN")
+        return w, e
+
     @staticmethod
     def _groups(labels_in, min_per_group, max_per_group, n_c):
         if labels_in is None:
