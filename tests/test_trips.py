@@ -157,8 +157,8 @@ def test_validate_times_on_a_real_ugel_matches_an_independent_search(cajamarca_u
         g = walk if m["walking"] else graph
         dest = g.point_nodes["places"][m["destination_place"]]
         ref = nearest(g, [dest], towards_sources=True).minutes[g.point_nodes["places"][m["origin_place"]]]
-        assert r["modelled_min"] == pytest.approx(ref, abs=0.051)
-        assert r["ratio"] == pytest.approx(ref / r["observed_min"], abs=5e-4)
+        assert r["modelled_min"] == pytest.approx(ref, abs=6e-4)
+        assert r["ratio"] == pytest.approx(ref / r["observed_min"], abs=6e-5)
     assert len(nodes) == len(data.places)
     s = v.summary
     ratios = ok.loc[ok["used"], "modelled_min"] / ok.loc[ok["used"], "observed_min"]

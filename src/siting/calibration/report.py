@@ -165,8 +165,8 @@ def markdown(cal: Calibration, *, scenario: Path, trips: Path, lang: str = "es")
     """The calibration report in Markdown (module doc)."""
     params, table = parameter_table(cal), trips_table(cal, lang)
     ob = cal.before["used"].astype(bool)
-    rb = cal.before.loc[ob, "ratio"].astype(float)
-    ra = cal.after.loc[ob, "ratio"].astype(float)
+    rb = cal.before.loc[ob, "modelled_min"].astype(float) / cal.before.loc[ob, "observed_min"].astype(float)
+    ra = cal.after.loc[ob, "modelled_min"].astype(float) / cal.after.loc[ob, "observed_min"].astype(float)
     approx_only = [c for c, a in cal.share.items() if a >= 0.999 and c in cal.final_fit.fitted]
     lines = [f"# {text('title', lang)}", "",
              text("md_intro", lang, scenario=scenario.name, trips=trips.name, n=len(cal.before),
