@@ -29,6 +29,7 @@ COPY = [
     "population/ubigeo_provincia_aumentado.csv",
     "roads/inei_calles_ccpp_cajamarca.gpkg",
     "education/cetpro_norte_sitios_verificados.csv",
+    "travel/observed_trips.csv",
 ]
 TO_GPKG = [
     "education/dre_cajamarca_base2025_iiee_8ugel.geojson",

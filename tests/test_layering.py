@@ -28,7 +28,7 @@ FLOORS: dict[str, int] = {
     "allocation": 5,
     "report": 6,
     # 7: composition of the stages into commands
-    "pipeline": 7, "national": 7, "monitoring": 7,
+    "pipeline": 7, "national": 7, "monitoring": 7, "calibration": 7,
     # 8: entry points and the public facade
     "cli": 8, "app": 8, "__init__": 8, "__main__": 8,
 }

@@ -15,6 +15,8 @@
     siting templates  --output DIR [--lang es|en]   XLSX forms of the DRE/UGEL registry
     siting monitor    --scenario FILE [--min-retention 0.7]   indicators of the monitoring records
     siting backtest   --scenario FILE     rank of each existing extension centre, recomputed without it
+    siting validate-times --scenario FILE --trips FILE [--output DIR]   modelled vs observed trip times
+    siting calibrate  --scenario FILE --trips FILE --output DIR [--folds K]   fit speeds to observed trips
 
 User mistakes end with one clear message and exit status 2 (``--debug`` shows the
 traceback); internal errors keep their traceback.
@@ -212,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n", type=int, help="number of new sites")
     demo.set_defaults(func=_cmd("run"))
 
+    from .calibration.commands import add_commands as add_calibration_commands  # observed trips (#14)
+    add_calibration_commands(sub)
     from .app import add_app_command  # the planner's workbench (siting.app)
     add_app_command(sub)
     return parser
