@@ -40,3 +40,9 @@ def minutes_from(graph, node: int, *, limit: float = np.inf) -> np.ndarray:
 def minutes_to(graph, node: int, *, limit: float = np.inf) -> np.ndarray:
     """scipy Dijkstra towards ``node`` (minutes from every node to it)."""
     return dijkstra(graph.matrix.T.tocsr(), indices=int(node), limit=limit)
+
+
+def minutes_mean(graph, node: int, *, limit: float = np.inf) -> np.ndarray:
+    """The shipped measure (``access.direction = "mean"``): the mean of the trips to ``node``
+    and from it, each by scipy Dijkstra within ``2 * limit`` (a mean <= limit needs both <= 2 limit)."""
+    return (minutes_to(graph, node, limit=2 * limit) + minutes_from(graph, node, limit=2 * limit)) / 2

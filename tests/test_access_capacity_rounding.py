@@ -36,16 +36,24 @@ def test_cetpro_without_students_or_teachers_do_not_serve(department):
     assert not ((data.cetpro["enrolment"] == 0) & (data.cetpro["teachers"] == 0)).any()
     assert set(inactive["cod_mod"]).isdisjoint(set(gaps.places["nearest_cetpro"].dropna()))
     # what it changes, measured independently with the inactive CETPRO as sources
-    everyone = np.concatenate([graph.point_nodes["cetpro"], graph.point_nodes["cetpro_inactive"]]
-                              + ([graph.point_nodes["extension"]] if "extension" in graph.point_nodes else []))
-    m_all = round_minutes(siting.network.nearest(graph, everyone).minutes[graph.point_nodes["places"]])
+    places = graph.point_nodes["places"]
+    assert s.access.direction == "mean"
+
+    def mean_minutes(nodes):
+        to = siting.network.nearest(graph, nodes, towards_sources=True).minutes[places]
+        back = siting.network.nearest(graph, nodes, towards_sources=False).minutes[places]
+        return round_minutes((to + back) / 2)
+    cetpro_all = np.concatenate([graph.point_nodes["cetpro"], graph.point_nodes["cetpro_inactive"]])
+    m_all = np.min([mean_minutes(cetpro_all)] + ([mean_minutes(graph.point_nodes["extension"])]
+                                                 if "extension" in graph.point_nodes else []), axis=0)
     p = gaps.places
     gained = (m_all <= 60) & ~(p["minutes_nearest"].to_numpy(float) <= 60)
     people = p["population"].to_numpy(float)[gained].sum()
     young = p["pop_15_29"].to_numpy(float)[gained].sum()
-    assert round(people) == 25_838 and round(young) == 6_392  # the figures of the issue
+    # the issue measured 25,838 people (6,392 aged 15-29) one way on the old grid
+    assert 20_000 < people < 32_000 and 5_000 < young < 8_000
     note = [n for n in data.quality.notes_in("es") if n.startswith("Sin los 4 CETPRO")]
-    assert note and "25,838 personas (6,392 de 15-29 años)" in note[0], data.quality.notes_in("es")
+    assert note and f"{people:,.0f} personas ({young:,.0f} de 15-29 años)" in note[0], data.quality.notes_in("es")
     assert any("ENCAÑADA (1110139)" in n for n in data.quality.notes_in("es"))
 
 
@@ -57,7 +65,10 @@ def test_the_switch_brings_them_back(department):
     assert "cetpro_inactive" not in graph.point_nodes
     beyond = {k: g.places.loc[g.places["minutes_nearest"] > 60, "population"].sum()
               for k, g in ((False, gaps_off), (True, gaps_on))}
-    assert beyond[False] - beyond[True] == pytest.approx(25_838, abs=1)
+    # the note's figure is what the switch changes
+    people = beyond[False] - beyond[True]
+    assert 20_000 < people < 32_000
+    assert any(f"{people:,.0f} people" in n for n in data_off.quality.notes), data_off.quality.notes
 
 
 def test_bands_cards_and_chart_use_the_written_minutes(department):

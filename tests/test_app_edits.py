@@ -109,8 +109,9 @@ def test_petition_is_ranked_and_raises_the_score_by_its_weight(session):
 def test_tambo_is_written_in_the_programa_pais_format(session):
     c, eng = session["client"], session["engine"]
     wi = eng.start()
-    place = wi.places[wi.places["ccpp_id"] == "0611070001"].iloc[0]
-    r = c.post("/api/edits/tambos", json={"TAMBO": "Tambo de prueba", "ccpp_id": "0611070001"})
+    code = str(wi.candidates.loc[wi.candidates["tambo"] == 0, "ccpp_id"].iloc[0])  # a candidate with no Tambo near
+    place = wi.places[wi.places["ccpp_id"] == code].iloc[0]
+    r = c.post("/api/edits/tambos", json={"TAMBO": "Tambo de prueba", "ccpp_id": code})
     assert r.status_code == 200, r.text
     header = (eng.edits_dir / "tambos.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == ["CODIGO_PLATAFORMA", "TAMBO", "UBIGEO", "LATITUD", "LONGITUD"]
@@ -118,7 +119,7 @@ def test_tambo_is_written_in_the_programa_pais_format(session):
     assert tambos == [{"tambo_code": "APP-TAMBO-001", "name": "Tambo de prueba",
                        "lon": round(place.geometry.x, 5), "lat": round(place.geometry.y, 5)}]
     cand = eng.start().candidates.set_index("ccpp_id")
-    assert cand.loc["0611070001", "tambo"] == 1  # a Tambo now stands within the host distance
+    assert cand.loc[code, "tambo"] == 1  # a Tambo now stands within the host distance
 
 
 def test_planner_exclusion_host_premises_and_missing_cetpro(session):

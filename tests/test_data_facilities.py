@@ -189,21 +189,21 @@ def test_study_data_eight_ugels(sc, no_roads_no_dem):
     assert d.crs == "EPSG:32717"
     assert len(d.all_districts) == 127 and len(d.districts) == 63
     assert len(d.places) == 3296 and set(d.places["ubigeo"]) <= set(d.districts["ubigeo"])
-    assert len(d.cetpro) == 17
+    assert len(d.cetpro) == 13 and len(d.cetpro_inactive) == 4  # 4 have no students and no teachers
     assert len(d.ugels) == 8
     assert d.study_area.area == pytest.approx(d.districts.geometry.union_all().area)
     assert d.study_area_buffer.contains(d.study_area)
     assert len(d.extension_centres) == 0 and len(d.tambos) == 0
     assert d.extension_centres.crs.to_epsg() == 4326
     notes = " ".join(d.quality.notes)
-    assert "UGEL SAN MIGUEL" in notes and "1 UGEL(s)" in notes
+    assert "UGEL SAN MIGUEL" in notes and "2 UGEL(s)" in notes and "UGEL SAN PABLO" in notes
     assert "extension centres" in notes and "Tambo" in notes
     assert "No road network loaded" in notes
     # premises: kept only inside the study area + 15 km (independent check in UTM)
     buf = gpd.GeoSeries([d.study_area], crs=4326).to_crs(d.crs).buffer(15_000).iloc[0]
     prem = gpd.read_file(RAW / "education" / "minedu_locales_educativos_cajamarca.gpkg").to_crs(d.crs)
     assert len(d.school_premises) == pytest.approx(int(prem.within(buf).sum()), abs=2)
-    assert len(d.facilities()) == 17
+    assert len(d.facilities()) == 13
 
 
 def test_study_data_thirteen_ugels(no_roads_no_dem):
@@ -211,9 +211,10 @@ def test_study_data_thirteen_ugels(no_roads_no_dem):
     d = sdata.load_data(sc13, progress=False)
     assert len(d.places) == 6513 and len(d.districts) == 127
     note = next(n for n in d.quality.notes if "have no CETPRO" in n)
-    for u in ["CHOTA", "JAÉN", "SANTA CRUZ", "SAN MIGUEL"]:  # Cutervo and San Ignacio: 1 verified CETPRO each
+    # Cutervo and San Ignacio: 1 verified CETPRO each; San Pablo's only CETPRO has no students nor teachers
+    for u in ["CHOTA", "JAÉN", "SANTA CRUZ", "SAN MIGUEL", "SAN PABLO"]:
         assert f"UGEL {u}" in note
-    assert note.startswith("4 UGEL(s)")
+    assert note.startswith("5 UGEL(s)")
 
 
 def test_study_data_with_fixture_extension_centres(sc, no_roads_no_dem):
@@ -223,4 +224,4 @@ def test_study_data_with_fixture_extension_centres(sc, no_roads_no_dem):
     assert len(d.extension_centres) == 3  # EXT-004 has no location
     assert set(d.tambos["tambo_code"]) == {"FAKE-001", "FAKE-002"}  # FAKE-004 (Lima) is outside the area
     assert not any("No list of existing extension centres" in n for n in d.quality.notes)
-    assert len(d.facilities()) == 20
+    assert len(d.facilities()) == 16

@@ -28,7 +28,8 @@ from siting.report import numbers as nb
 ROOT = Path(__file__).resolve().parents[1]
 UGEL = "UGEL SAN MARCOS"
 #: INVENTED names given to real San Marcos rows (the first two are the top candidates)
-PAYLOADS = {"0610070072": '=HYPERLINK("http://x","y")', "0610070022": "=cmd|' /C calc'!A0",
+# the first two are the first two proposals of San Marcos (3 sites): Tinyayoc and Liclic
+PAYLOADS = {"0610070022": '=HYPERLINK("http://x","y")', "0610060030": "=cmd|' /C calc'!A0",
             "0610070001": "@SUM(1)", "0610070034": "+1", "0610070059": "-1+2"}
 
 

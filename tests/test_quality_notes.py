@@ -128,7 +128,7 @@ def test_shipped_scenario_notes_are_spanish(cajamarca_quality: QualityReport) ->
         assert _numbers(s) == _numbers(e), (s, e)
     # known caveats of the shipped data, in Spanish
     joined = " ".join(es)
-    assert "UGEL SAN MIGUEL" in joined and "no tiene ningún CETPRO" in joined
+    assert "UGEL SAN MIGUEL" in joined and "no tienen ningún CETPRO" in joined and "UGEL SAN PABLO" in joined
     assert "red vial vecinal" in joined and "empalme" in joined
     assert "modelo digital de elevación" in joined and "922 m" in joined
     assert "centros poblados no tienen población censal" in joined

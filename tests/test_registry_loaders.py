@@ -260,6 +260,6 @@ def test_thirteen_ugels_use_the_verified_northern_cetpro(no_roads_no_dem):
     assert (point.x, point.y) == pytest.approx((-79.00108, -5.14559))
     notes = d.quality.notes
     without = next(n for n in notes if "have no CETPRO" in n)
-    assert without.startswith("4 UGEL(s)") and "CUTERVO" not in without and "UGEL JAÉN" in without
+    assert without.startswith("5 UGEL(s)") and "CUTERVO" not in without and "UGEL JAÉN" in without
     assert any("UGEL CUTERVO, UGEL SAN IGNACIO every CETPRO in the data was added by the user" in n for n in notes)
     assert "incompleta" in sc13.study_area.reason

@@ -55,10 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{input}: {n_out} of {n} rows lie outside the study area + {km:g} km and are not used{listed}.",
         "{input}: {n_out} de {n} filas están fuera del área de estudio + {km:g} km y no se usan{listed}."),
     "data.ugels_without_cetpro": (
-        "{n} UGEL(s) of the study area have no CETPRO in the data: {ugels}. "
+        "{n} UGEL(s) of the study area have no CETPRO in the data (with students or teachers): {ugels}. "
         "Their people can only be served by CETPRO of neighbouring UGELs; if they have CETPRO that are "
         "missing from the school base, their gap is over-estimated.",
-        "{n} UGEL del área de estudio no {verb} ningún CETPRO en los datos: {ugels}. "
+        "{n} UGEL del área de estudio no {verb} ningún CETPRO en los datos (con alumnos o docentes): {ugels}. "
         "Su población solo puede ser atendida por CETPRO de UGEL vecinas; si {verb} CETPRO que faltan "
         "en el padrón de instituciones educativas, su brecha está sobrestimada."),
     "data.empty_cetpro": (

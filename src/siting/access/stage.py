@@ -111,8 +111,7 @@ def _walk_minutes(places: pd.DataFrame, walk_graph: netgraph.TravelGraph, sets: 
     places["minutes_walk_nearest"] = np.min(np.vstack([places[f"minutes_walk_{n}"] for n in sets]), axis=0)
 
 
-def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame,
-                       serving_nodes: np.ndarray) -> None:
+def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame) -> None:
     """Quality note: the people within ``access.main_threshold_min`` of a centre only if the
     CETPRO with no students and no teachers (``graph.point_nodes["cetpro_inactive"]``) served.
 
@@ -125,8 +124,12 @@ def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGrap
     if any(n.startswith(prefix) for n in data.quality.notes):
         return  # measured once per data (the app's what-ifs reuse the data and its report)
     T = sc.access.main_threshold_min
-    with_them = round_minutes(_both_ways(graph, np.concatenate([serving_nodes, inactive]),
-                                         sc.access.direction)[2][graph.point_nodes["places"]])
+    # as compute_access counts: per facility set (the inactive CETPRO joining the CETPRO), then the nearest set
+    sets = {k: graph.point_nodes[k] for k in ("cetpro", "extension") if k in graph.point_nodes}
+    sets["cetpro"] = np.concatenate([sets["cetpro"], inactive])
+    place_nodes = graph.point_nodes["places"]
+    with_them = np.min([round_minutes(_both_ways(graph, nodes, sc.access.direction)[2][place_nodes])
+                        for nodes in sets.values()], axis=0)
     gained = (with_them <= T) & ~(places["minutes_nearest"].to_numpy(float) <= T)
     group = sc.population.target_group
     people = float(places["population"].to_numpy(float)[gained].sum())
@@ -181,7 +184,7 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
                               main_threshold=main)
     headline = [t for t in th if t >= main]
     places = gpd.GeoDataFrame(places, geometry="geometry", crs=4326)
-    _note_empty_cetpro(sc, data, graph, places, all_nodes)
+    _note_empty_cetpro(sc, data, graph, places)
     tree = routes = None
     if with_routes:
         tree = facility_tree(graph)

@@ -53,6 +53,7 @@ KINDS: dict[str, tuple[int | None, str, str | None]] = {
     "rank_fraction": (1, "0.0", "#,##0.0"),
     "metres": (0, "#,##0", "#,##0"),
     "area": (1, "#,##0.0", "#,##0.0"),
+    "km": (1, "#,##0.0", "#,##0.0"),  # route lengths
     "degrees": (6, "0.000000", "0.000000"),
     "code": (None, "@", None),
     "measure": (3, "#,##0.000", "#,##0.000"),  # mixed people / minutes / Gini rows (plan measures, #18)
@@ -88,6 +89,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"rank|rank_p\d+|suitability_rank", "rank"),
     (r"area_km2", "area"),
     (r"lon|lat", "degrees"),
+    (r"(?:teacher_)?route_km(?:_.+)?", "km"),
     (r"(?:.+_)?minutes(?:_.+)?|time_to_nearest_facility|min_from|min_to|threshold_min", "minutes"),
     (r"altitude_m|.+_m", "metres"),
     (r"places(?:_.+)?|n_.+|new_places|host_premises|tambo|community_request|read|kept|flagged|dropped"
