@@ -364,7 +364,7 @@ def place(wi: WhatIf, ccpp_id: str, lang: str) -> dict[str, Any]:
     out: dict[str, Any] = {k: clean(p.get(k)) for k in (
         "ccpp_id", "name", "district", "province", "ugel", "area", "altitude_m", "population", "population_estimated",
         "women", "men", f"pop_{g}", f"women_{g}", f"men_{g}", "minutes_nearest", "minutes_walk_nearest",
-        "minutes_cetpro", "minutes_extension")}
+        "minutes_to_nearest", "minutes_from_nearest", "minutes_cetpro", "minutes_extension")}
     out.update(lon=round(float(p.geometry.x), 5), lat=round(float(p.geometry.y), 5), band=clean(p.get("band")),
                band_label=band_label(str(p["band"]), lang) if pd.notna(p.get("band")) else None,
                threshold=wi.sc.allocation.max_minutes, teacher_max_minutes=wi.sc.allocation.teacher_max_minutes,

@@ -38,10 +38,12 @@ const PlacePanel = {
       [t("band"), p.band_label || "–"],
       [t("nearest"), p.nearest_facility ? `${p.nearest_facility.name} (${t("kind_" + p.nearest_facility.kind)})` : "–"],
       [t("roads_walk"), `${fmt(p.minutes_nearest)} min`],
+      [t("trip_there"), `${fmt1(p.minutes_to_nearest)} min`],
+      [t("trip_back"), `${fmt1(p.minutes_from_nearest)} min`],
       [t("walk_only"), `${fmt(p.minutes_walk_nearest)} min`],
       [t("after"), `${fmt(p.minutes_after)} min`],
     ]));
-    box.appendChild(el("h3", {}, t("composition")));
+    box.appendChild(el("h3", {}, t("composition", {m: fmt1(p.legs ? p.legs.minutes : p.minutes_to_nearest)})));
     if (p.legs && p.legs.parts) {
       if (p.legs.description) box.appendChild(el("p", {id: "legs-sentence"}, p.legs.description));
       box.appendChild(el("ul", {id: "legs"}, p.legs.parts.map(l => el("li", {}, `${t("part_" + l.part) === "part_" + l.part ? l.part : t("part_" + l.part)}: ${fmt1(l.minutes)} min`))));
