@@ -46,7 +46,7 @@ def test_real_districts_every_place_classified_with_all_reasons():
     minutes[::11] = np.inf
     rules = Candidates(min_population=150, exclude_within_min=60.0, host_premises_within_m=1000.0,
                        require_host_premises=True)
-    cand, excl = select_candidates(places, minutes_to_nearest=minutes, premises=premises, rules=rules, crs=CRS)
+    cand, excl = select_candidates(places, minutes_existing=minutes, premises=premises, rules=rules, crs=CRS)
 
     assert len(cand) + len(excl) == len(places)
     assert set(cand["ccpp_id"]).isdisjoint(excl["ccpp_id"])
@@ -119,7 +119,7 @@ def test_hand_case_counts_and_reasons():
     minutes = np.array([90.0, 20.0, np.inf, 60.0, 200.0])
     rules = Candidates(min_population=150, rural_only=True, exclude_within_min=60.0, host_premises_within_m=1000.0,
                        require_host_premises=True)
-    cand, excl = select_candidates(places, minutes_to_nearest=minutes, premises=premises, rules=rules, crs=CRS)
+    cand, excl = select_candidates(places, minutes_existing=minutes, premises=premises, rules=rules, crs=CRS)
     assert cand["ccpp_id"].tolist() == ["FIXTURE000"]
     reasons = dict(zip(excl["ccpp_id"], excl["reason"]))
     assert reasons == {
@@ -130,12 +130,12 @@ def test_hand_case_counts_and_reasons():
     }
     # without the premises requirement and the rural rule, C (unknown pop) still fails
     rules2 = Candidates(min_population=150, rural_only=False, exclude_within_min=60.0, require_host_premises=False)
-    cand2, excl2 = select_candidates(places, minutes_to_nearest=minutes, premises=None, rules=rules2, crs=CRS)
+    cand2, excl2 = select_candidates(places, minutes_existing=minutes, premises=None, rules=rules2, crs=CRS)
     assert set(cand2["ccpp_id"]) == {"FIXTURE000"}
     assert dict(zip(excl2["ccpp_id"], excl2["reason"]))["FIXTURE004"] == "no_location"
 
 
 def test_length_mismatch_is_an_error():
-    with pytest.raises(ValueError, match="minutes_to_nearest"):
-        select_candidates(fixture_hand_places(), minutes_to_nearest=np.zeros(3), premises=None,
+    with pytest.raises(ValueError, match="minutes_existing"):
+        select_candidates(fixture_hand_places(), minutes_existing=np.zeros(3), premises=None,
                           rules=Candidates(), crs=CRS)

@@ -33,7 +33,7 @@ def fixture_hand_tables():
                            "women_15_29": [60.0, 20.0, 10.0, 150.0, 5.0, 3.0]})
     unserved = np.array([True, True, False, True, True, True])
     candidates = pd.DataFrame({"ccpp_id": ["FX0", "FX3", "FX9"], "ubigeo": ["060102", "60103", "069999"],
-                               "minutes_to_nearest": [75.0, np.inf, 130.0], "host_premises": [2, 0, 1],
+                               "minutes_existing": [75.0, np.inf, 130.0], "host_premises": [2, 0, 1],
                                "tambo": [0, 0, 1], "altitude_m": [2114.0, 2802.0, 3000.0]})
     # minutes within T; explicit zeros are stored on purpose (a stored 0 still means "reached")
     rows = [0, 0, 0, 1, 1, 2, 2]

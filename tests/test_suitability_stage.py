@@ -60,7 +60,7 @@ def test_rank_stability_equals_the_per_draw_recomputation(san_marcos, scored):
     pos = scored.candidate_place_index[order]
     cand = scored.candidates.iloc[order]
     cand = cand[[c for c in cand.columns if c in set(places.columns) | {"host_premises", "tambo",
-                                                                         "host_premises_list", "minutes_to_nearest"}]]
+                                                                         "host_premises_list", "minutes_existing"}]]
     T = sc.allocation.max_minutes
     teacher = scored.teacher_minutes.tocsr()[order]
     best = score_stage._row_min(teacher)

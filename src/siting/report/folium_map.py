@@ -216,12 +216,13 @@ def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float],
     bands = places["band"].astype(str).to_numpy()
     colours = band_colours(thresholds)
     props = [c for c in ["name", "district", "province", "ugel", "population", "women",
-                         "minutes_nearest", "nearest_facility"] if c in places.columns]
+                         "minutes_nearest", "minutes_to_nearest", "minutes_from_nearest", "nearest_facility",
+                         "route_description"] if c in places.columns]
     age_cols = [c for c in places.columns if re.match(r"^(pop|women)_\d+_\d+$", str(c))]
     g = places[props + age_cols + (["ccpp_id"] if "ccpp_id" in places.columns else [])].copy()
-    for c in ["population", "women", "minutes_nearest", *age_cols]:
+    for c in ["population", "women", "minutes_nearest", "minutes_to_nearest", "minutes_from_nearest", *age_cols]:
         if c in g.columns:
-            g[c] = pd.to_numeric(g[c], errors="coerce").round(0 if c != "minutes_nearest" else 1)
+            g[c] = pd.to_numeric(g[c], errors="coerce").round(1 if c.startswith("minutes_") else 0)
     if facility_names and "nearest_facility" in g.columns:  # the centre's name, not its code
         near = g["nearest_facility"].astype("string")
         g["nearest_facility"] = near.map(facility_names).fillna(near).astype(object)

@@ -3,7 +3,7 @@
 The stage is :func:`score_candidates` (``siting.score_candidates``, :mod:`.stage`).  Its
 building blocks, for use on their own (after the engine and access stages)::
 
-    cand, excluded = select_candidates(places, minutes_to_nearest=t, premises=premises,
+    cand, excluded = select_candidates(places, minutes_existing=t, premises=premises,
                                        rules=sc.candidates, crs=sc.study_area.crs)
     table = compute_criteria(cand, places, coverage, unserved, teacher_min, indicators)
     scored = WeightedScore.from_scenario(sc).score(table)

@@ -5,7 +5,7 @@ A centro poblado is a candidate when it passes every rule of
 
 1. ``population >= min_population`` (missing population fails the rule);
 2. ``area == "rural"`` when ``rural_only``;
-3. not already served: ``minutes_to_nearest > exclude_within_min`` (time to the nearest
+3. not already served: ``minutes_existing > exclude_within_min`` (time to the nearest
    CETPRO / extension centre; ``inf``/NaN = unreachable = not served);
 4. a host premises (school premises, Tambo, municipal hall…) within
    ``host_premises_within_m`` metres when ``require_host_premises``;
@@ -109,7 +109,7 @@ def host_premises_near(places: gpd.GeoDataFrame, premises: gpd.GeoDataFrame | No
 def select_candidates(
     places: gpd.GeoDataFrame,
     *,
-    minutes_to_nearest: np.ndarray,
+    minutes_existing: np.ndarray,
     premises: gpd.GeoDataFrame | None,
     rules: Candidates,
     crs: str,
@@ -117,21 +117,21 @@ def select_candidates(
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Split ``places`` into candidates and excluded places.
 
-    ``minutes_to_nearest[i]`` is the travel time from place i to the nearest CETPRO /
+    ``minutes_existing[i]`` is the travel time from place i to the nearest CETPRO /
     extension centre (``inf`` when unreachable).  ``premises`` holds possible host
     premises with a ``kind`` column (``school_premises``, ``tambo``, ``municipal_hall``…).
 
     Returns ``(candidates, excluded)``: ``candidates`` is a GeoDataFrame with the place
-    columns plus ``minutes_to_nearest`` and the premises columns of
+    columns plus ``minutes_existing`` and the premises columns of
     :func:`host_premises_near`; ``excluded`` a DataFrame with ``ccpp_id``, ``name``,
-    ``population``, ``minutes_to_nearest``, ``host_premises``, ``reason`` (codes of
+    ``population``, ``minutes_existing``, ``host_premises``, ``reason`` (codes of
     :data:`REASONS`, joined with ``"; "``) and ``reason_detail``.
     """
-    minutes = np.asarray(minutes_to_nearest, dtype=float)
+    minutes = np.asarray(minutes_existing, dtype=float)
     if minutes.shape != (len(places),):
-        raise ValueError(f"minutes_to_nearest has length {minutes.shape}, expected {len(places)} places")
+        raise ValueError(f"minutes_existing has length {minutes.shape}, expected {len(places)} places")
     places = places.copy()
-    places["minutes_to_nearest"] = minutes
+    places["minutes_existing"] = minutes
     near = host_premises_near(places, premises, within_m=rules.host_premises_within_m, crs=crs,
                               id_column=premises_id_column)
     for col in near.columns:  # positional: the places index may have duplicates
@@ -166,7 +166,7 @@ def select_candidates(
     cand = places.loc[~excluded_mask].copy()
     ex = places.loc[excluded_mask]
     keep = [c for c in ("ccpp_id", "name", "ubigeo", "province", "district", "ugel", "area", "population",
-                        "minutes_to_nearest", "host_premises") if c in ex.columns]
+                        "minutes_existing", "host_premises") if c in ex.columns]
     excluded = pd.DataFrame(ex[keep])
     excluded["reason"] = ["; ".join(codes[i]) for i in np.flatnonzero(excluded_mask)]
     excluded["reason_detail"] = ["; ".join(details[i]) for i in np.flatnonzero(excluded_mask)]

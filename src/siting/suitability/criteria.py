@@ -156,8 +156,8 @@ def compute_criteria(
         else:
             out[crit] = np.nan
 
-    out["time_to_nearest_facility"] = (pd.to_numeric(candidates["minutes_to_nearest"], errors="coerce").to_numpy(float)
-                                       if "minutes_to_nearest" in candidates else np.nan)
+    out["time_to_nearest_facility"] = (pd.to_numeric(candidates["minutes_existing"], errors="coerce").to_numpy(float)
+                                       if "minutes_existing" in candidates else np.nan)
     if teacher_minutes is None:
         out["teacher_minutes"] = np.nan
     else:

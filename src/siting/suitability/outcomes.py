@@ -71,7 +71,7 @@ def site_features(sc, graph, places, positions: np.ndarray, *, premises, crs: st
     before = places["minutes_cetpro"].to_numpy(float) if "minutes_cetpro" in places \
         else places["minutes_nearest"].to_numpy(float)
     sites = places.iloc[positions].copy()
-    sites["minutes_to_nearest"] = before[positions]
+    sites["minutes_existing"] = before[positions]
     near = host_premises_near(sites, premises, within_m=sc.candidates.host_premises_within_m, crs=crs,
                               id_column="premises_id")
     for col in ("host_premises", "tambo"):

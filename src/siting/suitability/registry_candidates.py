@@ -27,7 +27,7 @@ from .candidates import select_candidates
 #: exclusion reasons the petition rule "include" may lift
 LIFTABLE = {"population_below_min", "population_missing", "urban", "no_host_premises"}
 _EXCLUDED_COLUMNS = ("ccpp_id", "name", "ubigeo", "province", "district", "ugel", "area", "population",
-                     "minutes_to_nearest", "host_premises")
+                     "minutes_existing", "host_premises")
 
 
 def _as_excluded(rows: pd.DataFrame, code: str, details: list[str]) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def _include_petitioned(cand: gpd.GeoDataFrame, excluded: pd.DataFrame, places: 
     mask = places["ccpp_id"].astype(str).isin(ids).to_numpy()
     relaxed = dataclasses.replace(rules, min_population=0, rural_only=False, require_host_premises=False)
     sub = places[mask]
-    got, _ = select_candidates(sub, minutes_to_nearest=np.asarray(minutes, float)[mask], premises=premises,
+    got, _ = select_candidates(sub, minutes_existing=np.asarray(minutes, float)[mask], premises=premises,
                                rules=relaxed, crs=crs, premises_id_column=premises_id_column)
     got = got[pd.to_numeric(got["population"], errors="coerce").fillna(0) > 0] if "population" in got else got
     moved = set(got["ccpp_id"].astype(str))

@@ -65,7 +65,7 @@ def _candidates(sc: Scenario, data: StudyData, places: gpd.GeoDataFrame, minutes
                 premises: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """The ``[candidates]`` rules, then the registry's: petitions (``registry.petition_candidates``)
     and the planners' exclusions (:func:`siting.suitability.registry_candidates.apply_registry`)."""
-    cand, excluded = select_candidates(places, minutes_to_nearest=minutes, premises=premises,
+    cand, excluded = select_candidates(places, minutes_existing=minutes, premises=premises,
                                        rules=sc.candidates, crs=data.crs, premises_id_column="premises_id")
     cand, excluded = apply_registry(cand, excluded, places, petitions=data.petitions,
                                     exclusions=data.candidate_exclusions, mode=sc.registry.petition_candidates,
