@@ -508,10 +508,10 @@ _TABLE: dict[str, tuple[str, str]] = {
         "candidate. It ranks candidates; the choice of sites maximises the newly served people."),
     "gloss.fca": ("2SFCA (plazas por 1 000)", "2SFCA (seats per 1,000)"),
     "gloss.fca.def": (
-        "Accesibilidad de dos pasos con cuenca flotante: cada CETPRO reparte su matrícula ({capacity}) entre las "
-        "personas de {a}–{b} años a {catchment:g} min o menos, y cada centro poblado suma lo que le toca de los "
-        "CETPRO a su alcance; se expresa en plazas por cada 1 000 personas del grupo objetivo.",
-        "Two-step floating catchment accessibility: each CETPRO shares its enrolment ({capacity}) among the "
+        "Accesibilidad de dos pasos con cuenca flotante: cada CETPRO reparte su matrícula (columna {capacity}) "
+        "entre las personas de {a}–{b} años a {catchment:g} min o menos, y cada centro poblado suma lo que le "
+        "toca de los CETPRO a su alcance; se expresa en plazas por cada 1 000 personas del grupo objetivo.",
+        "Two-step floating catchment accessibility: each CETPRO shares its enrolment (column {capacity}) among the "
         "people aged {a}–{b} within {catchment:g} min, and each centro poblado adds its shares of the CETPRO in "
         "reach; shown as seats per 1,000 people of the target group."),
     "gloss.ugel": ("UGEL", "UGEL"),
