@@ -75,9 +75,10 @@ def check_output_arg(path: Path | None) -> None:
 
 
 def _check_n(args: argparse.Namespace) -> None:
-    """``--n`` below 1 asks for nothing: an impossible request (exit 2) before any work."""
+    """``--n 0`` asks for nothing: an impossible request (exit 2) before any work (a negative
+    ``--n`` is refused by the scenario's own check, with the message the app shows too)."""
     n = getattr(args, "n", None)
-    if n is not None and n < 1:
+    if n == 0:
         from .report.labels import t
         lang = getattr(args, "lang", None) or "es"
         raise UserError(t("cli.n_zero", lang).format(n=n), hint=t("cli.n_zero_hint", lang))

@@ -39,6 +39,7 @@ from folium.template import Template
 
 from .labels import band_colours, band_label, has_label, road_label, t
 from .map_page import STATIC, external_resources, fix_ids, payload_json, render_page, save_map
+from .map_panels import facility_names, title_html
 from .numbers import column_kind, format_value
 from .values import translator
 
@@ -124,24 +125,6 @@ def _band_rgba(minutes: np.ndarray, thresholds: list[float], alpha: float = 0.55
     rgba = table[idx]
     rgba[~np.isfinite(minutes)] = (0, 0, 0, 0)
     return rgba
-
-
-def _title_html(title: str, notes: list[str], lang: str) -> str:
-    """The map's title (top centre) and its data caveats in a collapsible panel (bottom left,
-    closed: a ``<details>`` element, no script); every text HTML-escaped."""
-    out = ("<div id='siting-title' style='position:fixed;top:10px;left:50%;transform:translateX(-50%);"
-           "z-index:1000;background:rgba(255,255,255,0.92);padding:4px 14px;border:1px solid #999;"
-           "border-radius:4px;font:bold 15px/1.3 sans-serif;max-width:50vw;text-align:center'>"
-           f"{html.escape(title)}</div>")
-    if notes:
-        items = "".join(f"<li style='margin-bottom:3px'>{html.escape(n)}</li>" for n in notes)
-        summary = html.escape(t("map.caveats_summary", lang).format(n=len(notes)))
-        out += ("<details id='siting-caveats' style='position:fixed;bottom:52px;left:10px;z-index:1000;"
-                "background:rgba(255,248,230,0.96);border:1px solid #f0a030;border-radius:4px;padding:5px 9px;"
-                "font:12px/1.35 sans-serif;max-width:min(420px,45vw);max-height:55vh;overflow:auto'>"
-                f"<summary style='cursor:pointer;font-weight:bold'>{summary}</summary>"
-                f"<ul style='margin:4px 0 0 14px;padding:0'>{items}</ul></details>")
-    return out
 
 
 def _legend_html(lang: str, *, road_classes: list[str], notes: list[str], has: dict[str, bool],
@@ -378,20 +361,6 @@ class _SearchAssets(JSCSSMixin, MacroElement):
     _template = Template("{% macro script(this, kwargs) %}{% endmacro %}")
 
 
-def _facility_names(ext: gpd.GeoDataFrame | None, cet: gpd.GeoDataFrame | None
-                    ) -> tuple[gpd.GeoDataFrame | None, dict[str, str]]:
-    """The extension centres with their parent's name (``parent_name``) and ``facility_id -> name``
-    of every centre (popups show names, not codes)."""
-    if ext is not None and cet is not None and "parent_cod_mod" in ext.columns and "cod_mod" in cet.columns:
-        parent = dict(zip(cet["cod_mod"].astype(str), cet["name"].astype(str)))
-        ext = ext.assign(parent_name=ext["parent_cod_mod"].astype(str).map(parent).to_numpy())
-    names: dict[str, str] = {}
-    for layer in (cet, ext):
-        if layer is not None and {"facility_id", "name"} <= set(layer.columns):
-            names.update(zip(layer["facility_id"].astype(str), layer["name"].astype(str)))
-    return ext, names
-
-
 # --------------------------------------------------------------------------- public
 def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None,
              extension: gpd.GeoDataFrame | None = None, proposals: gpd.GeoDataFrame | None = None,
@@ -443,7 +412,7 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     if layers["premises"] is not None:
         specs.append(_many_points_spec(layers["premises"], name=t("layer.premises", lang), colour=PREMISES_COLOUR,
                                        columns=["codlocal", "name", "ccpp_name"], lang=lang, show=False))
-    layers["extension"], names = _facility_names(layers["extension"], layers["cetpro"])
+    layers["extension"], names = facility_names(layers["extension"], layers["cetpro"])
     specs.append(_places_spec(places, lang, list(thresholds), names))
     if layers["roads"] is not None:  # above the places: thin lines must stay visible
         specs.append(_roads_spec(layers["roads"], lang, simplify_deg))
@@ -470,7 +439,7 @@ def make_map(places: gpd.GeoDataFrame, *, cetpro: gpd.GeoDataFrame | None = None
     legend = _legend_html(lang, road_classes=road_classes, notes=[], has=has, thresholds=list(thresholds),
                           title=t("ui.legend", lang))
     page_title = title or t("map.page_title", lang).format(area=area_name or t("map.region", lang))
-    m.siting_legend = _title_html(page_title, list(quality_notes), lang) + legend  # type: ignore[attr-defined]
+    m.siting_legend = title_html(page_title, list(quality_notes), lang) + legend  # type: ignore[attr-defined]
     fix_ids(m)  # names are final from here on
     for spec in specs:
         if spec.get("type") == "var":

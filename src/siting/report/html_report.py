@@ -23,6 +23,7 @@ import jinja2
 import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator
 
 from ..io import atomic_path  # noqa: E402
 from .labels import band_colours, band_label, t  # noqa: E402
@@ -108,6 +109,7 @@ def coverage_chart(coverage: pd.DataFrame, lang: str = "es") -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     c = coverage.sort_values("n_sites")
     ax.plot(c["n_sites"], c["covered_target"], marker="o", color="#08306b")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # a number of sites is whole
     ax.set_xlabel(t("n_sites", lang))
     ax.set_ylabel(t("covered_target", lang))
     ax.grid(alpha=0.3)

@@ -120,11 +120,13 @@ PLAN_AND_REPORT_LABELS: dict[str, tuple[str, str]] = {
         "sex and age structure of each district (RENIEC) to its centros poblados."),
     "gloss.travel_time": ("Tiempo de viaje", "Travel time"),
     "gloss.travel_time.def": (
-        "Minutos desde el centro poblado hasta el CETPRO o centro de extensión más cercano, por carretera y "
-        "caminando sobre el relieve (a pie como máximo {walk:g} km/h, más lento en pendiente). Es una "
-        "estimación, no un tiempo medido.",
-        "Minutes from the centro poblado to the nearest CETPRO or extension centre, by road and walking over the "
-        "terrain (on foot at most {walk:g} km/h, slower on slopes). An estimate, not a measured time."),
+        "Minutos entre el centro poblado y el CETPRO o centro de extensión más cercano, por carretera y "
+        "caminando sobre el relieve (a pie como máximo {walk:g} km/h, más lento en pendiente): el promedio del "
+        "viaje de ida y el de vuelta (subir cuesta más que bajar; access.direction). Es una estimación, no un "
+        "tiempo medido.",
+        "Minutes between the centro poblado and the nearest CETPRO or extension centre, by road and walking over "
+        "the terrain (on foot at most {walk:g} km/h, slower on slopes): the mean of the trip there and the trip "
+        "back (going up is slower than going down; access.direction). An estimate, not a measured time."),
     "gloss.thresholds": ("Umbrales ({thresholds} min)", "Thresholds ({thresholds} min)"),
     "gloss.thresholds.def": (
         "Cortes del tiempo de viaje que forman los rangos de mapas y tablas. «A más de {main:g} min» cuenta a "
@@ -170,10 +172,10 @@ PLAN_AND_REPORT_LABELS: dict[str, tuple[str, str]] = {
         "candidate. It ranks candidates; the choice of sites maximises the newly served people."),
     "gloss.fca": ("2SFCA (plazas por 1 000)", "2SFCA (seats per 1,000)"),
     "gloss.fca.def": (
-        "Accesibilidad de dos pasos con cuenca flotante: cada CETPRO reparte su matrícula ({capacity}) entre las "
-        "personas de {a}–{b} años a {catchment:g} min o menos, y cada centro poblado suma lo que le toca de los "
-        "CETPRO a su alcance; se expresa en plazas por cada 1 000 personas del grupo objetivo.",
-        "Two-step floating catchment accessibility: each CETPRO shares its enrolment ({capacity}) among the "
+        "Accesibilidad de dos pasos con cuenca flotante: cada CETPRO reparte su matrícula (columna {capacity}) "
+        "entre las personas de {a}–{b} años a {catchment:g} min o menos, y cada centro poblado suma lo que le "
+        "toca de los CETPRO a su alcance; se expresa en plazas por cada 1 000 personas del grupo objetivo.",
+        "Two-step floating catchment accessibility: each CETPRO shares its enrolment (column {capacity}) among the "
         "people aged {a}–{b} within {catchment:g} min, and each centro poblado adds its shares of the CETPRO in "
         "reach; shown as seats per 1,000 people of the target group."),
     "gloss.ugel": ("UGEL", "UGEL"),
