@@ -59,7 +59,10 @@ def test_stage_options_are_keyword_only():
         assert progress.kind is inspect.Parameter.KEYWORD_ONLY
     assert inspect.signature(siting.build_graph).parameters["mode"].kind is inspect.Parameter.KEYWORD_ONLY
     assert inspect.signature(siting.compute_access).parameters["walk_graph"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert "graph" not in inspect.signature(siting.propose_sites).parameters  # propose uses the score's reach
+    # propose uses the score's reach; the graph is an optional keyword, only for the exact minutes the
+    # p-median / p-center objectives need beyond that reach (allocation.choice.cost_matrix)
+    graph = inspect.signature(siting.propose_sites).parameters["graph"]
+    assert graph.kind is inspect.Parameter.KEYWORD_ONLY and graph.default is None
 
 
 def test_load_scenario_applies_overrides_and_rejects_unknown_keys():
