@@ -101,7 +101,9 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
         for eps in np.linspace(b_a, b_min, n_points)[1:]:
             e = float(eps) + 1e-7 * max(1.0, float(eps))
             sel, cov, b, st = _lexicographic(base, e, time_limit=time_limit)
-            if any(abs(cov - p[2]) <= 1e-6 * max(1.0, cov) and abs(b - p[3]) <= 1e-6 * max(1.0, b) for p in points):
+            # a point no better in people beyond T2 than one already found is a duplicate or dominated
+            # (it can only come out of the MIP tolerance): the front keeps strictly fewer people beyond
+            if any(b >= p[3] - 1e-6 * max(1.0, b) for p in points):
                 continue
             points.append((float(eps), sel, cov, b, st))
     gw = data.w if gini_weights is None else np.asarray(gini_weights, float)
