@@ -36,11 +36,13 @@ def sm(san_marcos):
 @pytest.fixture(scope="module")
 def dense(sm):
     """Every place x candidate minute (no cut-off) from the project's graph: the references' matrix."""
-    from siting.network.solve import coverage
+    from siting.access import round_minutes
+    from siting.network.solve import directed_coverage
     s, scores = sm
     nodes = s.graph.point_nodes["places"]
-    full = coverage(s.graph, nodes[scores.candidate_place_index], nodes, 1e9, towards_origins=True,
-                    progress=False).T.toarray()
+    # the shipped measure (mean of both trips), rounded to 0.1 min as every written minute
+    full = round_minutes(directed_coverage(s.graph, nodes[scores.candidate_place_index], nodes, 1e9,
+                                           direction=s.sc.access.direction, progress=False).T.toarray())
     return full, s.gaps.places["minutes_nearest"].to_numpy(float)
 
 

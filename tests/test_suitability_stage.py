@@ -38,15 +38,19 @@ def test_thresholded_coverage_equals_the_bounded_dijkstra_at_every_factor(san_ma
     cand = nodes[scored.candidate_place_index]
     T, j = sc.allocation.max_minutes, sc.suitability.speed_jitter
     d = sc.access.direction  # the shipped "mean" of both trips
-    once = solve.directed_coverage(g, cand, nodes, T * (1 + j), direction=d, progress=False)
+    half = score_stage.ROUNDING_MARGIN  # minutes are rounded to 0.1 (round half up) before the threshold
+    once = score_stage.rounded(solve.directed_coverage(g, cand, nodes, T * (1 + j) + half, direction=d,
+                                                       progress=False))
     assert once.nnz > scored.coverage.nnz > 0
     for f in (1 - j, 0.93, 1.0, 1.07, 1 + j - 1e-9, 1 + j):
-        direct = solve.directed_coverage(g, cand, nodes, T * f, direction=d, progress=False)
+        direct = score_stage.within(score_stage.rounded(
+            solve.directed_coverage(g, cand, nodes, T * f + half, direction=d, progress=False)), T * f)
         got = score_stage.within(once, T * f)
         assert np.array_equal(got.indptr, direct.indptr), f
         assert np.array_equal(got.indices, direct.indices), f
         assert np.array_equal(got.data, direct.data), f  # bit for bit, explicit zeros included
-    direct = solve.directed_coverage(g, cand, nodes, T, direction=d, progress=False)
+    direct = score_stage.within(score_stage.rounded(
+        solve.directed_coverage(g, cand, nodes, T + half, direction=d, progress=False)), T)
     assert (scored.coverage != direct).nnz == 0 and scored.coverage.nnz == direct.nnz
 
 
@@ -71,7 +75,9 @@ def test_rank_stability_equals_the_per_draw_recomputation(san_marcos, scored):
 
     def old_criteria(f: float = 1.0) -> pd.DataFrame:
         calls.append(f)
-        c = solve.directed_coverage(g, nodes[pos], nodes, T * f, direction=sc.access.direction, progress=False)
+        c = score_stage.within(score_stage.rounded(solve.directed_coverage(
+            g, nodes[pos], nodes, T * f + score_stage.ROUNDING_MARGIN, direction=sc.access.direction,
+            progress=False)), T * f)
         t = compute_criteria(cand, places, c, minutes_any > T * f, best / f, data.district_indicators, data.petitions,
                              target_group=sc.population.target_group, road_minutes=road / f)
         t["time_to_nearest_facility"] = t["time_to_nearest_facility"] / f
@@ -103,5 +109,7 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
     sc = san_marcos.sc
     # twice: the reach and the teacher trips, each as the two one-way searches of the mean (limit 2 T)
     assert sc.access.direction == "mean"
-    reach, teacher = sc.allocation.max_minutes * (1 + sc.suitability.speed_jitter), sc.allocation.teacher_max_minutes
+    half = score_stage.ROUNDING_MARGIN  # the rounding margin (one rounding rule)
+    reach = sc.allocation.max_minutes * (1 + sc.suitability.speed_jitter) + half
+    teacher = sc.allocation.teacher_max_minutes + half
     assert calls == [2 * reach, 2 * reach, 2 * teacher, 2 * teacher]

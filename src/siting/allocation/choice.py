@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..access import AccessResult
+from ..access import AccessResult, round_minutes
 from ..errors import UserError
 from ..network import solve
 from ..scenario import Scenario
@@ -81,8 +81,9 @@ def cost_matrix(sc: Scenario, access: AccessResult, scores: ScoreResult, graph: 
         return Costs(sp.csr_array(scores.coverage.T), float(sc.allocation.max_minutes), exact=False)
     place_nodes = graph.point_nodes["places"]
     C = cost_cutoff(sc, access)
-    m = solve.directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
-                                direction=sc.access.direction, progress=False)
+    m = sp.csr_array(solve.directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
+                                             direction=sc.access.direction, progress=False))
+    m = sp.csr_array((round_minutes(m.data), m.indices, m.indptr), shape=m.shape)  # one rounding rule
     return Costs(sp.csr_array(m.T), C, exact=True)
 
 

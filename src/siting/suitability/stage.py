@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..access import AccessResult
+from ..access import AccessResult, round_minutes
 from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..network import solve
@@ -116,12 +116,24 @@ def _row_min(matrix: Any) -> np.ndarray:
     return out
 
 
+#: half the 0.1-min rounding step of :func:`siting.access.round_minutes`
+ROUNDING_MARGIN = 0.05
+
+
+def rounded(m: sp.csr_array) -> sp.csr_array:
+    """``m`` with its stored minutes rounded as every written minute is (one rounding rule:
+    a pair at 60.04 min is at 60.0 min, within 60), explicit zeros kept."""
+    m = sp.csr_array(m)
+    return sp.csr_array((round_minutes(m.data), m.indices, m.indptr), shape=m.shape)
+
+
 def coverage_limit(sc: Scenario) -> float:
     """The limit of the one coverage computation: ``T (1 + speed_jitter)`` when speeds are
     sampled (the largest factor a draw can take), else ``T`` (``allocation.max_minutes``)."""
     s = sc.suitability
     jitter = s.speed_jitter if s.speed_jitter > 0 and s.speed_samples > 0 else 0.0
-    return sc.allocation.max_minutes * (1 + jitter)
+    # + half the rounding step: a pair rounds to at most the limit (round_minutes) below limit + 0.05
+    return sc.allocation.max_minutes * (1 + jitter) + ROUNDING_MARGIN
 
 
 def _ahp_note(sc: Scenario) -> list[str]:
@@ -164,12 +176,12 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     place_nodes = graph.point_nodes["places"]
     T = sc.allocation.max_minutes
     direction = sc.access.direction
-    reach = solve.directed_coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc), direction=direction,
-                                    progress=progress)
+    reach = rounded(solve.directed_coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc),
+                                            direction=direction, progress=progress))
     cov = within(reach, T)
-    teacher = solve.directed_coverage(graph, graph.point_nodes["cetpro"], place_nodes[pos],
-                                      sc.allocation.teacher_max_minutes, direction=solve.TEACHER[direction],
-                                      progress=progress).T.tocsr()
+    teacher = within(rounded(solve.directed_coverage(
+        graph, graph.point_nodes["cetpro"], place_nodes[pos], sc.allocation.teacher_max_minutes + ROUNDING_MARGIN,
+        direction=solve.TEACHER[direction], progress=progress)), sc.allocation.teacher_max_minutes).T.tocsr()
     best_teacher = _row_min(teacher)
     flat_walk_kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
     road_minutes = places["flag_road_distance_m"].to_numpy(dtype=float)[pos] / (flat_walk_kmh * 1000 / 60) \
