@@ -128,7 +128,7 @@ def access(sc: Scenario, *, progress: bool = True, record: Run | None = None) ->
     data = data_check(sc, progress=progress, record=run).data
     with run.stage("graph") as info:
         walk_too = sc.speeds.mode != "walk"
-        rainy = [None] if sc.seasons.rainy else []  # the rainy graph is as large as the dry one
+        rainy: list[str | None] = [None] if sc.seasons.rainy else []  # the rainy graph is as large as the dry one
         check_graph_memory(sc, data, [None] + (["walk"] if walk_too else []) + rainy)  # every graph, before any
         graph = build_graph(sc, data)
         walk = build_graph(sc, data, mode="walk") if walk_too else None

@@ -38,8 +38,8 @@ def _ids_from_table(df: pd.DataFrame, path: Path) -> list[str]:
     """The ``road_id`` of every row; a missing column or an empty id is refused (row = file line)."""
     cols = {str(c).strip().lower(): c for c in df.columns}
     if "road_id" not in cols:
-        raise DataError(f"the closed-segments table has no 'road_id' column (columns: {', '.join(map(str, df.columns))})",
-                        source=str(path),
+        names = ", ".join(map(str, df.columns))
+        raise DataError(f"the closed-segments table has no 'road_id' column (columns: {names})", source=str(path),
                         hint="one row per closed road segment, column road_id as in the roads layer of acceso.gpkg "
                              "/ mapa.html (or give a GeoPackage of lines)")
     ids = df[cols["road_id"]]
