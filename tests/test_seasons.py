@@ -189,9 +189,9 @@ def test_rainy_run_writes_csv_sheet_and_report_section(san_marcos, tmp_path):
     from siting import pipeline
     from siting.report import make_report
     from siting.report.html_report import fmt_number
-    from siting.report.season_section import shown_columns
     from siting.report.labels import t
     from siting.report.numbers import format_people
+    from siting.report.season_section import shown_columns
     s = san_marcos
     sc = load_scenario(s.sc.source, study_area__ugels=list(s.sc.study_area.ugels), seasons__rainy=True,
                        run__output_dir=str(tmp_path / "run"), run__cache_dir=str(s.tmp / "cache"))
