@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ class SeasonAccess:
     closed: list[str] = field(default_factory=list)  # road_id closed in the rainy season
     factors: dict[str, float] = field(default_factory=dict)  # rainy_road_factor as used
     walk_factor: float = 1.0
+    roads: Any = None  # the road table with ``closed_rainy`` (the ids a closed_segments file names)
 
     def added(self, threshold: float, *, column: str = "population") -> float:
         """People more beyond ``threshold`` in the rainy season, whole study area."""
@@ -104,5 +106,9 @@ def compare_seasons(sc: Scenario, data: StudyData, access: AccessResult, rainy_g
     th = tuple(float(x) for x in sc.access.thresholds_min)
     table = season_table(places, thresholds=th, target=target)
     factors = {c: float(sc.seasons.rainy_road_factor.get(c, 1.0)) for c in sc.speeds.road_kmh}
+    roads = None
+    if data.roads is not None and len(data.roads):
+        roads = data.roads.drop(columns=[c for c in ("approximate",) if c in data.roads.columns]).copy()
+        roads["closed_rainy"] = roads["road_id"].astype(str).isin(set(closed)).to_numpy()
     return SeasonAccess(places=places, by_ugel=table, thresholds=th, closed=list(closed), factors=factors,
-                        walk_factor=float(sc.seasons.rainy_walk_factor))
+                        walk_factor=float(sc.seasons.rainy_walk_factor), roads=roads)

@@ -40,8 +40,8 @@ def _ids_from_table(df: pd.DataFrame, path: Path) -> list[str]:
     if "road_id" not in cols:
         names = ", ".join(map(str, df.columns))
         raise DataError(f"the closed-segments table has no 'road_id' column (columns: {names})", source=str(path),
-                        hint="one row per closed road segment, column road_id as in the roads layer of acceso.gpkg "
-                             "/ mapa.html (or give a GeoPackage of lines)")
+                        hint="one row per closed road segment, column road_id as in the layer 'vias' of acceso.gpkg "
+                             "(written by `siting access --rainy`), or give a GeoPackage of lines")
     ids = df[cols["road_id"]]
     empty = ids.isna() | (ids.astype(str).str.strip() == "")
     if empty.any():
@@ -91,7 +91,8 @@ def load_closed_segments(path: str | Path, roads: gpd.GeoDataFrame, quality: Qua
     unknown = [i for i in dict.fromkeys(ids) if i not in known]
     if unknown and len(unknown) == len(set(ids)):
         raise DataError(f"none of the {len(set(ids))} road_id is a road of this study area (first: {unknown[0]!r})",
-                        source=str(path), hint="road ids are those of the roads layer (acceso.gpkg, mapa.html)")
+                        source=str(path),
+                        hint="road ids are those of the layer 'vias' of acceso.gpkg (`siting access --rainy`)")
     quality.add_many(INPUT, unknown, "road_id not in the roads of the study area", action="dropped")
     closed = [i for i in dict.fromkeys(ids) if i in known]
     quality.count(INPUT, read=len(ids), kept=len(closed))

@@ -53,6 +53,8 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
                 *[c for c in places.columns if c.startswith("route_")]]
         layers["rutas"] = gpd.GeoDataFrame(places.iloc[far][[c for c in cols if c in places.columns]].reset_index(
             drop=True), geometry=route_lines(graph, far, tree=result.route_tree).to_numpy(), crs=4326)
+    if result.season is not None and result.season.roads is not None:  # road_id to list in inputs.closed_segments
+        layers["vias"] = result.season.roads
     written["gpkg"] = exports.write_gpkg(layers, run.folder / "acceso.gpkg", lang=lang)
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes, area),
                                                      run.folder / "travel_time_minutes.tif")
