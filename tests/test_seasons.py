@@ -185,6 +185,7 @@ def test_rainy_run_writes_csv_sheet_and_report_section(san_marcos, tmp_path):
     """`siting access --rainy` on San Marcos, then the report stage: the section's sentence and
     table show the figures of season_by_ugel.csv (seasons.rainy)."""
     import openpyxl
+    import pyogrio
 
     from siting import pipeline
     from siting.report import make_report
@@ -193,12 +194,20 @@ def test_rainy_run_writes_csv_sheet_and_report_section(san_marcos, tmp_path):
     from siting.report.numbers import format_people
     from siting.report.season_section import shown_columns
     s = san_marcos
+    road_id = str(s.data.roads["road_id"].iloc[0])  # a real segment, and one outside the study area
+    closures = tmp_path / "closed_segments.csv"
+    closures.write_text(f"road_id,reason\n{road_id},derrumbe\nnat:PE-99:1,fuera del área\n", encoding="utf-8")
     sc = load_scenario(s.sc.source, study_area__ugels=list(s.sc.study_area.ugels), seasons__rainy=True,
+                       inputs__closed_segments=str(closures),
                        run__output_dir=str(tmp_path / "run"), run__cache_dir=str(s.tmp / "cache"))
     done = pipeline.access(sc, progress=False)
     folder = done.folder
     csv = pd.read_csv(folder / "season_by_ugel.csv").set_index("ugel")
     assert t("sheet.temporada_lluvias", "es") in openpyxl.load_workbook(folder / "acceso.xlsx").sheetnames
+    quality = pd.read_csv(folder / "quality_report.csv")
+    assert "nat:PE-99:1" in set(quality["row_id"].astype(str))  # the id outside the area is reported
+    vias = pyogrio.read_dataframe(folder / "acceso.gpkg", layer="vias")
+    assert vias.loc[vias["closed_rainy"].astype(bool), "road_id"].tolist() == [road_id]
     make_report(sc, done.data, done.access, None, folder=folder, raster=folder / "travel_time_minutes.tif",
                 progress=False)
     html = (folder / "report.html").read_text(encoding="utf-8")
@@ -215,3 +224,4 @@ def test_rainy_run_writes_csv_sheet_and_report_section(san_marcos, tmp_path):
     for unit, texts in shown.items():
         assert texts == [fmt_number(csv.loc[unit, c], c, "es")[0] for c in columns]
     assert math.isclose(done.access.season.added(60), row["population_beyond_60_added"], rel_tol=1e-9)
+    assert t("report.season_closed", "es").format(n=1) in html

@@ -155,6 +155,8 @@ def _rainy_season(sc: Scenario, data: StudyData, run: Run, result: AccessResult)
         season = compare_seasons(sc, data, result, rainy_graph, closed=closed[1])
         info.update(cache_key=rainy_graph.key, closed_segments=len(closed[1]),
                     **{f"added_beyond_{th:g}": season.added(th) for th in season.thresholds})
+    if sc.optional("inputs.closed_segments") is not None:
+        writers.write_quality(run, data)  # the closures' rows (ids outside the study area) join the report
     return dataclasses.replace(result, season=season)
 
 
