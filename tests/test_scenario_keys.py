@@ -162,6 +162,12 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "registry.min_retention": ("test_monitoring.py::test_monitor_writes_xlsx_and_html", "min_retention"),
     "registry.outcome": ("test_monitoring.py::test_labels_are_the_sites_before_opening", 'outcome="enrolment"'),
     "registry.min_centres": ("test_monitoring.py::test_labels_are_the_sites_before_opening", "min_centres"),
+    "seasons.rainy": ("test_seasons.py::test_rainy_run_writes_csv_sheet_and_report_section", "seasons__rainy"),
+    "seasons.rainy_road_factor": ("test_seasons.py::test_unpaved_road_at_half_speed_doubles_the_road_leg",
+                                  "rainy_road_factor"),
+    "seasons.rainy_walk_factor": ("test_seasons.py::test_unpaved_road_at_half_speed_doubles_the_road_leg",
+                                  "rainy_walk_factor"),
+    "inputs.closed_segments": ("test_seasons.py::test_rainy_minutes_never_below_dry_on_real_data", "closed_segments"),
 }
 
 

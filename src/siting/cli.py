@@ -6,7 +6,7 @@
     siting propose    --scenario FILE [--n N] [--objective mclp|pmedian|pcenter|fair]
                                           choose and rank new extension centres
     siting report     --scenario FILE     maps, HTML report and exports
-    siting run        --scenario FILE     the whole chain
+    siting run        --scenario FILE [--rainy]   the whole chain (--rainy: also the rainy season)
     siting demo                           the whole chain on the shipped Cajamarca data
     siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
                                           whole Peru: nearest district capital, gaps by department
@@ -97,6 +97,8 @@ def _load(args: argparse.Namespace) -> Scenario:
         overrides["allocation__n_sites"] = args.n
     if getattr(args, "objective", None):
         overrides["allocation__objective"] = args.objective
+    if getattr(args, "rainy", False):
+        overrides["seasons__rainy"] = True
     path = args.scenario or shipped_scenario()
     return load_scenario(path, **overrides)
 
@@ -176,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     ]:
         p = sub.add_parser(name, help=help_text)
         common(p, scenario_required=True)
+        p.add_argument("--rainy", action="store_true",
+                       help="also compute access in the rainy season (sets seasons.rainy = true): a second graph with "
+                            "the [seasons] speeds and inputs.closed_segments closed, dry against rainy by UGEL")
         if name in {"propose", "run"}:
             p.add_argument("--n", type=int, help="number of new sites (overrides allocation.n_sites)")
             p.add_argument("--objective", choices=["mclp", "pmedian", "pcenter", "fair"],

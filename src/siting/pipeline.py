@@ -20,13 +20,16 @@ import numpy as np
 import pandas as pd
 
 from .access import AccessResult, PlanAccess, compute_access, evaluate_plan
+from .access.season import compare_seasons
 from .allocation import ProposalResult, propose_sites
 from .data import StudyData, load_data
 from .manifest import Run, previous_outputs
 from .network import build_graph, check_graph_memory
 from .network.graph import TravelGraph
+from .network.season import build_rainy_graph, rainy_roads
 from .report import ReportResult, make_report, qgis_project, writers
 from .report.labels import t
+from .report.season_section import season_sentence
 from .report.shortfall import Shortfall, shortfall
 from .scenario import Scenario
 from .suitability import ScoreResult, candidate_table, score_candidates
@@ -125,18 +128,36 @@ def access(sc: Scenario, *, progress: bool = True, record: Run | None = None) ->
     data = data_check(sc, progress=progress, record=run).data
     with run.stage("graph") as info:
         walk_too = sc.speeds.mode != "walk"
-        check_graph_memory(sc, data, [None] + (["walk"] if walk_too else []))  # both graphs, before either
+        rainy: list[str | None] = [None] if sc.seasons.rainy else []  # the rainy graph is as large as the dry one
+        check_graph_memory(sc, data, [None] + (["walk"] if walk_too else []) + rainy)  # every graph, before any
         graph = build_graph(sc, data)
         walk = build_graph(sc, data, mode="walk") if walk_too else None
         info.update(nodes=graph.n_nodes, edges=graph.n_edges, mode=graph.mode, cache_key=graph.key)
     with run.stage("access") as info:
         result = compute_access(sc, data, graph, walk_graph=walk, with_routes=True)
         info.update(_access_figures(result, sc))
+    if sc.seasons.rainy:
+        result = _rainy_season(sc, data, run, result)
     writers.write_access(run, result, graph, data.study_area)
     _print_table(result.summary, "Acceso por UGEL / Access by UGEL (minutos; participación = fracción de población)")
+    if result.season is not None:
+        _say("  " + season_sentence(result.season, sc.access.main_threshold_min, sc.run.language))
     if own:
         _finish(run)
     return RunResult(folder=run.output_folder or run.folder, data=data, graph=graph, walk_graph=walk, access=result)
+
+
+def _rainy_season(sc: Scenario, data: StudyData, run: Run, result: AccessResult) -> AccessResult:
+    """The rainy-season graph and its access against the dry one (``seasons.rainy``)."""
+    with run.stage("season") as info:
+        closed = rainy_roads(sc, data)
+        rainy_graph = build_rainy_graph(sc, data, closed=closed)
+        season = compare_seasons(sc, data, result, rainy_graph, closed=closed[1])
+        info.update(cache_key=rainy_graph.key, closed_segments=len(closed[1]),
+                    **{f"added_beyond_{th:g}": season.added(th) for th in season.thresholds})
+    if sc.optional("inputs.closed_segments") is not None:
+        writers.write_quality(run, data)  # the closures' rows (ids outside the study area) join the report
+    return dataclasses.replace(result, season=season)
 
 
 def score(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> RunResult:

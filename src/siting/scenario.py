@@ -83,6 +83,9 @@ class Inputs:
     additional_cetpro: str = ""  # CETPRO missing from the school base, public or private (cod_mod, name, ...)
     candidate_exclusions: str = ""  # places a planner excludes as candidates (ccpp_id, reason)
     monitoring: str = ""  # monitoring records per centre and period (centre_id, period, enrolled_..., ...)
+    # road segments closed in the rainy season (CSV/XLSX with a road_id column, or a GeoPackage of
+    # lines: roads along them are closed); used only when seasons.rainy is true
+    closed_segments: str = ""
 
 
 @dataclass
@@ -119,6 +122,28 @@ class Speeds:
     road_connector_radius_m: float = 0.0  # places join road nodes within this distance (0 = one cell)
     grid_neighbours: int = 8  # 8 or 16
     mode: str = "roads+walk"  # "roads+walk" or "walk"
+
+
+def _rainy_road_factors() -> dict[str, float]:
+    return {"national_paved": 0.9, "departmental_paved": 0.9, "departmental_unpaved": 0.7,
+            "vecinal": 0.6, "trail": 0.6, "urban": 0.9}
+
+
+@dataclass
+class Seasons:
+    """The rainy season (December to April in the Cajamarca highlands): a second graph with
+    slower speeds, ``v_rainy = f_class * v_dry`` on roads and ``f_walk * v_dry`` on foot, and
+    the road segments of ``inputs.closed_segments`` removed.  The defaults are *assumptions*
+    (see ``docs/SEASONS.md``): one trip after heavy rain on an afirmado (San Ignacio - La Balsa,
+    240 min against 120 in July) gives f = 0.5, the Cajamarca - Celendín trips of April and
+    July 2013 (150 against 120-130 min, part paved) f = 0.83; unpaved roads sit in between,
+    paved ones lose little.  A class missing from the table keeps its dry speed (f = 1)."""
+
+    rainy: bool = False  # compute the rainy-season variant in `siting access|run` (also `--rainy`)
+    rainy_road_factor: dict[str, float] = field(default_factory=_rainy_road_factors)  # f_class in (0, 1]
+    # f_walk in (0, 1]: no observed walking trip on disk carries a season note, so walking keeps its
+    # dry speed unless set (e.g. 0.9 for muddy paths)
+    rainy_walk_factor: float = 1.0
 
 
 @dataclass
@@ -265,6 +290,7 @@ class Scenario:
     allocation: Allocation = field(default_factory=Allocation)
     limits: Limits = field(default_factory=Limits)
     registry: Registry = field(default_factory=Registry)
+    seasons: Seasons = field(default_factory=Seasons)
     source: str = ""  # file it was loaded from (set by the loader)
 
     def to_dict(self) -> dict[str, Any]:

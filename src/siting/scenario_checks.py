@@ -95,7 +95,29 @@ def _validate(sc: Scenario, base: Path) -> None:
         raise ScenarioError("key 'study_area.department' must be a 2-digit INEI code such as \"06\"")
     _check_layers(sc.inputs)
     _check_registry_inputs(sc.inputs)
+    _check_seasons(sc)
     _resolve_paths(sc, base)
+
+
+def _check_seasons(sc: Scenario) -> None:
+    """Rainy-season multipliers: in (0, 1] (the rainy season is never faster) and for road classes
+    of ``speeds.road_kmh``; the closed segments are a table or a vector file."""
+    from .scenario import Seasons
+    s, default = sc.seasons, Seasons().rainy_road_factor
+    for name, f in s.rainy_road_factor.items():
+        if name not in sc.speeds.road_kmh and name not in default:  # a default class absent from road_kmh is unused
+            raise ScenarioError(f"key 'seasons.rainy_road_factor.{name}' is not a road class of speeds.road_kmh",
+                                hint=f"road classes: {', '.join(sc.speeds.road_kmh)}")
+        if not 0 < f <= 1:
+            raise ScenarioError(f"key 'seasons.rainy_road_factor.{name}' must be in (0, 1], got {f!r} "
+                                "(it multiplies the dry-season speed of that class)")
+    if not 0 < s.rainy_walk_factor <= 1:
+        raise ScenarioError(f"key 'seasons.rainy_walk_factor' must be in (0, 1], got {s.rainy_walk_factor!r} "
+                            "(it multiplies every walking speed in the rainy season)")
+    closed = sc.inputs.closed_segments
+    if closed and Path(closed).suffix.lower() not in (*REGISTRY_SUFFIXES, ".gpkg", ".geojson", ".shp", ".fgb"):
+        raise ScenarioError(f"input file for 'inputs.closed_segments' must be a CSV/XLSX table of road_id or a "
+                            f"GeoPackage/GeoJSON of lines, got {closed}")
 
 
 def _resolve_paths(sc: Scenario, base: Path) -> None:

@@ -50,6 +50,7 @@ class AccessResult:
     notes: list[str] = field(default_factory=list)
     routes: pd.DataFrame | None = None  # per place: legs of its trip to the nearest facility (with_routes)
     route_tree: Any = None  # siting.network.routes.PathTree of those trips (with_routes)
+    season: Any = None  # siting.access.season.SeasonAccess: dry against rainy season (seasons.rainy)
 
 
 def supply_demand(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, places: pd.DataFrame) -> pd.DataFrame:

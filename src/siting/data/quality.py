@@ -102,6 +102,8 @@ PROBLEM_ES: dict[str, str] = {
     "total differs from the sum of the groups": "el total difiere de la suma por sexo y edad",
     "duplicate centre and period": "centro y periodo repetidos",
     "unknown centre_id": "código de centro que no figura en los datos",
+    # rainy-season closures (data/closures.py)
+    "road_id not in the roads of the study area": "road_id que no es una vía del área de estudio",
 }
 
 # Problem codes built with an f-string whose value is not in PROBLEM_ES (another

@@ -228,11 +228,12 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                   target_column: str = "pop_15_29", generated: str | None = None,
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
                   glossary: Sequence[tuple[str, str]] = (), extra_tables: Sequence[dict] = (),
-                  objective: Mapping | None = None) -> str:
+                  objective: Mapping | None = None, season: Mapping | None = None) -> str:
     """Render the report HTML for the region (``ugel=None``) or one UGEL.
 
     ``objective``: the section of :func:`siting.report.objective_section.objective_context`
-    (objective, priorities, measures, Pareto front), shown in the regional report.
+    (objective, priorities, measures, Pareto front), shown in the regional report; ``season``
+    the rainy-season section of :func:`siting.report.season_section.season_context` (region only).
 
     ``by_district`` rows are kept for the UGEL when it has a ``ugel`` column, otherwise
     when its ``unit`` is a district of that UGEL in ``places``.  ``map_images`` are
@@ -278,6 +279,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
         "tables": tables + list(extra_tables), "charts": charts, "maps": maps, "map_href": map_href,
         "other_reports": list(other_reports), "back_href": back_href,
         "objective": objective if ugel is None else None,
+        "season": season if ugel is None else None,
     }
     return _env().get_template("report.html").render(**ctx)
 
@@ -299,9 +301,9 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
                   glossary: Sequence[tuple[str, str]] = (),
                   ugel_tables: Mapping[str, Sequence[dict]] | None = None,
-                  objective: Mapping | None = None) -> dict[str, Path]:
+                  objective: Mapping | None = None, season: Mapping | None = None) -> dict[str, Path]:
     """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL
-    (``objective``: the section of the regional report, see :func:`render_report`).
+    (``objective``, ``season``: sections of the regional report, see :func:`render_report`).
 
     ``static_maps`` is the mapping returned by
     :func:`siting.report.static_maps.write_static_maps`; its PNGs are embedded.
@@ -330,7 +332,7 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
     ugel_tables = dict(ugel_tables or {})
     written = {}
     page = render_report(**common, ugel=None, map_images=images("region"), map_href=map_href,
-                         other_reports=[(u, files[u]) for u in ugel_list], objective=objective)
+                         other_reports=[(u, files[u]) for u in ugel_list], objective=objective, season=season)
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
         page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,

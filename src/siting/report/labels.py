@@ -142,6 +142,9 @@ def _derived(key: str, i: int) -> str | None:
         (r"target_share_within_(\d+)", lambda m, w: f"% {w('target')} " + (
             f"a {m[1]} min o menos" if es else f"within {m[1]} min")),
         (r"(.+)_within_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a {m[2]} min o menos" if es else f"within {m[2]} min")),
+        (r"(.+)_beyond_(\d+)_(dry|rainy|added)", lambda m, w: f"{w(m[1])} " + (
+            f"a más de {m[2]} min ({_TABLE['season.' + m[3]][0]})" if es
+            else f"beyond {m[2]} min ({_TABLE['season.' + m[3]][1]})")),
         (r"(.+)_beyond_(\d+)", lambda m, w: f"{w(m[1])} " + (f"a más de {m[2]} min" if es else f"beyond {m[2]} min")),
         (r"(.+)_no_access", lambda m, w: f"{w(m[1])} " + ("sin acceso" if es else "without access")),
         (r"(.+)_in_(.+)", lambda m, w: f"{w(m[1])}: {_band_from_slug(m[2], i)}" if _band_from_slug(m[2], i) else None),

@@ -17,6 +17,7 @@ from ..network import raster as netraster
 from ..network.graph import TravelGraph
 from ..suitability import ScoreResult, candidate_table
 from . import exports, qgis
+from .season_section import factors_note, season_tables
 
 
 def write_quality(run: Run, data: StudyData) -> dict[str, Path]:
@@ -35,10 +36,15 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
               "access_by_ugel": result.by_ugel, "access_total": result.total,
               "districts_ranked_unserved": result.ranked_districts, "cetpro_supply": result.supply}
     written = {}
+    sheets = {"resumen_ugel": result.summary, **tables}
+    if result.season is not None:  # dry against rainy season (seasons.rainy)
+        tables |= season_tables(result.season)
+        sheets["temporada_lluvias"] = result.season.by_ugel
     for name, df in tables.items():
         written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
-    written["xlsx"] = exports.write_xlsx({"resumen_ugel": result.summary, **tables}, run.folder / "acceso.xlsx",
-                                         lang=lang, readme=exports.ReadMe.from_scenario(sc, caveats=result.notes))
+    caveats = list(result.notes) + ([] if result.season is None else [factors_note(result.season, lang)])
+    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "acceso.xlsx",
+                                         lang=lang, readme=exports.ReadMe.from_scenario(sc, caveats=caveats))
     layers = {"centros_poblados": places}
     if result.routes is not None:  # the routes of the places beyond the main threshold
         minutes = result.places["minutes_nearest"].to_numpy(float)
@@ -47,6 +53,8 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
                 *[c for c in places.columns if c.startswith("route_")]]
         layers["rutas"] = gpd.GeoDataFrame(places.iloc[far][[c for c in cols if c in places.columns]].reset_index(
             drop=True), geometry=route_lines(graph, far, tree=result.route_tree).to_numpy(), crs=4326)
+    if result.season is not None and result.season.roads is not None:  # road_id to list in inputs.closed_segments
+        layers["vias"] = result.season.roads
     written["gpkg"] = exports.write_gpkg(layers, run.folder / "acceso.gpkg", lang=lang)
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes, area),
                                                      run.folder / "travel_time_minutes.tif")
