@@ -181,9 +181,10 @@ def _set_style(cell, styles: dict[tuple, object], *, top: bool, wrap: object | N
     from openpyxl.styles.cell_style import StyleArray
 
     key = (top, wrap is not None, number_format)
-    done = styles.get(key)
-    if done is not None:
-        cell._style = StyleArray(done)
+    if key in styles:
+        done = styles[key]
+        if done is not None:
+            cell._style = StyleArray(done)
         return
     if top:
         cell.alignment = alignments[0]
@@ -191,7 +192,7 @@ def _set_style(cell, styles: dict[tuple, object], *, top: bool, wrap: object | N
         cell.alignment = wrap
     if number_format is not None:
         cell.number_format = number_format
-    styles[key] = StyleArray(cell._style)
+    styles[key] = None if cell._style is None else StyleArray(cell._style)
 
 
 def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
