@@ -37,6 +37,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "run.language": ("test_pipeline_end_to_end.py::test_spanish_by_default_and_english_on_request", "--lang"),
     "run.seed": (f"{HERE}::test_seed_changes_the_monte_carlo_draws", "seed"),
     "run.cache_dir": ("test_network_graph.py::test_cache_hit_and_rebuild", "cache_dir"),
+    "run.maps": ("test_speed_issue19.py::test_maps_none_region_all", "maps"),
     "study_area.department": ("test_data_places.py::test_other_department_uses_directory_accents", "department"),
     "study_area.provinces": ("test_data_places.py::test_select_study_area_matching_rules", "provinces"),
     "study_area.ugels": ("test_data_places.py::test_select_study_area_matching_rules", "ugels"),

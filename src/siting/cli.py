@@ -99,8 +99,16 @@ def _load(args: argparse.Namespace) -> Scenario:
         overrides["allocation__objective"] = args.objective
     if getattr(args, "rainy", False):
         overrides["seasons__rainy"] = True
+    if getattr(args, "maps", None):
+        overrides["run__maps"] = args.maps
     path = args.scenario or shipped_scenario()
     return load_scenario(path, **overrides)
+
+
+def _maps_arg(p: argparse.ArgumentParser, *, default_text: str) -> None:
+    p.add_argument("--maps", choices=["all", "region", "none"],
+                   help=f"static maps (PNG/PDF) to draw: region + every UGEL, region only, or none "
+                        f"(overrides run.maps; default: {default_text})")
 
 
 def _cmd(stage: str) -> Callable[[argparse.Namespace], int]:
@@ -181,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--rainy", action="store_true",
                        help="also compute access in the rainy season (sets seasons.rainy = true): a second graph with "
                             "the [seasons] speeds and inputs.closed_segments closed, dry against rainy by UGEL")
+        if name in {"report", "run"}:
+            _maps_arg(p, default_text="the scenario's run.maps, all")
         if name in {"propose", "run"}:
             p.add_argument("--n", type=int, help="number of new sites (overrides allocation.n_sites)")
             p.add_argument("--objective", choices=["mclp", "pmedian", "pcenter", "fair"],
@@ -218,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole chain on the shipped Cajamarca data")
     common(demo, scenario_required=False)
     demo.add_argument("--n", type=int, help="number of new sites")
+    _maps_arg(demo, default_text="region")
+    demo.set_defaults(maps="region")
     demo.set_defaults(func=_cmd("run"))
 
     from .calibration.commands import add_commands as add_calibration_commands  # observed trips (#14)

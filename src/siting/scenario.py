@@ -34,6 +34,9 @@ class RunConfig:
     language: str = "es"  # "es" (default) or "en"
     seed: int = 20241126
     cache_dir: str = "data/processed"
+    #: static maps of the report stage: "all" (region + every UGEL), "region" (region only,
+    #: the demo's default: the report stage in seconds) or "none" (the report says so)
+    maps: str = "all"
 
 
 @dataclass

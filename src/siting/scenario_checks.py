@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("run", "language"): set(LANGUAGES),
+    ("run", "maps"): {"all", "region", "none"},
     ("population", "missing_population"): {"district_median", "zero"},
     ("speeds", "mode"): {"roads+walk", "walk"},
     ("speeds", "grid_neighbours"): {8, 16},

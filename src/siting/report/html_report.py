@@ -228,8 +228,9 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                   target_column: str = "pop_15_29", generated: str | None = None,
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
                   glossary: Sequence[tuple[str, str]] = (), extra_tables: Sequence[dict] = (),
-                  objective: Mapping | None = None, season: Mapping | None = None) -> str:
-    """Render the report HTML for the region (``ugel=None``) or one UGEL.
+                  objective: Mapping | None = None, season: Mapping | None = None, maps_note: str = "") -> str:
+    """Render the report HTML for the region (``ugel=None``) or one UGEL (``maps_note``: a
+    sentence in the maps section saying which static maps this run did not draw).
 
     ``objective``: the section of :func:`siting.report.objective_section.objective_context`
     (objective, priorities, measures, Pareto front), shown in the regional report; ``season``
@@ -277,7 +278,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                         main_threshold=main_threshold), lang, target_column),
         "glossary": list(glossary),
         "tables": tables + list(extra_tables), "charts": charts, "maps": maps, "map_href": map_href,
-        "other_reports": list(other_reports), "back_href": back_href,
+        "other_reports": list(other_reports), "back_href": back_href, "maps_note": maps_note,
         "objective": objective if ugel is None else None,
         "season": season if ugel is None else None,
     }
@@ -301,9 +302,12 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
                   glossary: Sequence[tuple[str, str]] = (),
                   ugel_tables: Mapping[str, Sequence[dict]] | None = None,
-                  objective: Mapping | None = None, season: Mapping | None = None) -> dict[str, Path]:
+                  objective: Mapping | None = None, season: Mapping | None = None, maps_note: str = "",
+                  maps_note_region: bool = False) -> dict[str, Path]:
     """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL
     (``objective``, ``season``: sections of the regional report, see :func:`render_report`).
+    ``maps_note`` (which static maps were not drawn) is shown in the maps section of every
+    UGEL report, and of the regional report too with ``maps_note_region``.
 
     ``static_maps`` is the mapping returned by
     :func:`siting.report.static_maps.write_static_maps`; its PNGs are embedded.
@@ -332,11 +336,12 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
     ugel_tables = dict(ugel_tables or {})
     written = {}
     page = render_report(**common, ugel=None, map_images=images("region"), map_href=map_href,
-                         other_reports=[(u, files[u]) for u in ugel_list], objective=objective, season=season)
+                         other_reports=[(u, files[u]) for u in ugel_list], objective=objective, season=season,
+                         maps_note=maps_note if maps_note_region else "")
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
         page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,
-                             back_href=files["region"], extra_tables=ugel_tables.get(u, ()))
+                             back_href=files["region"], extra_tables=ugel_tables.get(u, ()), maps_note=maps_note)
         written[u] = _write(out_dir / files[u], page)
     return written
 

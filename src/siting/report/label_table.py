@@ -6,6 +6,7 @@ A new label is one line here, in the section of its kind.
 """
 from __future__ import annotations
 
+from .label_table_maps import MAPS_LABELS
 from .label_table_plan import PLAN_AND_REPORT_LABELS
 from .label_table_season import SEASON_LABELS
 
@@ -420,4 +421,5 @@ TABLE: dict[str, tuple[str, str]] = {
     "fig.new_women": ("Mujeres nuevas atendidas", "Newly reached women"),
     **PLAN_AND_REPORT_LABELS,
     **SEASON_LABELS,
+    **MAPS_LABELS,
 }

@@ -82,6 +82,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     from . import folium_map, html_report, objective_section, season_section, static_maps
     from .analyst import write_analyst_tables
     from .glossary import glossary
+    from .labels import t
     folder = Path(folder)
     lang, th = sc.run.language, list(sc.access.thresholds_min)
     notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
@@ -92,10 +93,14 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
                             districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
                             area_name=area_name(sc, lang), lang=lang)
     written = {"map": folium_map.save_map(m, folder / "mapa.html")}
-    maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
-                                         raster_path=raster, proposals=proposals, cetpro=data.cetpro,
-                                         extension=data.extension_centres, crs=data.crs, thresholds=th,
-                                         notes=[shorten(n) for n in notes], lang=lang)
+    maps_option = getattr(sc.run, "maps", "all")
+    maps: dict[str, list[Path]] = {}
+    if maps_option != "none":  # "region": the regional maps only (ugels=[]), "all": region + every UGEL
+        maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
+                                             raster_path=raster, proposals=proposals, cetpro=data.cetpro,
+                                             extension=data.extension_centres, crs=data.crs, thresholds=th,
+                                             notes=[shorten(n) for n in notes], lang=lang,
+                                             ugels=[] if maps_option == "region" else None)
     for key, paths in maps.items():
         for p in paths:
             written[f"{key}{p.suffix}"] = p
@@ -110,6 +115,8 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
         lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=known_extension(sc, data),
         target_column=f"pop_{sc.population.target_group}", thresholds=th,
         main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
+        maps_note={"none": t("maps.none_note", lang), "region": t("maps.region_note", lang)}.get(maps_option, ""),
+        maps_note_region=maps_option == "none",
         objective=None if plan is None else objective_section.objective_context(
             plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
         season=None if access.season is None else season_section.season_context(

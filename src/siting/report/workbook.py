@@ -171,6 +171,30 @@ def _freeze_column(codes: Sequence[str]) -> int:
     return 0
 
 
+def _set_style(cell, styles: dict[tuple, object], *, top: bool, wrap: object | None, number_format: str | None,
+               alignments: tuple) -> None:
+    """Give ``cell`` the alignment (``top``, then ``wrap``) and number format of its kind.
+
+    The first cell of each kind gets them through openpyxl's style descriptors; later cells
+    copy its style array (the same style ids, so the same file) instead of hashing the style
+    objects again: that hashing was most of the time of writing the analyst workbooks (#19)."""
+    from openpyxl.styles.cell_style import StyleArray
+
+    key = (top, wrap is not None, number_format)
+    if key in styles:
+        done = styles[key]
+        if done is not None:
+            cell._style = StyleArray(done)
+        return
+    if top:
+        cell.alignment = alignments[0]
+    if wrap is not None:
+        cell.alignment = wrap
+    if number_format is not None:
+        cell.number_format = number_format
+    styles[key] = None if cell._style is None else StyleArray(cell._style)
+
+
 def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
     """Fill worksheet ``ws`` with ``table`` (codes as columns), formatted for reading."""
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -195,6 +219,7 @@ def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
     # text longer than the widest column (60) wraps inside it, with the row height it needs
     wrapped = {j for j, col in enumerate(cols, start=1) if col.kind == "text" and col.width + 2 > 60}
     wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    styles: dict[tuple, object] = {}
     for i in range(len(table)):
         row_lines = 1
         for j, col in enumerate(cols, start=1):
@@ -202,17 +227,17 @@ def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
             if v is None:
                 continue
             cell = ws.cell(row=i + 2, column=j)
-            if wrapped:  # rows of several lines: every cell reads from the top
-                cell.alignment = top
-            if isinstance(v, str):
+            is_text = isinstance(v, str)
+            fmt = None if is_text or formats[j - 1] in (None, "General") else formats[j - 1]
+            # rows of several lines: every cell reads from the top (wrapped text columns wrap)
+            _set_style(cell, styles, top=bool(wrapped), wrap=wrap if is_text and j in wrapped else None,
+                       number_format=fmt, alignments=(top, wrap))
+            if is_text:
                 _put_text(cell, v)
                 if j in wrapped:
-                    cell.alignment = wrap
                     row_lines = max(row_lines, _lines(v, 60))
             else:
                 cell.value = v
-                if formats[j - 1] not in (None, "General"):
-                    cell.number_format = formats[j - 1]
         if row_lines > 1:
             ws.row_dimensions[i + 2].height = 13 * row_lines + 2
     freeze = _freeze_column(codes)
