@@ -55,6 +55,7 @@ class ProposalResult:
     priority_notes: list[str] = field(default_factory=list)  # how each weight entered, and its effect
     tradeoff: Tradeoff = field(default_factory=Tradeoff)  # coverage-equity Pareto front for the run's N
     near: NearOptimal = field(default_factory=NearOptimal)  # site sets within allocation.near_optimal_gap
+    draws: dict[str, Any] = field(default_factory=dict)  # n, kind ("intervals" / "jitter"), catchment_added
 
 
 def district_poverty(places: pd.DataFrame, indicators: pd.DataFrame | None) -> np.ndarray:
@@ -268,6 +269,8 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     extras = _extras(sc, data, access, scores, costs, chosen, graph=graph, with_tradeoff=with_tradeoff)
     return ProposalResult(proposals=proposals, curve=curve, unassigned=parents[parents["status"] != "assigned"],
                           solution=solution, notes=notes, objective=a.objective, result=chosen.result, near=robust,
+                          draws={"n": len(scores.draws), "catchment_added": scores.catchment_added,
+                                 "kind": "jitter" if any(d.factor != 1.0 for d in scores.draws) else "intervals"},
                           **extras)
 
 

@@ -79,7 +79,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
-    from . import folium_map, html_report, objective_section, static_maps
+    from . import folium_map, html_report, objective_section, robust_section, static_maps
     from .analyst import write_analyst_tables
     from .glossary import glossary
     folder = Path(folder)
@@ -110,7 +110,8 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
         lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=known_extension(sc, data),
         target_column=f"pop_{sc.population.target_group}", thresholds=th,
         main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
-        objective=None if plan is None else objective_section.objective_context(
-            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri))
+        objective=None if plan is None else robust_section.with_robustness(objective_section.objective_context(
+            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
+            sc, plan, places, table_context=html_report.table_context))
     written.update({f"report_{k}": v for k, v in reports.items()})
     return ReportResult(files=written)
