@@ -18,13 +18,13 @@ ROBUST_LABELS: dict[str, tuple[str, str]] = {
                          "Selection frequency over {n} draws of road speeds per class and detour factor "
                          "(calibrated intervals): {items}."),
     "robust.frequency_jitter": ("Frecuencia de selección en {n} sorteos de un factor global de velocidad "
-                                "(±{j:.0%}): {items}.",
-                                "Selection frequency over {n} draws of one global speed factor (±{j:.0%}): {items}."),
-    "robust.near_optimal": ("{n} conjuntos dentro del {g:.0%} del óptimo{capped}: todos comparten {shared}.",
-                            "{n} site sets within {g:.0%} of the optimum{capped}: all share {shared}."),
-    "robust.near_optimal_none": ("{n} conjuntos dentro del {g:.0%} del óptimo{capped}: no hay una sede que "
+                                "(±{j}): {items}.",
+                                "Selection frequency over {n} draws of one global speed factor (±{j}): {items}."),
+    "robust.near_optimal": ("{n} conjuntos dentro del {g} del óptimo{capped}: todos comparten {shared}.",
+                            "{n} site sets within {g} of the optimum{capped}: all share {shared}."),
+    "robust.near_optimal_none": ("{n} conjuntos dentro del {g} del óptimo{capped}: no hay una sede que "
                                  "compartan todos.",
-                                 "{n} site sets within {g:.0%} of the optimum{capped}: no site is shared by all."),
+                                 "{n} site sets within {g} of the optimum{capped}: no site is shared by all."),
     "robust.capped": (" (al menos; lista limitada a {m})", " (at least; list capped at {m})"),
     "robust.near_threshold": ("{n:,} centros poblados ({p:,.0f} personas) están a menos de {d:.0f} min del umbral "
                               "de {T:.0f} min: su lado del umbral es incierto (columna near_threshold de places.csv).",

@@ -14,22 +14,28 @@ from ..scenario import Scenario
 from .labels import t
 
 
+def pct(share: float, lang: str = "es") -> str:
+    """A share as a percentage: ``40 %`` in Spanish (space before the sign), ``40%`` in English."""
+    return f"{share * 100:.0f} %" if lang == "es" else f"{share * 100:.0f}%"
+
+
 def robust_sentences(sc: Scenario, plan: ProposalResult, places: pd.DataFrame, lang: str = "es") -> list[str]:
     """The sentences of the section (Spanish by default)."""
     out = []
     props = plan.proposals
     freq = props["selection_frequency"] if "selection_frequency" in props else pd.Series(dtype=float)
     if len(freq) and freq.notna().any():
-        items = ", ".join(f"{n} {f:.0%}" for n, f in zip(props["name"], freq))
+        items = ", ".join(f"{n} {pct(f, lang)}" for n, f in zip(props["name"], freq))
         key = "robust.frequency_jitter" if plan.draws.get("kind") == "jitter" else "robust.frequency"
-        out.append(t(key, lang).format(n=plan.draws.get("n", 0), items=items, j=sc.suitability.speed_jitter))
+        out.append(t(key, lang).format(n=plan.draws.get("n", 0), items=items,
+                                   j=pct(sc.suitability.speed_jitter, lang)))
     near = plan.near
     if near.n_sets:
         capped = t("robust.capped", lang).format(m=sc.allocation.near_optimal_max_sets) if near.capped else ""
         names = dict(zip(props["ccpp_id"].astype(str), props["name"]))
         shared = ", ".join(str(names.get(i, i)) for i in near.shared)
         key = "robust.near_optimal" if shared else "robust.near_optimal_none"
-        out.append(t(key, lang).format(n=near.n_sets, g=near.gap, capped=capped, shared=shared))
+        out.append(t(key, lang).format(n=near.n_sets, g=pct(near.gap, lang), capped=capped, shared=shared))
     if "near_threshold" in places:
         flag = places["near_threshold"].to_numpy(bool)
         T = sc.allocation.max_minutes
