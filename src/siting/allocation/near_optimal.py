@@ -117,7 +117,8 @@ def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float =
     cand = model.red.candidates
     ids = [str(i) for i in p.candidate_ids]
     label = names or ids
-    rows, capped = [], False
+    rows: list[dict[str, object]] = []
+    capped = False
     star = set(int(i) for i in solution.selected)
     while True:
         found = model.solve()
