@@ -18,10 +18,14 @@ are listed (then "at least").  **Shared sites** are exact whatever the cap: site
 **Pool** (exact): the Lagrangian bound of :func:`siting.allocation.milp.lagrangian`,
 ``UB_i = L - r_(N) + r_i``, is valid for any multipliers; a candidate with
 ``UB_i < (1 - g) Z*`` is in no near-optimal set, so the MILPs run on the others.
-Candidates are never merged by dominance here (a dominated site makes a different set).
+Candidates are never removed by dominance here (a dominated site makes a different set);
+places with the same covering sites are merged (their ``y`` are interchangeable).  The
+listing and the shared-site checks each stop at ``allocation.time_limit_s``: a listing cut
+short says "at least", and a site whose check did not finish is not claimed as shared.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +35,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .milp import _initial_pool, build_model, lagrangian
 from .problem import CoveringProblem
-from .reduce import reduce
+from .reduce import dominance_allowed, reduce
 from .results import CoverageSolution, ReducedProblem
 
 MAX_POOL = 3000
@@ -75,69 +79,81 @@ def _pool(p: CoveringProblem, solution: CoverageSolution, threshold: float) -> n
 
 
 class _Model:
-    """The MILP of the pool with ``sum x = N``, cuts added one by one."""
+    """The MILP of the pool with ``sum x = N`` and ``sum w y >= threshold``, cuts added one by one."""
 
-    def __init__(self, p: CoveringProblem, n: int, time_limit: float):
-        self.red = _without_dominance(p)
+    def __init__(self, p: CoveringProblem, n: int, threshold: float):
+        self.red = reduce(p) if not dominance_allowed(p) else _without_dominance(p)  # no site dropped
         self.c, cons, self.integrality, self.nc = build_model(p, self.red)
         self.c[:self.nc] = 0.0  # covered weight only: the eps tie-break does not make a different plan
-        card = sp.csr_array((np.ones(self.nc), (np.zeros(self.nc, int), np.arange(self.nc))), shape=(1, len(self.c)))
-        self.rows, self.lo, self.hi = [sp.csr_array(cons.A), card], [cons.lb, [n]], [cons.ub, [n]]
-        self.n, self.time_limit = n, time_limit
+        nv, nd = len(self.c), len(self.red.weights)
+        card = sp.csr_array((np.ones(self.nc), (np.zeros(self.nc, int), np.arange(self.nc))), shape=(1, nv))
+        floor = sp.csr_array((self.red.weights, (np.zeros(nd, int), self.nc + np.arange(nd))), shape=(1, nv))
+        self.rows = [sp.csr_array(cons.A), card, floor]
+        self.lo = [np.asarray(cons.lb, float), np.array([n]), np.array([threshold])]
+        self.hi = [np.asarray(cons.ub, float), np.array([n]), np.array([np.inf])]
 
     def cut(self, cols: np.ndarray) -> None:
         row = sp.csr_array((np.ones(len(cols)), (np.zeros(len(cols), int), cols)), shape=(1, len(self.c)))
         self.rows.append(row)
-        self.lo.append([-np.inf])
-        self.hi.append([len(cols) - 1])
+        self.lo.append(np.array([-np.inf]))
+        self.hi.append(np.array([len(cols) - 1.0]))
 
-    def solve(self, fixed_out: int | None = None) -> tuple[float, np.ndarray] | None:
+    def solve(self, time_limit: float, fixed_out: int | None = None) -> tuple[str, float, np.ndarray]:
+        """``(status, covered weight, chosen columns)``: status "optimal", "none" (no set
+        reaches the threshold) or "time_limit" (weight NaN when HiGHS had no incumbent)."""
         ub = np.ones(len(self.c))
         if fixed_out is not None:
             ub[fixed_out] = 0
         cons = LinearConstraint(sp.vstack(self.rows, format="csr"), np.concatenate(self.lo), np.concatenate(self.hi))
         res = milp(self.c, constraints=cons, integrality=self.integrality, bounds=Bounds(np.zeros(len(self.c)), ub),
-                   options={"time_limit": self.time_limit, "mip_rel_gap": 1e-7, "disp": False})
+                   options={"time_limit": max(time_limit, 1.0), "mip_rel_gap": 1e-7, "disp": False})
+        if res.status == 2:
+            return "none", float("nan"), np.zeros(0, int)
         if res.x is None:
-            return None
-        return -float(res.fun), np.flatnonzero(res.x[:self.nc] > 0.5)
+            return "time_limit", float("nan"), np.zeros(0, int)
+        return ("optimal" if res.status == 0 else "time_limit"), -float(res.fun), np.flatnonzero(res.x[:self.nc] > 0.5)
 
 
 def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float = 0.01, max_sets: int = 20,
-                 names: list[str] | None = None, time_limit: float = 30.0) -> NearOptimal:
+                 names: list[str] | None = None, time_limit: float = 60.0) -> NearOptimal:
     """The sets within ``gap`` of ``solution`` (an optimum of ``p``) and the sites they share
-    (see the module docstring).  ``names`` label the candidates in the table."""
+    (see the module docstring).  ``names`` label the candidates in the table; ``time_limit``
+    (s) bounds the listing and the shared-site checks each (past it: "at least", and a site
+    whose check did not finish is not claimed as shared)."""
     N = len(solution.selected)
     if N == 0 or max_sets <= 0 or p.n_sites is None or p.coverage_target is not None:
         return NearOptimal(gap=gap)
+    t0 = time.perf_counter()
     z_star = float(solution.objective)
-    threshold = (1.0 - gap) * z_star
+    threshold = (1.0 - gap) * z_star - 1e-9 * max(z_star, 1.0)
     pool = _pool(p, solution, threshold)
-    model = _Model(p.restricted(pool), N, time_limit)
+    model = _Model(p.restricted(pool), N, threshold)
     cand = model.red.candidates
     ids = [str(i) for i in p.candidate_ids]
     label = names or ids
     rows: list[dict[str, object]] = []
     capped = False
-    star = set(int(i) for i in solution.selected)
+    star = {int(i) for i in solution.selected}
     while True:
-        found = model.solve()
-        if found is None or found[0] < threshold - 1e-9 * max(z_star, 1.0):
+        left = time_limit - (time.perf_counter() - t0)
+        status, z, cols = model.solve(left) if left > 0 else ("time_limit", float("nan"), np.zeros(0, int))
+        if status == "none":
             break
-        if len(rows) >= max_sets:
+        if status != "optimal" or len(rows) >= max_sets:
             capped = True
             break
-        z, cols = found
         sites = sorted(int(cand[c]) for c in cols)
         rows.append({"set": len(rows) + 1, "covered_weight": z, "gap_to_optimum": 1 - z / z_star if z_star else 0.0,
                      "changed_sites": len(set(sites) - star), "ccpp_ids": "; ".join(ids[i] for i in sites),
                      "names": "; ".join(label[i] for i in sites)})
         model.cut(cols)
+    in_all = set.intersection(*[set(str(r["ccpp_ids"]).split("; ")) for r in rows]) if rows else set()
     col_of = {int(c): k for k, c in enumerate(cand)}
     shared = []
-    base = _Model(p.restricted(pool), N, time_limit)
-    for i in solution.selected:
-        out = base.solve(fixed_out=col_of[int(i)])
-        if out is None or out[0] < threshold - 1e-9 * max(z_star, 1.0):
+    base = _Model(p.restricted(pool), N, threshold)
+    t1 = time.perf_counter()
+    for i in solution.selected:  # a site missing from a listed set is not shared; the others are checked
+        left = time_limit - (time.perf_counter() - t1)
+        if ids[int(i)] in in_all and left > 0 and base.solve(left, fixed_out=col_of[int(i)])[0] == "none":
             shared.append(ids[int(i)])
     return NearOptimal(pd.DataFrame(rows), shared, len(rows), capped, gap)
