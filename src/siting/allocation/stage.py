@@ -263,7 +263,7 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     curve_model = covering_model(sc, data, access, scores, n_sites=max(a.curve_max_sites, len(sel)),
                                  coverage_target=None, budget=None)
     curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
-    notes = [_solver_note(solution, sc.run.language)]
+    notes = [_solver_note(solution, sc.run.language)] + list(scores.draw_notes)
     if a.objective != "mclp":
         notes.insert(0, _objective_note(sc, chosen, costs))
     extras = _extras(sc, data, access, scores, costs, chosen, graph=graph, with_tradeoff=with_tradeoff)

@@ -41,7 +41,7 @@ from .model import LearnedSuitability, fit_if_labelled
 from .outcomes import learn_from_monitoring
 from .registry_candidates import apply_registry
 from .sensitivity import monte_carlo
-from .uncertainty import ReachDraw, reach_draws, speed_intervals
+from .uncertainty import ReachDraw, outside_note, reach_draws, speed_intervals
 
 CANDIDATE_COLUMNS = ["rank", "ccpp_id", "name", "district", "province", "ugel", "population", "score",
                      "share_top_n", "rank_median", "rank_p05", "rank_p95", "top_criteria"]
@@ -62,6 +62,7 @@ class ScoreResult:
     model: LearnedSuitability | None = None  # when labelled sites were given
     draws: list[ReachDraw] = field(default_factory=list)  # travel-time draws (suitability.uncertainty)
     catchment_added: int = 0  # candidates the catchment rule admits below min_population on their own
+    draw_notes: list[str] = field(default_factory=list)  # caveats of the travel-time draws (for the report)
 
 
 def host_premises(data: StudyData) -> gpd.GeoDataFrame | None:
@@ -249,6 +250,7 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     if not draws and s.speed_jitter > 0:
         draws = _jitter_draws(sc, sp.csr_array(reach), minutes_any, sp.csr_array(teacher),
                               [f for f in stability.attrs["speed_factors"] if f != 1.0])
+    draw_notes = outside_note(sc, speed_intervals(sc)) if draws and draws[0].factor == 1.0 else []
     model, message = _learned(sc, data, graph, places, table, premises)
     out = _scored_table(cand, table, scored, stability, best_teacher, model)
     order = np.argsort(out["rank"].to_numpy(), kind="stable")
@@ -257,7 +259,8 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     return ScoreResult(candidates=gpd.GeoDataFrame(out.iloc[order], geometry="geometry", crs=4326),
                        excluded=excluded, coverage=cov[order], teacher_minutes=teacher[order],
                        candidate_place_index=pos[order], weights=dict(scorer.weights), model_message=message,
-                       notes=list(scored.attrs.get("notes", [])) + _ahp_note(sc), model=model, draws=draws,
+                       notes=list(scored.attrs.get("notes", [])) + _ahp_note(sc) + draw_notes, model=model, draws=draws,
+                       draw_notes=draw_notes,
                        catchment_added=added)
 
 

@@ -90,6 +90,21 @@ def speed_intervals(sc: Scenario) -> dict[str, tuple[float, float]]:
     return {k: v for k, v in out.items() if k in known}
 
 
+def outside_note(sc: Scenario, intervals: dict[str, tuple[float, float]]) -> list[str]:
+    """A note when a base value of the scenario lies outside its draw interval (the draws are
+    then systematically slower or faster than the plan's own speeds)."""
+    base = dict(sc.speeds.road_kmh, **{DETOUR: sc.speeds.approximate_detour_factor})
+    out = [f"{k} {base[k]:g} ({lo:g}-{hi:g})" for k, (lo, hi) in sorted(intervals.items())
+           if not lo <= base[k] <= hi]
+    if not out:
+        return []
+    if sc.run.language == "en":
+        return ["Speed draws: base values outside their calibrated interval: " + ", ".join(out)
+                + "; the selection frequency then also measures the change to the calibrated speeds"]
+    return ["Sorteos de velocidades: valores base fuera de su intervalo calibrado: " + ", ".join(out)
+            + "; la frecuencia de selección mide entonces también el cambio a las velocidades calibradas"]
+
+
 def draw_speeds(base: Speeds, intervals: dict[str, tuple[float, float]], *, n: int,
                 rng: np.random.Generator) -> list[Speeds]:
     """``n`` speed tables, each parameter of ``intervals`` uniform in its interval (sorted
