@@ -43,9 +43,10 @@ def test_interval_draws_equal_a_direct_recomputation(san_marcos, san_marcos_plan
     s, scores = san_marcos, san_marcos_plan.scores
     assert uncertainty.speed_intervals(s.sc)["detour"] == pytest.approx((1.102, 1.642))
     assert len(scores.draws) == s.sc.suitability.speed_samples
-    # the shipped speeds (60 km/h national, detour 1.3) lie outside the calibrated intervals: said so
+    # the shipped speeds (60 km/h national, 20 km/h vecinal) lie outside the calibrated intervals: said so
     note = next(n for n in san_marcos_plan.plan.notes if "fuera de su intervalo calibrado" in n)
-    assert "national_paved 60 (34.382-55.271)" in note and "detour 1.3 (1.102-1.642)" in note
+    assert "national_paved 60 (34.382-55.271)" in note and "vecinal 20 (20.869-38.67)" in note
+    assert "detour" not in note  # 1.3 lies within 1.102-1.642
     from siting.network.stage import graph_points
     nodes = s.graph.point_nodes["places"][scores.candidate_place_index]
     for d in scores.draws[:2]:
