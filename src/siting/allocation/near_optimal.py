@@ -49,7 +49,8 @@ class NearOptimal:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     shared: list[str] = field(default_factory=list)
     n_sets: int = 0
-    capped: bool = False  # the listing stopped at near_optimal_max_sets: "at least n_sets"
+    capped: bool = False  # the listing stopped before the last set: "at least n_sets"
+    stopped_by: str = ""  # "sets" (near_optimal_max_sets) or "time" (allocation.time_limit_s) when capped
     gap: float = 0.01
 
 
@@ -132,7 +133,7 @@ def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float =
     ids = [str(i) for i in p.candidate_ids]
     label = names or ids
     rows: list[dict[str, object]] = []
-    capped = False
+    capped, stopped_by = False, ""
     star = {int(i) for i in solution.selected}
     while True:
         left = time_limit - (time.perf_counter() - t0)
@@ -140,7 +141,7 @@ def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float =
         if status == "none":
             break
         if status != "optimal" or len(rows) >= max_sets:
-            capped = True
+            capped, stopped_by = True, "sets" if status == "optimal" else "time"
             break
         sites = sorted(int(cand[c]) for c in cols)
         rows.append({"set": len(rows) + 1, "covered_weight": z, "gap_to_optimum": 1 - z / z_star if z_star else 0.0,
@@ -156,4 +157,4 @@ def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float =
         left = time_limit - (time.perf_counter() - t1)
         if ids[int(i)] in in_all and left > 0 and base.solve(left, fixed_out=col_of[int(i)])[0] == "none":
             shared.append(ids[int(i)])
-    return NearOptimal(pd.DataFrame(rows), shared, len(rows), capped, gap)
+    return NearOptimal(pd.DataFrame(rows), shared, len(rows), capped, stopped_by, gap)

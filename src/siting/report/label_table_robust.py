@@ -26,6 +26,8 @@ ROBUST_LABELS: dict[str, tuple[str, str]] = {
                                  "compartan todos.",
                                  "{n} site sets within {g} of the optimum{capped}: no site is shared by all."),
     "robust.capped": (" (al menos; lista limitada a {m})", " (at least; list capped at {m})"),
+    "robust.capped_time": (" (al menos; la enumeración llegó al límite de {s:g} s)",
+                           " (at least; the enumeration reached its {s:g}-s limit)"),
     "robust.near_threshold": ("{n:,} centros poblados ({p:,.0f} personas) están a menos de {d:.0f} min del umbral "
                               "de {T:.0f} min: su lado del umbral es incierto (columna near_threshold de places.csv).",
                               "{n:,} populated places ({p:,.0f} people) are within {d:.0f} min of the {T:.0f}-min "

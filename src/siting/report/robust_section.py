@@ -31,7 +31,9 @@ def robust_sentences(sc: Scenario, plan: ProposalResult, places: pd.DataFrame, l
                                    j=pct(sc.suitability.speed_jitter, lang)))
     near = plan.near
     if near.n_sets:
-        capped = t("robust.capped", lang).format(m=sc.allocation.near_optimal_max_sets) if near.capped else ""
+        key = "robust.capped_time" if near.stopped_by == "time" else "robust.capped"
+        capped = t(key, lang).format(m=sc.allocation.near_optimal_max_sets, s=sc.allocation.time_limit_s) \
+            if near.capped else ""
         names = dict(zip(props["ccpp_id"].astype(str), props["name"]))
         shared = ", ".join(str(names.get(i, i)) for i in near.shared)
         key = "robust.near_optimal" if shared else "robust.near_optimal_none"
