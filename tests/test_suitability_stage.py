@@ -3,7 +3,8 @@ computed once at ``T (1 + speed_jitter)`` and thresholded at ``T f`` for every M
 speed draw.  Checked against the previous algorithm, which recomputed the coverage with a
 bounded Dijkstra at ``T f`` for every draw: the matrices are identical entry by entry, and
 so is the whole rank-stability table; the stage calls the graph twice instead of
-``2 + speed_samples`` times.
+``2 + speed_samples`` times.  (That is the global-factor scheme, ``suitability.speed_intervals
+= "none"``; the default interval draws are checked in ``test_robust.py``.)
 """
 from __future__ import annotations
 
@@ -20,9 +21,16 @@ from siting.suitability.mcda import WeightedScore
 from siting.suitability.sensitivity import monte_carlo
 
 
+def _jitter(sc):
+    """The scenario with one global speed factor (no interval table)."""
+    import dataclasses
+    return dataclasses.replace(sc, suitability=dataclasses.replace(sc.suitability, speed_intervals="none"))
+
+
 @pytest.fixture(scope="module")
-def scored(san_marcos_plan):
-    return san_marcos_plan.scores
+def scored(san_marcos):
+    s = san_marcos
+    return siting.score_candidates(_jitter(s.sc), s.data, s.graph, s.gaps, progress=False)
 
 
 def test_within_keeps_explicit_zeros_and_only_entries_under_the_limit():
@@ -56,7 +64,7 @@ def test_thresholded_coverage_equals_the_bounded_dijkstra_at_every_factor(san_ma
 
 def test_rank_stability_equals_the_per_draw_recomputation(san_marcos, scored):
     """The old algorithm, written out: criteria recomputed with a fresh coverage at T f per draw."""
-    sc, data, g, gaps = san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps
+    sc, data, g, gaps = _jitter(san_marcos.sc), san_marcos.data, san_marcos.graph, san_marcos.gaps
     places = gaps.places
     nodes = g.point_nodes["places"]
     # candidates in the stage's own (input) order: undo the rank ordering of the result
@@ -105,11 +113,16 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(score_stage.solve, "coverage", counting)
-    siting.score_candidates(san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
-    sc = san_marcos.sc
+    sc = _jitter(san_marcos.sc)
+    siting.score_candidates(sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
     # twice: the reach and the teacher trips, each as the two one-way searches of the mean (limit 2 T)
     assert sc.access.direction == "mean"
     half = score_stage.ROUNDING_MARGIN  # the rounding margin (one rounding rule)
     reach = sc.allocation.max_minutes * (1 + sc.suitability.speed_jitter) + half
     teacher = sc.allocation.teacher_max_minutes + half
     assert calls == [2 * reach, 2 * reach, 2 * teacher, 2 * teacher]
+    # interval draws (the default): the same four searches on each re-timed graph, within T
+    calls.clear()
+    siting.score_candidates(san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
+    T = sc.allocation.max_minutes
+    assert calls == [2 * T, 2 * T, 2 * teacher, 2 * teacher] * (1 + sc.suitability.speed_samples)

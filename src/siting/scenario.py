@@ -179,6 +179,9 @@ class Candidates:
     exclude_within_min: float = 60.0  # already this close to a CETPRO / extension centre
     host_premises_within_m: float = 1000.0  # school premises / Tambo within this distance
     require_host_premises: bool = True
+    # "own": min_population applies to the place's own population; "catchment": to the people of
+    # every place within allocation.max_minutes of it (siting.suitability.catchment)
+    population_rule: str = "own"
 
 
 @dataclass
@@ -202,7 +205,12 @@ class Suitability:
     sensitivity_runs: int = 500
     dirichlet_concentration: float = 50.0
     speed_jitter: float = 0.2
-    speed_samples: int = 5  # travel-time recomputations sampled within +-speed_jitter
+    speed_samples: int = 5  # travel-time draws (interval draws, else global factors within +-speed_jitter)
+    # road speeds and detour factor drawn within intervals (siting.suitability.uncertainty): "auto" = the
+    # shipped ../docs/calibration/calibration_parameters.csv when it exists, "none" = the global speed_jitter,
+    # or the path of such a table; speed_ranges = {class = [low, high], detour = [low, high]} overrides it
+    speed_intervals: str = "auto"
+    speed_ranges: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -235,6 +243,14 @@ class Allocation:
     suitability_weight: float = 0.0
     equity_minutes: float = 120.0  # T2 of the coverage-equity trade-off: people beyond it after the plan
     pareto_points: int = 6  # epsilon values of the coverage-equity Pareto front (0 = not computed)
+    # "already served" near the threshold: demand weight x u_j, u_j = clip((m_j - T (1 - s)) / (2 T s), 0, 1)
+    # with s = served_taper (0 = hard 0/1 at T); siting.allocation.robust
+    served_taper: float = 0.0
+    # places with |minutes - T| < near_threshold_margin * T are flagged near_threshold (0 = none)
+    near_threshold_margin: float = 0.1
+    # near-optimal alternatives: site sets within near_optimal_gap of the optimum, at most near_optimal_max_sets
+    near_optimal_gap: float = 0.01
+    near_optimal_max_sets: int = 20
 
 
 @dataclass

@@ -223,6 +223,10 @@ def place_table(result: AccessResult, sc: Scenario) -> gpd.GeoDataFrame:
     for c in out.columns:
         if c.startswith("minutes_"):
             out[c] = round_minutes(out[c].to_numpy(dtype=float))
+    # |minutes - T| < margin T: the side of the threshold is uncertain (issue #14 item 6)
+    m = out["minutes_nearest"].to_numpy(float) if "minutes_nearest" in out else np.full(len(out), np.nan)
+    T, margin = sc.allocation.max_minutes, sc.allocation.near_threshold_margin
+    out.insert(len(out.columns) - 1, "near_threshold", np.isfinite(m) & (np.abs(m - T) < margin * T))
     if result.routes is not None:  # the legs of the trip to the nearest centre, after the times
         legs = result.routes.set_index(out.index)
         for c in legs.columns:

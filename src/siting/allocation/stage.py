@@ -10,6 +10,7 @@ proposals open" with :func:`siting.access.evaluate_plan`.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,16 @@ from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..scenario import Scenario
 from ..suitability import ScoreResult
+from ..suitability.uncertainty import ReachDraw
 from . import choice as _choice
 from .model import MaximalCovering
+from .near_optimal import NearOptimal, near_optimal
 from .objectives import SitingResult
 from .outcomes import Tradeoff, measure_table, tradeoff
 from .parents import assign_parents
 from .priorities import explain_priorities
 from .results import CoverageSolution
+from .robust import selection_frequency, unserved_share
 
 GAIN_COLUMNS = ("new_places", "new_population", "new_women", "new_target", "new_women_target", "minutes_saved")
 
@@ -50,6 +54,8 @@ class ProposalResult:
     priorities: pd.DataFrame = field(default_factory=pd.DataFrame)  # priorities.explain_priorities
     priority_notes: list[str] = field(default_factory=list)  # how each weight entered, and its effect
     tradeoff: Tradeoff = field(default_factory=Tradeoff)  # coverage-equity Pareto front for the run's N
+    near: NearOptimal = field(default_factory=NearOptimal)  # site sets within allocation.near_optimal_gap
+    draws: dict[str, Any] = field(default_factory=dict)  # n, kind ("intervals" / "jitter"), catchment_added
 
 
 def district_poverty(places: pd.DataFrame, indicators: pd.DataFrame | None) -> np.ndarray:
@@ -91,15 +97,20 @@ def parent_capacity(sc: Scenario, data: StudyData) -> np.ndarray:
     return np.maximum(cap, 0).astype(int)
 
 
-def covering_model(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,
-                   **changes: Any) -> MaximalCovering:
+def covering_model(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, *,
+                   draw: ReachDraw | None = None, **changes: Any) -> MaximalCovering:
     """The maximal-covering model of the scenario (see :class:`siting.allocation.MaximalCovering`);
-    ``changes`` override its options (e.g. ``n_sites=30`` for the curve)."""
+    ``changes`` override its options (e.g. ``n_sites=30`` for the curve); ``draw`` = the reach,
+    minutes and teacher minutes of one travel-time draw instead of the base ones.  With
+    ``allocation.served_taper`` > 0 the demand weights taper near the threshold
+    (:func:`siting.allocation.robust.unserved_share`) instead of 0 for the places within it."""
     a = sc.allocation
     cand = scores.candidates
     places = access.places
+    minutes = places["minutes_nearest"].to_numpy(float) if draw is None else draw.minutes_nearest
+    share = unserved_share(minutes, threshold=a.max_minutes, taper=a.served_taper)
     options: dict[str, Any] = dict(
-        already_covered=places["minutes_nearest"].to_numpy(float) <= a.max_minutes,
+        already_covered=share <= 0,
         n_sites=a.n_sites if sc.optional("allocation.coverage_target") is None else None,
         coverage_target=sc.optional("allocation.coverage_target"),
         budget=sc.optional("allocation.budget"), site_cost=a.cost_per_site,
@@ -109,11 +120,11 @@ def covering_model(sc: Scenario, data: StudyData, access: AccessResult, scores: 
     if a.suitability_weight > 0:  # lambda (allocation.choice); 0 keeps the tie-break
         options["suitability_weight"] = float(a.suitability_weight)
     if a.require_parent:
-        options.update(parent_minutes=scores.teacher_minutes, parent_capacity=parent_capacity(sc, data),
-                       parent_max_minutes=a.teacher_max_minutes)
+        options.update(parent_minutes=scores.teacher_minutes if draw is None else draw.teacher_minutes,
+                       parent_capacity=parent_capacity(sc, data), parent_max_minutes=a.teacher_max_minutes)
     options.update(changes)
-    weights = demand_weights(sc, places, indicators=data.district_indicators, petitions=data.petitions)
-    return MaximalCovering.from_coverage(scores.coverage, weights, **options)
+    weights = demand_weights(sc, places, indicators=data.district_indicators, petitions=data.petitions) * share
+    return MaximalCovering.from_coverage(scores.coverage if draw is None else draw.coverage, weights, **options)
 
 
 def site_gains(sc: Scenario, places: pd.DataFrame, coverage: Any, selected: np.ndarray) -> pd.DataFrame:
@@ -248,15 +259,46 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
                              parent_ids=data.cetpro["cod_mod"].astype(str).tolist()).table.reset_index(drop=True)
     gains = site_gains(sc, places, scores.coverage, sel)
     proposals = _proposal_table(data, places, cand.iloc[sel].reset_index(drop=True), parents, gains)
+    robust = _robustness(sc, data, access, scores, chosen, proposals)
     curve_model = covering_model(sc, data, access, scores, n_sites=max(a.curve_max_sites, len(sel)),
                                  coverage_target=None, budget=None)
     curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
-    notes = [_solver_note(solution, sc.run.language)]
+    notes = [_solver_note(solution, sc.run.language)] + list(scores.draw_notes)
     if a.objective != "mclp":
         notes.insert(0, _objective_note(sc, chosen, costs))
     extras = _extras(sc, data, access, scores, costs, chosen, graph=graph, with_tradeoff=with_tradeoff)
     return ProposalResult(proposals=proposals, curve=curve, unassigned=parents[parents["status"] != "assigned"],
-                          solution=solution, notes=notes, objective=a.objective, result=chosen.result, **extras)
+                          solution=solution, notes=notes, objective=a.objective, result=chosen.result, near=robust,
+                          draws={"n": len(scores.draws), "catchment_added": scores.catchment_added,
+                                 "kind": "jitter" if any(d.factor != 1.0 for d in scores.draws) else "intervals"},
+                          **extras)
+
+
+def _robustness(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, chosen: _Choice,
+                proposals: gpd.GeoDataFrame) -> NearOptimal:
+    """``selection_frequency`` of every proposal over the travel-time draws (the scenario's
+    objective solved again under each) into ``proposals``, and the near-optimal sets of the
+    maximal-covering optimum (:mod:`.near_optimal`; mclp with n_sites only)."""
+    a = sc.allocation
+    ids = proposals["ccpp_id"].astype(str).tolist()
+
+    def solve_draw(draw: ReachDraw) -> list[str]:
+        s = dataclasses.replace(scores, coverage=draw.coverage, teacher_minutes=draw.teacher_minutes)
+        if a.objective == "mclp":
+            sol = covering_model(sc, data, access, scores, draw=draw).solve(a.solver, time_limit=a.time_limit_s)
+        else:
+            moved = dataclasses.replace(access, places=access.places.assign(minutes_nearest=draw.minutes_nearest))
+            sol = _choose(sc, data, moved, s, None).solution
+        return [str(i) for i in sol.selected_ids]
+
+    proposals["selection_frequency"] = selection_frequency(sc, scores.draws, ids, solve_draw)
+    exact = "exact" in chosen.solution.solver and chosen.solution.status == "optimal"
+    if a.objective != "mclp" or sc.optional("allocation.coverage_target") is not None or not exact:
+        return NearOptimal(gap=a.near_optimal_gap)
+    problem = covering_model(sc, data, access, scores).problem
+    names = scores.candidates["name"].astype(str).tolist()
+    return near_optimal(problem, chosen.solution, gap=a.near_optimal_gap, max_sets=a.near_optimal_max_sets,
+                        names=names, time_limit=a.time_limit_s)
 
 
 def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,

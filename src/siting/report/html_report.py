@@ -35,8 +35,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 PROPOSAL_COLUMNS = ["rank", "name", "district", "province", "ugel", "parent_name", "teacher_minutes",
                     "new_population", "new_women", "new_target", "new_women_target", "nearest_existing",
-                    "minutes_saved", "host_premises", "score", "top_criteria"]
-SHARE_COLUMNS = {"share", "share_within_30", "share_within_60", "share_within_120"}
+                    "minutes_saved", "host_premises", "score", "selection_frequency", "top_criteria"]
+SHARE_COLUMNS = {"selection_frequency", "gap_to_optimum",
+                 "share", "share_within_30", "share_within_60", "share_within_120"}
 _SHARE_WITHIN = re.compile(r"share_within_\d+(?:_\d+)?")
 
 

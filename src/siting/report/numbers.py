@@ -76,6 +76,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
      r"|centre_id|period_year", "code"),
     # the registry's monitoring indicators (siting.monitoring): rates of the enrolled are shares
     (r"(?:retention|completion|certification|placement)(?:_first|_last|_change)?|min_retention", "share"),
+    (r"selection_frequency|gap_to_optimum", "share"),  # robustness (issue #14 item 6)
     (r"enrolled_per_teacher|enrolment_slope_per_year", "rate"),
     (r"rank_percentile", "percent"),
     (r"rank_in_ugel", "rank"),

@@ -79,7 +79,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
-    from . import folium_map, html_report, objective_section, season_section, static_maps
+    from . import folium_map, html_report, objective_section, robust_section, season_section, static_maps
     from .analyst import write_analyst_tables
     from .glossary import glossary
     from .labels import t
@@ -117,8 +117,9 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
         main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
         maps_note={"none": t("maps.none_note", lang), "region": t("maps.region_note", lang)}.get(maps_option, ""),
         maps_note_region=maps_option == "none",
-        objective=None if plan is None else objective_section.objective_context(
+        objective=None if plan is None else robust_section.with_robustness(objective_section.objective_context(
             plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
+            sc, plan, places, table_context=html_report.table_context),
         season=None if access.season is None else season_section.season_context(
             access.season, lang, main_threshold=sc.access.main_threshold_min, table_context=html_report.table_context))
     written.update({f"report_{k}": v for k, v in reports.items()})

@@ -114,6 +114,8 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
     for key, df in extra.items():
         if len(df):
             written[files[key]] = exports.write_csv(df, run.folder / f"{files[key]}.csv", lang=None)
+    if len(prop.near.table):  # the near-optimal site sets (issue #14 item 6)
+        written["near_optimal"] = exports.write_csv(prop.near.table, run.folder / "near_optimal.csv", lang=None)
     sheets = {"propuestas": proposals, "curva_cobertura": prop.curve, "antes_despues": evaluation.before_after,
               **{k: v for k, v in extra.items() if len(v)}}
     written["xlsx"] = exports.write_xlsx(sheets, run.folder / "propuestas.xlsx", lang=lang,

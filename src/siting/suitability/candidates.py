@@ -29,6 +29,8 @@ REASONS = {
     "no_location": ("sin coordenadas", "no coordinates"),
     "population_missing": ("sin población", "population missing"),
     "population_below_min": ("población menor al mínimo", "population below the minimum"),
+    "catchment_below_min": ("población de su área de atención menor al mínimo",
+                            "population of its catchment below the minimum"),
     "urban": ("área urbana (solo rurales)", "urban area (rural only)"),
     "already_served": ("ya está cerca de un CETPRO o centro de extensión", "already near a CETPRO or extension centre"),
     "no_host_premises": ("sin local anfitrión cercano", "no host premises nearby"),

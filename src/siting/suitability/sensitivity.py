@@ -78,6 +78,7 @@ def monte_carlo(
     recompute: Callable[[float], pd.DataFrame] | None = None,
     speed_jitter: float = 0.2,
     n_speed_samples: int = 5,
+    tables: Sequence[pd.DataFrame] | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Rank stability of every candidate under weight (and speed) uncertainty.
@@ -86,25 +87,32 @@ def monte_carlo(
     chosen weights), ``share_top_n`` (share of runs ranked ≤ ``top_n``), ``rank_median``,
     ``rank_p05`` and ``rank_p95``.  ``attrs`` records the settings (runs, κ, seed, factors).
     ``recompute(speed_factor)`` must return a criteria table with the same index.
+    ``tables`` (criteria tables of travel-time draws, same index) replace the factor draws:
+    each run then uses one of them at random.
     """
     w, names, w_vec = _weighted_criteria(weights, n_runs=n_runs, concentration=concentration)
     rng = np.random.default_rng(seed)
 
-    tables = {1.0: criteria_table}
-    factors = [1.0]
-    if recompute is not None and speed_jitter > 0 and n_speed_samples > 0:
-        factors = [float(f) for f in rng.uniform(1 - speed_jitter, 1 + speed_jitter, size=n_speed_samples)]
-        for f in tqdm(factors, desc="speed scenarios", disable=None if progress is None else not progress, leave=False):
-            t = recompute(f)
-            if not t.index.equals(criteria_table.index):
-                raise ValueError("recompute() must return a criteria table with the same index as criteria_table")
-            tables[f] = t
-    norms = {f: normalise(t, method=normalisation, criteria=names).to_numpy(float) for f, t in tables.items()}
+    def norm(t: pd.DataFrame) -> np.ndarray:
+        if not t.index.equals(criteria_table.index):
+            raise ValueError("every speed scenario needs a criteria table with the same index as criteria_table")
+        return normalise(t, method=normalisation, criteria=names).to_numpy(float)
 
-    ranks = draw_ranks([norms[f] for f in factors], w_vec, n_runs=n_runs, concentration=concentration, rng=rng)
-    out = rank_stability(ranks, norms[1.0] @ w_vec, top_n=top_n, index=criteria_table.index)
+    base = norm(criteria_table)
+    factors = [1.0]
+    scenarios = [base]
+    if tables:
+        factors = []  # interval draws: no global factor
+        scenarios = [norm(t) for t in tables]
+    elif recompute is not None and speed_jitter > 0 and n_speed_samples > 0:
+        factors = [float(f) for f in rng.uniform(1 - speed_jitter, 1 + speed_jitter, size=n_speed_samples)]
+        scenarios = [norm(recompute(f)) for f in tqdm(factors, desc="speed scenarios", leave=False,
+                                                      disable=None if progress is None else not progress)]
+
+    ranks = draw_ranks(scenarios, w_vec, n_runs=n_runs, concentration=concentration, rng=rng)
+    out = rank_stability(ranks, base @ w_vec, top_n=top_n, index=criteria_table.index)
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "concentration": concentration, "top_n": top_n, "seed": seed,
-                      "speed_factors": factors, "weights": w})
+                      "speed_factors": factors, "speed_draws": len(tables or []), "weights": w})
     return out
