@@ -124,5 +124,6 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
     # interval draws (the default): the same four searches on each re-timed graph, within T
     calls.clear()
     siting.score_candidates(san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
-    T = sc.allocation.max_minutes
-    assert calls == [2 * T, 2 * T, 2 * teacher, 2 * teacher] * (1 + sc.suitability.speed_samples)
+    T, tmax = sc.allocation.max_minutes, sc.allocation.teacher_max_minutes
+    base = [2 * (T + half), 2 * (T + half), 2 * teacher, 2 * teacher]  # the stage's own, with the rounding margin
+    assert calls == base + [2 * T, 2 * T, 2 * tmax, 2 * tmax] * sc.suitability.speed_samples

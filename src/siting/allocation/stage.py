@@ -259,7 +259,10 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
                              parent_ids=data.cetpro["cod_mod"].astype(str).tolist()).table.reset_index(drop=True)
     gains = site_gains(sc, places, scores.coverage, sel)
     proposals = _proposal_table(data, places, cand.iloc[sel].reset_index(drop=True), parents, gains)
-    robust = _robustness(sc, data, access, scores, chosen, proposals)
+    # the robustness re-solves (every draw, the near-optimal listing) with the trade-off: the run
+    # computes them, the app's what-ifs (with_tradeoff=False) answer without them, in seconds
+    robust = _robustness(sc, data, access, scores, chosen, proposals) if with_tradeoff else \
+        NearOptimal(gap=a.near_optimal_gap)
     curve_model = covering_model(sc, data, access, scores, n_sites=max(a.curve_max_sites, len(sel)),
                                  coverage_target=None, budget=None)
     curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})

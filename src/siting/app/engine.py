@@ -374,6 +374,9 @@ class Engine:
     def __init__(self, scenario: str | Path, *, overrides: dict[str, Any] | None = None, progress: bool = False):
         self.original_path = Path(scenario).resolve()
         self.base_overrides = dict(overrides or {})
+        # what-ifs answer in seconds: rank stability with the global speed factor (one coverage), not
+        # the per-class re-timed graphs of `siting run` (suitability.speed_intervals; docs/APP.md)
+        self.base_overrides.setdefault("suitability__speed_intervals", "none")
         self.progress = progress
         self._lock = threading.RLock()
         self._bases = LRU(2)
