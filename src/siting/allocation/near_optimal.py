@@ -124,6 +124,8 @@ def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float =
     N = len(solution.selected)
     if N == 0 or max_sets <= 0 or p.n_sites is None or p.coverage_target is not None:
         return NearOptimal(gap=gap)
+    if int(p.n_sites) > N or int(p.eligible.sum()) <= N:  # fewer sites than asked, or every candidate: one set
+        return NearOptimal(gap=gap)
     t0 = time.perf_counter()
     z_star = float(solution.objective)
     threshold = (1.0 - gap) * z_star - 1e-9 * max(z_star, 1.0)
