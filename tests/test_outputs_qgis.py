@@ -274,10 +274,10 @@ def test_project_has_relative_paths_and_styles(access, tmp_path):
     root = ET.fromstring(text)
     sources = [ml.findtext("datasource") for ml in root.iter("maplayer")]
     assert sources == ["./acceso.gpkg|layername=centros_poblados", "./acceso.gpkg|layername=rutas",
-                       "./travel_time_minutes.tif"]
+                       "./acceso.gpkg|layername=vias", "./travel_time_minutes.tif"]
     assert str(folder) not in text and root.findtext("properties/Paths/Absolute") == "false"
-    assert [ml.find("renderer-v2") is not None for ml in root.iter("maplayer")] == [True, True, False]
-    assert root.find("projectlayers/maplayer[3]/pipe/rasterrenderer").get("type") == "singlebandpseudocolor"
+    assert [ml.find("renderer-v2") is not None for ml in root.iter("maplayer")] == [True, True, True, False]
+    assert root.find("projectlayers/maplayer[4]/pipe/rasterrenderer").get("type") == "singlebandpseudocolor"
     first = qgz.read_bytes()
     assert run_project(folder).read_bytes() == first  # identical inputs, identical bytes
     assert run_project(tmp_path) is None  # an empty folder: no project
