@@ -43,8 +43,9 @@ def test_every_labelled_column_has_a_kind():
                     "group", "measure", "key", "enters", "plan_changed", "why", "sites", "status",
                     # the UGEL analyst's tables (siting.report.analyst)
                     "schools", "levels", "host_premises_near",
-                    # routes (#14)
-                    "route_description", "teacher_route_description"}
+                    # routes, rainy-season closures, near-threshold flags, near-optimal sets (#14)
+                    "route_description", "teacher_route_description", "closed_rainy", "near_threshold",
+                    "ccpp_ids", "names"}
     unknown = [c for c in codes if c not in numeric_text and nb.column_kind(c) == "number"]
     assert unknown == [], f"columns without a number kind: {unknown}"
 

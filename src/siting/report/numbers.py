@@ -70,6 +70,9 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"before|after|change|objective|objective_at_default|cost|value|default", "measure"),
     (r"factor_p\d+|cost_per_person", "score"),
     (r"point|sites_changed", "count"),
+    # near-optimal site sets (#14 item 6)
+    (r"set|changed_sites", "count"),
+    (r"covered_weight", "people"),
     (r"people|beyond|beyond_before|beyond_after|epsilon|newly_covered|coverage_cost|fairness_gain", "people"),
     (r"ccpp_id|ubigeo|department_code|province_code|facility_id|cod_mod|codlocal|parent_cod_mod|tambo_code"
      r"|road_id|route_code|candidate_id|row_id|premises_id|nearest_(?:facility|cetpro|extension|any)"
