@@ -10,6 +10,7 @@ import shapely
 
 from ..data.terrain import Terrain
 from ..errors import UserError
+from ..limits import available_memory  # one probe of the free memory for every stage
 from ..scenario import Speeds
 
 #: peak bytes per directed edge while building (edge lists, concatenation, COO -> CSR) and
@@ -39,21 +40,6 @@ def estimate_graph_memory(terrain_shape: tuple[int, int], n_road_nodes: int, n_p
     return int(BYTES_PER_EDGE * n_edges + BYTES_PER_NODE * n_nodes)
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (``psutil``, else ``MemAvailable`` of /proc/meminfo)."""
-    try:
-        import psutil
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 2**62  # unknown: do not refuse
 
 
 def check_memory(estimate: int, *, available: int | None = None, share: float = MEMORY_SHARE) -> None:
