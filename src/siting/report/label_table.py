@@ -7,6 +7,7 @@ A new label is one line here, in the section of its kind.
 from __future__ import annotations
 
 from .label_table_plan import PLAN_AND_REPORT_LABELS
+from .label_table_roads import ROAD_LABELS
 
 # key -> (es, en)
 TABLE: dict[str, tuple[str, str]] = {
@@ -417,4 +418,5 @@ TABLE: dict[str, tuple[str, str]] = {
     "fig.new_target": ("Población objetivo nueva atendida", "Newly reached target population"),
     "fig.new_women": ("Mujeres nuevas atendidas", "Newly reached women"),
     **PLAN_AND_REPORT_LABELS,
+    **ROAD_LABELS,
 }
