@@ -38,10 +38,9 @@ from shapely.ops import linemerge, substring
 
 from ...i18n import bilingual
 from ..quality import QualityReport
-from .common import DUPLICATE_NODE_M, MIN_LENGTH_M, SOURCE_NATIONAL, _plain, _roads_frame, _to_4326
+from .common import DUPLICATE_NODE_M, MIN_LENGTH_M, NATIONAL_UNKNOWN, SOURCE_NATIONAL, _plain, _roads_frame, _to_4326
 from .mtc import MTC_CLASS
 
-NATIONAL_UNKNOWN = "national_unknown"
 SOURCE_NATIONAL_LINES = "national_on_mtc_lines"
 TOWN_SNAP_M = 4000.0  # a town naming a route is snapped onto it within this distance
 LINE_SNAP_M = 1000.0  # an edge follows an MTC line when both its ends are this close to it
