@@ -85,8 +85,9 @@ def test_town_snapping_rule_by_hand(fixture_route):
 def test_edge_follows_a_line_joining_the_same_junctions(fixture_route):
     nodes, q, straight = fixture_route
     line = LineString([(X0, Y0 + 200), (X0 + 5_000, Y0 + 2_000), (X0 + 10_000, Y0 + 200)])  # INVENTED MTC line
-    lines = gpd.GeoDataFrame({"road_id": ["mtc:inv:0.0"], "route_code": ["CA-INV"], "road_class": ["departmental_paved"],
-                              "surface": ["paved"], "approximate": [False], "source": [R.SOURCE_MTC_LINES]},
+    lines = gpd.GeoDataFrame({"road_id": ["mtc:inv:0.0"], "route_code": ["CA-INV"],
+                              "road_class": ["departmental_paved"], "surface": ["paved"], "approximate": [False],
+                              "source": [R.SOURCE_MTC_LINES]},
                              geometry=[line], crs=CRS).to_crs("EPSG:4326")
     out = R.improve_national(straight, nodes, q, crs=CRS, lines=lines).to_crs(CRS)
     # hand: 200 m approach + the line (2 * hypot(5000, 1800)) + 200 m back to the junction

@@ -89,10 +89,12 @@ from .routes import (
 )
 
 __all__ = [
-    "DUPLICATE_NODE_M", "HIERARCHY_COLUMNS", "NATIONAL_UNKNOWN", "SOURCE_NATIONAL_LINES", "improve_national", "MIN_LENGTH_M", "MTC_CLASS", "MTC_HIERARCHY", "MTC_SURFACE",
+    "DUPLICATE_NODE_M", "HIERARCHY_COLUMNS", "NATIONAL_UNKNOWN", "SOURCE_NATIONAL_LINES",
+    "MIN_LENGTH_M", "MTC_CLASS", "MTC_HIERARCHY", "MTC_SURFACE",
     "OSM_HIGHWAY_CLASS", "OSM_PAVED", "OSM_UNPAVED", "ROAD_CLASSES", "ROAD_COLUMNS", "ROUTE_COLUMNS",
     "SOURCE_MTC_LINES", "SOURCE_NATIONAL", "SOURCE_OSM", "SOURCE_VECINAL", "SURFACE_COLUMNS",
-    "classify_mtc", "empty_roads", "junction_connectors", "load_mtc_lines", "load_osm", "load_roads",
+    "classify_mtc", "empty_roads", "improve_national",
+    "junction_connectors", "load_mtc_lines", "load_osm", "load_roads",
     "national_base", "national_from_junctions", "normalise_route_code", "osm_class", "parse_junction",
     "read_route_nodes", "rebuild_routes", "report_components", "road_components",
 ]

@@ -22,7 +22,8 @@ from ...io import vector_layer
 from ..quality import QualityReport
 
 ROAD_COLUMNS = ["road_id", "route_code", "road_class", "surface", "approximate", "source", "geometry"]
-ROAD_CLASSES = ("national_paved", "national_unknown", "departmental_paved", "departmental_unpaved", "vecinal", "trail", "urban")
+ROAD_CLASSES = ("national_paved", "national_unknown", "departmental_paved",
+                "departmental_unpaved", "vecinal", "trail", "urban")
 
 SOURCE_MTC_LINES = "mtc_lines"
 SOURCE_VECINAL = "mtc_vecinal_nodes"

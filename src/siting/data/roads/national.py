@@ -117,7 +117,7 @@ def _mtc_routes(lines: gpd.GeoDataFrame | None, crs: str) -> list[tuple[str, Lin
     if lines is None or len(lines) == 0:
         return []
     proj = lines.to_crs(crs)
-    out = []
+    out: list[tuple[str, LineString, str]] = []
     for route, grp in proj.groupby("route_code"):
         union = shapely.union_all(grp.geometry.values)
         merged = linemerge(union) if union.geom_type == "MultiLineString" else union
