@@ -94,7 +94,7 @@ def test_edge_follows_a_line_joining_the_same_junctions(fixture_route):
     assert out.length.sum() == pytest.approx(400.0 + 2 * np.hypot(5_000, 1_800), rel=1e-6)
     on = out[out["source"] == R.SOURCE_NATIONAL_LINES]
     assert len(on) == 1 and not on["approximate"].any()
-    assert on["road_class"].iloc[0] == "national_paved" and on["surface"].iloc[0] == "paved"  # surface from the line
+    assert on["road_class"].iloc[0] == "departmental_paved" and on["surface"].iloc[0] == "paved"  # the line's own
     assert out.loc[out["source"] == R.SOURCE_NATIONAL, "approximate"].all()
     # a line 3 x longer than the edge is not the same road
     zig = LineString([(X0, Y0 + 200), (X0 + 5_000, Y0 + 14_000), (X0 + 10_000, Y0 + 200)])

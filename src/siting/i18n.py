@@ -90,16 +90,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # national routes refined from what ships (siting.data.roads.national, issue #14 item 1)
     "roads.national_rebuilt": (
         "National routes refined from the shipped data: {n_towns} towns that name a route (bracketed in its "
-        "junction names, or district capitals within 4 km) were snapped onto it as vertices and {n_follow} "
-        "pieces follow an MTC line that joins the same junctions; rebuilt length {km_before:.0f} km -> "
-        "{km_after:.0f} km. {n_unknown} of {n} pieces have no surface in any shipped layer: class "
-        "'national_unknown' (own speed key). Straight pieces stay approximate (their detour factor applies).",
+        "junction names, or district capitals within 4 km) and {n_nodes} route nodes within 300 m were snapped "
+        "onto it as vertices, and {n_follow} pieces follow an MTC line that joins the same junctions (with that "
+        "line's class); rebuilt length {km_before:.0f} km -> {km_after:.0f} km. {n_unknown} of {n} pieces have "
+        "no surface in any shipped layer: class 'national_unknown' (own speed key). Straight pieces stay "
+        "approximate (their detour factor applies).",
         "Rutas nacionales mejoradas con los datos incluidos: {n_towns} centros poblados que nombran una ruta "
-        "(entre paréntesis en sus empalmes, o capitales de distrito a 4 km o menos) se ajustaron sobre ella como "
-        "vértices y {n_follow} tramos siguen una línea del MTC que une los mismos empalmes; longitud "
-        "reconstruida {km_before:.0f} km -> {km_after:.0f} km. {n_unknown} de {n} tramos no tienen superficie en "
-        "ninguna capa incluida: clase 'national_unknown' (velocidad propia). Los tramos rectos siguen siendo "
-        "aproximados (se les aplica su factor de rodeo)."),
+        "(entre paréntesis en sus empalmes, o capitales de distrito a 4 km o menos) y {n_nodes} nodos de ruta a "
+        "300 m o menos se ajustaron sobre ella como vértices, y {n_follow} tramos siguen una línea del MTC que "
+        "une los mismos empalmes (con la clase de esa línea); longitud reconstruida {km_before:.0f} km -> "
+        "{km_after:.0f} km. {n_unknown} de {n} tramos no tienen superficie en ninguna capa incluida: clase "
+        "'national_unknown' (velocidad propia). Los tramos rectos siguen siendo aproximados (se les aplica su "
+        "factor de rodeo)."),
 }
 
 

@@ -18,8 +18,13 @@ the real road km).  :func:`improve_national` refines each edge with two rules, i
    (``approximate=False``, its real geometry, source :data:`SOURCE_NATIONAL_LINES`), straight
    ``line -> B`` (approximate).  The shortest such part wins.
 
-Surface: a national piece that follows an MTC line with a known surface takes the class of
-``MTC_CLASS[("national", surface)]``; every other piece has surface ``"unknown"`` and class
+Before both, **route nodes on the edge**: vecinal/departmental route nodes that are not
+junctions but lie within ``node_snap_m`` of a straight edge (the other route touches the
+national road there) are inserted as vertices the same way.
+
+Class and surface: a piece that follows an MTC line takes that line's class and surface (the
+road *is* that line; its own class is the conservative speed when the national numbering is
+not certain); every other piece has surface ``"unknown"`` and class
 :data:`NATIONAL_UNKNOWN` (its own key in ``speeds.road_kmh``): no shipped layer gives the
 surface of a national road, and treating all of them as paved was one cause of the too-fast
 times of issue #14.  Every piece keeps ``approximate`` and ``source``: straight pieces stay
@@ -39,13 +44,13 @@ from shapely.ops import linemerge, substring
 from ...i18n import bilingual
 from ..quality import QualityReport
 from .common import DUPLICATE_NODE_M, MIN_LENGTH_M, NATIONAL_UNKNOWN, SOURCE_NATIONAL, _plain, _roads_frame, _to_4326
-from .mtc import MTC_CLASS
 
 SOURCE_NATIONAL_LINES = "national_on_mtc_lines"
 TOWN_SNAP_M = 4000.0  # a town naming a route is snapped onto it within this distance
 LINE_SNAP_M = 1000.0  # an edge follows an MTC line when both its ends are this close to it
 MAX_LINE_RATIO = 2.5  # ... and the line between them is at most this many times the straight edge
 MIN_EDGE_M = 500.0  # shorter edges are left straight
+NODE_SNAP_M = 300.0  # a (non-junction) route node this close to a national edge is a vertex of it
 _BRACKET_RE = re.compile(r"\(([^)]*)\)?")
 
 
@@ -112,24 +117,40 @@ def _insert_towns(edges: list[tuple[np.ndarray, np.ndarray]], towns: pd.DataFram
     return edges, snapped
 
 
-def _mtc_routes(lines: gpd.GeoDataFrame | None, crs: str) -> list[tuple[str, LineString, str]]:
-    """(route code, merged projected LineString, surface) of every MTC route drawn as one line."""
+Line = tuple[str, LineString, str, str]  # (route code, projected line, surface, road class)
+
+
+def _nodes_near(edges: list[tuple[np.ndarray, np.ndarray]], nodes: pd.DataFrame, snap_m: float) -> pd.DataFrame:
+    """Route nodes within ``snap_m`` of one of ``edges``, as insertable ``ccpp_id, name, x, y`` rows."""
+    if not edges or len(nodes) == 0:
+        return pd.DataFrame(columns=["ccpp_id", "name", "x", "y"])
+    tree = shapely.STRtree([LineString([a, b]) for a, b in edges])
+    pts = shapely.points(nodes[["x", "y"]].to_numpy())
+    hit = np.unique(tree.query(pts, predicate="dwithin", distance=snap_m)[0])
+    sel = nodes.iloc[hit]
+    return pd.DataFrame({"ccpp_id": sel["route_code"].to_numpy(), "name": sel["name"].to_numpy(),
+                         "x": sel["x"].to_numpy(), "y": sel["y"].to_numpy()})
+
+
+def _mtc_routes(lines: gpd.GeoDataFrame | None, crs: str) -> list[Line]:
+    """(route code, merged projected LineString, surface, class) of every MTC route drawn as one line."""
     if lines is None or len(lines) == 0:
         return []
     proj = lines.to_crs(crs)
-    out: list[tuple[str, LineString, str]] = []
+    out: list[Line] = []
     for route, grp in proj.groupby("route_code"):
         union = shapely.union_all(grp.geometry.values)
         merged = linemerge(union) if union.geom_type == "MultiLineString" else union
         parts = list(merged.geoms) if merged.geom_type == "MultiLineString" else [merged]
-        surfaces = set(grp["surface"])
+        surfaces, classes = set(grp["surface"]), set(grp["road_class"])
         surface = surfaces.pop() if len(surfaces) == 1 else "unknown"
-        out.extend((str(route), part, surface) for part in parts if part.length > 0)
+        road_class = classes.pop() if len(classes) == 1 else str(grp["road_class"].mode().iloc[0])
+        out.extend((str(route), part, surface, road_class) for part in parts if part.length > 0)
     return out
 
 
-def _follow_line(a: np.ndarray, b: np.ndarray, mtc: list[tuple[str, LineString, str]], *, snap_m: float,
-                 max_ratio: float) -> tuple[str, LineString, str] | None:
+def _follow_line(a: np.ndarray, b: np.ndarray, mtc: list[Line], *, snap_m: float,
+                 max_ratio: float) -> Line | None:
     """The shortest MTC part between the projections of ``a`` and ``b`` that meets the rule (or None).
 
     Accepted when ``dist(a, line) <= snap_m``, ``dist(b, line) <= snap_m`` and
@@ -139,8 +160,8 @@ def _follow_line(a: np.ndarray, b: np.ndarray, mtc: list[tuple[str, LineString, 
     if d < MIN_EDGE_M:
         return None
     pa, pb = Point(a), Point(b)
-    best: tuple[str, LineString, str] | None = None
-    for route, line, surface in mtc:
+    best: Line | None = None
+    for route, line, surface, road_class in mtc:
         if line.distance(pa) > snap_m or line.distance(pb) > snap_m:
             continue
         sa, sb = line.project(pa), line.project(pb)
@@ -149,41 +170,40 @@ def _follow_line(a: np.ndarray, b: np.ndarray, mtc: list[tuple[str, LineString, 
             continue
         part = substring(line, sa, sb)
         if part.geom_type == "LineString" and part.length > MIN_LENGTH_M:
-            best = (route, part, surface)
+            best = (route, part, surface, road_class)
     return best
 
 
-def _piece(route: str, k: int, coords: np.ndarray, crs: str, *, surface: str, approximate: bool,
+def _piece(route: str, k: int, coords: np.ndarray, crs: str, *, surface: str, road_class: str, approximate: bool,
            source: str) -> dict:
-    road_class = MTC_CLASS[("national", surface)] if surface in ("paved", "unpaved", "track") else NATIONAL_UNKNOWN
-    return {"road_id": f"nat:{route}:{k}", "route_code": route, "road_class": road_class,
-            "surface": surface if surface in ("paved", "unpaved", "track") else "unknown",
+    return {"road_id": f"nat:{route}:{k}", "route_code": route, "road_class": road_class, "surface": surface,
             "approximate": approximate, "source": source, "geometry": LineString(_to_4326(coords, crs))}
 
 
 def _edge_pieces(a: np.ndarray, b: np.ndarray, mtc: list, *, crs: str, line_snap_m: float, max_line_ratio: float
-                 ) -> list[tuple[np.ndarray, str, bool, str]]:
-    """(coords, surface, approximate, source) of the pieces that draw edge ``a-b``."""
+                 ) -> list[tuple[np.ndarray, str, str, bool, str]]:
+    """(coords, surface, class, approximate, source) of the pieces that draw edge ``a-b``."""
+    straight = ("unknown", NATIONAL_UNKNOWN, True, SOURCE_NATIONAL)
     hit = _follow_line(a, b, mtc, snap_m=line_snap_m, max_ratio=max_line_ratio)
     if hit is None:
-        return [(np.array([a, b]), "unknown", True, SOURCE_NATIONAL)]
-    _route, part, surface = hit
+        return [(np.array([a, b]), *straight)]
+    _route, part, surface, road_class = hit
     xy = np.asarray(part.coords)[:, :2]
     if np.hypot(*(xy[0] - a)) > np.hypot(*(xy[-1] - a)):
         xy = xy[::-1]
     out = []
     if np.hypot(*(xy[0] - a)) >= DUPLICATE_NODE_M:
-        out.append((np.array([a, xy[0]]), "unknown", True, SOURCE_NATIONAL))
-    out.append((xy, surface, False, SOURCE_NATIONAL_LINES))
+        out.append((np.array([a, xy[0]]), *straight))
+    out.append((xy, surface, road_class, False, SOURCE_NATIONAL_LINES))
     if np.hypot(*(b - xy[-1])) >= DUPLICATE_NODE_M:
-        out.append((np.array([xy[-1], b]), "unknown", True, SOURCE_NATIONAL))
+        out.append((np.array([xy[-1], b]), *straight))
     return out
 
 
 def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, quality: QualityReport, *, crs: str,
                      towns: gpd.GeoDataFrame | None = None, lines: gpd.GeoDataFrame | None = None,
                      town_snap_m: float = TOWN_SNAP_M, line_snap_m: float = LINE_SNAP_M,
-                     max_line_ratio: float = MAX_LINE_RATIO) -> gpd.GeoDataFrame:
+                     max_line_ratio: float = MAX_LINE_RATIO, node_snap_m: float = NODE_SNAP_M) -> gpd.GeoDataFrame:
     """Refine the straight national edges (rules in the module docstring).
 
     ``national``: :func:`~siting.data.roads.routes.national_from_junctions` output;
@@ -201,10 +221,15 @@ def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, qualit
     proj = national.to_crs(crs)
     rows: list[dict] = []
     km_before = km_after = 0.0
-    n_towns = n_follow = 0
+    n_towns = n_follow = n_nodes = 0
+    other_nodes = nodes[nodes["junction"].isna()]
     for route, grp in proj.groupby("route_code", sort=True):
         edges = [(np.asarray(g.coords)[0, :2], np.asarray(g.coords)[-1, :2]) for g in grp.geometry]
         km_before += float(grp.length.sum()) / 1000.0
+        near = _nodes_near(edges, other_nodes, node_snap_m)
+        if len(near):
+            edges, on_edge = _insert_towns(edges, near, node_snap_m)
+            n_nodes += len(on_edge)
         t = per_route_towns.get(str(route))
         if t is not None and len(t):
             edges, snapped = _insert_towns(edges, t, town_snap_m)
@@ -214,14 +239,15 @@ def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, qualit
                             action="fixed")
         k = 0
         for a, b in edges:
-            for coords, surface, approx, source in _edge_pieces(a, b, mtc, crs=crs, line_snap_m=line_snap_m,
+            for coords, surface, road_class, approx, source in _edge_pieces(a, b, mtc, crs=crs, line_snap_m=line_snap_m,
                                                                 max_line_ratio=max_line_ratio):
                 n_follow += source == SOURCE_NATIONAL_LINES
                 km_after += float(np.hypot(*np.diff(coords, axis=0).T).sum()) / 1000.0
-                rows.append(_piece(str(route), k, coords, crs, surface=surface, approximate=approx, source=source))
+                rows.append(_piece(str(route), k, coords, crs, surface=surface, road_class=road_class,
+                                   approximate=approx, source=source))
                 k += 1
     out = _roads_frame(rows)
-    _note(quality, km_before=km_before, km_after=km_after, n_towns=n_towns, n_follow=n_follow,
+    _note(quality, km_before=km_before, km_after=km_after, n_towns=n_towns, n_follow=n_follow, n_nodes=n_nodes,
           n_unknown=int((out["road_class"] == NATIONAL_UNKNOWN).sum()), n=len(out))
     return out
 
