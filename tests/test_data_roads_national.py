@@ -152,3 +152,38 @@ def test_tembladera_walk_to_the_road_falls(real):
     assert float(walk_minutes(d_before, 0.0, sp)) == pytest.approx(d_before / 1000 / 5.0355 * 60, rel=1e-3)
     assert float(walk_minutes(d_after, 0.0, sp)) < 0.1
     assert Point(p.x, p.y).distance(before.to_crs(CRS).union_all()) > 3_000
+
+
+def _walk_to_road_min(terrain, roads, point) -> float:
+    """Minutes from ``point`` to the nearest road node in the travel graph (walking only: the
+    first road node reached from the point), by scipy's Dijkstra on the graph's matrix."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from siting.network.graph import build_travel_graph
+    from siting.network.model import ROAD
+    g = build_travel_graph(terrain, roads, Speeds(), {"town": point})
+    src = int(g.point_nodes["town"][0])
+    d = dijkstra(g.matrix, indices=src, limit=240.0)
+    return float(d[g.kind == ROAD].min())
+
+
+def test_tembladera_connector_walk_in_the_graph_falls(real):
+    """The issue's case on the real graph (DEM + roads near Tembladera): the walk from the town to
+    the first road node falls from tens of minutes to a short connector."""
+    from siting.data.terrain import load_dem
+    places, before, after, _ = real
+    sc = siting.load_scenario(SCENARIO)
+    town = places[places["name"].str.upper() == "TEMBLADERA"]
+    lon, lat = float(town.geometry.x.iloc[0]), float(town.geometry.y.iloc[0])
+    bounds = (lon - 0.12, lat - 0.12, lon + 0.12, lat + 0.12)
+    terrain = load_dem(sc.inputs.dem, bounds_4326=bounds, crs=CRS)
+    box = shapely.box(*bounds)
+    q = QualityReport()
+    others = R.load_roads(sc, q, crs=CRS)
+    others = others[~others["road_id"].str.startswith("nat:") & others.intersects(box)]
+    clip = lambda nat: pd.concat([others, nat[nat.intersects(box)]], ignore_index=True)  # noqa: E731
+    walk_before = _walk_to_road_min(terrain, gpd.GeoDataFrame(clip(before), crs="EPSG:4326"), town)
+    walk_after = _walk_to_road_min(terrain, gpd.GeoDataFrame(clip(after), crs="EPSG:4326"), town)
+    print(f"Tembladera walk to the road: {walk_before:.1f} -> {walk_after:.1f} min")
+    assert walk_before > 30.0  # the issue: "its path ends with a 61-min walk"
+    assert walk_after < 5.0 and walk_after < walk_before / 10
