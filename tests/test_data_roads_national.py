@@ -66,13 +66,15 @@ def test_town_snapping_rule_by_hand(fixture_route):
     towns = _towns([("9999010001", "CAPITAL INVENTADA", X0 + 5_000, Y0 + 3_000),  # district capital, 3 km off
                     ("9999010002", "CASERIO LEJANO", X0 + 2_000, Y0 + 1_000),  # neither named nor capital
                     ("9999020001", "CAPITAL LEJANA", X0 + 5_000, Y0 - 6_000),  # capital 6 km off: too far
-                    ("9999010003", "PUEBLO UNO", X0 + 300, Y0 + 400)])  # named by the junction's brackets
+                    ("9999010003", "PUEBLO UNO", X0 + 300, Y0 + 400),  # named by the junction's brackets
+                    ("9999030001", "CAPITAL AL FINAL", X0 + 12_000, Y0 + 1_000)])  # beyond the last junction
     out = R.improve_national(straight, nodes, q, crs=CRS, towns=towns)
-    # hand: A(0,0) - P1(300,400) - C(5000,3000) - B(10000,0)
-    hand = (500.0 + np.hypot(4_700, 2_600) + np.hypot(5_000, 3_000)) / 1000.0
+    # hand: A(0,0) - P1(300,400) - C(5000,3000) - B(10000,0), and a spur B - E(12000,1000)
+    hand = (500.0 + np.hypot(4_700, 2_600) + np.hypot(5_000, 3_000) + np.hypot(2_000, 1_000)) / 1000.0
     assert _km(out) == pytest.approx(hand, rel=1e-6)
     verts = {tuple(np.round(c, 3)) for c in shapely.get_coordinates(out.to_crs(CRS).geometry.values)}
-    assert (X0 + 5_000, Y0 + 3_000) in verts and (X0 + 300, Y0 + 400) in verts
+    assert (X0 + 5_000, Y0 + 3_000) in verts and (X0 + 300, Y0 + 400) in verts and (X0 + 12_000, Y0 + 1_000) in verts
+    assert len(out) == 4  # A-P1, P1-C, C-B split the edge; B-E is a spur
     assert (X0 + 2_000, Y0 + 1_000) not in verts and (X0 + 5_000, Y0 - 6_000) not in verts
     assert out["approximate"].all() and (out["source"] == R.SOURCE_NATIONAL).all()
     assert (out["road_class"] == R.NATIONAL_UNKNOWN).all() and (out["surface"] == "unknown").all()

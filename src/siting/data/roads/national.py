@@ -92,7 +92,12 @@ def route_towns(junction_nodes: pd.DataFrame, towns: gpd.GeoDataFrame, *, crs: s
 
 def _insert_towns(edges: list[tuple[np.ndarray, np.ndarray]], towns: pd.DataFrame, snap_m: float
                   ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
-    """Insert each town within ``snap_m`` of the edges as a vertex of its nearest edge (nearest first)."""
+    """Insert each town within ``snap_m`` of the edges as a vertex of its nearest edge (nearest first).
+
+    A town whose nearest point on the edge is inside it splits the edge (``A-T``, ``T-B``); one
+    whose nearest point is an end (beyond the route's last junction, or at a corner) gets a spur
+    from that end instead, so the through route is not lengthened by an out-and-back.
+    """
     snapped: list[str] = []
     todo = towns.copy()
     while len(todo) and edges:
@@ -111,7 +116,12 @@ def _insert_towns(edges: list[tuple[np.ndarray, np.ndarray]], towns: pd.DataFram
         txy = np.array([t["x"], t["y"]], dtype=float)
         a, b = edges[e]
         if min(np.hypot(*(txy - a)), np.hypot(*(txy - b))) >= DUPLICATE_NODE_M:
-            edges = edges[:e] + [(a, txy), (txy, b)] + edges[e + 1:]
+            ab = b - a
+            u = float(np.dot(txy - a, ab) / max(float(np.dot(ab, ab)), 1e-9))
+            if u <= 0.0 or u >= 1.0:
+                edges = [*edges, (a if u <= 0.0 else b, txy)]  # spur from the nearest end
+            else:
+                edges = edges[:e] + [(a, txy), (txy, b)] + edges[e + 1:]
             snapped.append(f"{t['name']} ({t['ccpp_id']}, {dist[k] / 1000:.1f} km)")
         todo = todo.drop(index=todo.index[p])
     return edges, snapped
