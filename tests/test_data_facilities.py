@@ -180,7 +180,7 @@ def test_extension_centres_fixture(cetpro):
 @pytest.fixture()
 def no_roads_no_dem(monkeypatch):
     """Switch off the other engineer's loaders (tested elsewhere) to keep this file fast."""
-    monkeypatch.setattr(sdata, "_load_roads", lambda sc, quality, polygon: None)
+    monkeypatch.setattr(sdata, "_load_roads", lambda *args, **kwargs: None)
     monkeypatch.setattr(sdata, "_load_terrain", lambda sc, quality, bounds_4326, crs: None)
 
 

@@ -131,10 +131,11 @@ def test_vecinal_quality_entries(shipped):
 
 # ------------------------------------------------------------------ national routes
 def test_national_mst_matches_networkx(shipped):
-    _, q, roads = shipped
-    nat = roads[roads["source"] == R.SOURCE_NATIONAL]
+    sc, _, _ = shipped  # the spanning-tree stage, before improve_national (tested in test_data_roads_national.py)
+    q = QualityReport()
+    nat = R.national_from_junctions(R.read_route_nodes(sc.inputs.road_route_nodes, q, crs=CRS), q, crs=CRS)
     assert set(nat["route_code"]) == {"PE-3N", "PE-08", "PE-5N", "PE-06", "PE-02", "PE-1N", "PE-04"}
-    assert (nat["road_class"] == "national_paved").all() and nat["approximate"].all()
+    assert (nat["road_class"] == "national_unknown").all() and nat["approximate"].all()
     proj = nat.to_crs(CRS)
     for route, grp in proj.groupby("route_code"):
         coords = shapely.get_coordinates(grp.geometry.values).round(3)

@@ -28,6 +28,7 @@ def test_shipped_scenarios_load_and_resolve_paths():
     ({"allocation": {"n_sites": True}}, "'allocation.n_sites' must be an integer"),
     ({"speeds": {"walk_kmh_max": -1}}, "'speeds.walk_kmh_max' must be > 0"),
     ({"speeds": {"road_kmh": {"vecinal": 0}}}, "'speeds.road_kmh.vecinal' must be > 0"),
+    ({"speeds": {"detour_factor_by_class": {"vecinal": 0.9}}}, "'speeds.detour_factor_by_class.vecinal' must be >= 1"),
     ({"run": {"language": "fr"}}, "'run.language'"),
     ({"access": {"thresholds_min": [60, 30]}}, "'access.thresholds_min'"),
     ({"population": {"target_group": "18_24"}}, "'population.target_group'"),

@@ -79,12 +79,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "route.totals": ("{total} in all, {km} km, {climb} m of climb", "{total} en total, {km} km, {climb} m de subida"),
     "route.none": ("no route (unreachable)", "sin ruta (inalcanzable)"),
     "route.class.national_paved": ("the paved national road", "la carretera nacional asfaltada"),
+    "route.class.national_unknown": ("the national road (surface unknown)",
+                                     "la carretera nacional (superficie desconocida)"),
     "route.class.departmental_paved": ("the paved departmental road", "la carretera departamental asfaltada"),
     "route.class.departmental_unpaved": ("the unpaved departmental road", "la carretera departamental sin asfaltar"),
     "route.class.vecinal": ("the local (vecinal) road", "la vía vecinal"),
     "route.class.trail": ("the trail", "el camino de herradura"),
     "route.class.urban": ("town streets", "calles urbanas"),
     "route.class.other": ("the road ({name})", "la vía ({name})"),
+    # national routes refined from what ships (siting.data.roads.national, issue #14 item 1)
+    "roads.national_rebuilt": (
+        "National routes refined from the shipped data: {n_towns} towns that name a route (bracketed in its "
+        "junction names, or district capitals within 4 km) and {n_nodes} route nodes within 300 m were snapped "
+        "onto it as vertices, and {n_follow} pieces follow an MTC line that joins the same junctions (with that "
+        "line's class); rebuilt length {km_before:.0f} km -> {km_after:.0f} km. {n_unknown} of {n} pieces have "
+        "no surface in any shipped layer: class 'national_unknown' (own speed key). Straight pieces stay "
+        "approximate (their detour factor applies).",
+        "Rutas nacionales mejoradas con los datos incluidos: {n_towns} centros poblados que nombran una ruta "
+        "(entre paréntesis en sus empalmes, o capitales de distrito a 4 km o menos) y {n_nodes} nodos de ruta a "
+        "300 m o menos se ajustaron sobre ella como vértices, y {n_follow} tramos siguen una línea del MTC que "
+        "une los mismos empalmes (con la clase de esa línea); longitud reconstruida {km_before:.0f} km -> "
+        "{km_after:.0f} km. {n_unknown} de {n} tramos no tienen superficie en ninguna capa incluida: clase "
+        "'national_unknown' (velocidad propia). Los tramos rectos siguen siendo aproximados (se les aplica su "
+        "factor de rodeo)."),
 }
 
 

@@ -110,6 +110,7 @@ class Speeds:
 
     road_kmh: dict[str, float] = field(default_factory=lambda: {
         "national_paved": 60.0,
+        "national_unknown": 60.0,  # national routes whose surface no shipped layer gives (issue #14)
         "departmental_paved": 50.0,
         "departmental_unpaved": 30.0,
         "vecinal": 20.0,
@@ -120,6 +121,9 @@ class Speeds:
     tobler_slope_offset: float = 0.05
     tobler_decay: float = 3.5
     approximate_detour_factor: float = 1.3  # straight rebuilt segments are this much longer
+    # detour factor of approximate segments per road class (issue #14); a class not listed takes
+    # approximate_detour_factor.  Read through siting.network.speeds.detour_factors.
+    detour_factor_by_class: dict[str, float] = field(default_factory=dict)
     connector_walk_factor: float = 1.0  # multiplier on walking time of connector legs
     max_connector_slope: float = 0.25  # cap on the slope of village/road-to-cell legs (census vs DEM altitude)
     road_connector_radius_m: float = 0.0  # places join road nodes within this distance (0 = one cell)

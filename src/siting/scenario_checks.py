@@ -81,6 +81,10 @@ def _validate(sc: Scenario, base: Path) -> None:
     for cls_name, v in sc.speeds.road_kmh.items():
         if v <= 0:
             raise ScenarioError(f"key 'speeds.road_kmh.{cls_name}' must be > 0, got {v}")
+    for cls_name, v in (sc.speeds.detour_factor_by_class or {}).items():
+        if not v >= 1.0:
+            raise ScenarioError(f"key 'speeds.detour_factor_by_class.{cls_name}' must be >= 1 (a rebuilt straight "
+                                f"segment is never longer than the road), got {v}")
     th = sc.access.thresholds_min
     if not th or sorted(th) != th or th[0] <= 0:
         raise ScenarioError("key 'access.thresholds_min' must be increasing positive minutes, e.g. [30, 60, 120]")

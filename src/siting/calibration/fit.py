@@ -44,7 +44,8 @@ MIN_INFORMING_SHARE = 0.25  # a parameter is fitted when some trip spends this s
 MIN_WALKING_TRIPS = 2  # the walking multiplier is fitted only from this many walking trips
 #: bounds of each kind of parameter (km/h for speeds)
 BOUNDS: dict[str, tuple[float, float]] = {
-    "national_paved": (20.0, 90.0), "departmental_paved": (15.0, 80.0), "departmental_unpaved": (8.0, 70.0),
+    "national_paved": (20.0, 90.0), "national_unknown": (20.0, 90.0),
+    "departmental_paved": (15.0, 80.0), "departmental_unpaved": (8.0, 70.0),
     "vecinal": (5.0, 60.0), "trail": (2.0, 30.0), "urban": (5.0, 50.0),
     "detour": (1.0, 3.0), "walk": (0.5, 3.0),
 }

@@ -186,12 +186,13 @@ def _split_empty_cetpro(sc: Scenario, q: QualityReport, cetpro: gpd.GeoDataFrame
     return cetpro[~empty].reset_index(drop=True), cetpro[empty].reset_index(drop=True)
 
 
-def _load_roads(sc: Scenario, q: QualityReport, polygon: Any) -> gpd.GeoDataFrame | None:
-    """The road lines (``None`` without road inputs)."""
+def _load_roads(sc: Scenario, q: QualityReport, polygon: Any, towns: gpd.GeoDataFrame | None = None
+                ) -> gpd.GeoDataFrame | None:
+    """The road lines (``None`` without road inputs); ``towns`` are snapped onto the national routes."""
     if not (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
         return None
     from .roads import load_roads  # the slowest loader: imported when there are roads
-    return load_roads(sc, q, polygon=polygon)
+    return load_roads(sc, q, polygon=polygon, towns=towns)
 
 
 def _load_terrain(sc: Scenario, q: QualityReport, bounds_4326: tuple, crs: str) -> Terrain | None:
@@ -250,7 +251,7 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     step("places")
     fac = _load_facilities(sc, q, a, all_places)
     step("facilities")
-    roads = _load_roads(sc, q, a.buffered)
+    roads = _load_roads(sc, q, a.buffered, all_places)
     if roads is None:
         _note(q, "data.no_roads")
     step("roads")

@@ -69,6 +69,7 @@ PROBLEM_ES: dict[str, str] = {
     "route with a single node": "ruta con un solo nodo",
     "national route with a single junction": "ruta nacional con un solo empalme",
     "junction far from its route": "empalme alejado de su ruta",
+    "towns snapped onto the national route": "centros poblados ajustados sobre la ruta nacional",
     "junction with a route not in the data": "empalme con una ruta que no figura en los datos",
     "disconnected road component": "tramo de la red vial desconectado del resto",
     # locales educativos, tambos (data/facilities.py)

@@ -76,6 +76,19 @@ def road_speed_kmh(road_class: str | np.ndarray | list, table: Mapping[str, floa
     return float(out[0]) if scalar else out
 
 
+def detour_factors(road_class: np.ndarray | list, approximate: np.ndarray | list, speeds: Speeds) -> np.ndarray:
+    """Detour factor of each road segment (issue #14: one factor per rebuilt class).
+
+    ``f = speeds.detour_factor_by_class.get(class, speeds.approximate_detour_factor)`` for a
+    segment flagged ``approximate``, ``f = 1`` for a real line; the graph's time of a segment of
+    straight length ``L`` is ``L * f / v(class)``.
+    """
+    by_class = speeds.detour_factor_by_class or {}
+    default = float(speeds.approximate_detour_factor)
+    f = np.array([float(by_class.get(str(c), default)) for c in road_class], dtype=float)
+    return np.where(np.asarray(approximate, dtype=bool), f, 1.0)
+
+
 def max_speed_kmh(speeds: Speeds, *, mode: str | None = None, landcover_max: float = 1.0) -> float:
     """The highest speed any edge of the graph can have (for lower bounds on time)."""
     walk = speeds.walk_kmh_max * max(1.0, landcover_max)

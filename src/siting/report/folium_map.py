@@ -43,7 +43,7 @@ from .map_panels import facility_names, title_html
 from .numbers import column_kind, format_value
 from .values import translator
 
-ROAD_COLOURS = {"national_paved": "#1a1a1a", "departmental_paved": "#4d4d4d",
+ROAD_COLOURS = {"national_paved": "#1a1a1a", "national_unknown": "#1a1a1a", "departmental_paved": "#4d4d4d",
                 "departmental_unpaved": "#8c510a", "vecinal": "#7570b3", "trail": "#999999",
                 "urban": "#666666"}
 CETPRO_COLOUR, EXTENSION_COLOUR, PROPOSAL_COLOUR = "#08306b", "#2171b5", "#e7298a"

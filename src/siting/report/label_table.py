@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .label_table_maps import MAPS_LABELS
 from .label_table_plan import PLAN_AND_REPORT_LABELS
+from .label_table_roads import ROAD_LABELS
 from .label_table_robust import ROBUST_LABELS
 from .label_table_season import SEASON_LABELS
 
@@ -424,4 +425,5 @@ TABLE: dict[str, tuple[str, str]] = {
     **SEASON_LABELS,
     **MAPS_LABELS,
     **ROBUST_LABELS,
+    **ROAD_LABELS,
 }

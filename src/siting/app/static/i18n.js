@@ -63,7 +63,7 @@ const I18N = {
     c_sites_table: "Sitios propuestos y en qué escenarios (puesto)", c_none: "Aún no hay escenarios guardados.",
     use: "Usar", js_error: "Error: ", kind_cetpro: "CETPRO", kind_extension: "centro de extensión",
     part_walk: "a pie sobre el terreno", part_connector: "tramos de enlace a pie", part_vecinal: "camino vecinal",
-    part_national_paved: "carretera nacional asfaltada", part_departmental_paved: "departamental asfaltada",
+    part_national_paved: "carretera nacional asfaltada", part_national_unknown: "carretera nacional (superficie desconocida)", part_departmental_paved: "departamental asfaltada",
     part_departmental_unpaved: "departamental sin asfaltar", part_trail: "sendero", part_urban: "calles",
   },
   en: {
@@ -128,7 +128,7 @@ const I18N = {
     c_sites_table: "Proposed sites and the scenarios that have them (rank)", c_none: "No saved scenarios yet.",
     use: "Use", js_error: "Error: ", kind_cetpro: "CETPRO", kind_extension: "extension centre",
     part_walk: "walking over terrain", part_connector: "walking connectors", part_vecinal: "rural (vecinal) road",
-    part_national_paved: "paved national road", part_departmental_paved: "paved departmental road",
+    part_national_paved: "paved national road", part_national_unknown: "national road (surface unknown)", part_departmental_paved: "paved departmental road",
     part_departmental_unpaved: "unpaved departmental road", part_trail: "trail", part_urban: "streets",
   },
 };

@@ -1,6 +1,6 @@
 /* siting app: the Leaflet map (vendored Leaflet, no tiles by default: works offline). */
 "use strict";
-const ROAD_COLOURS = {national_paved: "#1a1a1a", departmental_paved: "#4d4d4d", departmental_unpaved: "#8c510a",
+const ROAD_COLOURS = {national_paved: "#1a1a1a", national_unknown: "#1a1a1a", departmental_paved: "#4d4d4d", departmental_unpaved: "#8c510a",
   vecinal: "#7570b3", trail: "#999999", urban: "#666666"};
 
 const MapView = {

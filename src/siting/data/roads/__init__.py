@@ -31,7 +31,12 @@ Rules (documented here once; the quality report repeats them where they apply):
 * **National routes** (``PE-…``) have no lines in the shipped data: each is approximated by
   the minimum spanning tree (straight edges, projected distances) over the distinct junction
   nodes that name it; ramal letters (``PE-08 B``, ``PE-1N F``) are merged into the base route.
-  Class ``national_paved``, ``approximate=True``, source ``national_from_junctions``.
+  Then :func:`~siting.data.roads.national.improve_national` snaps the towns that name the
+  route onto it and makes edges follow MTC lines joining the same junctions (rules in
+  :mod:`siting.data.roads.national`).  Class ``national_unknown`` (no shipped layer gives a
+  national surface; a piece on an MTC line with a known surface takes its class), straight
+  pieces ``approximate=True`` with source ``national_from_junctions``, pieces on MTC lines
+  ``approximate=False`` with source ``national_on_mtc_lines``.
 * **OpenStreetMap**: :func:`load_osm`, classes from :data:`OSM_HIGHWAY_CLASS`.
 
 Modules: :mod:`~siting.data.roads.common` (the table, readers, connectivity),
@@ -71,6 +76,7 @@ from .mtc import (
     classify_mtc,
     load_mtc_lines,
 )
+from .national import NATIONAL_UNKNOWN, SOURCE_NATIONAL_LINES, improve_national
 from .osm import OSM_HIGHWAY_CLASS, OSM_PAVED, OSM_UNPAVED, load_osm, osm_class
 from .routes import (
     junction_connectors,
@@ -83,10 +89,12 @@ from .routes import (
 )
 
 __all__ = [
-    "DUPLICATE_NODE_M", "HIERARCHY_COLUMNS", "MIN_LENGTH_M", "MTC_CLASS", "MTC_HIERARCHY", "MTC_SURFACE",
+    "DUPLICATE_NODE_M", "HIERARCHY_COLUMNS", "NATIONAL_UNKNOWN", "SOURCE_NATIONAL_LINES",
+    "MIN_LENGTH_M", "MTC_CLASS", "MTC_HIERARCHY", "MTC_SURFACE",
     "OSM_HIGHWAY_CLASS", "OSM_PAVED", "OSM_UNPAVED", "ROAD_CLASSES", "ROAD_COLUMNS", "ROUTE_COLUMNS",
     "SOURCE_MTC_LINES", "SOURCE_NATIONAL", "SOURCE_OSM", "SOURCE_VECINAL", "SURFACE_COLUMNS",
-    "classify_mtc", "empty_roads", "junction_connectors", "load_mtc_lines", "load_osm", "load_roads",
+    "classify_mtc", "empty_roads", "improve_national",
+    "junction_connectors", "load_mtc_lines", "load_osm", "load_roads",
     "national_base", "national_from_junctions", "normalise_route_code", "osm_class", "parse_junction",
     "read_route_nodes", "rebuild_routes", "report_components", "road_components",
 ]
@@ -102,7 +110,7 @@ def _utm_of_inputs(sc) -> str:
 
 
 def load_roads(sc, quality: QualityReport, *, crs: str | None = None, polygon=None, tolerance_m: float = 50.0,
-               max_connector_m: float = 5000.0) -> gpd.GeoDataFrame:
+               max_connector_m: float = 5000.0, towns: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """All roads of a scenario (contract: ``docs/ARCHITECTURE.md``).
 
     ``crs``: projected CRS for lengths and snapping (default ``study_area.crs``, else the
@@ -111,7 +119,9 @@ def load_roads(sc, quality: QualityReport, *, crs: str | None = None, polygon=No
     OSM (``inputs.osm``; ``polygon`` is needed for ``"download"``).  Adds the connectivity
     summary (:func:`report_components`, ``tolerance_m``) to ``quality``.  Raises
     :class:`DataError` for unreadable, empty or CRS-less layers; returns an empty table
-    when the scenario has no road inputs (a quality note says so).
+    when the scenario has no road inputs (a quality note says so).  ``towns`` (centros
+    poblados, ``ccpp_id, name``): towns that name a national route are snapped onto it
+    (:func:`~siting.data.roads.national.improve_national`).
     """
     crs = crs or sc.study_area.crs or _utm_of_inputs(sc)
     parts: list[gpd.GeoDataFrame] = [load_mtc_lines(p, quality, crs=crs) for p in sc.inputs.roads if p]
@@ -123,6 +133,7 @@ def load_roads(sc, quality: QualityReport, *, crs: str | None = None, polygon=No
         rebuilt = rebuild_routes(nodes, quality, crs=crs, skip_routes=line_routes)
         rebuilt = _drop_zero_length(rebuilt, crs, quality, "roads:rebuilt")
         national = national_from_junctions(nodes, quality, crs=crs, skip_routes=line_routes)
+        national = improve_national(national, nodes, quality, crs=crs, towns=towns, lines=lines)
         base = pd.concat([lines, rebuilt, national], ignore_index=True)
         connectors = junction_connectors(nodes, gpd.GeoDataFrame(base, crs="EPSG:4326"), quality, crs=crs,
                                          line_routes=line_routes, max_connector_m=max_connector_m)

@@ -22,11 +22,13 @@ from ...io import vector_layer
 from ..quality import QualityReport
 
 ROAD_COLUMNS = ["road_id", "route_code", "road_class", "surface", "approximate", "source", "geometry"]
-ROAD_CLASSES = ("national_paved", "departmental_paved", "departmental_unpaved", "vecinal", "trail", "urban")
+ROAD_CLASSES = ("national_paved", "national_unknown", "departmental_paved",
+                "departmental_unpaved", "vecinal", "trail", "urban")
 
 SOURCE_MTC_LINES = "mtc_lines"
 SOURCE_VECINAL = "mtc_vecinal_nodes"
 SOURCE_NATIONAL = "national_from_junctions"
+NATIONAL_UNKNOWN = "national_unknown"  # class of national roads whose surface no layer gives (#14)
 SOURCE_OSM = "osm"
 
 DUPLICATE_NODE_M = 1.0  # nodes of one route closer than this at the same POSICION are one node

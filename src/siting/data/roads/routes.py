@@ -23,6 +23,7 @@ from ..quality import QualityReport
 from .common import (
     DUPLICATE_NODE_M,
     MIN_LENGTH_M,
+    NATIONAL_UNKNOWN,
     SOURCE_NATIONAL,
     SOURCE_VECINAL,
     _first_column,
@@ -208,7 +209,8 @@ def national_from_junctions(nodes: gpd.GeoDataFrame, quality: QualityReport, *, 
     nodes whose name is an empalme with R (ramales merged, see :func:`parse_junction`);
     the MST of the complete graph weighted by projected Euclidean distance
     (``scipy.sparse.csgraph.minimum_spanning_tree``) has ``n - 1`` edges, each a straight
-    segment ``road_id = "nat:<R>:<k>"``.  Routes with one distinct node are reported.
+    segment ``road_id = "nat:<R>:<k>"``, class ``national_unknown``.  Routes with one distinct
+    node are reported.  :func:`~siting.data.roads.national.improve_national` refines them.
     """
     skip = set(skip_routes)
     junc = nodes[nodes["junction"].map(lambda c: isinstance(c, str) and national_base(c) is not None)]
@@ -224,7 +226,7 @@ def national_from_junctions(nodes: gpd.GeoDataFrame, quality: QualityReport, *, 
         mst = minimum_spanning_tree(squareform(pdist(xy))).tocoo()
         ll = _to_4326(xy, crs)
         for k, (i, j) in enumerate(zip(mst.row, mst.col)):
-            rows.append({"road_id": f"nat:{route}:{k}", "route_code": route, "road_class": "national_paved",
+            rows.append({"road_id": f"nat:{route}:{k}", "route_code": route, "road_class": NATIONAL_UNKNOWN,
                          "surface": "unknown", "approximate": True, "source": SOURCE_NATIONAL,
                          "geometry": LineString([ll[i], ll[j]])})
     out = _roads_frame(rows)
