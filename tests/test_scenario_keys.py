@@ -80,6 +80,8 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "speeds.tobler_decay": ("test_network_speeds.py::test_tobler_parameters_are_used", "decay"),
     "speeds.approximate_detour_factor": (f"{HERE}::test_detour_factor_lengthens_approximate_roads",
                                          "approximate_detour_factor"),
+    "speeds.calibration": ("test_calibration_default.py::test_speeds_note_tells_where_speeds_come_from",
+                           "calibration"),
     "speeds.detour_factor_by_class": ("test_data_roads_national.py::test_detour_factor_per_class_by_hand",
                                       "detour_factor_by_class"),
     "speeds.connector_walk_factor": ("test_network_graph.py::test_one_road_with_a_walking_leg_at_each_end",

@@ -71,6 +71,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "are no longer counted within {threshold} min of a centre.",
         "Sin los {n} CETPRO que no tienen alumnos ni docentes, {people} personas ({target} de {group} años) "
         "dejan de contarse a {threshold} min o menos de un centro."),
+    # where the road speeds come from (issue #14 item 5), one note per run
+    "speeds.calibrated": (
+        "Road speeds and detour factors calibrated on observed trips by `siting calibrate` ({report}): {values}.",
+        "Velocidades de las vías y factores de rodeo calibrados con viajes observados por `siting calibrate` "
+        "({report}): {values}."),
+    "speeds.assumed": (
+        "Road speeds are assumed values, not calibrated on observed trips ({values}); run `siting calibrate` "
+        "to fit them (docs/calibration/).",
+        "Las velocidades de las vías son valores supuestos, no calibrados con viajes observados ({values}); "
+        "`siting calibrate` las ajusta (docs/calibration/)."),
     # route legs (siting.network.routes): the parts of a trip told in words
     "route.walk": ("walk {minutes} min", "camina {minutes} min"),
     "route.road": ("{minutes} min on {road}", "{minutes} min por {road}"),

@@ -124,6 +124,9 @@ class Speeds:
     # detour factor of approximate segments per road class (issue #14); a class not listed takes
     # approximate_detour_factor.  Read through siting.network.speeds.detour_factors.
     detour_factor_by_class: dict[str, float] = field(default_factory=dict)
+    # where these speeds come from: the report of `siting calibrate` that fitted them ("" =
+    # assumed values, not calibrated).  Only told in the outputs; it does not change a minute.
+    calibration: str = ""
     connector_walk_factor: float = 1.0  # multiplier on walking time of connector legs
     max_connector_slope: float = 0.25  # cap on the slope of village/road-to-cell legs (census vs DEM altitude)
     road_connector_radius_m: float = 0.0  # places join road nodes within this distance (0 = one cell)
@@ -132,8 +135,8 @@ class Speeds:
 
 
 def _rainy_road_factors() -> dict[str, float]:
-    return {"national_paved": 0.9, "departmental_paved": 0.9, "departmental_unpaved": 0.7,
-            "vecinal": 0.6, "trail": 0.6, "urban": 0.9}
+    return {"national_paved": 0.9, "national_unknown": 0.8, "departmental_paved": 0.9,
+            "departmental_unpaved": 0.7, "vecinal": 0.6, "trail": 0.6, "urban": 0.9}
 
 
 @dataclass

@@ -43,7 +43,8 @@ SPEED_DECIMALS, DETOUR_DECIMALS, WALK_DECIMALS = 1, 2, 2
 
 def start_params(speeds: Speeds) -> fitting.Params:
     """The scenario's parameters ``θ0`` (walking multiplier 1)."""
-    return fitting.Params(dict(speeds.road_kmh), float(speeds.approximate_detour_factor), 1.0)
+    return fitting.Params(dict(speeds.road_kmh), float(speeds.approximate_detour_factor), 1.0,
+                          dict(speeds.detour_factor_by_class or {}))
 
 
 def speeds_of(base: Speeds, p: fitting.Params) -> Speeds:
@@ -52,13 +53,15 @@ def speeds_of(base: Speeds, p: fitting.Params) -> Speeds:
     return dataclasses.replace(
         base, road_kmh={c: round(float(v), SPEED_DECIMALS) for c, v in p.speeds.items()},
         approximate_detour_factor=round(float(p.detour), DETOUR_DECIMALS),
+        detour_factor_by_class={c: round(float(v), DETOUR_DECIMALS) for c, v in p.detour_by_class.items()},
         walk_kmh_max=round(float(base.walk_kmh_max / p.walk), WALK_DECIMALS))
 
 
 def rounded(base: Speeds, p: fitting.Params) -> fitting.Params:
     """The parameters as they are written into the scenario (see :func:`speeds_of`)."""
     s = speeds_of(base, p)
-    return fitting.Params(dict(s.road_kmh), s.approximate_detour_factor, base.walk_kmh_max / s.walk_kmh_max)
+    return fitting.Params(dict(s.road_kmh), s.approximate_detour_factor, base.walk_kmh_max / s.walk_kmh_max,
+                          dict(s.detour_factor_by_class))
 
 
 def pair_groups(used: pd.DataFrame) -> np.ndarray:
@@ -87,13 +90,37 @@ class Calibration:
     prior_sd: float = 0.5
     iterations: list[dict] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    distance: pd.DataFrame | None = None  # trips with an observed road km: modelled_km, observed_km
+
+
+def distance_rows(matched: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """Matched road trips with an observed road distance that are not in ``used``: they
+    inform the detour factor of each rebuilt class through their km, whatever the date of
+    their time (a road's length changes little when it is paved)."""
+    km = pd.to_numeric(matched.get("distance_km", pd.Series(np.nan, index=matched.index)), errors="coerce")
+    keep = matched["matched"].astype(bool) & ~matched["walking"].astype(bool) & np.isfinite(km)
+    keep &= ~matched["row"].isin(used["row"])
+    return matched[keep.to_numpy()].reset_index(drop=True)
+
+
+def _fit_set(used: pd.DataFrame, extra: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The trips of the fit: ``used`` (times and, when given, km) then ``extra`` (km only);
+    their observed minutes (NaN for ``extra``) and road km (NaN when not known)."""
+    rows = pd.concat([used, extra], ignore_index=True)
+    obs = np.concatenate([used["observed_min"].to_numpy(float), np.full(len(extra), np.nan)])
+    km = pd.to_numeric(rows.get("distance_km", pd.Series(np.nan, index=rows.index)), errors="coerce")
+    return rows, obs, km.to_numpy(float)
 
 
 def _iterate(sc: Scenario, data: StudyData, used: pd.DataFrame, theta0: fitting.Params, *, iterations: int,
              share: dict[str, float], prior_sd: float, say, lang: str
              ) -> tuple[fitting.Params, list[dict], TripComposition]:
-    """Fit, rebuild, re-route, refit; returns the final parameters, the log and the first composition."""
+    """Fit, rebuild, re-route, refit; returns the final parameters, the log and the first
+    composition.  ``used`` is the fit set (:func:`_fit_set`): rows without an observed time
+    carry only their road km."""
     obs = used["observed_min"].to_numpy(float)
+    km = pd.to_numeric(used.get("distance_km", pd.Series(np.nan, index=used.index)), errors="coerce").to_numpy(float)
+    timed = np.isfinite(obs)
     cur, log, first = theta0, [], None
     minutes, graph, walk = route_trips(sc, data, matched=used)
     for i in range(1, iterations + 1):
@@ -101,14 +128,15 @@ def _iterate(sc: Scenario, data: StudyData, used: pd.DataFrame, theta0: fitting.
                                walk_graph=walk)
         first = first or tc
         comp = to_fit_composition(tc, obs, detour=cur.detour, share=share, walk_multiplier=cur.walk,
-                                  walking=used["walking"].to_numpy(bool))
+                                  walking=used["walking"].to_numpy(bool), detour_by_class=cur.detour_by_class,
+                                  distance_km=km)
         f = fitting.fit(comp, cur, prior=theta0, prior_sd=prior_sd)
         cur = rounded(sc.speeds, f.params)
         cur_sc = dataclasses.replace(sc, speeds=speeds_of(sc.speeds, cur))
         minutes, graph, walk = route_trips(cur_sc, data, matched=used)
-        err = fitting.median_abs_log(minutes / obs)
+        err = fitting.median_abs_log(minutes[timed] / obs[timed])
         log.append({"iteration": i, "median_abs_log": err, "fit_success": f.success, **cur.as_dict()})
-        say(text("iteration", lang, i=i, err=err, n=len(obs)))
+        say(text("iteration", lang, i=i, err=err, n=int(timed.sum())))
     assert first is not None
     return cur, log, first
 
@@ -131,23 +159,26 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
                         "scenarios/cajamarca_13ugel.toml) or add trips (siting validate-times lists the unmatched)")
     theta0 = start_params(sc.speeds)
     share = approximate_share(data)
-    final, log, first = _iterate(sc, data, used, theta0, iterations=iterations, share=share, prior_sd=prior_sd,
-                                 say=say, lang=lang)
-    obs = used["observed_min"].to_numpy(float)
-    groups = pair_groups(used)
-    walking = used["walking"].to_numpy(bool)
-    comp0 = to_fit_composition(first, obs, detour=theta0.detour, share=share, walking=walking)
+    fitset, obs, km = _fit_set(used, distance_rows(matched, used))
+    final, log, first = _iterate(sc, data, fitset.assign(observed_min=obs), theta0, iterations=iterations,
+                                 share=share, prior_sd=prior_sd, say=say, lang=lang)
+    groups = pair_groups(fitset)
+    walking = fitset["walking"].to_numpy(bool)
+    comp0 = to_fit_composition(first, obs, detour=theta0.detour, share=share, walking=walking,
+                               detour_by_class=theta0.detour_by_class, distance_km=km)
     cv = fitting.cross_validate(comp0, theta0, groups=groups, k=folds, seed=seed, repeats=repeats, prior_sd=prior_sd,
                                 prior=theta0)
     say(text("cv", lang, k=cv.k, before=cv.error_before, after=cv.error_after, reps=len(cv.after)))
     cal_sc = dataclasses.replace(sc, speeds=speeds_of(sc.speeds, final))
     minutes1, graph1, walk1 = route_trips(cal_sc, data, matched=matched)
     after = validation_table(matched, minutes1)
-    tc = route_composition(used, speeds=cal_sc.speeds, graph=graph1, walk_graph=walk1)
+    tc = route_composition(fitset, speeds=cal_sc.speeds, graph=graph1, walk_graph=walk1)
     comp1 = to_fit_composition(tc, obs, detour=final.detour, share=share, walk_multiplier=final.walk,
-                               walking=walking)
+                               walking=walking, detour_by_class=final.detour_by_class, distance_km=km)
     final_fit = fitting.fit(comp1, final, prior=theta0, prior_sd=prior_sd)
     intervals = fitting.bootstrap(comp1, final, groups=groups, n=bootstrap_draws, seed=seed, prior_sd=prior_sd,
                                   prior=theta0)
-    return Calibration(theta0, final, final_fit, cal_sc.speeds, used, before, after, cv, folds, intervals, tc, share,
-                       prior_sd, log)
+    return Calibration(theta0, final, final_fit, cal_sc.speeds, used, before, after, cv, folds, intervals,
+                       tc.head(len(used)), share, prior_sd, log, distance=fitset.assign(
+                           modelled_km=np.round(fitting.predict_km(comp1, final), 1), observed_km=km)[
+                           np.isfinite(km)].reset_index(drop=True))

@@ -56,6 +56,11 @@ class TripComposition:
     walk_min: np.ndarray
     km_eff: np.ndarray
 
+    def head(self, n: int) -> TripComposition:
+        """The first ``n`` trips."""
+        return TripComposition(self.classes, self.minutes[:n], self.minutes_by_class[:n], self.walk_min[:n],
+                               self.km_eff[:n])
+
     @property
     def closure(self) -> np.ndarray:
         return self.minutes - self.minutes_by_class.sum(axis=1) - self.walk_min
@@ -141,14 +146,19 @@ def route_composition(matched: pd.DataFrame, *, speeds: Speeds, graph: TravelGra
 
 
 def to_fit_composition(tc: TripComposition, observed: np.ndarray, *, detour: float, share: dict[str, float],
-                       walk_multiplier: float = 1.0, walking: np.ndarray | None = None) -> Composition:
+                       walk_multiplier: float = 1.0, walking: np.ndarray | None = None,
+                       detour_by_class: dict[str, float] | None = None,
+                       distance_km: np.ndarray | None = None) -> Composition:
     """The :class:`~siting.calibration.fit.Composition` of the fit: effective km split into
     real-line ``km = (1 - a) km_eff / (1 - a + a d)`` and approximate ``kma = a km_eff / (1 - a + a d)``
-    (``a`` = approximate share of the class, ``d`` = the detour factor in use), and walking
-    minutes brought back to the scenario's original walking speed (``÷ walk_multiplier``)."""
+    (``a`` = approximate share of the class, ``d`` = the detour factor in use for the class:
+    ``detour_by_class[c]``, else ``detour``), and walking minutes brought back to the
+    scenario's original walking speed (``÷ walk_multiplier``)."""
     a = np.array([share.get(c, 0.0) for c in tc.classes], dtype=float)
-    denom = 1.0 - a + a * detour
+    d = np.array([float((detour_by_class or {}).get(c, detour)) for c in tc.classes], dtype=float)
+    denom = 1.0 - a + a * d
     km = tc.km_eff * ((1.0 - a) / denom)[None, :]
     kma = tc.km_eff * (a / denom)[None, :]
     return Composition(tc.classes, km, kma, tc.walk_min / walk_multiplier, np.asarray(observed, dtype=float),
-                       None if walking is None else np.asarray(walking, bool))
+                       None if walking is None else np.asarray(walking, bool),
+                       None if distance_km is None else np.asarray(distance_km, dtype=float))

@@ -7,13 +7,19 @@ and connector legs).  With parameters ``θ = (v_c, d, m)`` (road speed per class
 detour factor of approximate segments, a multiplier on walking time) the modelled minutes of
 the same path are
 
-    t_i(θ) = 60 · Σ_c (km_ic + d · kma_ic) / v_c  +  m · w_i
+    t_i(θ) = 60 · Σ_c (km_ic + d_c · kma_ic) / v_c  +  m · w_i
 
-(with the current ``θ0`` this is the graph's own time of the path).  The fit minimises, over
+(with the current ``θ0`` this is the graph's own time of the path), with ``d_c = d`` unless
+the class has its own detour factor (``speeds.detour_factor_by_class``,
+:attr:`Params.detour_by_class`, parameter ``detour_<class>``).  The fit minimises, over
 ``log θ`` inside bounds (``scipy.optimize.least_squares``, trust-region reflective),
 
-    Σ_i ((log t_i(θ) - log o_i) / s)²  +  Σ_j ((log θ_j - log θ0_j) / σ)²
+    Σ_i ρ(((log t_i(θ) - log o_i) / s)²)  +  Σ_k ρ(((log D_k(θ) - log D°_k) / s_D)²)
+        +  Σ_j ρ(((log θ_j - log θ0_j) / σ)²)
 
+where ``D_k(θ) = Σ_c (km_kc + d_c · kma_kc)`` is the modelled road km of a trip whose road
+distance ``D°_k`` is known (:data:`DIST_LOG_SD` = ``s_D``), and ``ρ(z) = 2 (√(1 + z) − 1)``
+is the soft-L1 loss (:data:`LOSS`: a few far-off reported trips do not drag every speed),
 with ``o_i`` the observed minutes, ``s`` = :data:`OBS_LOG_SD` the spread of a reported trip
 time and ``σ`` = ``prior_sd`` a weak pull towards the current values.  The pull matters only
 where the trips cannot separate two parameters: when every kilometre of a class is
@@ -40,7 +46,10 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 OBS_LOG_SD = 0.25  # spread of a reported trip time on the log scale (about ±25 %)
+LOSS = "soft_l1"  # robust loss on the scaled residuals (issue #14: a few far-off reported trips)
 MIN_INFORMING_SHARE = 0.25  # a parameter is fitted when some trip spends this share of its minutes on it
+MIN_INFORMING_KM_SHARE = 0.5  # a class's own detour is fitted from trips with this share of their km on it
+DIST_LOG_SD = 0.1  # spread of a reported road distance on the log scale (about ±10 %)
 MIN_WALKING_TRIPS = 2  # the walking multiplier is fitted only from this many walking trips
 #: bounds of each kind of parameter (km/h for speeds)
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -59,8 +68,9 @@ class Composition:
 
     ``km``, ``km_approx``: (n, len(classes)) road kilometres on real lines and on approximate
     segments (along the segment, before the detour factor); ``walk_min``: (n,) walking
-    minutes under the current walking speed; ``observed``: (n,) observed minutes;
-    ``walking``: (n,) whether the trip was made on foot (default: none).
+    minutes under the current walking speed; ``observed``: (n,) observed minutes (NaN for a
+    trip that only gives its road distance); ``walking``: (n,) whether the trip was made on
+    foot (default: none); ``distance_km``: (n,) observed road km (NaN when not known).
     """
 
     classes: tuple[str, ...]
@@ -69,10 +79,22 @@ class Composition:
     walk_min: np.ndarray
     observed: np.ndarray
     walking: np.ndarray | None = None
+    distance_km: np.ndarray | None = None  # observed road km of the trip (NaN: not known)
 
     def subset(self, rows: np.ndarray) -> Composition:
         return Composition(self.classes, self.km[rows], self.km_approx[rows], self.walk_min[rows],
-                           self.observed[rows], None if self.walking is None else self.walking[rows])
+                           self.observed[rows], None if self.walking is None else self.walking[rows],
+                           None if self.distance_km is None else self.distance_km[rows])
+
+    @property
+    def timed(self) -> np.ndarray:
+        """Rows with an observed time (rows with only a road distance inform detours only)."""
+        return np.isfinite(self.observed)
+
+    @property
+    def measured(self) -> np.ndarray:
+        """Rows with an observed road distance."""
+        return np.zeros(self.n, bool) if self.distance_km is None else np.isfinite(self.distance_km)
 
     @property
     def n_walking(self) -> int:
@@ -85,46 +107,81 @@ class Composition:
 
 @dataclass(frozen=True)
 class Params:
-    """``speeds`` (km/h per class), ``detour`` and ``walk`` (multiplier on walking time)."""
+    """``speeds`` (km/h per class), ``detour`` and ``walk`` (multiplier on walking time).
+
+    ``detour_by_class``: the classes with their own detour factor
+    (``speeds.detour_factor_by_class``, parameter ``detour_<class>``); it is fitted from the
+    observed road km of the trips (:attr:`Composition.distance_km`), and ``detour`` applies
+    to the approximate segments of the other classes.
+    """
 
     speeds: dict[str, float]
     detour: float
     walk: float = 1.0
+    detour_by_class: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float]:
-        return {**self.speeds, DETOUR: self.detour, WALK: self.walk}
+        return {**self.speeds, DETOUR: self.detour,
+                **{class_detour(c): float(v) for c, v in self.detour_by_class.items()}, WALK: self.walk}
 
     @classmethod
-    def from_dict(cls, d: dict[str, float], classes: Sequence[str]) -> Params:
-        return cls({c: float(d[c]) for c in classes}, float(d[DETOUR]), float(d[WALK]))
+    def from_dict(cls, d: dict[str, float], classes: Sequence[str], *,
+                  detour_classes: Sequence[str] = ()) -> Params:
+        return cls({c: float(d[c]) for c in classes}, float(d[DETOUR]), float(d[WALK]),
+                   {c: float(d[class_detour(c)]) for c in detour_classes})
+
+    def detour_of(self, classes: Sequence[str]) -> np.ndarray:
+        """``d_c`` per class: ``detour_by_class[c]`` when measured, else the fitted ``detour``."""
+        return np.array([float(self.detour_by_class.get(c, self.detour)) for c in classes], dtype=float)
+
+
+def class_detour(road_class: str) -> str:
+    """Name of the parameter of a class's own detour factor: ``detour_<class>``."""
+    return f"{DETOUR}_{road_class}"
+
+
+def predict_km(comp: Composition, p: Params) -> np.ndarray:
+    """Road km of each path, ``Σ_c (km_ic + d_c kma_ic)`` (walking legs not counted)."""
+    d = p.detour_of(comp.classes)
+    return (comp.km + d[None, :] * comp.km_approx).sum(axis=1)
 
 
 def predict(comp: Composition, p: Params) -> np.ndarray:
-    """``t_i = 60 Σ_c (km_ic + d kma_ic) / v_c + m w_i`` (minutes) for every trip."""
+    """``t_i = 60 Σ_c (km_ic + d_c kma_ic) / v_c + m w_i`` (minutes) for every trip."""
     v = np.array([p.speeds[c] for c in comp.classes], dtype=float)
-    road = 60.0 * ((comp.km + p.detour * comp.km_approx) / v[None, :]).sum(axis=1)
+    d = p.detour_of(comp.classes)
+    road = 60.0 * ((comp.km + d[None, :] * comp.km_approx) / v[None, :]).sum(axis=1)
     return road + p.walk * comp.walk_min
 
 
 def informed(comp: Composition, p: Params) -> list[str]:
     """Names of the parameters the trips inform under ``p``: a road class when at least one
     trip spends :data:`MIN_INFORMING_SHARE` of its minutes on it, the detour factor likewise
-    on approximate segments; the walking multiplier when at least :data:`MIN_WALKING_TRIPS`
-    trips were made on foot (on road trips the walking minutes are mostly the legs between a
-    town and the rebuilt road line, an artefact of the geometry, not a walking speed).  A
-    class crossed for a few minutes of long trips would only be moved by the prior: it is
-    left alone."""
-    total = np.maximum(predict(comp, p), 1e-9)
+    on approximate segments; a class's own detour ``detour_<class>`` when some trip with an
+    observed road distance has :data:`MIN_INFORMING_KM_SHARE` of its road km on that class;
+    the walking multiplier when at least :data:`MIN_WALKING_TRIPS` trips were made on foot
+    (on road trips the walking minutes are mostly the legs between a town and the rebuilt
+    road line, an artefact of the geometry, not a walking speed).  A class crossed for a few
+    minutes of long trips would only be moved by the prior: it is left alone."""
+    timed = comp.subset(np.flatnonzero(comp.timed))
+    total = np.maximum(predict(timed, p), 1e-9)
     v = np.array([p.speeds[c] for c in comp.classes], dtype=float)
-    per_class = 60.0 * (comp.km + p.detour * comp.km_approx) / v[None, :]
-    approx = 60.0 * (p.detour * comp.km_approx / v[None, :]).sum(axis=1)
+    d = p.detour_of(comp.classes)
+    per_class = 60.0 * (timed.km + d[None, :] * timed.km_approx) / v[None, :]
+    generic = np.array([c not in p.detour_by_class for c in comp.classes], dtype=bool)
+    approx = 60.0 * (d[generic][None, :] * timed.km_approx[:, generic] / v[generic][None, :]).sum(axis=1)
 
-    def share(minutes: np.ndarray) -> float:
-        return float(np.max(minutes / total)) if comp.n else 0.0
+    def share(part: np.ndarray, whole: np.ndarray) -> float:
+        return float(np.max(part / whole)) if len(whole) else 0.0
 
-    names = [c for k, c in enumerate(comp.classes) if share(per_class[:, k]) >= MIN_INFORMING_SHARE]
-    if share(approx) >= MIN_INFORMING_SHARE:
+    names = [c for k, c in enumerate(comp.classes) if share(per_class[:, k], total) >= MIN_INFORMING_SHARE]
+    if share(approx, total) >= MIN_INFORMING_SHARE:
         names.append(DETOUR)
+    measured = comp.subset(np.flatnonzero(comp.measured))
+    km = np.maximum(predict_km(measured, p), 1e-9)
+    for k, c in enumerate(comp.classes):
+        if c in p.detour_by_class and share(d[k] * measured.km_approx[:, k], km) >= MIN_INFORMING_KM_SHARE:
+            names.append(class_detour(c))
     if comp.n_walking >= MIN_WALKING_TRIPS:
         names.append(WALK)
     return names
@@ -145,9 +202,15 @@ class Fit:
     jacobian_sd: dict[str, float] = field(default_factory=dict)  # sd of log θ_j from (JᵀJ)⁻¹
 
 
+def _bound(name: str) -> tuple[float, float]:
+    if name in BOUNDS:
+        return BOUNDS[name]
+    return BOUNDS[DETOUR] if name.startswith(DETOUR + "_") else DEFAULT_SPEED_BOUNDS
+
+
 def _bounds(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.array([BOUNDS.get(n, DEFAULT_SPEED_BOUNDS)[0] for n in names], dtype=float)
-    hi = np.array([BOUNDS.get(n, DEFAULT_SPEED_BOUNDS)[1] for n in names], dtype=float)
+    lo = np.array([_bound(n)[0] for n in names], dtype=float)
+    hi = np.array([_bound(n)[1] for n in names], dtype=float)
     return np.log(lo), np.log(hi)
 
 
@@ -168,18 +231,24 @@ def fit(comp: Composition, start: Params, *, prior: Params | None = None, prior_
     x0 = np.clip(np.log([base[n] for n in names]), lo + 1e-9, hi - 1e-9)
     centre = (prior or start).as_dict()
     prior_x = np.log([centre[n] for n in names])
-    log_obs = np.log(comp.observed)
+    with np.errstate(invalid="ignore"):
+        log_obs = np.log(comp.observed)
 
     def params_of(x: np.ndarray) -> Params:
         d = dict(base)
         d.update({n: float(np.exp(v)) for n, v in zip(names, x)})
-        return Params.from_dict(d, list(start.speeds))
+        return Params.from_dict(d, list(start.speeds), detour_classes=list(start.detour_by_class))
+
+    timed, measured = np.flatnonzero(comp.timed), np.flatnonzero(comp.measured)
+    log_km = np.log(comp.distance_km[measured]) if comp.distance_km is not None else np.zeros(0)
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        r = (np.log(np.maximum(predict(comp, params_of(x)), 1e-9)) - log_obs) / obs_sd
-        return np.concatenate([r, (x - prior_x) / prior_sd]) if prior_sd > 0 else r
+        p = params_of(x)
+        r = (np.log(np.maximum(predict(comp, p)[timed], 1e-9)) - log_obs[timed]) / obs_sd
+        r_km = (np.log(np.maximum(predict_km(comp, p)[measured], 1e-9)) - log_km) / DIST_LOG_SD
+        return np.concatenate([r, r_km, (x - prior_x) / prior_sd] if prior_sd > 0 else [r, r_km])
 
-    res = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0)
+    res = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0, loss=LOSS, f_scale=1.0)
     best = params_of(res.x)
     sd: dict[str, float] = {}
     try:

@@ -84,6 +84,17 @@ _TEXT: dict[str, tuple[str, str]] = {
                   "origin-destination pairs (2.5 and 97.5 percentiles). Walking multiplier m: "
                   "walk_kmh_max = walk_kmh_max0 / m."),
     "scenario_written": ("Escenario calibrado: {file}", "Calibrated scenario: {file}"),
+    "distances": ("Distancias por vía observadas (informan el rodeo de cada clase reconstruida)",
+                  "Observed road distances (they inform the detour factor of each rebuilt class)"),
+    "md_distances": ("{n} viajes dan los km por vía de su recorrido (también los de fecha antigua o cota "
+                     "superior de tiempo: la longitud de una vía cambia poco al asfaltarla). Cada clase "
+                     "reconstruida con rodeo propio (`detour_<clase>`) se ajusta con ellos (desviación "
+                     "{sd:.2f} en log); los km modelados son los de la ruta más rápida con los parámetros "
+                     "calibrados, sin los tramos a pie.",
+                     "{n} trips give the road km of their route (also those whose time is old or an upper "
+                     "bound: a road's length changes little when it is paved). Each rebuilt class with its own "
+                     "detour factor (`detour_<class>`) is fitted on them (log sd {sd:.2f}); the modelled km are "
+                     "those of the fastest path under the calibrated parameters, walking legs excluded."),
 }
 
 
@@ -96,7 +107,8 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "row": ("fila", "row"), "origin": ("origen", "origin"), "destination": ("destino", "destination"),
     "observed_min": ("min observados", "observed min"), "modelled_after": ("min modelados", "modelled min"),
     "ratio_after": ("razón", "ratio"), "why": ("por qué", "why"), "road_state": ("estado de la vía", "road state"),
-    "reason": ("motivo", "reason"),
+    "reason": ("motivo", "reason"), "observed_km": ("km observados", "observed km"),
+    "modelled_km": ("km modelados", "modelled km"),
 }
 
 

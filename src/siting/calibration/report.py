@@ -59,7 +59,11 @@ def scenario_text(cal: Calibration, *, target: Path, out: Path, trips: Path, rep
     speeds = data.setdefault("speeds", {})
     speeds["road_kmh"] = dict(cal.speeds.road_kmh)
     speeds["approximate_detour_factor"] = cal.speeds.approximate_detour_factor
+    if cal.speeds.detour_factor_by_class:
+        speeds["detour_factor_by_class"] = dict(cal.speeds.detour_factor_by_class)
     speeds["walk_kmh_max"] = cal.speeds.walk_kmh_max
+    if report is not None:  # the outputs of a run with these speeds say where they come from
+        speeds["calibration"] = os.path.relpath(report, out.resolve().parent)
     import tomli_w
 
     header = (f"# siting: scenario {target.name} with [speeds] calibrated on the observed trips {trips.name} "
@@ -89,7 +93,8 @@ def parameter_table(cal: Calibration) -> pd.DataFrame:
     for name, before in cal.start.as_dict().items():
         after = cal.final.as_dict()[name]
         informed = name in cal.final_fit.fitted
-        rows.append({"parameter": name, "unit": PARAMETER_UNITS.get(name, "km/h"), "before": before,
+        unit = "factor" if name.startswith(fitting.DETOUR) else PARAMETER_UNITS.get(name, "km/h")
+        rows.append({"parameter": name, "unit": unit, "before": before,
                      "after": round(after, 3), "low": round(float(iv.loc[name, "low"]), 3) if informed else np.nan,
                      "high": round(float(iv.loc[name, "high"]), 3) if informed else np.nan,
                      "informed": informed, "km_on_paths": round(float(km.get(name, np.nan)), 1)})
@@ -124,7 +129,7 @@ def trips_table(cal: Calibration, lang: str = "es") -> pd.DataFrame:
                       "surface_note": u["surface_note"], "observed_min": u["observed_min"],
                       "modelled_before": b["modelled_min"], "modelled_after": a["modelled_min"],
                       "ratio_before": b["ratio"], "ratio_after": a["ratio"],
-                      "ratio_cv": np.round(cal.cv.after[0], 3), "fold": cal.cv.fold[0],
+                      "ratio_cv": np.round(cal.cv.after[0][:len(u)], 3), "fold": cal.cv.fold[0][:len(u)],
                       "walk_min": np.round(tc.walk_min, 1)})
     for k, c in enumerate(tc.classes):
         if tc.km_eff[:, k].sum() > 0:
@@ -183,6 +188,10 @@ def markdown(cal: Calibration, *, scenario: Path, trips: Path, lang: str = "es")
         lines += [text("md_identify", lang, classes=", ".join(approx_only), sd=cal.prior_sd), ""]
     far = table[table["far_off"]][["row", "origin", "destination", "observed_min", "modelled_after", "ratio_after",
                                    "why"]]
+    if cal.distance is not None and len(cal.distance):
+        d = cal.distance[["row", "origin", "destination", "observed_km", "modelled_km"]]
+        lines += [f"## {text('distances', lang)}", "", text("md_distances", lang, n=len(d), sd=fitting.DIST_LOG_SD),
+                  "", md_table(d, lang), ""]
     lines += [f"## {text('far_off', lang, lim=FAR_OFF)}", "",
               md_table(far, lang) if len(far) else text("none", lang), "",
               f"## {text('excluded', lang)}", "", md_table(_excluded(cal), lang), "",

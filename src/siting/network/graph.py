@@ -21,7 +21,8 @@ Edges (directed, weight = minutes):
   (the averaging of the two cells' costs is the convention of scikit-image's
   ``MCP_Geometric``); ``A -> B`` uphill is slower than ``B -> A`` downhill;
 * road node <-> road node (both ways): ``t = length * detour / v(class) * 60 / 1000`` with
-  ``detour = speeds.approximate_detour_factor`` for segments flagged ``approximate``;
+  ``detour = speeds.detour_factor_by_class[class]`` (else ``speeds.approximate_detour_factor``)
+  for segments flagged ``approximate`` (:func:`siting.network.speeds.detour_factors`);
 * road node <-> the cell it lies in, and point <-> the cell it lies in, and point <-> up to
   ``road_connector_k`` road nodes within ``road_connector_radius_m`` (default: one cell):
   walking legs over the real straight distance with Tobler's speed on the elevation
@@ -56,8 +57,8 @@ from .cache import CACHE_VERSION, load_cached, save_cached
 from .legs import Edges, grid_cells, point_layer, road_layer
 from .memory import check_memory, graph_memory_estimate
 from .model import CELL, KIND_NAMES, POINT, ROAD, TravelGraph
+from .speeds import detour_factors, road_speed_kmh, walk_minutes
 from .speeds import minutes as _minutes
-from .speeds import road_speed_kmh, walk_minutes
 
 __all__ = ["CELL", "KIND_NAMES", "POINT", "ROAD", "TravelGraph", "build_travel_graph", "point_flags", "to_networkx"]
 
@@ -72,7 +73,9 @@ _OFFSETS_16 = _OFFSETS_8 + [(1, 2), (2, 1), (1, -2), (2, -1)]
 
 
 def _speeds_key(speeds: Speeds) -> dict:
-    return asdict(speeds)
+    key = asdict(speeds)
+    key.pop("calibration", None)  # provenance text only: the same speeds give the same graph
+    return key
 
 
 def _hash_inputs(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds: Speeds,
@@ -187,7 +190,7 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     g = roads.to_crs(crs) if roads.crs is not None and str(roads.crs) != str(crs) else roads
     approx = np.asarray(g["approximate"] if "approximate" in g.columns else np.zeros(len(g), bool), dtype=bool)
     kmh = np.asarray(road_speed_kmh(list(g["road_class"].astype(str)), speeds.road_kmh), dtype=float)
-    factor = np.where(approx, speeds.approximate_detour_factor, 1.0)
+    factor = detour_factors(g["road_class"].astype(str).to_numpy(), approx, speeds)
     class_names, class_code = np.unique(g["road_class"].astype(str).to_numpy(), return_inverse=True)
     geoms = shapely.force_2d(np.asarray(g.geometry.values))
     parts, part_of = shapely.get_parts(geoms, return_index=True)

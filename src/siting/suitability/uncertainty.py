@@ -8,6 +8,9 @@ next to the scenarios folder when it exists; ``"none"`` = no table), overridden 
 ``[suitability.speed_ranges]`` (``national_paved = [34.4, 55.3]``, ``detour = [1.10, 1.64]``).
 A parameter is a road class of ``speeds.road_kmh`` (km/h) or ``detour``
 (``speeds.approximate_detour_factor``); rows without both ends are left at their value.
+A class's own detour factor (``detour_<class>``) is not drawn: on a class whose km are all
+rebuilt the trips identify only ``d_c / v_c``, and the speed's bootstrap interval already
+carries that ratio's spread (drawing both independently would count it twice).
 
 **Draws** (:func:`draw_speeds`): ``suitability.speed_samples`` draws, each parameter
 independently uniform in its interval, ``v_c ~ U(lo_c, hi_c)``, ``d ~ U(lo_d, hi_d)``.
