@@ -3,15 +3,14 @@ detour factor of a rebuilt class is fitted from observed road kilometres."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import siting
-from siting.access.stage import note_speeds
 from siting.calibration import fit as F
+from siting.data import note_speeds
 from siting.data.quality import QualityReport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,11 +19,10 @@ SHIPPED = ["cajamarca.toml", "cajamarca_13ugel.toml", "cajamarca_ahp.toml", "caj
 
 def _notes(sc) -> tuple[list[str], list[str]]:
     # roads of two classes present (a minimal table: note_speeds reads only road_class)
-    data = SimpleNamespace(roads=pd.DataFrame({"road_class": ["national_unknown", "vecinal"]}),
-                           quality=QualityReport())
-    note_speeds(sc, data)
-    note_speeds(sc, data)  # once per data
-    return data.quality.notes_in("es"), data.quality.notes_in("en")
+    roads, q = pd.DataFrame({"road_class": ["national_unknown", "vecinal"]}), QualityReport()
+    note_speeds(sc, roads=roads, quality=q)
+    note_speeds(sc, roads=roads, quality=q)  # once per report
+    return q.notes_in("es"), q.notes_in("en")
 
 
 def test_speeds_note_tells_where_speeds_come_from():

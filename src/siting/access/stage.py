@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -141,21 +140,6 @@ def _note_empty_cetpro(sc: Scenario, data: StudyData, graph: netgraph.TravelGrap
     data.quality.note(en, es=es)
 
 
-def note_speeds(sc: Scenario, data: StudyData) -> None:
-    """Quality note: where the road speeds come from (``speeds.calibration``) and their values
-    (km/h per class used by the roads, the detour factors), once per data."""
-    s = sc.speeds
-    if s.mode == "walk" or any(n.startswith(("Road speeds", "Velocidades")) for n in data.quality.notes):
-        return
-    present = set(data.roads["road_class"].astype(str)) if data.roads is not None and len(data.roads) else set()
-    parts = [f"{c} {v:g} km/h" for c, v in s.road_kmh.items() if c in present]
-    parts.append(f"rodeo/detour {s.approximate_detour_factor:g}")
-    parts += [f"rodeo/detour {c} {v:g}" for c, v in s.detour_factor_by_class.items()]
-    key = "speeds.calibrated" if s.calibration else "speeds.assumed"
-    en, es = bilingual(key, report=Path(s.calibration).name if s.calibration else "", values=", ".join(parts))
-    data.quality.note(en, es=es)
-
-
 def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *,
                    walk_graph: netgraph.TravelGraph | None = None, with_routes: bool = False) -> AccessResult:
     """The access stage: minutes from every place to the nearest facility of each set, bands,
@@ -202,7 +186,6 @@ def compute_access(sc: Scenario, data: StudyData, graph: netgraph.TravelGraph, *
     headline = [t for t in th if t >= main]
     places = gpd.GeoDataFrame(places, geometry="geometry", crs=4326)
     _note_empty_cetpro(sc, data, graph, places)
-    note_speeds(sc, data)
     tree = routes = None
     if with_routes:
         tree = facility_tree(graph)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -114,6 +115,21 @@ def _keep_within(gdf: gpd.GeoDataFrame, area, input_name: str, id_col: str, qual
                            listed=f": {', '.join(ids)}" if n_out <= 20 else "")
         quality.note(en, es=es)
     return gdf[inside].reset_index(drop=True)
+
+
+def note_speeds(sc: Scenario, *, roads: pd.DataFrame | None, quality: QualityReport) -> None:
+    """Quality note: where the road speeds come from (``speeds.calibration``: the report of
+    ``siting calibrate``, or assumed values) and the values of the classes the roads use and
+    the detour factors; once per report."""
+    s = sc.speeds
+    if s.mode == "walk" or any(n.startswith("Road speeds") for n in quality.notes):
+        return
+    present = set(roads["road_class"].astype(str)) if roads is not None and len(roads) else set()
+    parts = [f"{c} {v:g} km/h" for c, v in s.road_kmh.items() if c in present]
+    parts.append(f"rodeo/detour {s.approximate_detour_factor:g}")
+    parts += [f"rodeo/detour {c} {v:g}" for c, v in s.detour_factor_by_class.items()]
+    _note(quality, "speeds.calibrated" if s.calibration else "speeds.assumed",
+          report=Path(s.calibration).name if s.calibration else "", values=", ".join(parts))
 
 
 def _note(quality: QualityReport, key: str, **fields: object) -> None:
@@ -254,6 +270,8 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     roads = _load_roads(sc, q, a.buffered, all_places)
     if roads is None:
         _note(q, "data.no_roads")
+    else:
+        note_speeds(sc, roads=roads, quality=q)
     step("roads")
     terrain = _load_terrain(sc, q, tuple(a.buffered.bounds), a.crs)
     if terrain is None:
