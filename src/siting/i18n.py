@@ -73,14 +73,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "dejan de contarse a {threshold} min o menos de un centro."),
     # where the road speeds come from (issue #14 item 5), one note per run
     "speeds.calibrated": (
-        "Road speeds and detour factors calibrated on observed trips by `siting calibrate` ({report}): {values}.",
-        "Velocidades de las vías y factores de rodeo calibrados con viajes observados por `siting calibrate` "
+        "Road speeds and detour factors calibrated on observed trips by siting calibrate ({report}): {values}.",
+        "Velocidades de las vías y factores de rodeo calibrados con viajes observados por siting calibrate "
         "({report}): {values}."),
     "speeds.assumed": (
-        "Road speeds are assumed values, not calibrated on observed trips ({values}); run `siting calibrate` "
+        "Road speeds are assumed values, not calibrated on observed trips ({values}); run siting calibrate "
         "to fit them (docs/calibration/).",
         "Las velocidades de las vías son valores supuestos, no calibrados con viajes observados ({values}); "
-        "`siting calibrate` las ajusta (docs/calibration/)."),
+        "siting calibrate las ajusta (docs/calibration/)."),
     # route legs (siting.network.routes): the parts of a trip told in words
     "route.walk": ("walk {minutes} min", "camina {minutes} min"),
     "route.road": ("{minutes} min on {road}", "{minutes} min por {road}"),
@@ -102,13 +102,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "National routes refined from the shipped data: {n_towns} towns that name a route (bracketed in its "
         "junction names, or district capitals within 4 km) and {n_nodes} route nodes within 300 m were snapped "
         "onto it as vertices, and {n_follow} pieces follow an MTC line that joins the same junctions (with that "
-        "line's class); rebuilt length {km_before:.0f} km -> {km_after:.0f} km. {n_unknown} of {n} pieces have "
+        "line's class); rebuilt length from {km_before:.0f} km to {km_after:.0f} km. {n_unknown} of {n} pieces have "
         "no surface in any shipped layer: class 'national_unknown' (own speed key). Straight pieces stay "
         "approximate (their detour factor applies).",
         "Rutas nacionales mejoradas con los datos incluidos: {n_towns} centros poblados que nombran una ruta "
         "(entre paréntesis en sus empalmes, o capitales de distrito a 4 km o menos) y {n_nodes} nodos de ruta a "
         "300 m o menos se ajustaron sobre ella como vértices, y {n_follow} tramos siguen una línea del MTC que "
-        "une los mismos empalmes (con la clase de esa línea); longitud reconstruida {km_before:.0f} km -> "
+        "une los mismos empalmes (con la clase de esa línea); longitud reconstruida de {km_before:.0f} km a "
         "{km_after:.0f} km. {n_unknown} de {n} tramos no tienen superficie en ninguna capa incluida: clase "
         "'national_unknown' (velocidad propia). Los tramos rectos siguen siendo aproximados (se les aplica su "
         "factor de rodeo)."),

@@ -128,8 +128,10 @@ def note_speeds(sc: Scenario, *, roads: pd.DataFrame | None, quality: QualityRep
     parts = [f"{c} {v:g} km/h" for c, v in s.road_kmh.items() if c in present]
     parts.append(f"rodeo/detour {s.approximate_detour_factor:g}")
     parts += [f"rodeo/detour {c} {v:g}" for c, v in s.detour_factor_by_class.items()]
-    _note(quality, "speeds.calibrated" if s.calibration else "speeds.assumed",
-          report=Path(s.calibration).name if s.calibration else "", values=", ".join(parts))
+    if s.calibration:
+        _note(quality, "speeds.calibrated", report=Path(s.calibration).name, values=", ".join(parts))
+    else:
+        _note(quality, "speeds.assumed", values=", ".join(parts))
 
 
 def _note(quality: QualityReport, key: str, **fields: object) -> None:

@@ -257,11 +257,9 @@ def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, qualit
                                    approximate=approx, source=source))
                 k += 1
     out = _roads_frame(rows)
-    _note(quality, km_before=km_before, km_after=km_after, n_towns=n_towns, n_follow=n_follow, n_nodes=n_nodes,
-          n_unknown=int((out["road_class"] == NATIONAL_UNKNOWN).sum()), n=len(out))
+    en, es = bilingual("roads.national_rebuilt", km_before=km_before, km_after=km_after, n_towns=n_towns,
+                       n_follow=n_follow, n_nodes=n_nodes, n_unknown=int((out["road_class"] == NATIONAL_UNKNOWN).sum()),
+                       n=len(out))
+    quality.note(en, es=es)
     return out
 
-
-def _note(quality: QualityReport, **kw) -> None:
-    en, es = bilingual("roads.national_rebuilt", **kw)
-    quality.note(en, es=es)
