@@ -5,7 +5,10 @@ Steps (formulas in :mod:`.fit` and :mod:`.composition`):
 1. read and match the trips (:mod:`siting.data.trips`); the fit uses the matched trips that
    fit today's roads (``road_state == "current"``: trips dated before the paving, rows said
    to be before asphalting, undated rows on unpaved roads and the undated tourist sheet's
-   upper bounds are excluded, and listed with their reason);
+   upper bounds are excluded, and listed with their reason); the matched road trips that
+   give their road km (``distance_km``) join the fit through their km alone, whatever their
+   date (:func:`distance_rows`): they fit each rebuilt class's own detour factor
+   (``speeds.detour_factor_by_class``, parameter ``detour_<class>``);
 2. route them on the scenario's graph and measure each path's composition under the
    current parameters ``θ0``;
 3. fit ``θ`` (bounded least squares on log times, weak pull to ``θ0``), rebuild the graph with
