@@ -7,14 +7,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import LinearConstraint
 
 from ..errors import UserError
+from . import highs
 from .greedy import _swap, greedy
 from .problem import CoveringProblem
 from .reduce import reduce
@@ -145,28 +147,47 @@ MERGE_FACTOR = 1.25
 SMALL_POOL = 80
 
 
-def _run_milp(c: np.ndarray, constraints: LinearConstraint, integrality: np.ndarray, options: dict):
-    nv = len(c)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Unrecognized options", category=RuntimeWarning)
-        return milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(np.zeros(nv), np.ones(nv)),
-                    options=options)
+def start_vector(p: CoveringProblem, red: ReducedProblem, sel: Sequence[int] | None, n_vars: int
+                 ) -> np.ndarray | None:
+    """A MIP start ``v = x | y`` for HiGHS from a feasible selection of original candidates:
+    each site is replaced by its kept dominator (:func:`~.reduce.reduce`; same group, covers
+    at least as much at no more cost, so the set stays feasible) and ``y`` = the columns it
+    covers.  ``None`` when there is nothing to start from or the model has parent variables."""
+    nc, nd = red.matrix.shape
+    if sel is None or len(sel) == 0 or red.row_of_candidate is None or n_vars != nc + nd:
+        return None
+    rows = red.row_of_candidate[np.asarray(sel, dtype=int)]
+    if (rows < 0).any():
+        return None
+    v = np.zeros(n_vars)
+    v[np.unique(rows)] = 1.0
+    hit = np.zeros(nd, dtype=bool)
+    hit[red.matrix[np.unique(rows)].indices] = True
+    v[nc:] = hit
+    return v
 
 
 def solve_milp(p: CoveringProblem, *, time_limit: float, mip_rel_gap: float, reduced: ReducedProblem | None = None,
-               reduce_time: float | None = None, fast: bool = False) -> CoverageSolution | None:
+               reduce_time: float | None = None, fast: bool = False, start: Sequence[int] | None = None
+               ) -> CoverageSolution | None:
     """The MILP on the whole reduced problem (see :func:`exact`); ``None`` if the time limit
     passed before HiGHS found any feasible solution.  ``fast``: with
-    :data:`FAST_HIGHS_OPTIONS` (same optimum and gap tolerance, fewer primal heuristics)."""
+    :data:`FAST_HIGHS_OPTIONS` (same optimum and gap tolerance, fewer primal heuristics).
+    ``start``: a *feasible* selection (original candidate indices) given to HiGHS as its
+    first incumbent (:func:`start_vector`; then no presolve and no primal heuristics,
+    :data:`siting.allocation.highs.START_OPTIONS`)."""
     t0 = time.perf_counter()
     red = reduce(p) if reduced is None else reduced
     t1 = time.perf_counter()
     t_reduce = (t1 - t0) if reduced is None else (reduce_time or 0.0)
     c, constraints, integrality, nc = build_model(p, red)
     t2 = time.perf_counter()
-    options = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False,
-               "presolve": bool(red.matrix.nnz < 200_000), **(FAST_HIGHS_OPTIONS if fast else {})}
-    res = _run_milp(c, constraints, integrality, options)
+    v0 = start_vector(p, red, start, len(c))
+    options: dict[str, Any] = {"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap)}
+    if v0 is None:
+        options.update(presolve=bool(red.matrix.nnz < 200_000), **(FAST_HIGHS_OPTIONS if fast else {}))
+    res = highs.solve_milp(c, constraints.A, constraints.lb, constraints.ub, integrality=integrality, start=v0,
+                           options=options)
     t3 = time.perf_counter()
     if res.status == 2:
         raise UserError("the location-allocation model is infeasible: no set of sites meets all the limits "
@@ -318,18 +339,21 @@ def _better_incumbent(p: CoveringProblem, r: np.ndarray, x: np.ndarray, best_sel
     nothing was found.  Any restriction of the problem is feasible for it, so this is a valid
     lower bound ``LB`` for :func:`lagrangian_keep`."""
     sel, score = list(best_sel), -np.inf
+    start = list(best_sel)
     small = np.zeros(p.n_candidates, dtype=bool)
     small[best_sel] = True
     if cardinality_only(p):
         sel_r, score_r = lp_rounding(p, x)
         sel, score = sel_r, score_r
         small[sel_r] = True
+        if score_r > p.covered_weight(best_sel) + p.eps * float(p.s[np.asarray(best_sel, dtype=int)].sum()):
+            start = list(sel_r)
     small[x > 1e-6] = True
     small[np.argsort(-np.where(p.eligible, r, -np.inf), kind="stable")[:SMALL_POOL]] = True
     small &= p.eligible
     left = deadline - time.perf_counter()
     if left > 0:
-        sol = solve_milp(p.restricted(small), time_limit=left, mip_rel_gap=mip_rel_gap, fast=True)
+        sol = solve_milp(p.restricted(small), time_limit=left, mip_rel_gap=mip_rel_gap, fast=True, start=start)
         if sol is not None and sol.score > score:
             sel, score = list(sol.selected), sol.score
     return (sel, float(score)) if np.isfinite(score) else None
@@ -377,7 +401,7 @@ def exact_by_pricing(p: CoveringProblem, *, time_limit: float, mip_rel_gap: floa
             return None
         sub = p.restricted(pool)
         red = reduce(sub)
-        sol = solve_milp(sub, time_limit=remaining, mip_rel_gap=mip_rel_gap, reduced=red, fast=True)
+        sol = solve_milp(sub, time_limit=remaining, mip_rel_gap=mip_rel_gap, reduced=red, fast=True, start=best_sel)
         t_milp += time.perf_counter() - ta
         if sol is None or sol.status != "optimal":
             return None
