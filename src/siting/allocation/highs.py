@@ -55,6 +55,11 @@ class MilpResult:
     mip_node_count: int = 0
 
 
+def model_status_optimal() -> Any:
+    """HiGHS' ``kOptimal`` model status."""
+    return _hp.HighsModelStatus.kOptimal
+
+
 def _status_code(model_status: Any) -> int:
     ms = _hp.HighsModelStatus
     if model_status == ms.kOptimal:

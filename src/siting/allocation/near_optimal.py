@@ -15,7 +15,7 @@ are listed (then "at least").  **Shared sites** are exact whatever the cap: site
 ``S*`` is in every near-optimal set iff the model with ``x_i = 0`` has optimum below
 ``(1 - g) Z*`` (``N`` more solves).
 
-**Pool** (exact): the Lagrangian bound of :func:`siting.allocation.milp.lagrangian`,
+**Pool** (exact): the Lagrangian bound of :func:`siting.allocation.pricing.lagrangian`,
 ``UB_i = L - r_(N) + r_i``, is valid for any multipliers; a candidate with
 ``UB_i < (1 - g) Z*`` is in no near-optimal set, so the MILPs run on the others.
 Candidates are never removed by dominance here (a dominated site makes a different set);
@@ -33,7 +33,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .milp import _initial_pool, build_model, lagrangian
+from .milp import build_model
+from .pricing import _initial_pool, lagrangian
 from .problem import CoveringProblem
 from .reduce import dominance_allowed, reduce
 from .results import CoverageSolution, ReducedProblem
