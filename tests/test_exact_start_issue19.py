@@ -117,3 +117,26 @@ def test_pool_lp_matches_linprog_and_bounds(real):
     # r_i <= mu unless x_i sits at its upper bound 1
     below = pool[x < 1 - 1e-9]
     assert (r[below] <= mu + 1e-6 * max(1.0, mu)).all()
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.01, 0.05])
+def test_shared_sites_by_bound_are_brute_force_shared(san_marcos, san_marcos_plan, gap):
+    """The Lagrangian proof of a shared site (no MILP) claims only sites that every set within
+    ``gap`` of the optimum contains (brute force over every set of 3 real candidates), and the
+    near-optimal listing's shared sites still equal brute force."""
+    from siting.allocation.near_optimal import _shared_by_bound, near_optimal
+    from siting.allocation.stage import covering_model
+    s, scores, plan = san_marcos, san_marcos_plan.scores, san_marcos_plan.plan
+    p = covering_model(s.sc, s.data, s.gaps, scores).problem
+    dense = p.pattern.toarray()
+    elig = np.flatnonzero(p.eligible)
+    sets = {c: float(p.w[dense[list(c)].any(axis=0)].sum()) for c in itertools.combinations(elig.tolist(), 3)}
+    z_star = max(sets.values())
+    threshold = (1.0 - gap) * z_star - 1e-9 * max(z_star, 1.0)
+    within = [set(k) for k, v in sets.items() if v >= threshold]
+    shared = set.intersection(*within)
+    proved = _shared_by_bound(p, plan.solution, threshold, deadline=float("inf"))
+    assert proved <= shared
+    got = near_optimal(p, plan.solution, gap=gap, max_sets=500)
+    ids = np.asarray(p.candidate_ids, dtype=str)
+    assert set(got.shared) == {ids[i] for i in shared}
