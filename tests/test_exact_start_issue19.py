@@ -140,3 +140,19 @@ def test_shared_sites_by_bound_are_brute_force_shared(san_marcos, san_marcos_pla
     got = near_optimal(p, plan.solution, gap=gap, max_sets=500)
     ids = np.asarray(p.candidate_ids, dtype=str)
     assert set(got.shared) == {ids[i] for i in shared}
+
+
+def test_without_the_highs_binding_same_optimum(real, monkeypatch):
+    """Without SciPy's HiGHS binding (``highs._Highs = None``) the pool LP falls back to
+    ``linprog`` and the MILPs to ``scipy.optimize.milp``: the same optimum (brute force)."""
+    from siting.allocation import MaximalCovering, highs
+    cov, w = _subset(real, 24, seed=3)
+    m = MaximalCovering.from_coverage(cov, w, max_minutes=60.0, n_sites=3)
+    with_binding = m.solve("exact")
+    monkeypatch.setattr(highs, "_Highs", None)
+    assert not highs.available()
+    without = m.solve("exact")
+    best = _brute(m.problem.pattern, m.problem.w, 3)
+    assert with_binding.status == without.status == "optimal"
+    assert with_binding.objective == pytest.approx(best, rel=1e-12)
+    assert without.objective == pytest.approx(best, rel=1e-12)

@@ -136,7 +136,7 @@ def solve_milp(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, 
 
 
 def _scipy_milp(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, integrality: np.ndarray,
-                lb: np.ndarray, ub: np.ndarray, options: dict[str, Any]) -> MilpResult:  # pragma: no cover
+                lb: np.ndarray, ub: np.ndarray, options: dict[str, Any]) -> MilpResult:
     from scipy.optimize import Bounds, LinearConstraint, milp
     opts = {k: v for k, v in options.items() if k in {"time_limit", "mip_rel_gap", "disp", "presolve"}}
     with warnings.catch_warnings():

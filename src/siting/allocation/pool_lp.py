@@ -78,7 +78,7 @@ class PoolLP:
             sol = self.h.getSolution()
             dual = -np.asarray(sol.row_dual)
             x = np.asarray(sol.col_value)[nd:]
-        else:  # pragma: no cover - without the binding
+        else:  # without the binding
             res = self._linprog()
             if res is None:
                 return None
@@ -89,7 +89,7 @@ class PoolLP:
         lam[self.places] = lam_rows
         return lam, max(float(dual[nd]), 0.0), np.clip(x, 0.0, 1.0)
 
-    def _linprog(self) -> tuple[np.ndarray, np.ndarray] | None:  # pragma: no cover
+    def _linprog(self) -> tuple[np.ndarray, np.ndarray] | None:
         from scipy.optimize import linprog
         nd, nc = len(self.places), len(self.cols)
         R = sp.csr_array(self.p.A[np.asarray(self.cols, dtype=int)][:, self.places])
