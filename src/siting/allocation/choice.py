@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from ..access import AccessResult, round_minutes
 from ..errors import UserError
-from ..network import solve
+from ..network.cost_cache import cached_directed_coverage
 from ..scenario import Scenario
 from ..suitability import ScoreResult
 from .objectives import MaxMinFairness, PCenter, PMedian, SitingData, SitingResult
@@ -81,8 +81,9 @@ def cost_matrix(sc: Scenario, access: AccessResult, scores: ScoreResult, graph: 
         return Costs(sp.csr_array(scores.coverage.T), float(sc.allocation.max_minutes), exact=False)
     place_nodes = graph.point_nodes["places"]
     C = cost_cutoff(sc, access)
-    m = sp.csr_array(solve.directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
-                                             direction=sc.access.direction, progress=False))
+    # cached in run.cache_dir by a hash of the graph's arrays, the nodes, C and the direction (issue #19)
+    m = cached_directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
+                                 direction=sc.access.direction, cache_dir=sc.run.cache_dir, progress=False)
     m = sp.csr_array((round_minutes(m.data), m.indices, m.indptr), shape=m.shape)  # one rounding rule
     return Costs(sp.csr_array(m.T), C, exact=True)
 

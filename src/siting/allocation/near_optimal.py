@@ -15,13 +15,15 @@ are listed (then "at least").  **Shared sites** are exact whatever the cap: site
 ``S*`` is in every near-optimal set iff the model with ``x_i = 0`` has optimum below
 ``(1 - g) Z*`` (``N`` more solves).
 
-**Pool** (exact): the Lagrangian bound of :func:`siting.allocation.milp.lagrangian`,
+**Pool** (exact): the Lagrangian bound of :func:`siting.allocation.pricing.lagrangian`,
 ``UB_i = L - r_(N) + r_i``, is valid for any multipliers; a candidate with
 ``UB_i < (1 - g) Z*`` is in no near-optimal set, so the MILPs run on the others.
 Candidates are never removed by dominance here (a dominated site makes a different set);
 places with the same covering sites are merged (their ``y`` are interchangeable).  The
 listing and the shared-site checks each stop at ``allocation.time_limit_s``: a listing cut
 short says "at least", and a site whose check did not finish is not claimed as shared.
+A site is first tested by the Lagrangian bound with ``x_i = 0`` at the LP-optimal multipliers
+(column generation, issue #19): below the threshold it is shared with no MILP at all.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .milp import _initial_pool, build_model, lagrangian
+from .milp import build_model
+from .pricing import _column_generation, _initial_pool, lagrangian
 from .problem import CoveringProblem
 from .reduce import dominance_allowed, reduce
 from .results import CoverageSolution, ReducedProblem
@@ -77,6 +80,34 @@ def _pool(p: CoveringProblem, solution: CoverageSolution, threshold: float) -> n
     keep = elig & (r >= r_n - (L - threshold) - 1e-9 * max(threshold, 1.0))
     keep[list(solution.selected)] = True
     return keep if keep.sum() <= MAX_POOL else elig.copy()
+
+
+def _shared_by_bound(p: CoveringProblem, solution: CoverageSolution, threshold: float, *, deadline: float
+                     ) -> set[int]:
+    """Sites of the optimum proven in every near-optimal set without a MILP (issue #19): with
+    the LP-optimal multipliers of the column generation, the Lagrangian bound with ``x_i = 0``,
+    ``sum_j max(0, w_j - lambda_j) + (the N largest r_k, k != i)``, is an upper bound on the
+    covered weight (plus the suitability term, >= 0) of every set without i; below the
+    threshold, no near-optimal set lacks i.  Sites it does not prove are checked by the MILP."""
+    N = int(p.n_sites or 0)
+    pool0 = _initial_pool(p, list(solution.selected), N)
+    tol = 1e-9 * max(threshold, 1.0)
+    cg = _column_generation(p, pool0, tol=tol, max_rounds=50, max_pool=MAX_POOL, deadline=deadline)
+    if cg is None:
+        return set()
+    r, L, _, _ = cg
+    elig = np.flatnonzero(p.eligible)
+    if len(elig) <= N:
+        return set()
+    order = elig[np.argsort(-r[elig], kind="stable")]
+    in_top, r_next = {int(k) for k in order[:N]}, float(r[order[N]])
+    out = set()
+    for i in solution.selected:
+        # the N largest without i: i replaced by the (N+1)-th when it was among them
+        without = L - float(r[int(i)]) + r_next if int(i) in in_top else L
+        if without < threshold - tol:
+            out.add(int(i))
+    return out
 
 
 class _Model:
@@ -153,10 +184,17 @@ def near_optimal(p: CoveringProblem, solution: CoverageSolution, *, gap: float =
     in_all = set.intersection(*[set(str(r["ccpp_ids"]).split("; ")) for r in rows]) if rows else set()
     col_of = {int(c): k for k, c in enumerate(cand)}
     shared = []
-    base = _Model(p.restricted(pool), N, threshold)
     t1 = time.perf_counter()
+    proved = _shared_by_bound(p, solution, threshold, deadline=t1 + time_limit)
+    base = None
     for i in solution.selected:  # a site missing from a listed set is not shared; the others are checked
+        if ids[int(i)] not in in_all:
+            continue
+        if int(i) in proved:
+            shared.append(ids[int(i)])
+            continue
         left = time_limit - (time.perf_counter() - t1)
-        if ids[int(i)] in in_all and left > 0 and base.solve(left, fixed_out=col_of[int(i)])[0] == "none":
+        base = base or _Model(p.restricted(pool), N, threshold)
+        if left > 0 and base.solve(left, fixed_out=col_of[int(i)])[0] == "none":
             shared.append(ids[int(i)])
     return NearOptimal(pd.DataFrame(rows), shared, len(rows), capped, stopped_by, gap)

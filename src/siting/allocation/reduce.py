@@ -51,20 +51,29 @@ def reduce(p: CoveringProblem) -> ReducedProblem:
     stats["places_merged"] = len(keep_places) - n_cols
     column_of_place = np.full(p.n_places, -1)
     column_of_place[keep_places] = col_of
+    row_of = np.full(p.n_candidates, -1)
     if dominance_allowed(p):
-        R, cand, n_dom = _remove_dominated(p, R, cand)
-        stats["candidates_dominated"] = n_dom
+        R, kept, dominator = _remove_dominated(p, R, cand)
+        stats["candidates_dominated"] = int(len(cand) - kept.sum())
+        row = np.cumsum(kept) - 1
+        row_of[cand] = np.where(dominator >= 0, row[np.maximum(dominator, 0)], -1)
+        cand = cand[kept]
     else:
         stats["candidates_dominated"] = 0
+        row_of[cand] = np.arange(len(cand))
     stats["candidates_ineligible"] = int((~p.eligible).sum())
     stats["reduced_candidates"] = len(cand)
     stats["reduced_places"] = n_cols
     stats["reduced_nnz"] = int(R.nnz)
     return ReducedProblem(matrix=sp.csr_array(R), weights=weights, candidates=cand,
-                          column_of_place=column_of_place, stats=stats)
+                          column_of_place=column_of_place, stats=stats, row_of_candidate=row_of)
 
 
-def _remove_dominated(p: CoveringProblem, R: sp.csr_array, cand: np.ndarray) -> tuple[sp.csr_array, np.ndarray, int]:
+def _remove_dominated(p: CoveringProblem, R: sp.csr_array, cand: np.ndarray
+                      ) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """``(R without the dominated rows, kept mask, dominator)``: ``dominator[i]`` is a kept row
+    dominating row i (i itself when kept); dominance is acyclic (a strict improvement or a
+    lower index at each step), so following dominators ends at a kept row."""
     Ri = sp.csr_array((np.ones(R.nnz, dtype=np.int32), R.indices, R.indptr), shape=R.shape)
     size = np.diff(Ri.indptr)
     n = len(cand)
@@ -81,5 +90,13 @@ def _remove_dominated(p: CoveringProblem, R: sp.csr_array, cand: np.ndarray) -> 
     # equal candidates: the lower index survives
     m2 = strictly | (k < i)
     dominated[i[m2]] = True
+    dominator = np.arange(n)
+    dominator[i[m2]] = k[m2]
+    dominator[(size == 0) & dominated] = -1  # empty rows: no dominator needed (they cover nothing)
+    while True:  # pointer jumping to a kept row
+        nxt = np.where(dominator >= 0, dominator[np.maximum(dominator, 0)], -1)
+        if np.array_equal(nxt, dominator):
+            break
+        dominator = nxt
     keep = ~dominated
-    return sp.csr_array(R[keep]), cand[keep], int(dominated.sum())
+    return sp.csr_array(R[keep]), keep, dominator

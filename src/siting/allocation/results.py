@@ -83,6 +83,9 @@ class ReducedProblem:
     candidates: np.ndarray
     column_of_place: np.ndarray  # original place -> reduced column (-1 = removed)
     stats: dict[str, float]
+    #: per original candidate, the row of ``matrix`` of a kept candidate that covers at least
+    #: as much at no more cost (itself when kept; -1 when ineligible); ``None`` = not recorded
+    row_of_candidate: np.ndarray | None = None
 
 
 def order_by_gain(p: CoveringProblem, sel: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
