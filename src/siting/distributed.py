@@ -26,15 +26,20 @@ serial engine:
 
 Every function takes ``client``: a ``distributed.Client`` or ``None`` (run the same tasks
 serially in this process - the reference the tests compare with).  :func:`open_client`
-connects to ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) or starts a
-``LocalCluster``.
+connects to the cluster named by ``--scheduler`` (an address such as ``tcp://10.0.0.5:8786``),
+``--scheduler-file``, ``DASK_SCHEDULER_ADDRESS`` or dask's ``scheduler-address`` config, in
+that order (:func:`resolve_scheduler`), else starts a ``LocalCluster``.  Worker-built
+partitions (the driver never holds the whole graph) are in :mod:`siting.distributed_partitions`.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,19 +66,67 @@ def _require_dask():
     return distributed
 
 
-@contextlib.contextmanager
-def open_client(scheduler: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
-                processes: bool = True, memory_limit: str | None = None) -> Iterator[Any]:
-    """A ``distributed.Client``: connected to ``scheduler`` (address) or to a new
-    ``LocalCluster`` of ``n_workers`` workers (closed on exit)."""
-    distributed = _require_dask()
+#: where :func:`resolve_scheduler` found the scheduler (for messages)
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def resolve_scheduler(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None
+                      ) -> tuple[str, str, str] | None:
+    """Which cluster to use: ``(kind, value, origin)`` or ``None`` for a new ``LocalCluster``.
+
+    Order: an explicit ``scheduler`` address (``--scheduler``), a ``scheduler_file``
+    (``--scheduler-file``, the JSON written by ``dask scheduler --scheduler-file`` or
+    ``Client.write_scheduler_file``), the environment variable ``DASK_SCHEDULER_ADDRESS``,
+    then dask's configuration key ``scheduler-address`` (``~/.config/dask/*.yaml``,
+    ``dask.config.set``).  ``kind`` is ``"address"`` or ``"file"``.
+    """
     if scheduler:
+        return "address", str(scheduler), "--scheduler"
+    if scheduler_file:
+        path = Path(scheduler_file)
+        if not path.is_file():
+            raise UserError(f"the Dask scheduler file {str(path)!r} does not exist", source=str(path),
+                            hint="start the scheduler with `dask scheduler --scheduler-file PATH` (on a shared "
+                                 "filesystem) and pass the same PATH, or give --scheduler ADDRESS")
         try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise UserError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc})",
+            info = json.loads(path.read_text(encoding="utf-8"))
+            address = str(info["address"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"cannot read the Dask scheduler file {str(path)!r} ({exc.__class__.__name__}: {exc})",
+                            source=str(path),
+                            hint="it must be the JSON file written by `dask scheduler --scheduler-file PATH`, "
+                                 "with an \"address\" entry") from exc
+        return "file", str(path), f"--scheduler-file ({address})"
+    env = os.environ.get(SCHEDULER_ENV, "").strip()
+    if env:
+        return "address", env, SCHEDULER_ENV
+    import dask
+    configured = dask.config.get("scheduler-address", None)
+    if configured:
+        return "address", str(configured), "dask config 'scheduler-address'"
+    return None
+
+
+@contextlib.contextmanager
+def open_client(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None,
+                n_workers: int = 2, threads_per_worker: int = 1, processes: bool = True,
+                memory_limit: str | None = None) -> Iterator[Any]:
+    """A ``distributed.Client`` on the cluster :func:`resolve_scheduler` finds (closed on
+    exit, the cluster left running), else on a new ``LocalCluster`` of ``n_workers``
+    workers with ``memory_limit`` each (closed on exit)."""
+    distributed = _require_dask()
+    where = resolve_scheduler(scheduler, scheduler_file=scheduler_file)
+    if where is not None:
+        kind, value, origin = where
+        try:
+            client = (distributed.Client(scheduler_file=value, timeout="20s") if kind == "file"
+                      else distributed.Client(value, timeout="20s"))
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UserError(f"cannot reach the Dask scheduler {value!r} (from {origin}): {exc}",
                             hint="start it with `dask scheduler` and workers with `dask worker ADDRESS`, "
-                                 "or omit --scheduler to use a local cluster") from exc
+                                 f"check --scheduler / --scheduler-file / {SCHEDULER_ENV} / dask config, "
+                                 "or unset them to use a local cluster") from exc
+        log.info("Dask: connected to %s (from %s)", client.scheduler.address, origin)
         try:
             yield client
         finally:
