@@ -59,6 +59,8 @@ from .scenario import Scenario, Speeds
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in the projected CRS (metres)
 #: cells of margin read and built around a core (every edge of a core node lies within one cell)
 MARGIN_CELLS = 3
+#: extra cells warped around a window and cropped (see :func:`_window_terrain`)
+PAD_CELLS = 2
 _CACHE: dict[str, Any] = {}  # per process (worker): grids and road networks, keyed by the source token
 
 
@@ -192,22 +194,31 @@ def inside_any(x: np.ndarray, y: np.ndarray, boxes: Sequence[Box]) -> np.ndarray
 
 
 def _window_terrain(source: GraphSource, grid: Grid, win: tuple[int, int, int, int]) -> Terrain:
-    """The grid cells of ``win`` (elevations as in the whole grid; NaN where the DEM has none)."""
+    """The grid cells of ``win`` (elevations as in the whole grid; NaN where the DEM has none).
+
+    The warp reads the source pixels under its bounds plus one; its window rounds the offset
+    down and the length up separately, which can leave out the last pixel column or row that
+    the bilinear kernel of the last cells needs.  So ``PAD`` more cells are warped on every
+    side and cropped away: every kept cell then has its four source pixels, as in the whole grid.
+    """
     from affine import Affine
 
     from .data.terrain import _open_dem, _warp_readable
-    bounds = grid.bounds_of(win)
+    c0, r0, c1, r1 = win
+    pad = PAD_CELLS
+    bounds = grid.bounds_of((c0 - pad, r0 - pad, c1 + pad, r1 + pad))
     try:
         with _open_dem(Path(source.dem)) as src:
-            elev, transform = _warp_readable(src, crs=source.crs, resolution_m=grid.res, dst_bounds=bounds,
-                                             source=source.dem)
+            elev, _ = _warp_readable(src, crs=source.crs, resolution_m=grid.res, dst_bounds=bounds,
+                                     source=source.dem)
+        elev = elev[pad:pad + r1 - r0, pad:pad + c1 - c0]
     except DataError as exc:  # a window entirely off the DEM (or in its nodata): cells without elevation
         if "no data" not in str(exc) and "does not cover" not in str(exc):
             raise
-        c0, r0, c1, r1 = win
         elev = np.full((r1 - r0, c1 - c0), np.nan)
-        transform = Affine(grid.res, 0.0, bounds[0], 0.0, -grid.res, bounds[3])
-    return Terrain(elevation=elev, transform=transform, crs=source.crs, source=source.dem)
+    x0, _, _, y1 = grid.bounds_of(win)
+    return Terrain(elevation=elev, transform=Affine(grid.res, 0.0, x0, 0.0, -grid.res, y1), crs=source.crs,
+                   source=source.dem)
 
 
 def _segments_inside(net: RoadSegments, box: Box) -> RoadSegments:

@@ -271,7 +271,7 @@ def refuse_whole_graph(mem: int, *, cells: tuple[int, int], available: int | Non
     if mem <= MEMORY_SHARE * free:
         return
     raise UserError(f"the whole national graph ({cells[0]:,} x {cells[1]:,} cells) needs about "
-                    f"{mem / 2**30:.1f} GB and {free / 2**30:.1f} GB are available (the serial engine builds it "
+                    f"{mem / 2**30:.2f} GB and {free / 2**30:.2f} GB are available (the serial engine builds it "
                     "whole)", source="inputs.dem",
                     hint="use --engine dask: each worker builds only its department's window of the graph "
                          "(a cluster of workers with enough memory each), or a coarser --resolution-m")
