@@ -360,24 +360,28 @@ def _mc_task(n_runs: int, seed: Any, *, norms: list[np.ndarray], w_vec: np.ndarr
 def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], client=None, *, n_runs: int = 500,
                 n_chunks: int = 1, concentration: float = 50.0, top_n: int = 10, seed: int = 20241126,
                 normalisation: str = "minmax", speed_tables: Mapping[float, pd.DataFrame] | None = None,
-                progress: bool | None = None) -> pd.DataFrame:
+                draw_tables: Sequence[pd.DataFrame] | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Rank stability as :func:`siting.suitability.sensitivity.monte_carlo`, in ``n_chunks``
     chunks of runs (sizes differ by at most one) on ``client``.
 
     ``speed_tables``: optional ``{speed_factor: criteria table}`` recomputed beforehand
     (the speed scenarios); each run uses one of them (or ``criteria_table``) at random.
-    With ``n_chunks=1`` and no speed tables the result equals ``sensitivity.monte_carlo``
-    with the same seed.  Output columns: ``rank``, ``share_top_n``, ``rank_median``,
+    ``draw_tables``: the criteria tables of the score stage's travel-time draws; each run
+    uses one of them (not ``criteria_table``, which gives the deterministic ``rank``), as
+    ``sensitivity.monte_carlo(tables=...)``.  With ``n_chunks=1`` the result equals
+    ``sensitivity.monte_carlo`` with the same seed (and the same ``tables``).  Output
+    columns: ``rank``, ``share_top_n``, ``rank_median``,
     ``rank_p05``, ``rank_p95`` (+ ``ccpp_id``).
     """
     from .suitability.mcda import normalise
     from .suitability.sensitivity import _weighted_criteria, rank_stability
     w, names, w_vec = _weighted_criteria(weights, n_runs=n_runs, concentration=concentration)
-    tables = [criteria_table] + list((speed_tables or {}).values())
-    for t in tables[1:]:
+    tables = list(draw_tables) if draw_tables else [criteria_table] + list((speed_tables or {}).values())
+    for t in tables:
         if not t.index.equals(criteria_table.index):
-            raise ValueError("every speed table must have the same index as criteria_table")
+            raise ValueError("every speed or draw table must have the same index as criteria_table")
     norms = [normalise(t, method=normalisation, criteria=names).to_numpy(float) for t in tables]
+    base = normalise(criteria_table, method=normalisation, criteria=names).to_numpy(float)
     n_chunks = int(min(max(1, n_chunks), n_runs))
     sizes = np.full(n_chunks, n_runs // n_chunks)
     sizes[: n_runs % n_chunks] += 1
@@ -386,10 +390,11 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
                  shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration)},
                  desc="Monte Carlo chunks", progress=progress)
     ranks = np.concatenate(parts, axis=1)
-    out = rank_stability(ranks, norms[0] @ w_vec, top_n=top_n, index=criteria_table.index)
+    out = rank_stability(ranks, base @ w_vec, top_n=top_n, index=criteria_table.index)
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "n_chunks": n_chunks, "concentration": concentration, "top_n": top_n,
-                      "seed": seed, "speed_factors": [1.0] + [float(f) for f in (speed_tables or {})],
+                      "seed": seed, "speed_draws": len(draw_tables or []),
+                      "speed_factors": [] if draw_tables else [1.0] + [float(f) for f in (speed_tables or {})],
                       "weights": w})
     return out
