@@ -173,3 +173,16 @@ def test_monte_carlo_with_draw_tables_equals_sensitivity_tables(client):
     serial = dist.monte_carlo(table, WEIGHTS, None, n_runs=150, n_chunks=3, seed=5, top_n=7, draw_tables=draws)
     pd.testing.assert_frame_equal(dist.monte_carlo(table, WEIGHTS, client, n_runs=150, n_chunks=3, seed=5, top_n=7,
                                                    draw_tables=draws), serial)
+
+
+@pytest.mark.parametrize("n_runs", [203, 400, 1001])
+def test_stability_from_counts_equals_rank_stability(n_runs):
+    """The histogram reduction (workers send rank counts, not ranks) gives the same table,
+    dtypes included, as the ranks themselves (even and odd run counts: both medians)."""
+    from siting.suitability.sensitivity import rank_stability
+    rng = np.random.default_rng(n_runs)
+    ranks = rng.integers(1, 41, size=(40, n_runs)).astype(np.int32)
+    base = rng.uniform(size=40)
+    want = rank_stability(ranks, base, top_n=6, index=pd.RangeIndex(40))
+    counts = dist.rank_counts(ranks[:, : n_runs // 3]) + dist.rank_counts(ranks[:, n_runs // 3:])
+    pd.testing.assert_frame_equal(dist.stability_from_counts(counts, base, top_n=6, index=pd.RangeIndex(40)), want)

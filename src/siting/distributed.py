@@ -350,11 +350,48 @@ def chunk_seeds(seed: int, n_chunks: int) -> list[Any]:
     return [seed] if n_chunks == 1 else list(np.random.SeedSequence(seed).spawn(n_chunks))
 
 
-def _mc_task(n_runs: int, seed: Any, *, norms: list[np.ndarray], w_vec: np.ndarray, concentration: float
-             ) -> np.ndarray:
-    """Ranks (n_candidates x n_runs) of one chunk; same draws as ``sensitivity.monte_carlo``."""
+def _mc_task(n_runs: int, seed: Any, *, norms: list[np.ndarray], w_vec: np.ndarray, concentration: float,
+             as_counts: bool = False) -> np.ndarray:
+    """Ranks (n_candidates x n_runs) of one chunk, same draws as ``sensitivity.monte_carlo``;
+    with ``as_counts`` their per-candidate histogram (:func:`rank_counts`) instead."""
     from .suitability.sensitivity import draw_ranks
-    return draw_ranks(norms, w_vec, n_runs=n_runs, concentration=concentration, rng=np.random.default_rng(seed))
+    ranks = draw_ranks(norms, w_vec, n_runs=n_runs, concentration=concentration, rng=np.random.default_rng(seed))
+    return rank_counts(ranks) if as_counts else ranks
+
+
+def rank_counts(ranks: np.ndarray) -> np.ndarray:
+    """``counts[c, r]`` = runs in which candidate ``c`` has rank ``r`` (ranks are 1..n), int32
+    ``(n, n + 1)``: what the rank statistics need, and it adds up over chunks."""
+    n = ranks.shape[0]
+    flat = (np.arange(n, dtype=np.int64)[:, None] * (n + 1) + ranks).ravel()
+    return np.bincount(flat, minlength=n * (n + 1)).reshape(n, n + 1).astype(np.int32)
+
+
+def stability_from_counts(counts: np.ndarray, base_scores: np.ndarray, *, top_n: int, index: pd.Index
+                          ) -> pd.DataFrame:
+    """:func:`siting.suitability.sensitivity.rank_stability` from the summed :func:`rank_counts`
+    (same values and dtypes): with ``R`` runs and ``F_c(r)`` the cumulative counts, the
+    ``k``-th smallest rank (0-based) is the least ``r`` with ``F_c(r) > k``; the median is the
+    mean of orders ``(R-1)//2`` and ``R//2``; p05 ``lower`` / p95 ``higher`` take the orders
+    NumPy's percentile picks on ``R`` sorted values (asked of NumPy on ``arange(R)``)."""
+    from .suitability.sensitivity import _ranks, rank_stability
+    n_runs = int(counts[0].sum())
+    cum = np.cumsum(counts, axis=1)
+
+    def order(k: int) -> np.ndarray:
+        return np.argmax(cum > k, axis=1)
+
+    proto = rank_stability(np.ones((1, 1), np.int32), np.zeros(1), top_n=top_n, index=pd.RangeIndex(1))
+    k_lo = int(np.percentile(np.arange(n_runs), 5, method="lower"))
+    k_hi = int(np.percentile(np.arange(n_runs), 95, method="higher"))
+    median = (order((n_runs - 1) // 2).astype(np.float64) + order(n_runs // 2)) / 2
+    return pd.DataFrame({
+        "rank": _ranks(np.asarray(base_scores)[:, None])[:, 0],
+        "share_top_n": counts[:, 1:top_n + 1].sum(axis=1) / n_runs,
+        "rank_median": median,
+        "rank_p05": order(k_lo).astype(proto["rank_p05"].dtype),
+        "rank_p95": order(k_hi).astype(proto["rank_p95"].dtype),
+    }, index=index)
 
 
 def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], client=None, *, n_runs: int = 500,
@@ -386,11 +423,16 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     sizes = np.full(n_chunks, n_runs // n_chunks)
     sizes[: n_runs % n_chunks] += 1
     seeds = chunk_seeds(seed, n_chunks)
+    n_cand = len(criteria_table)
+    as_counts = bool(n_cand + 1 < sizes.min())  # the histogram is smaller than the chunk's ranks
     parts = _map(_mc_task, [(int(s), q) for s, q in zip(sizes, seeds)], client,
-                 shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration)},
-                 desc="Monte Carlo chunks", progress=progress)
-    ranks = np.concatenate(parts, axis=1)
-    out = rank_stability(ranks, base @ w_vec, top_n=top_n, index=criteria_table.index)
+                 shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration),
+                         "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress)
+    if as_counts:  # summed on the workers' side of the wire: the driver never holds the ranks
+        out = stability_from_counts(np.sum(parts, axis=0, dtype=np.int64), base @ w_vec, top_n=top_n,
+                                    index=criteria_table.index)
+    else:
+        out = rank_stability(np.concatenate(parts, axis=1), base @ w_vec, top_n=top_n, index=criteria_table.index)
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "n_chunks": n_chunks, "concentration": concentration, "top_n": top_n,
