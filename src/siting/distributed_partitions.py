@@ -50,7 +50,7 @@ import shapely
 
 from .data.terrain import Terrain
 from .distributed import _map, _nearest_task
-from .errors import DataError, UserError
+from .errors import UserError
 from .network import solve
 from .network.graph import RoadSegments, build_travel_graph, cut_road_segments
 from .network.memory import estimate_graph_memory
@@ -59,8 +59,8 @@ from .scenario import Scenario, Speeds
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in the projected CRS (metres)
 #: cells of margin read and built around a core (every edge of a core node lies within one cell)
 MARGIN_CELLS = 3
-#: extra cells warped around a window and cropped (see :func:`_window_terrain`)
-PAD_CELLS = 2
+#: source pixels read beyond a window's footprint (bilinear kernel, curved edges)
+SOURCE_PAD = 3
 _CACHE: dict[str, Any] = {}  # per process (worker): grids and road networks, keyed by the source token
 
 
@@ -194,29 +194,44 @@ def inside_any(x: np.ndarray, y: np.ndarray, boxes: Sequence[Box]) -> np.ndarray
 
 
 def _window_terrain(source: GraphSource, grid: Grid, win: tuple[int, int, int, int]) -> Terrain:
-    """The grid cells of ``win`` (elevations as in the whole grid; NaN where the DEM has none).
+    """The grid cells of ``win``, bit for bit the whole grid's (NaN where the DEM has none).
 
-    The warp reads the source pixels under its bounds plus one; its window rounds the offset
-    down and the length up separately, which can leave out the last pixel column or row that
-    the bilinear kernel of the last cells needs.  So ``PAD`` more cells are warped on every
-    side and cropped away: every kept cell then has its four source pixels, as in the whole grid.
+    Only the source pixels under the window (plus ``SOURCE_PAD`` pixels for the bilinear
+    kernel) are read (rasterio windowed read); the cell centres are located on the **whole**
+    raster's pixel grid and only the indices shifted
+    (:func:`~siting.data.terrain.bilinear_at_cells` with ``data_offset``), so the floating-point
+    operations are those of the whole-grid warp.
     """
+    import rasterio
     from affine import Affine
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window, from_bounds
 
-    from .data.terrain import _open_dem, _warp_readable
+    from .data.terrain import _NODATA_BELOW, _open_dem, bilinear_at_cells
     c0, r0, c1, r1 = win
-    pad = PAD_CELLS
-    bounds = grid.bounds_of((c0 - pad, r0 - pad, c1 + pad, r1 + pad))
-    try:
-        with _open_dem(Path(source.dem)) as src:
-            elev, _ = _warp_readable(src, crs=source.crs, resolution_m=grid.res, dst_bounds=bounds,
-                                     source=source.dem)
-        elev = elev[pad:pad + r1 - r0, pad:pad + c1 - c0]
-    except DataError as exc:  # a window entirely off the DEM (or in its nodata): cells without elevation
-        if "no data" not in str(exc) and "does not cover" not in str(exc):
-            raise
-        elev = np.full((r1 - r0, c1 - c0), np.nan)
-    x0, _, _, y1 = grid.bounds_of(win)
+    x0, y0, x1, y1 = grid.bounds_of(win)
+    shape = (r1 - r0, c1 - c0)
+    elev = np.full(shape, np.nan)
+    with _open_dem(Path(source.dem)) as src:
+        sb = transform_bounds(rasterio.crs.CRS.from_user_input(source.crs), src.crs, x0, y0, x1, y1,
+                              densify_pts=21)
+        w = from_bounds(*sb, transform=src.transform).round_offsets(op="floor").round_lengths(op="ceil")
+        pad = SOURCE_PAD
+        w = Window(w.col_off - pad, w.row_off - pad, w.width + 2 * pad, w.height + 2 * pad)
+        try:
+            w = w.intersection(Window(0, 0, src.width, src.height))
+        except rasterio.errors.WindowError:
+            w = None  # the window is off the raster: no elevation
+        if w is not None:
+            data = src.read(1, window=w, out_dtype="float64")
+            bad = ~np.isfinite(data) | (data < _NODATA_BELOW)
+            if src.nodata is not None and np.isfinite(src.nodata):
+                bad |= data == src.nodata
+            data[bad] = np.nan
+            elev = bilinear_at_cells(data, src_transform=src.transform, src_crs=src.crs,
+                                     dst_transform=Affine(grid.res, 0.0, x0, 0.0, -grid.res, y1),
+                                     dst_crs=source.crs, shape=shape, data_offset=(int(w.row_off), int(w.col_off)),
+                                     full_shape=(src.height, src.width))
     return Terrain(elevation=elev, transform=Affine(grid.res, 0.0, x0, 0.0, -grid.res, y1), crs=source.crs,
                    source=source.dem)
 
