@@ -24,7 +24,8 @@ core is the halo of :mod:`siting.distributed`: the box of the task's targets (or
 grown by ``h = L * v_walk`` (``v_walk = walk_kmh_max * 1000 / 60 / min(1,
 connector_walk_factor)`` m/min, the largest straight-line speed of a walking edge:
 Tobler's maximum), plus the box of all road nodes grown by ``h`` when a road node lies in the
-first box.  Every trip of at most ``L`` minutes stays inside the core, so times ``<= L`` are
+first box (cut to the targets' box grown by ``L * v_max``, the fastest road).  Every trip
+of at most ``L`` minutes stays inside the core, so times ``<= L`` are
 the whole graph's; both engines report times above ``L`` as beyond the limit.
 
 :func:`nearest_by_windows` (nearest source per region, e.g. the district capital per
@@ -173,15 +174,22 @@ def whole_graph_estimate(source: GraphSource, n_points: int, *, road_xy: np.ndar
 # --------------------------------------------------------------------------- halo and windows
 
 
-def halo_boxes(x: np.ndarray, y: np.ndarray, minutes: float, *, speeds: Speeds, road_xy: np.ndarray) -> list[Box]:
-    """The core of a task whose targets are at ``(x, y)``: their box grown by
-    ``h = minutes * v_walk`` and, when that box holds a road node, the road nodes' box grown by ``h``."""
+def halo_boxes(x: np.ndarray, y: np.ndarray, minutes: float, *, speeds: Speeds, road_xy: np.ndarray,
+               mode: str = "roads+walk") -> list[Box]:
+    """The core of a task whose targets are at ``(x, y)``: their box ``B`` grown by
+    ``h = minutes * v_walk`` and, when that box holds a road node, the road nodes' box grown
+    by ``h`` and cut to ``B + minutes * v_max`` (no edge is faster than ``v_max``, the
+    fastest road class, :func:`siting.network.speeds.max_speed_kmh`, so no trip of at most
+    ``minutes`` leaves that box either)."""
+    from .network.speeds import max_speed_kmh
     h = float(minutes) * walk_m_per_min(speeds) * (1 + 1e-9) + 1e-6
-    box = (float(x.min()) - h, float(y.min()) - h, float(x.max()) + h, float(y.max()) + h)
-    boxes = [box]
+    x0, y0, x1, y1 = float(x.min()), float(y.min()), float(x.max()), float(y.max())
+    boxes: list[Box] = [(x0 - h, y0 - h, x1 + h, y1 + h)]
     if len(road_xy) and inside_any(road_xy[:, 0], road_xy[:, 1], boxes).any():
-        boxes.append((float(road_xy[:, 0].min()) - h, float(road_xy[:, 1].min()) - h,
-                      float(road_xy[:, 0].max()) + h, float(road_xy[:, 1].max()) + h))
+        far = float(minutes) * max_speed_kmh(speeds, mode=mode) * 1000.0 / 60.0 * (1 + 1e-9) + 1e-6
+        roads = (max(float(road_xy[:, 0].min()) - h, x0 - far), max(float(road_xy[:, 1].min()) - h, y0 - far),
+                 min(float(road_xy[:, 0].max()) + h, x1 + far), min(float(road_xy[:, 1].max()) + h, y1 + far))
+        boxes.append(roads)
     return boxes
 
 
@@ -375,7 +383,7 @@ def nearest_by_windows(source: GraphSource, points: Mapping[str, gpd.GeoDataFram
     for label in pd.unique(regions):
         sel = np.flatnonzero(regions == label)
         boxes = halo_boxes(xy[targets][0][sel], xy[targets][1][sel], max_minutes, speeds=source.speeds,
-                           road_xy=road_xy)
+                           road_xy=road_xy, mode=source.mode)
         sub, idx = _subset(points, xy, boxes)
         pos = np.searchsorted(idx[targets], sel)  # sel is inside its own box
         items.append((source, boxes, sub, sources, targets, pos, float(max_minutes), towards_sources))
@@ -408,7 +416,8 @@ def coverage_by_windows(source: GraphSource, points: Mapping[str, gpd.GeoDataFra
     chunks = [order[s:s + chunk_origins] for s in range(0, len(org), chunk_origins)]
     items, cols = [], []
     for c in chunks:
-        boxes = halo_boxes(xy[name][0][org[c]], xy[name][1][org[c]], limit, speeds=source.speeds, road_xy=road_xy)
+        boxes = halo_boxes(xy[name][0][org[c]], xy[name][1][org[c]], limit, speeds=source.speeds, road_xy=road_xy,
+                           mode=source.mode)
         sub, idx = _subset(points, xy, boxes)
         items.append((source, boxes, sub, name, np.searchsorted(idx[name], org[c]), float(limit), towards_origins))
         cols.append(idx[name])
