@@ -251,6 +251,51 @@ def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int) -> di
     return r
 
 
+def case_scale(sc, workers: int, resolution_m: float, memory_limit: str, departments: list[str],
+               max_minutes: float) -> dict:
+    """Scale test (not better data): the national grid refined to ``resolution_m`` from the
+    same 30" DEM.  The serial engine must refuse the whole graph up front with its estimate;
+    a LocalCluster whose workers have ``memory_limit`` each runs the nearest capital of
+    ``departments`` by worker-built windows."""
+    from siting import distributed_partitions as dp
+    from siting.errors import UserError
+    from siting.network.memory import estimate_graph_memory
+    r: dict = {"case": "scale", "resolution_m": resolution_m, "worker_memory_limit": memory_limit,
+               "departments": departments, "max_minutes": max_minutes, "load_avg_1min_start": _load_avg()}
+    t0 = time.perf_counter()
+    try:
+        nat.national_graph(sc, progress=False, resolution_m=resolution_m)
+        r["serial"] = "built (not refused)"
+    except UserError as exc:
+        r["serial"] = str(exc).splitlines()[0]
+    r["serial_refused_after_s"] = round(time.perf_counter() - t0, 2)
+    source = nat.national_source(sc, resolution_m=resolution_m)
+    grid = dp.grid_of(source)
+    places, capitals, _q = nat._national_inputs(sc)
+    sel = places["department_code"].isin(departments).to_numpy()
+    t1 = time.perf_counter()
+    with dist.open_client(n_workers=workers, processes=True, memory_limit=memory_limit) as client:
+        r["cluster_start_s"] = round(time.perf_counter() - t1, 2)
+        road_xy = client.submit(dp.road_nodes_xy, source, pure=False).result()
+        r["whole_graph_estimate_gb"] = round(dp.whole_graph_estimate(source, len(places) + len(capitals),
+                                                                     road_xy=road_xy) / 2**30, 2)
+        t2 = time.perf_counter()
+        minutes, which, outside, tasks = dp.nearest_by_windows(
+            source, {"places": places.iloc[np.flatnonzero(sel)], "capitals": capitals}, sources="capitals",
+            targets="places", regions=places["department_code"].to_numpy()[sel], max_minutes=max_minutes,
+            client=client, progress=True)
+        r["query_s"] = round(time.perf_counter() - t2, 2)
+        r["worker_peak_mb"] = _worker_peaks(client)
+    est = [estimate_graph_memory((1, int(c)), 0, 0, source.speeds.grid_neighbours) for c in tasks["cells"]]
+    r.update(grid=list(grid.shape), grid_cells=grid.shape[0] * grid.shape[1], road_nodes=len(road_xy),
+             places=int(sel.sum()), within_limit=int(np.isfinite(minutes).sum()),
+             median_minutes=round(float(np.median(minutes[np.isfinite(minutes)])), 1),
+             partitions=tasks.assign(estimate_mb=[round(e / 2**20) for e in est]).to_dict("records"),
+             partition_cells_total=int(tasks["cells"].sum()), partition_edges_total=int(tasks["edges"].sum()),
+             wall_s=round(time.perf_counter() - t0, 2), load_avg_1min_end=_load_avg())
+    return r
+
+
 def speedup_line(serial: dict, dask: dict, workload: str) -> str:
     same = "identical" if serial.get("matrix_sha", serial.get("table_sha")) == dask.get(
         "matrix_sha", dask.get("table_sha")) else "DIFFERENT"
@@ -273,7 +318,7 @@ def _run_cases(cases: list[str], args) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--case", choices=["all", "target3", "mc-inputs", *CASES, *CASES_T3], default="all")
+    ap.add_argument("--case", choices=["all", "target3", "mc-inputs", "scale", *CASES, *CASES_T3], default="all")
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "peru_national.toml"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--candidates", type=int, default=5000,
@@ -284,6 +329,11 @@ def main() -> None:
     ap.add_argument("--mc-chunks", type=int, default=8, help="Monte Carlo chunks (same in both engines)")
     ap.add_argument("--mc-scenario", default=str(ROOT / "scenarios" / "cajamarca.toml"),
                     help="scenario whose score stage gives the Monte Carlo inputs")
+    ap.add_argument("--resolution", type=float, default=250.0, help="cell size of the scale test (m)")
+    ap.add_argument("--memory-limit", default="2GB", help="memory limit of each worker (scale test)")
+    ap.add_argument("--departments", default="06,13,01,14,20,22,02",
+                    help="departments of the scale test (comma-separated codes)")
+    ap.add_argument("--max-minutes", type=float, default=240.0, help="censoring limit of the scale test")
     ap.add_argument("--out", default=str(ROOT / "runs" / "benchmark_scale"))
     ap.add_argument("--json", help="write the measured numbers to this JSON file")
     args = ap.parse_args()
@@ -316,8 +366,11 @@ def main() -> None:
         capture_mc_inputs(mc_inputs, args.mc_scenario)
         return
     sc = siting.load_scenario(args.scenario)
-    engine = args.case.split("-")[1]
-    if args.case.startswith("nearest"):
+    engine = args.case.split("-")[1] if "-" in args.case else ""
+    if args.case == "scale":
+        r = case_scale(sc, args.workers, args.resolution, args.memory_limit, args.departments.split(","),
+                       args.max_minutes)
+    elif args.case.startswith("nearest"):
         r = case_nearest(sc, engine, args.workers, Path(args.out) / args.case)
     elif args.case.startswith("coverage_all"):
         r = case_coverage_all(sc, engine, args.workers, args.candidates, args.limit, args.chunk)
