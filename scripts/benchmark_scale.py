@@ -9,8 +9,18 @@ Cajamarca roads only):
 
 * ``nearest-serial`` / ``nearest-dask``: :func:`siting.national.run_national` (nearest district
   capital for every CCPP, gaps by department) with the serial engine and with one task per
-  department on a LocalCluster of ``--workers`` worker processes; the two output folders are
-  compared byte for byte.
+  department on a LocalCluster of ``--workers`` worker processes, each building its own window
+  of the graph; the two output folders are compared byte for byte.
+* ``target3`` (issue 19): ``coverage_all-serial`` / ``coverage_all-dask`` (every CCPP a
+  candidate, ``--candidates 0``, x all CCPP within ``--limit``; serial = whole graph +
+  ``solve.coverage``, dask = :func:`siting.distributed_partitions.coverage_by_windows` in chunks
+  of ``--chunk``) and ``mc-serial`` / ``mc-dask`` (the score stage's rank Monte Carlo on its
+  real inputs, captured once from ``--mc-scenario`` by ``mc-inputs``; ``--runs`` in
+  ``--mc-chunks`` chunks, :func:`siting.distributed.monte_carlo`); prints
+  ``dask speed-up vs serial: xN.NN (workload, workers ...)`` per workload.
+* ``scale``: the national grid refined to ``--resolution`` m from the same DEM (a scale test,
+  not better data): the serial engine refuses it up front with its estimate; a LocalCluster
+  with ``--memory-limit`` per worker runs ``--departments`` by worker-built windows.
 * ``coverage-serial`` / ``coverage-dask``: bounded coverage of ``--candidates`` CCPP sampled
   with the scenario seed (candidates) x all 94,922 CCPP within ``--limit`` minutes, with
   :func:`siting.network.solve.coverage` (serial), with :func:`siting.distributed.coverage`
@@ -97,10 +107,9 @@ def case_nearest(sc, engine: str, workers: int, out: Path) -> dict:
             r["cluster_start_s"] = round(t1 - t0, 2)
             res = nat.run_national(sc, engine="dask", output_dir=out, client=client)
             r["worker_peak_mb"] = _worker_peaks(client)
-            r["halo_nodes_max"] = int(res.tasks["halo_nodes"].max())
-            r["halo_edges_max"] = int(res.tasks["halo_edges"].max())
-            r["halo_m"] = float(res.tasks["halo_m"].iloc[0])
-            r.update({f"halo_{k}": v for k, v in res.tasks.attrs.items()})
+            r["partition_cells_max"] = int(res.tasks["cells"].max())  # worker-built windows
+            r["partition_edges_max"] = int(res.tasks["edges"].max())
+            r["partition_edges_total"] = int(res.tasks["edges"].sum())
     r["wall_s"] = round(time.perf_counter() - t0, 2)
     r.update(res.figures)
     r["memory_estimate_mb"] = round(res.memory / 2**20)  # the engine's model (network.graph)
@@ -252,11 +261,12 @@ def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int) -> di
 
 
 def case_scale(sc, workers: int, resolution_m: float, memory_limit: str, departments: list[str],
-               max_minutes: float) -> dict:
+               max_minutes: float, regions: str = "department") -> dict:
     """Scale test (not better data): the national grid refined to ``resolution_m`` from the
     same 30" DEM.  The serial engine must refuse the whole graph up front with its estimate;
     a LocalCluster whose workers have ``memory_limit`` each runs the nearest capital of
-    ``departments`` by worker-built windows."""
+    ``departments`` (``["all"]``: the whole country) by worker-built windows, one task per
+    department or per province (``regions``)."""
     from siting import distributed_partitions as dp
     from siting.errors import UserError
     from siting.network.memory import estimate_graph_memory
@@ -272,7 +282,10 @@ def case_scale(sc, workers: int, resolution_m: float, memory_limit: str, departm
     source = nat.national_source(sc, resolution_m=resolution_m)
     grid = dp.grid_of(source)
     places, capitals, _q = nat._national_inputs(sc)
-    sel = places["department_code"].isin(departments).to_numpy()
+    sel = (places["department_code"].isin(departments).to_numpy() if departments != ["all"]
+           else np.ones(len(places), bool))
+    labels = (places["department_code"] if regions == "department" else places["ubigeo"].str[:4]).to_numpy()
+    r["regions"] = regions
     t1 = time.perf_counter()
     with dist.open_client(n_workers=workers, processes=True, memory_limit=memory_limit) as client:
         r["cluster_start_s"] = round(time.perf_counter() - t1, 2)
@@ -282,7 +295,7 @@ def case_scale(sc, workers: int, resolution_m: float, memory_limit: str, departm
         t2 = time.perf_counter()
         minutes, which, outside, tasks = dp.nearest_by_windows(
             source, {"places": places.iloc[np.flatnonzero(sel)], "capitals": capitals}, sources="capitals",
-            targets="places", regions=places["department_code"].to_numpy()[sel], max_minutes=max_minutes,
+            targets="places", regions=labels[sel], max_minutes=max_minutes,
             client=client, progress=True)
         r["query_s"] = round(time.perf_counter() - t2, 2)
         r["worker_peak_mb"] = _worker_peaks(client)
@@ -291,6 +304,7 @@ def case_scale(sc, workers: int, resolution_m: float, memory_limit: str, departm
              places=int(sel.sum()), within_limit=int(np.isfinite(minutes).sum()),
              median_minutes=round(float(np.median(minutes[np.isfinite(minutes)])), 1),
              partitions=tasks.assign(estimate_mb=[round(e / 2**20) for e in est]).to_dict("records"),
+             partition_estimate_mb_max=round(max(est) / 2**20), partition_cells_max=int(tasks["cells"].max()),
              partition_cells_total=int(tasks["cells"].sum()), partition_edges_total=int(tasks["edges"].sum()),
              wall_s=round(time.perf_counter() - t0, 2), load_avg_1min_end=_load_avg())
     return r
@@ -334,6 +348,8 @@ def main() -> None:
     ap.add_argument("--departments", default="06,13,01,14,20,22,02",
                     help="departments of the scale test (comma-separated codes)")
     ap.add_argument("--max-minutes", type=float, default=240.0, help="censoring limit of the scale test")
+    ap.add_argument("--regions", choices=["department", "province"], default="department",
+                    help="one task per department or per province (scale test)")
     ap.add_argument("--out", default=str(ROOT / "runs" / "benchmark_scale"))
     ap.add_argument("--json", help="write the measured numbers to this JSON file")
     args = ap.parse_args()
@@ -369,7 +385,7 @@ def main() -> None:
     engine = args.case.split("-")[1] if "-" in args.case else ""
     if args.case == "scale":
         r = case_scale(sc, args.workers, args.resolution, args.memory_limit, args.departments.split(","),
-                       args.max_minutes)
+                       args.max_minutes, args.regions)
     elif args.case.startswith("nearest"):
         r = case_nearest(sc, engine, args.workers, Path(args.out) / args.case)
     elif args.case.startswith("coverage_all"):

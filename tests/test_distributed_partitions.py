@@ -195,3 +195,14 @@ def test_cli_national_has_scheduler_file():
     args = build_parser().parse_args(["national", "--scenario", "s.toml", "--engine", "dask",
                                       "--scheduler-file", "/shared/scheduler.json", "--memory-limit", "2GB"])
     assert args.scheduler_file == "/shared/scheduler.json" and args.memory_limit == "2GB"
+
+
+def test_a_partition_larger_than_the_worker_limit_is_refused_before_building(whole, monkeypatch):
+    sc, source, ng = whole
+    grid = dp.grid_of(source)
+    box = grid.bounds_of((0, 0, grid.width, grid.height))
+    monkeypatch.setattr(dp, "_worker_memory_limit", lambda: 2**20)  # a worker of 1 MB
+    monkeypatch.setattr(dp, "build_partition", lambda *a, **k: pytest.fail("built despite the limit"))
+    with pytest.raises(UserError, match="worker's memory limit is 0.00 GB"):
+        dp._nearest_window_task(source, [box], {"places": ng.places, "capitals": ng.capitals}, "capitals", "places",
+                                np.arange(3), 30.0, True)

@@ -18,8 +18,13 @@ Memory is estimated before building with the engine's model
 (:func:`siting.network.memory.graph_memory_estimate`, refused up front when it does not fit);
 the graph is one sparse CSR matrix and the query one multi-source Dijkstra (no dense matrix).
 Bands and the per-department sums use the shared :mod:`siting.access` helpers.  ``engine="dask"`` runs
-one task per department on its halo subgraph (:func:`siting.distributed.nearest_by_region`);
-both engines report times above ``max_minutes`` as beyond the limit, so they agree exactly.
+one task per department; each worker reads the DEM window of the department's halo and the
+roads of that window and builds its own partition of the graph
+(:func:`siting.distributed_partitions.nearest_by_windows`): the driver reads only the point
+tables and never builds the graph.  Both engines report times above ``max_minutes`` as beyond
+the limit, so they agree exactly.  A whole graph that does not fit in memory is refused by the
+serial engine before the DEM is read (:func:`refuse_whole_graph`, with the estimate and the
+hint to use the Dask engine); see ``docs/CLUSTER.md`` for a real cluster.
 """
 from __future__ import annotations
 

@@ -265,7 +265,7 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
 
 
 def cut_road_segments(roads: gpd.GeoDataFrame, crs: str, cell_size: float, speeds: Speeds, *,
-                  merge_tolerance_m: float = 1.0) -> RoadSegments:
+                      merge_tolerance_m: float = 1.0) -> RoadSegments:
     """The road nodes and segments :func:`build_travel_graph` cuts from ``roads`` on a grid of
     ``cell_size`` (nodes at most ``cell_size / 2`` apart along the lines)."""
     return _road_segments(roads, crs, cell_size / 2.0, speeds, merge_tolerance_m)
