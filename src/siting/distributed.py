@@ -429,7 +429,7 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
                  shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration),
                          "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress)
     if as_counts:  # summed on the workers' side of the wire: the driver never holds the ranks
-        out = stability_from_counts(np.sum(parts, axis=0, dtype=np.int64), base @ w_vec, top_n=top_n,
+        out = stability_from_counts(np.asarray(np.sum(parts, axis=0, dtype=np.int64)), base @ w_vec, top_n=top_n,
                                     index=criteria_table.index)
     else:
         out = rank_stability(np.concatenate(parts, axis=1), base @ w_vec, top_n=top_n, index=criteria_table.index)
