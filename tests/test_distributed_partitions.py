@@ -206,3 +206,18 @@ def test_a_partition_larger_than_the_worker_limit_is_refused_before_building(who
     with pytest.raises(UserError, match="worker's memory limit is 0.00 GB"):
         dp._nearest_window_task(source, [box], {"places": ng.places, "capitals": ng.capitals}, "capitals", "places",
                                 np.arange(3), 30.0, True)
+
+
+def test_run_national_through_a_scheduler_file_equals_serial(crop, no_env, tmp_path):
+    """The national command's Dask path on a cluster named by --scheduler-file: same files as serial."""
+    from distributed import Client, LocalCluster
+    sc = _scenario(crop, "roads+walk")
+    serial = nat.run_national(sc, engine="serial", progress=False, max_minutes=90.0, output_dir=tmp_path / "s")
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster, Client(cluster) as c0:
+        c0.write_scheduler_file(str(tmp_path / "scheduler.json"))
+        dask = nat.run_national(sc, engine="dask", progress=False, max_minutes=90.0, output_dir=tmp_path / "d",
+                                scheduler_file=str(tmp_path / "scheduler.json"))
+        assert len(c0.scheduler_info()["workers"]) == 2
+    for name in ("places_national.csv", "gaps_by_department.csv"):
+        assert (tmp_path / "s" / name).read_bytes() == (tmp_path / "d" / name).read_bytes(), name
+    assert np.isfinite(serial.places["minutes_to_capital"]).sum() > 1000 and len(dask.tasks) >= 2
