@@ -344,10 +344,21 @@ def _coverage_window_task(source: GraphSource, boxes: list[Box], points: dict[st
 # --------------------------------------------------------------------------- driver side
 
 
+def _projected(points: Mapping[str, gpd.GeoDataFrame], crs: str
+               ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The point sets in ``crs`` (projected once here, by the same ``to_crs`` the whole-graph
+    builder applies to each whole set, so the coordinates are the same; the workers then skip
+    it) and their ``(x, y)``."""
+    out, xy = {}, {}
+    for k, gdf in points.items():
+        g = gdf.to_crs(crs) if gdf.crs is not None and not gdf.crs.equals(crs) else gdf
+        c = shapely.get_coordinates(np.asarray(g.geometry.values))
+        out[k], xy[k] = g, (c[:, 0], c[:, 1])
+    return out, xy
+
+
 def _xy(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    g = gdf.to_crs(crs) if gdf.crs is not None and str(gdf.crs) != str(crs) else gdf
-    xy = shapely.get_coordinates(np.asarray(g.geometry.values))
-    return xy[:, 0], xy[:, 1]
+    return _projected({"p": gdf}, crs)[1]["p"]
 
 
 def _road_xy(source: GraphSource, client) -> np.ndarray:
@@ -377,7 +388,7 @@ def nearest_by_windows(source: GraphSource, points: Mapping[str, gpd.GeoDataFram
     n_t = len(points[targets])
     if len(regions) != n_t:
         raise ValueError("regions must give one label per target")
-    xy = {k: _xy(g, source.crs) for k, g in points.items()}
+    points, xy = _projected(points, source.crs)
     road_xy = _road_xy(source, client)
     items, rows = [], []
     for label in pd.unique(regions):
@@ -410,7 +421,7 @@ def coverage_by_windows(source: GraphSource, points: Mapping[str, gpd.GeoDataFra
         raise UserError(f"coverage limit must be > 0 minutes, got {limit}")
     org = np.asarray(origins, dtype=np.int64).ravel()
     n_t = len(points[name])
-    xy = {k: _xy(g, source.crs) for k, g in points.items()}
+    points, xy = _projected(points, source.crs)
     road_xy = _road_xy(source, client)
     order = solve._morton_order(xy[name][0][org], xy[name][1][org])
     chunks = [order[s:s + chunk_origins] for s in range(0, len(org), chunk_origins)]
