@@ -160,3 +160,29 @@ def test_monte_carlo_on_dask_equals_serial_with_same_chunking(client):
     other = dist.monte_carlo(table, WEIGHTS, None, n_runs=203, n_chunks=3, seed=11, speed_tables=speed)
     assert not other["share_top_n"].equals(serial["share_top_n"])  # the chunk seeds really are used
     assert len(dist.chunk_seeds(11, 4)) == 4
+
+
+def test_monte_carlo_with_draw_tables_equals_sensitivity_tables(client):
+    """The score stage's form (each run uses one travel-time draw's table): one chunk equals
+    ``sensitivity.monte_carlo(tables=...)``; on Dask it equals the serial run of the same chunks."""
+    table = fixture_criteria_table()
+    draws = [table.assign(time_to_nearest_facility=table.time_to_nearest_facility * f) for f in (0.8, 1.1, 1.3)]
+    want = monte_carlo(table, WEIGHTS, n_runs=150, seed=5, top_n=7, tables=draws)
+    got = dist.monte_carlo(table, WEIGHTS, None, n_runs=150, n_chunks=1, seed=5, top_n=7, draw_tables=draws)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    serial = dist.monte_carlo(table, WEIGHTS, None, n_runs=150, n_chunks=3, seed=5, top_n=7, draw_tables=draws)
+    pd.testing.assert_frame_equal(dist.monte_carlo(table, WEIGHTS, client, n_runs=150, n_chunks=3, seed=5, top_n=7,
+                                                   draw_tables=draws), serial)
+
+
+@pytest.mark.parametrize("n_runs", [203, 400, 1001])
+def test_stability_from_counts_equals_rank_stability(n_runs):
+    """The histogram reduction (workers send rank counts, not ranks) gives the same table,
+    dtypes included, as the ranks themselves (even and odd run counts: both medians)."""
+    from siting.suitability.sensitivity import rank_stability
+    rng = np.random.default_rng(n_runs)
+    ranks = rng.integers(1, 41, size=(40, n_runs)).astype(np.int32)
+    base = rng.uniform(size=40)
+    want = rank_stability(ranks, base, top_n=6, index=pd.RangeIndex(40))
+    counts = dist.rank_counts(ranks[:, : n_runs // 3]) + dist.rank_counts(ranks[:, n_runs // 3:])
+    pd.testing.assert_frame_equal(dist.stability_from_counts(counts, base, top_n=6, index=pd.RangeIndex(40)), want)

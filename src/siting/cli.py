@@ -8,7 +8,7 @@
     siting report     --scenario FILE     maps, HTML report and exports
     siting run        --scenario FILE [--rainy]   the whole chain (--rainy: also the rainy season)
     siting demo                           the whole chain on the shipped Cajamarca data
-    siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR]
+    siting national --scenario scenarios/peru_national.toml [--engine dask --scheduler ADDR | --scheduler-file F]
                                           whole Peru: nearest district capital, gaps by department
     siting app [--scenario FILE] [--port 8765] [--no-browser]
                                           the planner's workbench: a local web app
@@ -130,7 +130,8 @@ def _cmd(stage: str) -> Callable[[argparse.Namespace], int]:
 def _cmd_national(args: argparse.Namespace) -> int:
     sc = _load(args)
     from .national import run_national
-    run_national(sc, engine=args.engine, scheduler=args.scheduler, n_workers=args.workers,
+    run_national(sc, engine=args.engine, scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                 n_workers=args.workers, memory_limit=args.memory_limit, resolution_m=args.resolution_m,
                  max_minutes=args.max_minutes, progress=not args.no_progress)
     return 0
 
@@ -202,8 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
                                           "gaps by department")
     common(nat, scenario_required=True)
     nat.add_argument("--engine", choices=["serial", "dask"], default="serial")
-    nat.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    nat.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: "
+                                         "--scheduler-file, DASK_SCHEDULER_ADDRESS, dask config, else a local cluster)")
+    nat.add_argument("--scheduler-file", help="JSON file written by `dask scheduler --scheduler-file PATH` "
+                                              "(docs/CLUSTER.md)")
     nat.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster")
+    nat.add_argument("--memory-limit", help="memory limit of each local Dask worker, e.g. 4GB")
+    nat.add_argument("--resolution-m", type=float,
+                     help="cell size of the grid in metres (default: the DEM's own); finer is a scale test, "
+                          "not better data")
     nat.add_argument("--max-minutes", type=float, default=720.0,
                      help="times above this are reported as beyond the limit (default 720)")
     nat.set_defaults(func=_cmd_national)

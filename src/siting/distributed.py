@@ -26,15 +26,20 @@ serial engine:
 
 Every function takes ``client``: a ``distributed.Client`` or ``None`` (run the same tasks
 serially in this process - the reference the tests compare with).  :func:`open_client`
-connects to ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) or starts a
-``LocalCluster``.
+connects to the cluster named by ``--scheduler`` (an address such as ``tcp://10.0.0.5:8786``),
+``--scheduler-file``, ``DASK_SCHEDULER_ADDRESS`` or dask's ``scheduler-address`` config, in
+that order (:func:`resolve_scheduler`), else starts a ``LocalCluster``.  Worker-built
+partitions (the driver never holds the whole graph) are in :mod:`siting.distributed_partitions`.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,19 +66,67 @@ def _require_dask():
     return distributed
 
 
-@contextlib.contextmanager
-def open_client(scheduler: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
-                processes: bool = True, memory_limit: str | None = None) -> Iterator[Any]:
-    """A ``distributed.Client``: connected to ``scheduler`` (address) or to a new
-    ``LocalCluster`` of ``n_workers`` workers (closed on exit)."""
-    distributed = _require_dask()
+#: where :func:`resolve_scheduler` found the scheduler (for messages)
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def resolve_scheduler(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None
+                      ) -> tuple[str, str, str] | None:
+    """Which cluster to use: ``(kind, value, origin)`` or ``None`` for a new ``LocalCluster``.
+
+    Order: an explicit ``scheduler`` address (``--scheduler``), a ``scheduler_file``
+    (``--scheduler-file``, the JSON written by ``dask scheduler --scheduler-file`` or
+    ``Client.write_scheduler_file``), the environment variable ``DASK_SCHEDULER_ADDRESS``,
+    then dask's configuration key ``scheduler-address`` (``~/.config/dask/*.yaml``,
+    ``dask.config.set``).  ``kind`` is ``"address"`` or ``"file"``.
+    """
     if scheduler:
+        return "address", str(scheduler), "--scheduler"
+    if scheduler_file:
+        path = Path(scheduler_file)
+        if not path.is_file():
+            raise UserError(f"the Dask scheduler file {str(path)!r} does not exist", source=str(path),
+                            hint="start the scheduler with `dask scheduler --scheduler-file PATH` (on a shared "
+                                 "filesystem) and pass the same PATH, or give --scheduler ADDRESS")
         try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise UserError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc})",
+            info = json.loads(path.read_text(encoding="utf-8"))
+            address = str(info["address"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"cannot read the Dask scheduler file {str(path)!r} ({exc.__class__.__name__}: {exc})",
+                            source=str(path),
+                            hint="it must be the JSON file written by `dask scheduler --scheduler-file PATH`, "
+                                 "with an \"address\" entry") from exc
+        return "file", str(path), f"--scheduler-file ({address})"
+    env = os.environ.get(SCHEDULER_ENV, "").strip()
+    if env:
+        return "address", env, SCHEDULER_ENV
+    import dask
+    configured = dask.config.get("scheduler-address", None)
+    if configured:
+        return "address", str(configured), "dask config 'scheduler-address'"
+    return None
+
+
+@contextlib.contextmanager
+def open_client(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None,
+                n_workers: int = 2, threads_per_worker: int = 1, processes: bool = True,
+                memory_limit: str | None = None) -> Iterator[Any]:
+    """A ``distributed.Client`` on the cluster :func:`resolve_scheduler` finds (closed on
+    exit, the cluster left running), else on a new ``LocalCluster`` of ``n_workers``
+    workers with ``memory_limit`` each (closed on exit)."""
+    distributed = _require_dask()
+    where = resolve_scheduler(scheduler, scheduler_file=scheduler_file)
+    if where is not None:
+        kind, value, origin = where
+        try:
+            client = (distributed.Client(scheduler_file=value, timeout="20s") if kind == "file"
+                      else distributed.Client(value, timeout="20s"))
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UserError(f"cannot reach the Dask scheduler {value!r} (from {origin}): {exc}",
                             hint="start it with `dask scheduler` and workers with `dask worker ADDRESS`, "
-                                 "or omit --scheduler to use a local cluster") from exc
+                                 f"check --scheduler / --scheduler-file / {SCHEDULER_ENV} / dask config, "
+                                 "or unset them to use a local cluster") from exc
+        log.info("Dask: connected to %s (from %s)", client.scheduler.address, origin)
         try:
             yield client
         finally:
@@ -297,46 +350,93 @@ def chunk_seeds(seed: int, n_chunks: int) -> list[Any]:
     return [seed] if n_chunks == 1 else list(np.random.SeedSequence(seed).spawn(n_chunks))
 
 
-def _mc_task(n_runs: int, seed: Any, *, norms: list[np.ndarray], w_vec: np.ndarray, concentration: float
-             ) -> np.ndarray:
-    """Ranks (n_candidates x n_runs) of one chunk; same draws as ``sensitivity.monte_carlo``."""
+def _mc_task(n_runs: int, seed: Any, *, norms: list[np.ndarray], w_vec: np.ndarray, concentration: float,
+             as_counts: bool = False) -> np.ndarray:
+    """Ranks (n_candidates x n_runs) of one chunk, same draws as ``sensitivity.monte_carlo``;
+    with ``as_counts`` their per-candidate histogram (:func:`rank_counts`) instead."""
     from .suitability.sensitivity import draw_ranks
-    return draw_ranks(norms, w_vec, n_runs=n_runs, concentration=concentration, rng=np.random.default_rng(seed))
+    ranks = draw_ranks(norms, w_vec, n_runs=n_runs, concentration=concentration, rng=np.random.default_rng(seed))
+    return rank_counts(ranks) if as_counts else ranks
+
+
+def rank_counts(ranks: np.ndarray) -> np.ndarray:
+    """``counts[c, r]`` = runs in which candidate ``c`` has rank ``r`` (ranks are 1..n), int32
+    ``(n, n + 1)``: what the rank statistics need, and it adds up over chunks."""
+    n = ranks.shape[0]
+    flat = (np.arange(n, dtype=np.int64)[:, None] * (n + 1) + ranks).ravel()
+    return np.bincount(flat, minlength=n * (n + 1)).reshape(n, n + 1).astype(np.int32)
+
+
+def stability_from_counts(counts: np.ndarray, base_scores: np.ndarray, *, top_n: int, index: pd.Index
+                          ) -> pd.DataFrame:
+    """:func:`siting.suitability.sensitivity.rank_stability` from the summed :func:`rank_counts`
+    (same values and dtypes): with ``R`` runs and ``F_c(r)`` the cumulative counts, the
+    ``k``-th smallest rank (0-based) is the least ``r`` with ``F_c(r) > k``; the median is the
+    mean of orders ``(R-1)//2`` and ``R//2``; p05 ``lower`` / p95 ``higher`` take the orders
+    NumPy's percentile picks on ``R`` sorted values (asked of NumPy on ``arange(R)``)."""
+    from .suitability.sensitivity import _ranks, rank_stability
+    n_runs = int(counts[0].sum())
+    cum = np.cumsum(counts, axis=1)
+
+    def order(k: int) -> np.ndarray:
+        return np.argmax(cum > k, axis=1)
+
+    proto = rank_stability(np.ones((1, 1), np.int32), np.zeros(1), top_n=top_n, index=pd.RangeIndex(1))
+    k_lo = int(np.percentile(np.arange(n_runs), 5, method="lower"))
+    k_hi = int(np.percentile(np.arange(n_runs), 95, method="higher"))
+    median = (order((n_runs - 1) // 2).astype(np.float64) + order(n_runs // 2)) / 2
+    return pd.DataFrame({
+        "rank": _ranks(np.asarray(base_scores)[:, None])[:, 0],
+        "share_top_n": counts[:, 1:top_n + 1].sum(axis=1) / n_runs,
+        "rank_median": median,
+        "rank_p05": order(k_lo).astype(proto["rank_p05"].dtype),
+        "rank_p95": order(k_hi).astype(proto["rank_p95"].dtype),
+    }, index=index)
 
 
 def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], client=None, *, n_runs: int = 500,
                 n_chunks: int = 1, concentration: float = 50.0, top_n: int = 10, seed: int = 20241126,
                 normalisation: str = "minmax", speed_tables: Mapping[float, pd.DataFrame] | None = None,
-                progress: bool | None = None) -> pd.DataFrame:
+                draw_tables: Sequence[pd.DataFrame] | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Rank stability as :func:`siting.suitability.sensitivity.monte_carlo`, in ``n_chunks``
     chunks of runs (sizes differ by at most one) on ``client``.
 
     ``speed_tables``: optional ``{speed_factor: criteria table}`` recomputed beforehand
     (the speed scenarios); each run uses one of them (or ``criteria_table``) at random.
-    With ``n_chunks=1`` and no speed tables the result equals ``sensitivity.monte_carlo``
-    with the same seed.  Output columns: ``rank``, ``share_top_n``, ``rank_median``,
+    ``draw_tables``: the criteria tables of the score stage's travel-time draws; each run
+    uses one of them (not ``criteria_table``, which gives the deterministic ``rank``), as
+    ``sensitivity.monte_carlo(tables=...)``.  With ``n_chunks=1`` the result equals
+    ``sensitivity.monte_carlo`` with the same seed (and the same ``tables``).  Output
+    columns: ``rank``, ``share_top_n``, ``rank_median``,
     ``rank_p05``, ``rank_p95`` (+ ``ccpp_id``).
     """
     from .suitability.mcda import normalise
     from .suitability.sensitivity import _weighted_criteria, rank_stability
     w, names, w_vec = _weighted_criteria(weights, n_runs=n_runs, concentration=concentration)
-    tables = [criteria_table] + list((speed_tables or {}).values())
-    for t in tables[1:]:
+    tables = list(draw_tables) if draw_tables else [criteria_table] + list((speed_tables or {}).values())
+    for t in tables:
         if not t.index.equals(criteria_table.index):
-            raise ValueError("every speed table must have the same index as criteria_table")
+            raise ValueError("every speed or draw table must have the same index as criteria_table")
     norms = [normalise(t, method=normalisation, criteria=names).to_numpy(float) for t in tables]
+    base = normalise(criteria_table, method=normalisation, criteria=names).to_numpy(float)
     n_chunks = int(min(max(1, n_chunks), n_runs))
     sizes = np.full(n_chunks, n_runs // n_chunks)
     sizes[: n_runs % n_chunks] += 1
     seeds = chunk_seeds(seed, n_chunks)
+    n_cand = len(criteria_table)
+    as_counts = bool(n_cand + 1 < sizes.min())  # the histogram is smaller than the chunk's ranks
     parts = _map(_mc_task, [(int(s), q) for s, q in zip(sizes, seeds)], client,
-                 shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration)},
-                 desc="Monte Carlo chunks", progress=progress)
-    ranks = np.concatenate(parts, axis=1)
-    out = rank_stability(ranks, norms[0] @ w_vec, top_n=top_n, index=criteria_table.index)
+                 shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration),
+                         "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress)
+    if as_counts:  # summed on the workers' side of the wire: the driver never holds the ranks
+        out = stability_from_counts(np.asarray(np.sum(parts, axis=0, dtype=np.int64)), base @ w_vec, top_n=top_n,
+                                    index=criteria_table.index)
+    else:
+        out = rank_stability(np.concatenate(parts, axis=1), base @ w_vec, top_n=top_n, index=criteria_table.index)
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "n_chunks": n_chunks, "concentration": concentration, "top_n": top_n,
-                      "seed": seed, "speed_factors": [1.0] + [float(f) for f in (speed_tables or {})],
+                      "seed": seed, "speed_draws": len(draw_tables or []),
+                      "speed_factors": [] if draw_tables else [1.0] + [float(f) for f in (speed_tables or {})],
                       "weights": w})
     return out

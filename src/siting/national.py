@@ -18,8 +18,13 @@ Memory is estimated before building with the engine's model
 (:func:`siting.network.memory.graph_memory_estimate`, refused up front when it does not fit);
 the graph is one sparse CSR matrix and the query one multi-source Dijkstra (no dense matrix).
 Bands and the per-department sums use the shared :mod:`siting.access` helpers.  ``engine="dask"`` runs
-one task per department on its halo subgraph (:func:`siting.distributed.nearest_by_region`);
-both engines report times above ``max_minutes`` as beyond the limit, so they agree exactly.
+one task per department; each worker reads the DEM window of the department's halo and the
+roads of that window and builds its own partition of the graph
+(:func:`siting.distributed_partitions.nearest_by_windows`): the driver reads only the point
+tables and never builds the graph.  Both engines report times above ``max_minutes`` as beyond
+the limit, so they agree exactly.  A whole graph that does not fit in memory is refused by the
+serial engine before the DEM is read (:func:`refuse_whole_graph`, with the estimate and the
+hint to use the Dask engine); see ``docs/CLUSTER.md`` for a real cluster.
 """
 from __future__ import annotations
 
@@ -237,33 +242,70 @@ class NationalGraph:
     figures: dict = field(default_factory=dict)
 
 
-def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
-    """Load the national inputs of ``sc`` and build one graph (cells + roads + places +
-    capitals); the memory estimate is made (and shown) before building."""
-    from .data.terrain import load_dem_national
-    from .network.graph import build_travel_graph
-    from .network.memory import graph_memory_estimate
-
+def _national_inputs(sc: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, QualityReport]:
+    """The national point tables (places, capitals) and the quality report they started."""
     for key in ("ccpp", "dem", "district_capitals"):
         if not getattr(sc.inputs, key):
             raise UserError(f"the national run needs inputs.{key}", source=sc.source or None,
                             hint="see scenarios/peru_national.toml")
-    crs = sc.study_area.crs or NATIONAL_CRS
     activate(sc)  # the scenario's [limits] and [inputs.layers] for every reader
     q = QualityReport()
-    fig: dict = {}
-    t0 = time.perf_counter()
     places = read_national_places(sc.inputs.ccpp, quality=q,
                                   district_population=sc.optional("inputs.district_population"),
                                   year=sc.optional("population.projection_year") or 2023)
     capitals = read_capitals(sc.inputs.district_capitals, quality=q)
-    terrain = load_dem_national(sc.inputs.dem, crs, quality=q)
+    return places, capitals, q
+
+
+def national_source(sc: Scenario, *, resolution_m: float | None = None):
+    """The :class:`siting.distributed_partitions.GraphSource` of the national graph (paths
+    and parameters a worker builds its windows from)."""
+    from .distributed_partitions import GraphSource
+    with_roads = sc.speeds.mode != "walk" and bool(sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm)
+    return GraphSource(dem=str(sc.inputs.dem), crs=sc.study_area.crs or NATIONAL_CRS, speeds=sc.speeds,
+                       mode="roads+walk" if with_roads else "walk", resolution_m=resolution_m,
+                       roads=sc if with_roads else None)
+
+
+def refuse_whole_graph(mem: int, *, cells: tuple[int, int], available: int | None = None) -> None:
+    """Refuse up front (``UserError`` with the estimate) a whole national graph that does not
+    fit in :data:`siting.limits.MEMORY_SHARE` of the memory available; the hint names the
+    Dask engine, whose workers build windows of it."""
+    from .limits import MEMORY_SHARE, available_memory
+    free = available_memory() if available is None else int(available)
+    if mem <= MEMORY_SHARE * free:
+        return
+    raise UserError(f"the whole national graph ({cells[0]:,} x {cells[1]:,} cells) needs about "
+                    f"{mem / 2**30:.2f} GB and {free / 2**30:.2f} GB are available (the serial engine builds it "
+                    "whole)", source="inputs.dem",
+                    hint="use --engine dask: each worker builds only its department's window of the graph "
+                         "(a cluster of workers with enough memory each), or a coarser --resolution-m")
+
+
+def national_graph(sc: Scenario, *, progress: bool = True, resolution_m: float | None = None,
+                   available_memory: int | None = None) -> NationalGraph:
+    """Load the national inputs of ``sc`` and build one graph (cells + roads + places +
+    capitals); the memory estimate is made (and shown, and a graph that does not fit
+    refused) before the DEM is read or anything is built."""
+    from .data.terrain import load_dem_national
+    from .distributed_partitions import grid_of
+    from .network.graph import build_travel_graph
+    from .network.memory import estimate_graph_memory, graph_memory_estimate
+
+    crs = sc.study_area.crs or NATIONAL_CRS
+    fig: dict = {}
+    t0 = time.perf_counter()
+    places, capitals, q = _national_inputs(sc)
     roads = _load_national_roads(sc, q, crs)
+    grid = grid_of(national_source(sc, resolution_m=resolution_m))
+    from .network.memory import _estimate_road_nodes
+    n_road = _estimate_road_nodes(roads, crs, grid.res) if roads is not None else 0
+    refuse_whole_graph(estimate_graph_memory(grid.shape, n_road, len(places) + len(capitals),
+                                             sc.speeds.grid_neighbours), cells=grid.shape,
+                       available=available_memory)
+    terrain = load_dem_national(sc.inputs.dem, crs, quality=q, resolution_m=resolution_m)
     if roads is not None:
-        q.note(f"Road lines are given only for department {sc.study_area.department}: travel elsewhere is walking "
-               "over terrain (a trip that reaches those roads may use them).",
-               es=f"Solo hay vías para el departamento {sc.study_area.department}: en el resto el viaje es a pie "
-                  "sobre el terreno (un viaje que llega a esas vías puede usarlas).")
+        _roads_note(q, sc)
     t1 = time.perf_counter()
     fig["load_s"] = round(t1 - t0, 2)
     points = {"places": places, "capitals": capitals}
@@ -280,70 +322,138 @@ def national_graph(sc: Scenario, *, progress: bool = True) -> NationalGraph:
     return NationalGraph(graph, places, capitals, roads is not None, mem, q, fig)
 
 
+@dataclass
+class _Answer:
+    """Per place: minutes to the nearest capital, which one, off the DEM; and how it was made."""
+
+    places: gpd.GeoDataFrame
+    capitals: gpd.GeoDataFrame
+    minutes: np.ndarray
+    which: np.ndarray
+    outside_dem: np.ndarray
+    roads_used: bool
+    memory: int
+    quality: QualityReport
+    tasks: pd.DataFrame | None = None
+
+
+def _answer_serial(sc: Scenario, fig: dict, *, progress: bool, resolution_m: float | None) -> _Answer:
+    from .network.solve import nearest
+    ng = national_graph(sc, progress=progress, resolution_m=resolution_m)
+    fig.update(ng.figures)
+    t = time.perf_counter()
+    pn, cn = ng.graph.point_nodes["places"], ng.graph.point_nodes["capitals"]
+    res = nearest(ng.graph, cn)
+    fig["query_s"] = round(time.perf_counter() - t, 2)
+    return _Answer(ng.places, ng.capitals, res.minutes[pn], res.source[pn],
+                   ng.graph.point_info["places"]["outside_dem"].to_numpy(), ng.roads_used, ng.memory, ng.quality)
+
+
+def _answer_windows(sc: Scenario, fig: dict, client, *, progress: bool, max_minutes: float,
+                    resolution_m: float | None) -> _Answer:
+    """One task per department; each worker reads its DEM window and roads and builds its
+    partition (:mod:`siting.distributed_partitions`): the driver never builds the graph."""
+    from .distributed_partitions import grid_of, nearest_by_windows, road_nodes_xy, whole_graph_estimate
+    t0 = time.perf_counter()
+    places, capitals, q = _national_inputs(sc)
+    source = national_source(sc, resolution_m=resolution_m)
+    road_xy = client.submit(road_nodes_xy, source, pure=False).result() if client is not None \
+        else road_nodes_xy(source)
+    mem = whole_graph_estimate(source, len(places) + len(capitals), road_xy=road_xy)
+    grid = grid_of(source)
+    fig.update(load_s=round(time.perf_counter() - t0, 2), places=len(places), capitals=len(capitals),
+               road_nodes=len(road_xy), cells=grid.shape[0] * grid.shape[1], memory_estimate_mb=round(mem / 2**20))
+    if progress:
+        _say(f"  load: {fig['load_s']} s; whole-graph memory estimate ~{mem / 2**20:,.0f} MB (never built here)")
+    if len(road_xy):
+        _roads_note(q, sc)
+    t = time.perf_counter()
+    minutes, which, outside, tasks = nearest_by_windows(
+        source, {"places": places, "capitals": capitals}, sources="capitals", targets="places",
+        regions=places["department_code"].to_numpy(), max_minutes=max_minutes, client=client, progress=progress)
+    fig["query_s"] = round(time.perf_counter() - t, 2)
+    fig.update(partition_cells_max=int(tasks["cells"].max()), partition_edges_max=int(tasks["edges"].max()))
+    return _Answer(places, capitals, minutes, which, outside, len(road_xy) > 0, mem, q, tasks)
+
+
+def _roads_note(q: QualityReport, sc: Scenario) -> None:
+    q.note(f"Road lines are given only for department {sc.study_area.department}: travel elsewhere is walking "
+           "over terrain (a trip that reaches those roads may use them).",
+           es=f"Solo hay vías para el departamento {sc.study_area.department}: en el resto el viaje es a pie "
+              "sobre el terreno (un viaje que llega a esas vías puede usarlas).")
+
+
 def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None = None, progress: bool = True,
-                 max_minutes: float = DEFAULT_MAX_MINUTES, n_workers: int = 2,
+                 max_minutes: float = DEFAULT_MAX_MINUTES, n_workers: int = 2, scheduler_file: str | None = None,
+                 resolution_m: float | None = None, memory_limit: str | None = None,
                  output_dir: str | Path | None = None, client=None, run=None) -> NationalResult:
     """Nearest district capital for every centro poblado of Peru; gaps by department.
 
-    ``engine="serial"``: one multi-source Dijkstra on the whole graph.  ``engine="dask"``:
-    one task per department on its halo subgraph, on the cluster at ``scheduler`` (or a
-    ``LocalCluster`` of ``n_workers``; an open ``client`` is used as it is).  Both censor
-    times above ``max_minutes`` (``minutes_to_capital`` = inf, ``beyond_max_minutes`` True,
-    band ``">L"``; places off the DEM with no time keep band ``"unreachable"``) and so give
+    ``engine="serial"``: the whole graph, one multi-source Dijkstra (refused up front, with
+    its memory estimate, when the whole graph does not fit).  ``engine="dask"``: one task
+    per department; each worker reads the DEM window of the department's halo and its roads
+    and builds that partition (:func:`siting.distributed_partitions.nearest_by_windows`), so
+    the driver never builds the graph.  The cluster: ``client`` as it is, else
+    :func:`siting.distributed.open_client` (``scheduler``, ``scheduler_file``,
+    ``DASK_SCHEDULER_ADDRESS``, dask config, else a ``LocalCluster`` of ``n_workers`` with
+    ``memory_limit`` each).  ``resolution_m``: cell size of the grid (default the DEM's
+    native-equivalent size; a finer one is a scale test, not better data).  Both engines
+    censor times above ``max_minutes`` (``minutes_to_capital`` = inf, ``beyond_max_minutes``
+    True, band ``">L"``; places off the DEM with no time keep band ``"unreachable"``) and give
     identical tables.  Writes ``places_national.csv`` and ``gaps_by_department.csv`` into
     ``output_dir``; by default into a run folder ``sc.run.output_dir`` with its
     ``manifest.json`` (:class:`siting.manifest.Run`, stage ``"national"``), or into the given
     ``run`` (which the caller finishes).
     """
-    from .network.solve import nearest
-
     if engine not in ENGINES:
         raise UserError(f"unknown engine {engine!r}", hint="use --engine serial or --engine dask")
     fig: dict = {"engine": engine, "max_minutes": max_minutes}
     t0 = time.perf_counter()
-    ng = national_graph(sc, progress=progress)
-    graph, places, capitals, roads_used, q = ng.graph, ng.places, ng.capitals, ng.roads_used, ng.quality
-    mem = ng.memory
-    fig.update(ng.figures)
-    t = time.perf_counter()
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        fig[f"{name}_s"] = round(now - since, 2)
-        if progress:
-            _say(f"  {name}: {now - since:.1f} s")
-        return now
-
-    pn, cn = graph.point_nodes["places"], graph.point_nodes["capitals"]
-    tasks = None
     if engine == "serial":
-        res = nearest(graph, cn)
-        minutes, which = res.minutes[pn], res.source[pn]
+        ans = _answer_serial(sc, fig, progress=progress, resolution_m=resolution_m)
+    elif client is not None:
+        ans = _answer_windows(sc, fig, client, progress=progress, max_minutes=max_minutes, resolution_m=resolution_m)
     else:
-        from .distributed import nearest_by_region, open_client
-        regions = places["department_code"].to_numpy()
-        if client is not None:
-            minutes, which, tasks = nearest_by_region(graph, cn, pn, regions, max_minutes, client, progress=progress)
-        else:
-            with open_client(scheduler, n_workers=n_workers) as own:
-                minutes, which, tasks = nearest_by_region(graph, cn, pn, regions, max_minutes, own,
-                                                          progress=progress)
+        from .distributed import open_client
+        with open_client(scheduler, scheduler_file=scheduler_file, n_workers=n_workers,
+                         memory_limit=memory_limit) as own:
+            ans = _answer_windows(sc, fig, own, progress=progress, max_minutes=max_minutes,
+                                  resolution_m=resolution_m)
+    if progress:
+        _say(f"  query: {fig['query_s']:.1f} s")
+    minutes, which = ans.minutes, ans.which
     beyond = np.isfinite(minutes) & (minutes > max_minutes)
     minutes = np.where(beyond, np.inf, minutes)
     which = np.where(beyond, -1, which)
-    t = lap("query", t)
+    out = _places_table(sc, ans, minutes, which, max_minutes)
+    gaps = gaps_by_department(out, sc.access.thresholds_min, main_threshold=sc.access.main_threshold_min,
+                              roads_department=sc.study_area.department if ans.roads_used else "")
+    files = _write_national(sc, out, gaps, ans.quality, fig, t0, minutes, ans.memory, output_dir=output_dir, run=run)
+    if progress:
+        _say(f"  national: {len(out):,} places, median {fig['median_minutes']} min to the district capital, "
+             f"{fig['unreachable']:,} unreachable or beyond {max_minutes:g} min; total {fig['total_s']} s")
+    return NationalResult(places=out, gaps=gaps, memory=ans.memory, figures=fig, files=files, tasks=ans.tasks)
 
-    flags = graph.point_info["places"]
-    out = pd.DataFrame(places.drop(columns="geometry"))
+
+def _places_table(sc: Scenario, ans: _Answer, minutes: np.ndarray, which: np.ndarray,
+                  max_minutes: float) -> pd.DataFrame:
+    """``places_national.csv``: one row per centro poblado."""
+    outside = np.asarray(ans.outside_dem, dtype=bool)
+    out = pd.DataFrame(ans.places.drop(columns="geometry"))
     out["minutes_to_capital"] = minutes
-    out["nearest_capital_ubigeo"] = np.where(which >= 0, capitals["ubigeo"].to_numpy()[np.clip(which, 0, None)], "")
-    out["beyond_max_minutes"] = ~(minutes <= max_minutes) & ~flags["outside_dem"].to_numpy()
+    out["nearest_capital_ubigeo"] = np.where(which >= 0, ans.capitals["ubigeo"].to_numpy()[np.clip(which, 0, None)],
+                                             "")
+    out["beyond_max_minutes"] = ~(minutes <= max_minutes) & ~outside
     out["band"] = np.asarray(assign_band(minutes, thresholds=sc.access.thresholds_min).astype(str), dtype=object)
     out.loc[out["beyond_max_minutes"].to_numpy() & ~np.isfinite(minutes), "band"] = f">{max_minutes:g}"
-    out["outside_dem"] = flags["outside_dem"].to_numpy()
-    out["roads_used"] = (out["department_code"] == sc.study_area.department) if roads_used else False
-    gaps = gaps_by_department(out, sc.access.thresholds_min, main_threshold=sc.access.main_threshold_min,
-                              roads_department=sc.study_area.department if roads_used else "")
+    out["outside_dem"] = outside
+    out["roads_used"] = (out["department_code"] == sc.study_area.department) if ans.roads_used else False
+    return out
+
+
+def _write_national(sc: Scenario, out: pd.DataFrame, gaps: pd.DataFrame, q: QualityReport, fig: dict, t0: float,
+                    minutes: np.ndarray, mem: int, *, output_dir: str | Path | None, run) -> dict[str, Path]:
+    """Write the two tables and the quality report; record them in the run's manifest."""
     own_run = False
     if run is None and output_dir is None:
         from .manifest import Run
@@ -366,7 +476,4 @@ def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None 
         run.save()
         if own_run:
             run.finish()
-    if progress:
-        _say(f"  national: {len(out):,} places, median {fig['median_minutes']} min to the district capital, "
-             f"{fig['unreachable']:,} unreachable or beyond {max_minutes:g} min; total {fig['total_s']} s")
-    return NationalResult(places=out, gaps=gaps, memory=mem, figures=fig, files=files, tasks=tasks)
+    return files

@@ -59,7 +59,8 @@ _NODATA_BELOW = -1.0e30
 
 
 def bilinear_at_cells(data: np.ndarray, *, src_transform: Affine, src_crs, dst_transform: Affine, dst_crs,
-                      shape: tuple[int, int], block_rows: int = 256) -> np.ndarray:
+                      shape: tuple[int, int], block_rows: int = 256, data_offset: tuple[int, int] = (0, 0),
+                      full_shape: tuple[int, int] | None = None) -> np.ndarray:
     """Bilinear interpolation of ``data`` (NaN = nodata) at the centre of every cell of the
     destination grid, each centre projected **exactly** (pyproj) into the source CRS.
 
@@ -71,6 +72,11 @@ def bilinear_at_cells(data: np.ndarray, *, src_transform: Affine, src_crs, dst_t
     (0.125-pixel tolerance) depends on the extent warped, a cell's value depends only on
     its position: two study areas get the same elevation in the cells they share.
     Rows are done in blocks of ``block_rows`` to bound the memory.
+
+    ``data_offset = (row_off, col_off)`` / ``full_shape``: ``data`` is the window starting at
+    that pixel of a raster of ``full_shape`` whose transform is ``src_transform``; positions
+    are then computed on the whole raster's pixel grid and only the indices shifted, so a
+    window gives bit for bit the values of the whole raster (used by worker-built partitions).
     """
     from pyproj import Transformer
 
@@ -80,6 +86,8 @@ def bilinear_at_cells(data: np.ndarray, *, src_transform: Affine, src_crs, dst_t
     out = np.full((height, width), np.nan)
     cols = np.arange(width) + 0.5
     n_rows, n_cols = data.shape
+    off_r, off_c = (int(v) for v in data_offset)
+    full_rows, full_cols = (n_rows, n_cols) if full_shape is None else (int(v) for v in full_shape)
     valid = np.isfinite(data)
     z = np.where(valid, data, 0.0)
     for r0 in range(0, height, block_rows):
@@ -94,13 +102,13 @@ def bilinear_at_cells(data: np.ndarray, *, src_transform: Affine, src_crs, dst_t
         num = np.zeros(fc.shape)
         den = np.zeros(fc.shape)
         for oq, oc, w in ((0, 0, (1 - dr) * (1 - dc)), (0, 1, (1 - dr) * dc), (1, 0, dr * (1 - dc)), (1, 1, dr * dc)):
-            qi, ci = q0 + oq, c0 + oc
+            qi, ci = q0 + oq - off_r, c0 + oc - off_c
             inside = (qi >= 0) & (qi < n_rows) & (ci >= 0) & (ci < n_cols)
             qs, cs = np.clip(qi, 0, n_rows - 1), np.clip(ci, 0, n_cols - 1)
             ok = inside & valid[qs, cs]
             num += np.where(ok, w * z[qs, cs], 0.0)
             den += np.where(ok, w, 0.0)
-        inside_all = (fr >= -0.5) & (fr <= n_rows - 0.5) & (fc >= -0.5) & (fc <= n_cols - 0.5)
+        inside_all = (fr >= -0.5) & (fr <= full_rows - 0.5) & (fc >= -0.5) & (fc <= full_cols - 0.5)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[r0:r0 + len(rows)] = np.where(inside_all & (den > 0), num / den, np.nan)
     return out

@@ -267,6 +267,13 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
                         metres[keep_edge], tuple(str(c) for c in class_names))
 
 
+def cut_road_segments(roads: gpd.GeoDataFrame, crs: str, cell_size: float, speeds: Speeds, *,
+                      merge_tolerance_m: float = 1.0) -> RoadSegments:
+    """The road nodes and segments :func:`build_travel_graph` cuts from ``roads`` on a grid of
+    ``cell_size`` (nodes at most ``cell_size / 2`` apart along the lines)."""
+    return _road_segments(roads, crs, cell_size / 2.0, speeds, merge_tolerance_m)
+
+
 def _split_at_touching_ends(parts: np.ndarray, tol: float) -> np.ndarray:
     """Insert a vertex into a line wherever another line's end touches it (within ``tol``)
     away from its vertices, so that T-junctions become shared nodes."""
@@ -310,7 +317,8 @@ def build_travel_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds:
                        road_connector_k: int = 4,
                        max_connector_slope: float = 0.25,
                        merge_tolerance_m: float = 1.0,
-                       available_memory_bytes: int | None = None) -> TravelGraph:
+                       available_memory_bytes: int | None = None,
+                       road_segments: RoadSegments | None = None) -> TravelGraph:
     """Build (or load from ``cache_dir``) the travel-time graph from its inputs (the stage
     wrapper on a scenario and its data is :func:`siting.network.build_graph`).
 
@@ -322,6 +330,9 @@ def build_travel_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds:
     ``speeds.mode``.  Before anything is built, the memory it needs is estimated
     (:func:`estimate_graph_memory`) and a study area too large for ``available_memory_bytes``
     (default: the memory available now) is refused with a :class:`UserError`.
+    ``road_segments``: road nodes and segments already cut from the road lines
+    (:func:`cut_road_segments`, e.g. the part of the whole network inside a window, used by
+    :mod:`siting.distributed_partitions`); given, ``roads`` is ignored and the graph is not cached.
     """
     points = dict(points or {})
     mode = mode or speeds.mode
@@ -331,7 +342,9 @@ def build_travel_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds:
         raise DataError(f"land-cover multipliers have shape {np.shape(landcover)}, the DEM {terrain.shape}",
                         source="inputs.landcover_speeds",
                         hint="resample it with siting.data.landcover.read_multipliers")
-    use_roads = mode == "roads+walk" and roads is not None and len(roads) > 0
+    if road_segments is not None:
+        roads, cache_dir = None, None
+    use_roads = mode == "roads+walk" and ((roads is not None and len(roads) > 0) or road_segments is not None)
     check_memory(graph_memory_estimate(terrain, roads, speeds, points, mode=mode), available=available_memory_bytes)
     radius = terrain.cell_size if road_connector_radius_m is None else float(road_connector_radius_m)
     options = {"mode": mode, "altitude_column": altitude_column, "radius": radius, "k": road_connector_k,
@@ -350,7 +363,8 @@ def build_travel_graph(terrain: Terrain, roads: gpd.GeoDataFrame | None, speeds:
     cells = grid_cells(terrain, landcover)
     edges = Edges()
     edges.add(*_grid_edges(terrain, speeds, landcover))
-    segments = _road_segments(roads, terrain.crs, terrain.cell_size / 2.0, speeds, merge_tolerance_m) \
+    segments = road_segments if road_segments is not None and use_roads else \
+        _road_segments(roads, terrain.crs, terrain.cell_size / 2.0, speeds, merge_tolerance_m) \
         if use_roads and roads is not None else None
     road = road_layer(segments, terrain, speeds, cells, edges)
     n_road = len(road.xy)

@@ -112,7 +112,7 @@ def point_layer(name: str, gdf: gpd.GeoDataFrame, ids: np.ndarray, terrain: Terr
                  road: RoadLayer, edges: Edges, *, altitude_column: str, radius: float, road_connector_k: int,
                  max_connector_slope: float) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Walking legs point <-> its cell and point <-> nearby road nodes; ``(x, y, point_info)``."""
-    g = gdf.to_crs(terrain.crs) if gdf.crs is not None and str(gdf.crs) != str(terrain.crs) else gdf
+    g = gdf.to_crs(terrain.crs) if gdf.crs is not None and not gdf.crs.equals(terrain.crs) else gdf
     if len(g) and not bool((shapely.get_type_id(np.asarray(g.geometry.values)) == 0).all()):
         raise DataError(f"points '{name}' must all be Point geometries", source=name)
     px = np.asarray(g.geometry.x, dtype=float) if len(g) else np.zeros(0)
