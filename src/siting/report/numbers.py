@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -109,7 +110,12 @@ def column_kind(code: str) -> str:
     >>> column_kind("pop_15_29_beyond_60"), column_kind("share_women_within_60"), column_kind("teacher_minutes")
     ('people', 'share', 'minutes')
     """
-    code = str(code)
+    return _column_kind(str(code))
+
+
+@lru_cache(maxsize=4096)
+def _column_kind(code: str) -> str:
+    """:func:`column_kind` of a text code, remembered (the rules are fixed at import, #19)."""
     for pattern, kind in _RULES:
         if pattern.fullmatch(code):
             return kind
@@ -174,9 +180,7 @@ def format_value(value, kind: str = "number", *, lang: str = "es", locale: str |
     ``format_value(12345.4, "people")`` -> ``"12,345"``; ``format_value(0.6754, "share")`` ->
     ``"67.5%"``; ``format_value(inf, "minutes")`` -> ``"Sin acceso"``; NaN -> ``missing``.
     """
-    from babel.numbers import format_decimal, format_percent
-
-    d, _, pattern = _kind(kind)
+    _kind(kind)
     loc = number_locale(lang, locale)
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return missing if value is None else str(value)
@@ -187,6 +191,17 @@ def format_value(value, kind: str = "number", *, lang: str = "es", locale: str |
         return _no_access(lang) if kind == "minutes" else ("∞" if v > 0 else "-∞")
     if kind == "code":
         return str(int(v)) if v.is_integer() else str(value)
+    return _babel_text(v, math.copysign(1.0, v) < 0, kind, loc)
+
+
+@lru_cache(maxsize=65536)
+def _babel_text(v: float, negative: bool, kind: str, loc: str) -> str:
+    """The Babel text of a finite ``v`` of ``kind`` in locale ``loc``, remembered: a report
+    formats the same figures many times and Babel parses its pattern on every call (#19).
+    ``negative`` (the sign bit) is in the key because ``-0.0 == 0.0`` hash alike."""
+    from babel.numbers import format_decimal, format_percent
+
+    d, _, pattern = _kind(kind)
     if pattern is None:  # "number": Babel's default pattern of the locale (up to 3 decimals)
         return format_decimal(v, locale=loc)
     v = float(round_half_away(v, d if d is not None else 6))
