@@ -12,8 +12,8 @@ they are translated by pattern (``pop_<a>_<b>`` -> "Población <a>-<b> años").
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import pandas as pd
 
