@@ -16,9 +16,9 @@ MIB = 2 ** 20
 def test_formulas_hand_computed():
     # propose: 24 * 8 B * C * P + 4 KiB * P + 16 MiB
     assert sm.propose_estimate(n_candidates=10, n_places=100).bytes == 24 * 8 * 10 * 100 + 4096 * 100 + 16 * MIB
-    # score: 8 P R (K + 2) + 8 P^2 / 2 + 8 KiB P + 16 MiB
+    # score: 8 P R (K + 2) + 8 P^2 / 2 + 16 KiB P + 16 MiB
     assert sm.score_estimate(n_places=300, n_runs=20, n_criteria=6).bytes == (
-        8 * 300 * 20 * 8 + 8 * 300 * 300 // 2 + 8192 * 300 + 16 * MIB)
+        8 * 300 * 20 * 8 + 8 * 300 * 300 // 2 + 16384 * 300 + 16 * MIB)
     # access: 8 N (4 s + 6) + 4 KiB P + 16 MiB
     assert sm.access_estimate(n_places=300, n_nodes=5000, n_sets=2).bytes == 8 * 5000 * 14 + 4096 * 300 + 16 * MIB
     # report: static maps count only when drawn in this process

@@ -21,7 +21,7 @@ temporary DataFrames of a few columns).
 * access: ``B N (4 s + 6) + 4 KiB P + BASE``: per facility set and direction ``s`` a distance
   and a predecessor array over the nodes (twice while the nearest is reduced), six node
   arrays of the graph's search, and per place its table row and route text;
-* score: ``B P R (K + 2) + B P^2 / 2 + 8 KiB P + BASE``: the normalised criteria of every
+* score: ``B P R (K + 2) + B P^2 / 2 + 16 KiB P + BASE``: the normalised criteria of every
   run (``P`` bounds ``C``) and its score and rank, the catchment pairs between places
   (at most half of all pairs within the catchment radius), the candidate table;
 * propose: ``24 B C P + 4 KiB P + BASE``: the coverage and cost matrices of the candidates
@@ -100,10 +100,10 @@ def access_estimate(*, n_places: int, n_nodes: int, n_sets: int = 1) -> Estimate
 
 
 def score_estimate(*, n_places: int, n_runs: int, n_criteria: int) -> Estimate:
-    """The score stage: ``B P R (K + 2) + B P^2 / 2 + 8 KiB P + BASE``."""
+    """The score stage: ``B P R (K + 2) + B P^2 / 2 + 16 KiB P + BASE``."""
     p = int(n_places)
     return Estimate("score", {"monte_carlo": B * p * max(1, int(n_runs)) * (int(n_criteria) + 2),
-                              "catchment_pairs": B * p * p // 2, "candidate_rows": 8192 * p, "base": BASE})
+                              "catchment_pairs": B * p * p // 2, "candidate_rows": 16384 * p, "base": BASE})
 
 
 def propose_estimate(*, n_candidates: int, n_places: int) -> Estimate:
