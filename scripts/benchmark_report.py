@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                 pickle.dump(st, f)
     from siting.report import make_report
     sc = dataclasses.replace(st["sc"], run=dataclasses.replace(st["sc"].run, maps=args.maps))
+    tif = Path(st["sc"].run.output_dir) / "travel_time_minutes.tif"  # written by the access stage
+    raster = tif if tif.is_file() else None
     first = None
     for w in args.workers:
         os.environ["SITING_REPORT_WORKERS"] = str(w)
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True)
         t, load0 = os.times(), os.getloadavg()[0]
         t0 = time.perf_counter()
-        make_report(sc, st["data"], st["access"], st["plan"], folder=folder, raster=None, progress=False)
+        make_report(sc, st["data"], st["access"], st["plan"], folder=folder, raster=raster, progress=False)
         wall, t1 = time.perf_counter() - t0, os.times()
         hashes = _hashes(folder)
         first = first or hashes
