@@ -33,6 +33,16 @@ def test_workers_from_environment(monkeypatch):
     assert report_workers() == 0
     monkeypatch.setenv("SITING_REPORT_WORKERS", "2")
     assert report_workers() == 2
+    import threading
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # another thread runs (the web app): no fork, the main process does the work
+        assert report_workers() == 0
+    finally:
+        stop.set()
+        other.join()
+    assert report_workers() == 2
 
 
 def _hashes(folder):

@@ -1,7 +1,7 @@
 """Report work run in side processes while the main process writes the rest (issue #19).
 
 The static maps (matplotlib) and the UGEL workbooks (openpyxl) need no result of the other
-outputs of the report stage and are pure CPU work, so :func:`side_tasks` runs them in a
+outputs of the report stage and are pure CPU work, so :class:`SidePool` runs them in a
 :class:`concurrent.futures.ProcessPoolExecutor` (``fork`` start: the workers inherit the
 imported modules, nothing is imported again) while the main process draws the interactive
 map and the HTML reports.  Each task writes its own files and returns their paths; the
@@ -10,14 +10,18 @@ its arguments).
 
 Workers: ``SITING_REPORT_WORKERS`` (``1`` runs every task in the main process, in order),
 else ``min(2, os.cpu_count())``; without the ``fork`` start method (Windows, macOS
-default) or with one CPU, the tasks run in the main process.  With ``w`` workers and
-tasks of ``c_i`` CPU seconds, the stage's wall time is about
+default), with one CPU or when other threads run in the process (the web app: a forked child
+could inherit a lock held by another thread; tqdm's monitor thread does not count), the tasks
+run in the main process.  With ``w`` workers and tasks of ``c_i`` CPU seconds, the stage's
+wall time is about
 ``max(main, max_i c_i, sum_i c_i / w)``.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -29,6 +33,10 @@ def report_workers() -> int:
     raw = os.environ.get("SITING_REPORT_WORKERS", "").strip()
     n = int(raw) if raw.isdigit() else min(2, os.cpu_count() or 1)
     if n <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    others = [th for th in threading.enumerate()
+              if th is not threading.current_thread() and type(th).__name__ != "TMonitor"]
+    if others:  # forking a threaded process (the web app) may copy a lock another thread holds
         return 0
     return n
 
@@ -51,6 +59,7 @@ class SidePool:
         process the task runs the first time its getter is called (or when the pool closes)."""
         if self.workers > 1:
             if self._pool is None:
+                gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
                 self._pool = ProcessPoolExecutor(max_workers=self.workers,
                                                  mp_context=multiprocessing.get_context("fork"))
             future = self._pool.submit(_call, fn, args, kwargs)
@@ -73,6 +82,7 @@ class SidePool:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
+                gc.unfreeze()
 
 
 @contextmanager
