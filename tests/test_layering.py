@@ -30,6 +30,7 @@ FLOORS: dict[str, int] = {
     "report": 6,
     # 7: composition of the stages into commands
     "pipeline": 7, "national": 7, "monitoring": 7, "calibration": 7,
+    "stage_memory": 7,  # memory estimates of every stage (#19), from the results of the stages before
     # 8: entry points and the public facade
     "cli": 8, "app": 8, "__init__": 8, "__main__": 8,
 }

@@ -261,6 +261,22 @@ def abort_active_runs() -> None:
         run.abort()
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (``os.times``)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident set of this process so far in MiB (``getrusage``; None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2 ** 20 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB on Linux
+
+
 @dataclasses.dataclass
 class Run:
     """One run: its folder, scenario and manifest.
@@ -312,11 +328,17 @@ class Run:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, Any]]:
-        """Time a stage; the yielded dict collects its row counts / figures."""
+        """Time a stage; the yielded dict collects its row counts / figures.  Also recorded: the
+        process' peak resident set after the stage (``peak_rss_mb``, ``ru_maxrss``) and how much
+        the stage raised it (``rss_growth_mb``), beside a ``memory_estimate_mb`` the caller may
+        put in ``info`` (:mod:`siting.stage_memory`, #19)."""
         info: dict[str, Any] = {}
-        t0 = time.perf_counter()
+        t0, cpu0, rss0 = time.perf_counter(), _cpu_seconds(), peak_rss_mb()
         yield info
         info["seconds"] = round(time.perf_counter() - t0, 3)
+        info["cpu_seconds"] = round(_cpu_seconds() - cpu0, 3)  # this process and its finished side processes
+        if rss0 is not None and (rss := peak_rss_mb()) is not None:
+            info["peak_rss_mb"], info["rss_growth_mb"] = round(rss, 1), round(rss - rss0, 1)
         self.manifest["stages"][name] = info
         self.save()
 

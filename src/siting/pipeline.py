@@ -32,6 +32,7 @@ from .report.labels import t
 from .report.season_section import season_sentence
 from .report.shortfall import Shortfall, shortfall
 from .scenario import Scenario
+from .stage_memory import estimate_stage
 from .suitability import ScoreResult, candidate_table, score_candidates
 
 
@@ -93,6 +94,7 @@ def data_check(sc: Scenario, *, progress: bool = True, record: Run | None = None
     """``siting data check``: load every input, print and write the quality report."""
     run, own = _open(sc, record, "data check")
     with run.stage("data") as info:
+        info.update(estimate_stage("data", sc).record())
         data = load_data(sc, progress=progress)
         info.update(places=len(data.places), cetpro=len(data.cetpro), districts=len(data.districts),
                     roads=0 if data.roads is None else len(data.roads),
@@ -130,10 +132,12 @@ def access(sc: Scenario, *, progress: bool = True, record: Run | None = None) ->
         walk_too = sc.speeds.mode != "walk"
         rainy: list[str | None] = [None] if sc.seasons.rainy else []  # the rainy graph is as large as the dry one
         check_graph_memory(sc, data, [None] + (["walk"] if walk_too else []) + rainy)  # every graph, before any
+        info.update(estimate_stage("graph", sc, data=data).record())
         graph = build_graph(sc, data)
         walk = build_graph(sc, data, mode="walk") if walk_too else None
         info.update(nodes=graph.n_nodes, edges=graph.n_edges, mode=graph.mode, cache_key=graph.key)
     with run.stage("access") as info:
+        info.update(estimate_stage("access", sc, data=data, graph=graph, walk=walk is not None).record())
         result = compute_access(sc, data, graph, walk_graph=walk, with_routes=True)
         info.update(_access_figures(result, sc))
     if sc.seasons.rainy:
@@ -166,6 +170,7 @@ def score(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> 
     done = access(sc, progress=progress, record=run)
     assert done.graph is not None and done.access is not None
     with run.stage("score") as info:
+        info.update(estimate_stage("score", sc, access=done.access).record())
         scored = score_candidates(sc, done.data, done.graph, done.access, progress=progress)
         info.update(candidates=len(scored.candidates), excluded=len(scored.excluded), weights=scored.weights,
                     model=scored.model_message, notes=scored.notes)
@@ -199,6 +204,7 @@ def _propose(sc: Scenario, run: Run, own: bool, *, progress: bool) -> RunResult:
     done = score(sc, progress=progress, record=run)
     assert done.graph is not None and done.access is not None and done.scores is not None
     with run.stage("propose") as info:
+        info.update(estimate_stage("propose", sc, access=done.access, scores=done.scores).record())
         plan = propose_sites(sc, done.data, done.access, done.scores, graph=done.graph)
         evaluation = evaluate_plan(sc, done.data, done.graph, plan, access=done.access)
         s = plan.solution
@@ -231,6 +237,7 @@ def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, comma
     done = propose(sc, progress=progress, record=job)
     assert done.access is not None
     with job.stage("report") as info:
+        info.update(estimate_stage("report", sc, data=done.data, access=done.access).record())
         result = make_report(sc, done.data, done.access, done.plan, folder=job.folder,
                              raster=job.folder / "travel_time_minutes.tif", progress=progress)
         info.update(files=len(result.files))

@@ -16,7 +16,7 @@ candidate stage uses for host premises.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +27,7 @@ from ..data import StudyData, registry_use
 from ..data.facilities import read_points
 from ..scenario import Scenario
 from .labels import has_label, t
+from .side_tasks import SidePool
 
 #: the columns of :func:`beyond_table`, in order (the target-group columns are inserted after ``women``)
 BEYOND_COLUMNS = ["ugel", "district", "ccpp_id", "name", "population", "women", "minutes_nearest", "nearest_facility",
@@ -51,10 +52,24 @@ def school_levels(sc: Scenario) -> pd.DataFrame:
                       "level": df[level].astype("string").str.strip() if level else pd.NA}).dropna(subset=["codlocal"])
     d = d.sort_values(["codlocal", "level", "name"], na_position="last")
     school = np.where(d["level"].notna(), d["name"].fillna("") + " (" + d["level"].fillna("") + ")", d["name"])
-    d = d.assign(school=school)
-    g = d.groupby("codlocal", sort=True)
-    return pd.DataFrame({"schools": g["school"].agg(lambda s: "; ".join(dict.fromkeys(s.dropna()))),
-                         "levels": g["level"].agg(lambda s: ", ".join(dict.fromkeys(s.dropna())))}).reset_index()
+    return _joined_per_code(d["codlocal"].tolist(), list(school), d["level"].tolist())
+
+
+def _joined_per_code(codes: list, schools: list, levels: list) -> pd.DataFrame:
+    """Per code (sorted), its distinct schools joined by "; " and levels by ", ", in the order
+    of the rows (missing values skipped).  One pass over the rows: a pandas ``groupby`` with a
+    Python function per group took seconds of the report stage (#19)."""
+    per_code: dict[str, tuple[dict, dict]] = {}
+    for code, school, level in zip(codes, schools, levels):
+        seen = per_code.setdefault(code, ({}, {}))
+        if not pd.isna(school):
+            seen[0][school] = None
+        if not pd.isna(level):
+            seen[1][level] = None
+    keys = sorted(per_code)
+    return pd.DataFrame({"codlocal": pd.array(keys, dtype="string"),  # the dtypes the groupby gave
+                         "schools": pd.Series(["; ".join(per_code[k][0]) for k in keys], dtype="str"),
+                         "levels": pd.array([", ".join(per_code[k][1]) for k in keys], dtype="string")})
 
 
 def _in_area(gdf: gpd.GeoDataFrame, data: StudyData) -> gpd.GeoDataFrame:
@@ -153,6 +168,16 @@ def write_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
                          caveats: Iterable[str] = ()) -> tuple[dict[str, Path], dict[str, list[dict]]]:
     """Write ``school_premises.csv`` and ``ugel_<slug>.xlsx`` per UGEL; return the files and,
     per UGEL, the two tables for its HTML report (:func:`siting.report.html_report.table_context`)."""
+    get_files, html = start_analyst_tables(folder, sc, data, places, caveats=caveats)
+    return get_files(), html
+
+
+def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, places: pd.DataFrame, *,
+                         caveats: Iterable[str] = (), pool: SidePool | None = None
+                         ) -> tuple[Callable[[], dict[str, Path]], dict[str, list[dict]]]:
+    """:func:`write_analyst_tables` with the workbooks written by the side processes of
+    ``pool`` (:mod:`siting.report.side_tasks`), one share of the UGELs per process, while the
+    HTML tables are made here; returns the getter of the files (it waits for the workbooks)."""
     from .exports import write_csv
     from .html_report import table_context
     from .static_maps import unique_slugs
@@ -164,8 +189,10 @@ def write_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
     slugs = unique_slugs(set(ugels))
     tables = ugel_tables(beyond, premises, ugels)
     files: dict[str, Path] = {"school_premises": write_csv(premises, folder / "school_premises.csv", lang=None)}
-    for u, path in write_ugel_workbooks(folder, tables, sc=sc, slugs=slugs, caveats=caveats).items():
-        files[f"ugel_xlsx_{slugs[u]}"] = path
+    pool = pool if pool is not None else SidePool(0)
+    shares = max(1, pool.workers)
+    getters = [pool.submit(write_ugel_workbooks, folder, tables={u: tables[u] for u in ugels[k::shares]}, sc=sc,
+                           slugs=slugs, caveats=list(caveats)) for k in range(shares) if ugels[k::shares]]
     first, metres = min(sc.access.thresholds_min), sc.candidates.host_premises_within_m
     html: dict[str, list[dict]] = {}
     for u, sheets in tables.items():
@@ -176,4 +203,8 @@ def write_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
                           columns=["district", "codlocal", "ccpp_name", "schools", "altitude_m"])
         p["note"] = t("report.premises_note", lang)
         html[u] = [b, p]
-    return files, html
+
+    def get_files() -> dict[str, Path]:
+        written = {u: path for get in getters for u, path in get().items()}
+        return files | {f"ugel_xlsx_{slugs[u]}": written[u] for u in ugels}  # in the order of the UGELs
+    return get_files, html

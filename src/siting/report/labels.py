@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import pandas as pd
 
@@ -118,8 +119,10 @@ def _threshold_label(key: str, i: int) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def _derived(key: str, i: int) -> str | None:
-    """Label of a generated column name, or None."""
+    """Label of a generated column name, or None (remembered: the rules and the table are
+    fixed at import, and reports ask for the same keys thousands of times, #19)."""
     es = i == 0
     if _AGE_PATTERN.match(key):
         return _measure(key, i)

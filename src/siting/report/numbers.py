@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -109,7 +110,12 @@ def column_kind(code: str) -> str:
     >>> column_kind("pop_15_29_beyond_60"), column_kind("share_women_within_60"), column_kind("teacher_minutes")
     ('people', 'share', 'minutes')
     """
-    code = str(code)
+    return _column_kind(str(code))
+
+
+@lru_cache(maxsize=4096)
+def _column_kind(code: str) -> str:
+    """:func:`column_kind` of a text code, remembered (the rules are fixed at import, #19)."""
     for pattern, kind in _RULES:
         if pattern.fullmatch(code):
             return kind
@@ -174,9 +180,7 @@ def format_value(value, kind: str = "number", *, lang: str = "es", locale: str |
     ``format_value(12345.4, "people")`` -> ``"12,345"``; ``format_value(0.6754, "share")`` ->
     ``"67.5%"``; ``format_value(inf, "minutes")`` -> ``"Sin acceso"``; NaN -> ``missing``.
     """
-    from babel.numbers import format_decimal, format_percent
-
-    d, _, pattern = _kind(kind)
+    _kind(kind)
     loc = number_locale(lang, locale)
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return missing if value is None else str(value)
@@ -187,12 +191,54 @@ def format_value(value, kind: str = "number", *, lang: str = "es", locale: str |
         return _no_access(lang) if kind == "minutes" else ("∞" if v > 0 else "-∞")
     if kind == "code":
         return str(int(v)) if v.is_integer() else str(value)
+    return _babel_text(v, math.copysign(1.0, v) < 0, kind, loc)
+
+
+@lru_cache(maxsize=65536)
+def _babel_text(v: float, negative: bool, kind: str, loc: str) -> str:
+    """The Babel text of a finite ``v`` of ``kind`` in locale ``loc``, remembered: a report
+    formats the same figures many times and Babel parses its pattern on every call (#19).
+    ``negative`` (the sign bit) is in the key because ``-0.0 == 0.0`` hash alike."""
+    from babel.numbers import format_decimal, format_percent
+
+    d, _, pattern = _kind(kind)
     if pattern is None:  # "number": Babel's default pattern of the locale (up to 3 decimals)
         return format_decimal(v, locale=loc)
     v = float(round_half_away(v, d if d is not None else 6))
+    if pattern in _PLAIN_PATTERNS and _plain_symbols(loc):
+        return _plain_text(v, pattern)
     if kind == "share":
         return format_percent(v, pattern, locale=loc)
     return format_decimal(v, pattern, locale=loc)
+
+
+#: Babel patterns of :data:`KINDS` -> (decimals shown, thousands grouped, percent)
+_PLAIN_PATTERNS: dict[str, tuple[int, bool, bool]] = {
+    "#,##0": (0, True, False), "#,##0.0": (1, True, False), "#,##0.000": (3, True, False),
+    "0.000000": (6, False, False), "#,##0.0%": (1, True, True)}
+
+
+@lru_cache(maxsize=16)
+def _plain_symbols(loc: str) -> bool:
+    """Whether locale ``loc`` writes numbers with "." for decimals, "," for thousands, "-"
+    for minus and a trailing "%" (``es_PE``, ``en``): then :func:`_plain_text` gives Babel's text."""
+    from babel.numbers import format_percent, get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+    return ((get_decimal_symbol(loc), get_group_symbol(loc), get_minus_sign_symbol(loc)) == (".", ",", "-")
+            and format_percent(-0.5, "#,##0.0%", locale=loc) == "-50.0%")
+
+
+def _plain_text(v: float, pattern: str) -> str:
+    """What Babel writes for ``v`` with ``pattern`` in a locale of :func:`_plain_symbols`, without
+    parsing the pattern again: the decimal of ``str(v)`` (as Babel reads a float), times 100 for
+    a percent, rounded half to even to the shown decimals (Babel's rounding), ``,`` between thousands.
+    Babel took most of the time of formatting a report's tables (#19)."""
+    from decimal import Decimal
+
+    places, grouped, percent = _PLAIN_PATTERNS[pattern]
+    x = Decimal(str(v)) * 100 if percent else Decimal(str(v))
+    text = format(x, f"{',' if grouped else ''}.{places}f")
+    return text + "%" if percent else text
 
 
 def format_people(value, *, lang: str = "es", locale: str | None = None) -> str:

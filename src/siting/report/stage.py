@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ..access import AccessResult, place_table
 from ..allocation import ProposalResult
 from ..data import StudyData
 from ..scenario import Scenario
+from .side_tasks import SidePool, side_pool
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,34 @@ def known_extension(sc: Scenario, data: StudyData) -> pd.DataFrame | None:
     return ext if (ext is not None and len(ext)) or given else None
 
 
+def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataFrame, *, folder: Path,
+                 raster: str | Path | None, proposals: pd.DataFrame | None, notes: list[str], option: str
+                 ) -> Callable[[], dict[str, list[Path]]]:
+    """Start drawing the static maps of ``option`` (``run.maps``: ``"region"`` the regional maps,
+    ``"all"`` also every UGEL's, ``"none"``) in ``pool``, one share of the areas per side
+    process; return the getter of ``{key: [png, pdf]}`` in the order of the areas (region first)."""
+    from .static_maps import unique_slugs, write_static_maps
+
+    if option == "none":
+        return dict
+    ugels: list[str] = [] if option == "region" else sorted(data.districts["ugel"].dropna().unique())
+    slugs = unique_slugs(ugels)
+    areas: list[str | None] = [None, *ugels]
+    shares = max(1, min(pool.workers, len(areas)))
+    common = {"places": places, "districts": data.districts, "raster_path": raster, "proposals": proposals,
+              "cetpro": data.cetpro, "extension": data.extension_centres, "crs": data.crs,
+              "thresholds": list(sc.access.thresholds_min), "notes": [shorten(n) for n in notes],
+              "lang": sc.run.language, "slugs": slugs}
+    getters = [pool.submit(write_static_maps, folder / "mapas", region=k == 0,
+                           ugels=[a for a in areas[k::shares] if a is not None], **common) for k in range(shares)]
+
+    def merged() -> dict[str, list[Path]]:
+        got = {key: paths for get in getters for key, paths in get().items()}
+        keys = [f"{kind}_{'region' if a is None else slugs[a]}" for a in areas for kind in ("travel_time", "proposals")]
+        return {k: got[k] for k in keys if k in got}
+    return merged
+
+
 def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: ProposalResult | None = None, *,
                 folder: str | Path, raster: str | Path | None = None, progress: bool = True) -> ReportResult:
     """The report stage: ``mapa.html`` (Folium), ``mapas/*.png|pdf`` (travel time with the
@@ -79,8 +109,8 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
-    from . import folium_map, html_report, objective_section, robust_section, season_section, static_maps
-    from .analyst import write_analyst_tables
+    from . import folium_map, html_report, objective_section, robust_section, season_section
+    from .analyst import start_analyst_tables
     from .glossary import glossary
     from .labels import t
     folder = Path(folder)
@@ -88,39 +118,38 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
     places = place_table(access, sc)
     proposals = None if plan is None else plan.proposals
-    m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
-                            tambos=data.tambos, premises=data.school_premises, roads=data.roads,
-                            districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
-                            area_name=area_name(sc, lang), lang=lang)
-    written = {"map": folium_map.save_map(m, folder / "mapa.html")}
     maps_option = getattr(sc.run, "maps", "all")
-    maps: dict[str, list[Path]] = {}
-    if maps_option != "none":  # "region": the regional maps only (ugels=[]), "all": region + every UGEL
-        maps = static_maps.write_static_maps(folder / "mapas", places=places, districts=data.districts,
-                                             raster_path=raster, proposals=proposals, cetpro=data.cetpro,
-                                             extension=data.extension_centres, crs=data.crs, thresholds=th,
-                                             notes=[shorten(n) for n in notes], lang=lang,
-                                             ugels=[] if maps_option == "region" else None)
+    with side_pool() as pool:  # static maps and UGEL workbooks in side processes (#19)
+        get_maps = _static_maps(pool, sc, data, places, folder=folder, raster=raster, proposals=proposals,
+                                notes=notes, option=maps_option)
+        get_analyst, ugel_tables = start_analyst_tables(folder, sc, data, places, caveats=notes, pool=pool)
+        m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
+                                tambos=data.tambos, premises=data.school_premises, roads=data.roads,
+                                districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
+                                area_name=area_name(sc, lang), lang=lang)
+        written = {"map": folium_map.save_map(m, folder / "mapa.html")}
+        objective = None if plan is None else robust_section.with_robustness(objective_section.objective_context(
+            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
+            sc, plan, places, table_context=html_report.table_context)
+        maps = get_maps()
+        headline = _summary_thresholds(access.summary)
+        by_district = access.summary_by_district
+        reports = html_report.write_reports(
+            folder, places=places, by_ugel=report_gap_table(access.summary, "ugel", headline),
+            by_district=report_gap_table(by_district, "district", headline).assign(ugel=by_district.get("ugel")),
+            proposals=proposals, coverage=None if plan is None else plan.curve, static_maps=maps,
+            map_href="mapa.html", lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro,
+            extension=known_extension(sc, data), target_column=f"pop_{sc.population.target_group}", thresholds=th,
+            main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
+            maps_note={"none": t("maps.none_note", lang), "region": t("maps.region_note", lang)}.get(maps_option, ""),
+            maps_note_region=maps_option == "none", objective=objective,
+            season=None if access.season is None else season_section.season_context(
+                access.season, lang, main_threshold=sc.access.main_threshold_min,
+                table_context=html_report.table_context))
+        analyst_files = get_analyst()
     for key, paths in maps.items():
         for p in paths:
             written[f"{key}{p.suffix}"] = p
-    analyst_files, ugel_tables = write_analyst_tables(folder, sc, data, places, caveats=notes)
     written.update(analyst_files)
-    headline = _summary_thresholds(access.summary)
-    by_district = access.summary_by_district
-    reports = html_report.write_reports(
-        folder, places=places, by_ugel=report_gap_table(access.summary, "ugel", headline),
-        by_district=report_gap_table(by_district, "district", headline).assign(ugel=by_district.get("ugel")),
-        proposals=proposals, coverage=None if plan is None else plan.curve, static_maps=maps, map_href="mapa.html",
-        lang=lang, notes=notes, reason=sc.study_area.reason, cetpro=data.cetpro, extension=known_extension(sc, data),
-        target_column=f"pop_{sc.population.target_group}", thresholds=th,
-        main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
-        maps_note={"none": t("maps.none_note", lang), "region": t("maps.region_note", lang)}.get(maps_option, ""),
-        maps_note_region=maps_option == "none",
-        objective=None if plan is None else robust_section.with_robustness(objective_section.objective_context(
-            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
-            sc, plan, places, table_context=html_report.table_context),
-        season=None if access.season is None else season_section.season_context(
-            access.season, lang, main_threshold=sc.access.main_threshold_min, table_context=html_report.table_context))
     written.update({f"report_{k}": v for k, v in reports.items()})
     return ReportResult(files=written)

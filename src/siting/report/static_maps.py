@@ -21,7 +21,7 @@ import math
 import re
 import textwrap
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -336,18 +336,22 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
                       cetpro: gpd.GeoDataFrame | None = None, extension: gpd.GeoDataFrame | None = None,
                       ugels: Iterable[str] | None = None, crs: str = "EPSG:32717",
                       thresholds: Iterable[float] = (30, 60, 120), notes: Sequence[str] = (),
-                      lang: str = "es", formats: Sequence[str] = ("png", "pdf")) -> dict[str, list[Path]]:
+                      lang: str = "es", formats: Sequence[str] = ("png", "pdf"), region: bool = True,
+                      slugs: Mapping[str, str] | None = None) -> dict[str, list[Path]]:
     """Write the travel-time and proposals maps for the region and each UGEL.
 
     Returns ``{"travel_time_region": [png, pdf], "proposals_ugel_celendin": [...], ...}``.
     ``ugels=None`` means every UGEL of ``districts``; ``[]`` means the region only.
+    ``region=False`` leaves the regional maps out and ``slugs`` gives the file names of the
+    UGELs (for a share of the UGELs drawn by another process: the names of the whole set).
     """
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
-    areas: list[str | None] = [None] + list(sorted(districts["ugel"].dropna().unique()) if ugels is None else ugels)
+    areas: list[str | None] = [None] if region else []
+    areas += list(sorted(districts["ugel"].dropna().unique()) if ugels is None else ugels)
     written: dict[str, list[Path]] = {}
-    slugs = unique_slugs(a for a in areas if a is not None)
+    slugs = dict(slugs) if slugs is not None else unique_slugs(a for a in areas if a is not None)
     for area in tqdm(areas, desc="static maps", disable=None):
         key = "region" if area is None else slugs[area]
         if raster_path is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import pandas as pd
 
@@ -138,8 +139,14 @@ _BY_COLUMN: list[tuple[re.Pattern[str], Callable[[object, str], object]]] = [
 
 def translator(column: str) -> Callable[[object, str], object] | None:
     """The value translator of a column code, or None (values shown as they are)."""
+    return _translator(str(column))
+
+
+@lru_cache(maxsize=4096)
+def _translator(column: str) -> Callable[[object, str], object] | None:
+    """:func:`translator`, remembered per code (asked for every cell of a report's tables, #19)."""
     for pattern, fn in _BY_COLUMN:
-        if pattern.fullmatch(str(column)):
+        if pattern.fullmatch(column):
             return fn
     return None
 

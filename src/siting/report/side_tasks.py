@@ -1,0 +1,96 @@
+"""Report work run in side processes while the main process writes the rest (issue #19).
+
+The static maps (matplotlib) and the UGEL workbooks (openpyxl) need no result of the other
+outputs of the report stage and are pure CPU work, so :class:`SidePool` runs them in a
+:class:`concurrent.futures.ProcessPoolExecutor` (``fork`` start: the workers inherit the
+imported modules, nothing is imported again) while the main process draws the interactive
+map and the HTML reports.  Each task writes its own files and returns their paths; the
+files are the same bytes as when written one after another (each output depends only on
+its arguments).
+
+Workers: ``SITING_REPORT_WORKERS`` (``1`` runs every task in the main process, in order),
+else ``min(2, os.cpu_count())``; without the ``fork`` start method (Windows, macOS
+default), with one CPU or when other threads run in the process (the web app: a forked child
+could inherit a lock held by another thread; tqdm's monitor thread does not count), the tasks
+run in the main process.  With ``w`` workers and tasks of ``c_i`` CPU seconds, the stage's
+wall time is about
+``max(main, max_i c_i, sum_i c_i / w)``.
+"""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+
+def report_workers() -> int:
+    """Side processes the report stage may use (see the module docstring); 0 = none."""
+    raw = os.environ.get("SITING_REPORT_WORKERS", "").strip()
+    n = int(raw) if raw.isdigit() else min(2, os.cpu_count() or 1)
+    if n <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    others = [th for th in threading.enumerate()
+              if th is not threading.current_thread() and type(th).__name__ != "TMonitor"]
+    if others:  # forking a threaded process (the web app) may copy a lock another thread holds
+        return 0
+    return n
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return fn(*args, **kwargs)
+
+
+class SidePool:
+    """Tasks submitted to side processes, or run in the main process (``workers`` <= 1)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[Callable[[], Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+        """Start ``fn(*args, **kwargs)`` (``fn`` at module level: it is pickled) and return a getter
+        of its result: it waits for the task and raises the task's exception.  In the main
+        process the task runs the first time its getter is called (or when the pool closes)."""
+        if self.workers > 1:
+            if self._pool is None:
+                gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
+                self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                                 mp_context=multiprocessing.get_context("fork"))
+            future = self._pool.submit(_call, fn, args, kwargs)
+            self._pending.append(future.result)
+            return future.result
+        box: list[Any] = []
+
+        def get() -> Any:
+            if not box:
+                box.append(fn(*args, **kwargs))
+            return box[0]
+        self._pending.append(get)
+        return get
+
+    def close(self) -> None:
+        """Wait for (or run) every task, then stop the side processes."""
+        try:
+            for get in self._pending:
+                get()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                gc.unfreeze()
+
+
+@contextmanager
+def side_pool(workers: int | None = None) -> Iterator[SidePool]:
+    """A :class:`SidePool` with ``workers`` (default :func:`report_workers`) side processes;
+    leaving the block waits for every task (a failed task raises there)."""
+    pool = SidePool(report_workers() if workers is None else workers)
+    try:
+        yield pool
+    finally:
+        pool.close()

@@ -1,0 +1,68 @@
+"""The report stage's side processes (issue #19): results and errors come back as in the main
+process, and the files of a real report (UGEL San Marcos, real data) are byte-identical
+whether side processes draw the maps and write the workbooks or the main process does."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import pytest
+
+from siting.report.side_tasks import report_workers, side_pool
+
+
+def _square_sum(a: int, *, b: int) -> int:
+    return a * a + b
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_results_and_errors(workers):
+    with side_pool(workers) as pool:
+        gets = [pool.submit(_square_sum, i, b=1) for i in range(5)]
+        assert [g() for g in gets] == [1, 2, 5, 10, 17]
+    with pytest.raises(ValueError, match="boom"), side_pool(workers) as pool:
+        pool.submit(_fail, "boom")  # never asked for: raised when the pool closes
+
+
+def test_workers_from_environment(monkeypatch):
+    monkeypatch.setenv("SITING_REPORT_WORKERS", "1")
+    assert report_workers() == 0
+    monkeypatch.setenv("SITING_REPORT_WORKERS", "2")
+    assert report_workers() == 2
+    import threading
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # another thread runs (the web app): no fork, the main process does the work
+        assert report_workers() == 0
+    finally:
+        stop.set()
+        other.join()
+    assert report_workers() == 2
+
+
+def _hashes(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_same_files_with_and_without_side_processes(san_marcos, san_marcos_plan, tmp_path, monkeypatch):
+    from siting.report import make_report
+
+    s = san_marcos
+    sc = dataclasses.replace(s.sc, run=dataclasses.replace(s.sc.run, maps="all"))
+    got = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("SITING_REPORT_WORKERS", workers)
+        res = make_report(sc, s.data, s.gaps, san_marcos_plan.plan, folder=tmp_path / workers, raster=None,
+                          progress=False)
+        got[workers] = (_hashes(tmp_path / workers), [p.relative_to(tmp_path / workers).as_posix()
+                                                      for p in res.files.values()])
+    assert got["1"][0] == got["2"][0]
+    assert got["1"][1] == got["2"][1]  # the same files, listed in the same order
+    assert any(k.endswith(".xlsx") for k in got["1"][0]) and any(k.endswith(".pdf") for k in got["1"][0])
