@@ -250,7 +250,8 @@ def test_libreoffice_shows_the_literal_text(run, tmp_path):
                         str(out), str(book)], check=True, capture_output=True, timeout=180)
     with open(out / "propuestas-Propuestas.csv", encoding="utf-8", newline="") as fh:
         names = [r[2] for r in csv.reader(fh)][1:]
-    assert names[:2] == ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0"]
+    proposed = set(names) & set(PAYLOADS.values())  # the proposals that carry a payload name
+    assert len(proposed) >= 2 and '=HYPERLINK("http://x","y")' in proposed, names  # literal, never computed
     text = subprocess.run(["pdftotext", "-layout", str(out / "propuestas.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "=HYPERLINK(\"http://x\",\"y\")" in text and "=cmd|' /C calc'!A0" in text

@@ -196,7 +196,7 @@ def test_bad_scenario_files_are_one_message_exit_2(tmp_path, capsys, case, fragm
         "empty_thresholds": ("thresholds_min = [30.0, 60.0, 120.0]", "thresholds_min = []"),
         "degrees": ('crs = "EPSG:32717"', 'crs = "EPSG:4326"'),
         "walk_0": ("walk_kmh_max = 6.0", "walk_kmh_max = 0.0"),
-        "road_1000": ("vecinal = 20.0", "vecinal = 1000.0"),
+        "road_1000": ("vecinal = 19.7", "vecinal = 1000.0"),
         "negative_minutes": ("exclude_within_min = 60.0", "exclude_within_min = -10.0"),
     }
     if case == "folder":
