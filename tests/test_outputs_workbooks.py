@@ -254,7 +254,7 @@ def test_libreoffice_shows_the_literal_text(run, tmp_path):
     assert len(proposed) >= 2 and '=HYPERLINK("http://x","y")' in proposed, names  # literal, never computed
     text = subprocess.run(["pdftotext", "-layout", str(out / "propuestas.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
-    assert "=HYPERLINK(\"http://x\",\"y\")" in text and "=cmd|' /C calc'!A0" in text
+    assert all(name in text for name in proposed)
 
 
 # =========================================================================== determinism
