@@ -75,3 +75,42 @@ def test_the_direction_key_changes_the_minutes(san_marcos, direction):
     assert np.array_equal(gaps.places["minutes_nearest"].to_numpy(float), gaps.places[col].to_numpy(float))
     assert not np.array_equal(gaps.places["minutes_nearest"].to_numpy(float),
                               s.gaps.places["minutes_nearest"].to_numpy(float))
+
+
+def test_walk_minutes_from_a_cetpro_equal_an_independent_anisotropic_grid(san_marcos):
+    """Walking only, on the real San Marcos DEM: minutes from a real CETPRO's cell to every
+    cell, and back, equal a grid built here cell by cell with Tobler's function written out
+    (``v = 6 exp(-3.5 |dh/d + 0.05|)`` km/h, 8 neighbours, ``t = d / v``) and searched by
+    networkx; the uphill and downhill trips differ (anisotropy)."""
+    import math
+
+    s = san_marcos
+    walk = siting.build_graph(s.sc, s.data, mode="walk")
+    t = s.data.terrain
+    elev = np.asarray(t.elevation, dtype=float)
+    rows, cols = elev.shape
+    G = nx.DiGraph()
+    for r in range(rows):
+        for c in range(cols):
+            if not math.isfinite(elev[r, c]):
+                continue
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if (dr, dc) == (0, 0) or not (0 <= rr < rows and 0 <= cc < cols) \
+                            or not math.isfinite(elev[rr, cc]):
+                        continue
+                    d = t.cell_size * math.hypot(dr, dc)
+                    kmh = 6.0 * math.exp(-3.5 * abs((elev[rr, cc] - elev[r, c]) / d + 0.05))
+                    G.add_edge(r * cols + c, rr * cols + cc, weight=d / 1000.0 / kmh * 60.0)
+    cetpro = s.data.cetpro.to_crs(t.crs).geometry.iloc[0]
+    row, col = t.cell_of(cetpro.x, cetpro.y)
+    start = int(row) * cols + int(col)
+    out_ref = nx.single_source_dijkstra_path_length(G, start)
+    back_ref = nx.single_source_dijkstra_path_length(G.reverse(copy=False), start)
+    cells = np.array(sorted(out_ref), dtype=np.int64)
+    out = dijkstra(walk.matrix, indices=start)[cells]
+    back = dijkstra(walk.reverse, indices=start)[cells]
+    np.testing.assert_allclose(out, [out_ref[k] for k in cells], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(back, [back_ref[k] for k in cells], rtol=1e-9, atol=1e-9)
+    assert len(cells) > 1000 and np.max(np.abs(out - back)) > 10.0  # the two trips really differ
