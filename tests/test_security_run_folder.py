@@ -329,7 +329,8 @@ def test_all_outputs_of_two_runs_hash_the_same(tmp_path):
     assert set(a) == set(b) and len(a) > 30
     differ = sorted(k for k in a if a[k] != b[k])
     assert differ == ["manifest.json"], differ
-    times = {"started_utc", "finished_utc", "seconds", "solver_seconds"}
+    times = {"started_utc", "finished_utc", "seconds", "solver_seconds",
+             "cpu_seconds", "peak_rss_mb", "rss_growth_mb"}  # measured times and memory of the process (#19)
 
     def strip(x):
         if isinstance(x, dict):
