@@ -72,3 +72,26 @@ def san_marcos_plan(san_marcos):
     scores = siting.score_candidates(s.sc, s.data, s.graph, s.gaps, progress=False)
     plan = siting.propose_sites(s.sc, s.data, s.gaps, scores)
     return dataclasses.make_dataclass("SanMarcosPlan", ["scores", "plan"])(scores, plan)
+
+
+def crop_national_inputs(tmp: Path, box: tuple[float, float, float, float]) -> Path:
+    """The real national inputs cut to the lon/lat ``box`` in ``tmp``: ``dem_crop.tif`` (a
+    window of the Peru DEM), ``ccpp_crop.parquet`` and ``capitals_crop.csv``."""
+    import pandas as pd
+    import rasterio
+    from rasterio.windows import from_bounds
+    root = Path(__file__).resolve().parents[1]
+    with rasterio.open(root / "data/raw/dem/geodata_elevation30s_peru.tif") as src:
+        win = from_bounds(*box, transform=src.transform).round_offsets().round_lengths()
+        prof = src.profile | {"width": int(win.width), "height": int(win.height),
+                              "transform": src.window_transform(win)}
+        data = src.read(1, window=win)
+    with rasterio.open(tmp / "dem_crop.tif", "w", **prof) as dst:
+        dst.write(data, 1)
+    ccpp = pd.read_parquet(root / "data/raw/ccpp/ubigeo_ccpp_peru.parquet")
+    ccpp[ccpp.longitude.between(box[0], box[2]) & ccpp.latitude.between(box[1], box[3])].to_parquet(
+        tmp / "ccpp_crop.parquet")
+    caps = pd.read_csv(root / "data/raw/population/inei_directorio_municipalidades_2025_capitales.csv", dtype=str)
+    lon, lat = caps.longitud.astype(float), caps.latitud.astype(float)
+    caps[lon.between(box[0], box[2]) & lat.between(box[1], box[3])].to_csv(tmp / "capitals_crop.csv", index=False)
+    return tmp

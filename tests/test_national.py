@@ -68,22 +68,8 @@ def test_gaps_by_department_hand_computed():
 @pytest.fixture(scope="module")
 def small_scenario(tmp_path_factory):
     """The national scenario pointed at real inputs cut to BOX."""
-    import rasterio
-    from rasterio.windows import from_bounds
-    tmp = tmp_path_factory.mktemp("national")
-    with rasterio.open(ROOT / "data/raw/dem/geodata_elevation30s_peru.tif") as src:
-        win = from_bounds(*BOX, transform=src.transform).round_offsets().round_lengths()
-        prof = src.profile | {"width": int(win.width), "height": int(win.height),
-                              "transform": src.window_transform(win)}
-        data = src.read(1, window=win)
-    with rasterio.open(tmp / "dem_crop.tif", "w", **prof) as dst:
-        dst.write(data, 1)
-    ccpp = pd.read_parquet(ROOT / "data/raw/ccpp/ubigeo_ccpp_peru.parquet")
-    ccpp[ccpp.longitude.between(BOX[0], BOX[2]) & ccpp.latitude.between(BOX[1], BOX[3])].to_parquet(
-        tmp / "ccpp_crop.parquet")
-    caps = pd.read_csv(ROOT / "data/raw/population/inei_directorio_municipalidades_2025_capitales.csv", dtype=str)
-    lon, lat = caps.longitud.astype(float), caps.latitud.astype(float)
-    caps[lon.between(BOX[0], BOX[2]) & lat.between(BOX[1], BOX[3])].to_csv(tmp / "capitals_crop.csv", index=False)
+    from conftest import crop_national_inputs
+    tmp = crop_national_inputs(tmp_path_factory.mktemp("national"), BOX)
     return siting.load_scenario(ROOT / "scenarios/peru_national.toml", inputs__ccpp=str(tmp / "ccpp_crop.parquet"),
                                 inputs__dem=str(tmp / "dem_crop.tif"),
                                 inputs__district_capitals=str(tmp / "capitals_crop.csv"),

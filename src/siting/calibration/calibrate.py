@@ -116,13 +116,12 @@ def _fit_set(used: pd.DataFrame, extra: pd.DataFrame) -> tuple[pd.DataFrame, np.
 
 
 def _iterate(sc: Scenario, data: StudyData, used: pd.DataFrame, theta0: fitting.Params, *, iterations: int,
-             share: dict[str, float], prior_sd: float, say, lang: str
+             share: dict[str, float], prior_sd: float, say, lang: str, distance_km: np.ndarray
              ) -> tuple[fitting.Params, list[dict], TripComposition]:
     """Fit, rebuild, re-route, refit; returns the final parameters, the log and the first
     composition.  ``used`` is the fit set (:func:`_fit_set`): rows without an observed time
-    carry only their road km."""
-    obs = used["observed_min"].to_numpy(float)
-    km = pd.to_numeric(used.get("distance_km", pd.Series(np.nan, index=used.index)), errors="coerce").to_numpy(float)
+    carry only their road km (``distance_km``, NaN where not known)."""
+    obs, km = used["observed_min"].to_numpy(float), distance_km
     timed = np.isfinite(obs)
     cur, log, first = theta0, [], None
     minutes, graph, walk = route_trips(sc, data, matched=used)
@@ -164,7 +163,7 @@ def calibrate(sc: Scenario, trips_path: str | Path, *, folds: int = 5, iteration
     share = approximate_share(data)
     fitset, obs, km = _fit_set(used, distance_rows(matched, used))
     final, log, first = _iterate(sc, data, fitset.assign(observed_min=obs), theta0, iterations=iterations,
-                                 share=share, prior_sd=prior_sd, say=say, lang=lang)
+                                 share=share, prior_sd=prior_sd, say=say, lang=lang, distance_km=km)
     groups = pair_groups(fitset)
     walking = fitset["walking"].to_numpy(bool)
     comp0 = to_fit_composition(first, obs, detour=theta0.detour, share=share, walking=walking,
