@@ -30,6 +30,7 @@ from ..access import AccessResult, round_minutes
 from ..data import StudyData, registry_use
 from ..errors import UserError
 from ..network import solve
+from ..network.cost_cache import cached_directed_coverage
 from ..network.graph import TravelGraph
 from ..network.stage import facility_sets
 from ..scenario import Scenario
@@ -220,13 +221,15 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     place_nodes = graph.point_nodes["places"]
     T = sc.allocation.max_minutes
     direction = sc.access.direction
-    reach = rounded(solve.directed_coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc),
-                                            direction=direction, progress=progress))
+    # cached in run.cache_dir by a hash of the graph's arrays, the nodes, the limit and the direction (#19)
+    reach = rounded(cached_directed_coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc),
+                                             direction=direction, cache_dir=sc.run.cache_dir, progress=progress))
     cand, excluded, reach, pos, added = _catchment(sc, cand, excluded, places, reach, pos)
     cov = within(reach, T)
-    teacher = within(rounded(solve.directed_coverage(
+    teacher = within(rounded(cached_directed_coverage(
         graph, graph.point_nodes["cetpro"], place_nodes[pos], sc.allocation.teacher_max_minutes + ROUNDING_MARGIN,
-        direction=solve.TEACHER[direction], progress=progress)), sc.allocation.teacher_max_minutes).T.tocsr()
+        direction=solve.TEACHER[direction], cache_dir=sc.run.cache_dir, progress=progress)),
+        sc.allocation.teacher_max_minutes).T.tocsr()
     best_teacher = _row_min(teacher)
     flat_walk_kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
     road_minutes = places["flag_road_distance_m"].to_numpy(dtype=float)[pos] / (flat_walk_kmh * 1000 / 60) \

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from ..data import StudyData
 from ..errors import ScenarioError
 from ..network import solve
+from ..network.cost_cache import cached_directed_coverage
 from ..network.graph import TravelGraph
 from ..network.reweight import reweighted, road_edge_positions
 from ..scenario import Scenario, Speeds
@@ -140,12 +141,13 @@ def draw_reach(sc: Scenario, graph: TravelGraph, *, candidate_nodes: np.ndarray,
     from ..access.bands import round_minutes
     direction = sc.access.direction
     places = graph.point_nodes["places"]
-    cov = solve.directed_coverage(graph, candidate_nodes, places, sc.allocation.max_minutes, direction=direction,
-                                  progress=progress)
+    cache = sc.run.cache_dir  # keyed by the re-timed graph's arrays (network.cost_cache, #19)
+    cov = cached_directed_coverage(graph, candidate_nodes, places, sc.allocation.max_minutes, direction=direction,
+                                   cache_dir=cache, progress=progress)
     minutes = round_minutes(nearest_minutes(graph, facility_nodes, places, direction))
-    teacher = solve.directed_coverage(graph, graph.point_nodes["cetpro"], candidate_nodes,
-                                      sc.allocation.teacher_max_minutes, direction=solve.TEACHER[direction],
-                                      progress=progress).T.tocsr()
+    teacher = cached_directed_coverage(graph, graph.point_nodes["cetpro"], candidate_nodes,
+                                       sc.allocation.teacher_max_minutes, direction=solve.TEACHER[direction],
+                                       cache_dir=cache, progress=progress).T.tocsr()
     return sp.csr_array(cov), minutes, sp.csr_array(teacher)
 
 
