@@ -31,6 +31,7 @@ from .report import ReportResult, make_report, qgis_project, writers
 from .report.labels import t
 from .report.season_section import season_sentence
 from .report.shortfall import Shortfall, shortfall
+from .report.side_tasks import deferred_writes
 from .scenario import Scenario
 from .stage_memory import estimate_stage
 from .suitability import ScoreResult, candidate_table, score_candidates
@@ -234,16 +235,17 @@ def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, comma
     """``siting run`` / ``siting demo`` / ``siting report``: every stage, every output, into
     ``sc.run.output_dir`` (maps and reports last)."""
     job, _ = _open(sc, record, command)
-    done = propose(sc, progress=progress, record=job)
-    assert done.access is not None
-    with job.stage("report") as info:
-        info.update(estimate_stage("report", sc, data=done.data, access=done.access).record())
-        result = make_report(sc, done.data, done.access, done.plan, folder=job.folder,
-                             raster=job.folder / "travel_time_minutes.tif", progress=progress)
-        info.update(files=len(result.files))
-    job.outputs(result.files.values())
-    if qgz := qgis_project.run_project(job.folder, lang=sc.run.language, thresholds=sc.access.thresholds_min):
-        job.output(qgz)  # siting.qgz: every styled layer of the run, relative paths
+    with deferred_writes():  # each stage's workbook is written while the next stages compute (#19)
+        done = propose(sc, progress=progress, record=job)
+        assert done.access is not None
+        with job.stage("report") as info:
+            info.update(estimate_stage("report", sc, data=done.data, access=done.access).record())
+            result = make_report(sc, done.data, done.access, done.plan, folder=job.folder,
+                                 raster=job.folder / "travel_time_minutes.tif", progress=progress)
+            info.update(files=len(result.files))
+        job.outputs(result.files.values())
+        if qgz := qgis_project.run_project(job.folder, lang=sc.run.language, thresholds=sc.access.thresholds_min):
+            job.output(qgz)  # siting.qgz: every styled layer of the run, relative paths
     _finish(job)
     _say(f"\nlisto / done: {job.folder}  (abra / open {job.folder / 'report.html'})")
     return dataclasses.replace(done, report=result)

@@ -94,3 +94,31 @@ def side_pool(workers: int | None = None) -> Iterator[SidePool]:
         yield pool
     finally:
         pool.close()
+
+
+_DEFERRING: list[SidePool] = []  # the pools of the enclosing deferred_writes blocks, innermost last
+
+
+@contextmanager
+def deferred_writes(workers: int | None = None) -> Iterator[SidePool]:
+    """Inside the block, :func:`write_later` runs writes in side processes (a :class:`SidePool`
+    with ``workers``, default :func:`report_workers`) while the main process goes on with the
+    next stage; leaving the block waits for all of them (a failed write raises there, before
+    the run is finished).  ``siting run`` / ``demo`` wrap the whole chain in it (issue #19):
+    the stages' workbooks are written while the next stages compute."""
+    with side_pool(workers) as pool:
+        _DEFERRING.append(pool)
+        try:
+            yield pool
+        finally:
+            _DEFERRING.remove(pool)
+
+
+def write_later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    """``fn(*args, **kwargs)`` in a side process of the enclosing :func:`deferred_writes`
+    block, or now when there is none (or it has no side processes).  ``fn`` writes files and
+    its result is dropped; the caller knows the paths."""
+    if _DEFERRING and _DEFERRING[-1].workers > 1:
+        _DEFERRING[-1].submit(fn, *args, **kwargs)
+    else:
+        fn(*args, **kwargs)

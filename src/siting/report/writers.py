@@ -1,5 +1,7 @@
 """The files each stage leaves in the run folder (CSV with stable column codes; XLSX and
-GeoPackage with headers in the run language), registered in the run's manifest."""
+GeoPackage with headers in the run language), registered in the run's manifest.  The
+workbooks are written by :func:`siting.report.side_tasks.write_later`: in a side process
+inside ``siting run`` / ``demo`` (the next stage computes meanwhile), at once otherwise."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,6 +20,7 @@ from ..network.graph import TravelGraph
 from ..suitability import ScoreResult, candidate_table
 from . import exports, qgis
 from .season_section import factors_note, season_tables
+from .side_tasks import write_later
 
 
 def write_quality(run: Run, data: StudyData) -> dict[str, Path]:
@@ -43,8 +46,9 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
     for name, df in tables.items():
         written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
     caveats = list(result.notes) + ([] if result.season is None else [factors_note(result.season, lang)])
-    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "acceso.xlsx",
-                                         lang=lang, readme=exports.ReadMe.from_scenario(sc, caveats=caveats))
+    written["xlsx"] = run.folder / "acceso.xlsx"
+    write_later(exports.write_xlsx, sheets, written["xlsx"], lang=lang,
+                readme=exports.ReadMe.from_scenario(sc, caveats=caveats))
     layers = {"centros_poblados": places}
     if result.routes is not None:  # the routes of the places beyond the main threshold
         minutes = result.places["minutes_nearest"].to_numpy(float)
@@ -78,8 +82,9 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
         for key, path in score.model.save(run.folder / "modelo_aprendido").items():
             written[f"model_{key}"] = path
         sheets["importancias_modelo"] = score.model.importances
-    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "candidatos.xlsx", lang=lang,
-                                         readme=exports.ReadMe.from_scenario(run.scenario, caveats=score.notes))
+    written["xlsx"] = run.folder / "candidatos.xlsx"
+    write_later(exports.write_xlsx, sheets, written["xlsx"], lang=lang,
+                readme=exports.ReadMe.from_scenario(run.scenario, caveats=score.notes))
     excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
     written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
         excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)
@@ -118,8 +123,9 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
         written["near_optimal"] = exports.write_csv(prop.near.table, run.folder / "near_optimal.csv", lang=None)
     sheets = {"propuestas": proposals, "curva_cobertura": prop.curve, "antes_despues": evaluation.before_after,
               **{k: v for k, v in extra.items() if len(v)}}
-    written["xlsx"] = exports.write_xlsx(sheets, run.folder / "propuestas.xlsx", lang=lang,
-                                         readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
+    written["xlsx"] = run.folder / "propuestas.xlsx"
+    write_later(exports.write_xlsx, sheets, written["xlsx"], lang=lang,
+                readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
     written["gpkg"] = exports.write_gpkg({"propuestas": proposals}, run.folder / "propuestas.gpkg", lang=lang)
     for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
         written[f"curve_{path.suffix}"] = path
