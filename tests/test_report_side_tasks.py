@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from siting.report.side_tasks import report_workers, side_pool
+from siting.report.side_tasks import deferred_writes, report_workers, side_pool, write_later
 
 
 def _square_sum(a: int, *, b: int) -> int:
@@ -26,6 +26,28 @@ def test_results_and_errors(workers):
         assert [g() for g in gets] == [1, 2, 5, 10, 17]
     with pytest.raises(ValueError, match="boom"), side_pool(workers) as pool:
         pool.submit(_fail, "boom")  # never asked for: raised when the pool closes
+
+
+def _write_pid(path: str) -> None:
+    import os
+    with open(path, "w") as fh:
+        fh.write(str(os.getpid()))
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_deferred_writes_run_aside_and_are_done_at_the_end(workers, tmp_path):
+    """Inside ``deferred_writes`` a write runs in a side process and is on disk when the block
+    ends; a failing write raises there; outside any block it runs at once, in this process."""
+    import os
+    with deferred_writes(workers):
+        for i in range(3):
+            write_later(_write_pid, str(tmp_path / f"w{i}.txt"))
+    pids = {int((tmp_path / f"w{i}.txt").read_text()) for i in range(3)}
+    assert (os.getpid() not in pids) if workers == 2 else (pids == {os.getpid()})
+    with pytest.raises(ValueError, match="disk full"), deferred_writes(workers):
+        write_later(_fail, "disk full")
+    write_later(_write_pid, str(tmp_path / "now.txt"))
+    assert int((tmp_path / "now.txt").read_text()) == os.getpid()
 
 
 def test_workers_from_environment(monkeypatch):
