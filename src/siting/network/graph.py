@@ -169,6 +169,20 @@ class RoadSegments(NamedTuple):
     class_names: tuple[str, ...]
 
 
+class RoadPieces(NamedTuple):
+    """The speed-independent part of :func:`_road_segments`: nodes and the steps along each
+    line between them (``i``, ``j`` unordered, ``step_m`` along-line metres), the line of each
+    step (``line``) and each line's class and "approximate" flag."""
+
+    xy: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    step_m: np.ndarray
+    line: np.ndarray
+    line_class: np.ndarray  # road_class per line (str)
+    line_approximate: np.ndarray  # bool per line
+
+
 def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Speeds, merge_tol: float
                    ) -> RoadSegments:
     """Road node coordinates and undirected segments (i, j, minutes), joined at junctions,
@@ -179,29 +193,32 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     nodes, of along-line length ``L``, is resampled into ``n = ceil(L / max_len)`` equal
     steps (nodes interpolated along the line), each step costing
     ``L / n * detour / v(class)``: the along-line length is kept exactly while the other
-    vertices of detailed lines do not become nodes.
+    vertices of detailed lines do not become nodes.  The geometry (:func:`road_pieces`) does
+    not depend on ``speeds``; the minutes (:func:`timed_segments`) do.
     """
+    return timed_segments(road_pieces(roads, crs, max_len, merge_tol), speeds)
+
+
+def road_pieces(roads: gpd.GeoDataFrame, crs: str, max_len: float, merge_tol: float) -> RoadPieces | None:
+    """The nodes and steps of :func:`_road_segments` (``None`` when no line makes a step);
+    computed once, they are re-timed for many speed tables by :func:`timed_segments`."""
     missing = [c for c in ("road_class", "geometry") if c not in roads.columns]
     if missing:
         raise DataError(f"road table lacks column(s) {', '.join(missing)}", source="roads",
                         hint="roads must come from siting.data.roads.load_roads")
-    empty = RoadSegments(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
-                         np.zeros(0, np.int16), np.zeros(0), ())
     g = roads.to_crs(crs) if roads.crs is not None and str(roads.crs) != str(crs) else roads
     approx = np.asarray(g["approximate"] if "approximate" in g.columns else np.zeros(len(g), bool), dtype=bool)
-    kmh = np.asarray(road_speed_kmh(list(g["road_class"].astype(str)), speeds.road_kmh), dtype=float)
-    factor = detour_factors(g["road_class"].astype(str).to_numpy(), approx, speeds)
-    class_names, class_code = np.unique(g["road_class"].astype(str).to_numpy(), return_inverse=True)
+    classes = g["road_class"].astype(str).to_numpy()
     geoms = shapely.force_2d(np.asarray(g.geometry.values))
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     keep = (shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)  # LineStrings
     parts, part_of = parts[keep], part_of[keep]
     if len(parts) == 0:
-        return empty
+        return None
     parts = _split_at_touching_ends(parts, merge_tol)
     coords, line = shapely.get_coordinates(parts, return_index=True)
     if len(coords) < 2:
-        return empty
+        return None
     pairs = cKDTree(coords).query_pairs(merge_tol, output_type="ndarray")
     near = sp.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(coords), len(coords)))
     _, vid = connected_components(near, directed=False)  # vertices within merge_tol form one node
@@ -227,7 +244,7 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     ok = (L > 0) & (vid[a] != vid[b])
     a, b, L = a[ok], b[ok], L[ok]
     if len(a) == 0:
-        return empty
+        return None
     n = np.maximum(1, np.ceil(L / max_len - 1e-9)).astype(np.int64)
     feat = part_of[line[a]]
     # node ids: joints keep their merged id (compacted), samples are numbered after them
@@ -254,8 +271,21 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     ek = np.arange(n.sum()) - np.repeat(np.concatenate([[0], np.cumsum(n)[:-1]]), n)  # 0 .. n-1
     i = np.where(ek == 0, ja[ep], off[ep] + ek - 1)
     j = np.where(ek == n[ep] - 1, jb[ep], off[ep] + ek)
-    metres = L[ep] / n[ep] * factor[feat[ep]]
-    t = _minutes(metres, kmh[feat[ep]])
+    return RoadPieces(xy, i, j, L[ep] / n[ep], feat[ep], classes, approx)
+
+
+def timed_segments(pieces: RoadPieces | None, speeds: Speeds) -> RoadSegments:
+    """The segments of :func:`_road_segments` from its ``pieces`` under ``speeds``: each step
+    costs ``step_m * detour(class) / v(class)``; of the same pair from two lines the fastest."""
+    if pieces is None:
+        return RoadSegments(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                            np.zeros(0, np.int16), np.zeros(0), ())
+    kmh = np.asarray(road_speed_kmh(list(pieces.line_class), speeds.road_kmh), dtype=float)
+    factor = detour_factors(pieces.line_class, pieces.line_approximate, speeds)
+    class_names, class_code = np.unique(pieces.line_class, return_inverse=True)
+    feat, i, j = pieces.line, pieces.i, pieces.j
+    metres = pieces.step_m * factor[feat]
+    t = _minutes(metres, kmh[feat])
     # the same pair from two lines: keep the fastest (order pairs so i < j)
     lo, hi = np.minimum(i, j), np.maximum(i, j)
     order = np.lexsort((t, hi, lo))
@@ -263,7 +293,7 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: str, max_len: float, speeds: Sp
     first = np.ones(len(lo), bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
     keep_edge = order[first]
-    return RoadSegments(xy, lo[first], hi[first], t[first], class_code[feat[ep]][keep_edge].astype(np.int16),
+    return RoadSegments(pieces.xy, lo[first], hi[first], t[first], class_code[feat][keep_edge].astype(np.int16),
                         metres[keep_edge], tuple(str(c) for c in class_names))
 
 

@@ -3,9 +3,10 @@
 Only the road node <-> road node edges depend on ``speeds.road_kmh`` and
 ``speeds.approximate_detour_factor`` (see :mod:`siting.network.graph`): walking on the grid
 and every connector leg follow Tobler and do not change.  :func:`reweighted` recomputes the
-road segments with the new speeds (:func:`siting.network.graph._road_segments`, the very
-function the builder uses, so the node numbering and the "fastest of two lines" rule are
-the same) and writes their minutes into a copy of the matrix::
+road segments with the new speeds (:func:`siting.network.graph.timed_segments` on the
+lines cut once by :func:`siting.network.graph.road_pieces`: the very functions the builder
+uses, so the node numbering and the "fastest of two lines" rule are the same) and writes
+their minutes into a copy of the matrix::
 
     t'(a, b) = max(L_ab * d'_ab / v'(class_ab) * 60 / 1000, MIN_EDGE_MIN)
 
@@ -23,7 +24,7 @@ import scipy.sparse as sp
 
 from ..data.terrain import Terrain
 from ..scenario import Speeds
-from .graph import MIN_EDGE_MIN, _road_segments
+from .graph import MIN_EDGE_MIN, RoadPieces, road_pieces, timed_segments
 from .model import ROAD, TravelGraph
 
 
@@ -40,17 +41,27 @@ def road_edge_positions(graph: TravelGraph) -> tuple[np.ndarray, np.ndarray]:
     return pos, np.minimum(a, b) * n_road + np.maximum(a, b)
 
 
+def graph_road_pieces(roads: gpd.GeoDataFrame, terrain: Terrain, *, merge_tolerance_m: float = 1.0
+                      ) -> RoadPieces | None:
+    """The speed-independent road pieces of a graph built from ``roads`` on ``terrain``
+    (:func:`siting.network.graph.road_pieces`), to re-time many draws without cutting the lines again."""
+    return road_pieces(roads, terrain.crs, terrain.cell_size / 2.0, merge_tolerance_m)
+
+
 def reweighted(graph: TravelGraph, roads: gpd.GeoDataFrame, terrain: Terrain, speeds: Speeds, *,
-               merge_tolerance_m: float = 1.0, positions: tuple[np.ndarray, np.ndarray] | None = None
-               ) -> TravelGraph:
+               merge_tolerance_m: float = 1.0, positions: tuple[np.ndarray, np.ndarray] | None = None,
+               pieces: RoadPieces | None = None) -> TravelGraph:
     """``graph`` with its road edges re-timed under ``speeds`` (see the module docstring).
 
     ``roads`` and ``terrain`` must be those the graph was built from; ``positions`` (from
-    :func:`road_edge_positions`) may be passed to re-time many draws of one graph."""
+    :func:`road_edge_positions`) and ``pieces`` (from :func:`graph_road_pieces`) may be passed
+    to re-time many draws of one graph."""
     if graph.mode != "roads+walk" or roads is None or not len(roads):
         return graph
     pos, key = road_edge_positions(graph) if positions is None else positions
-    seg = _road_segments(roads, terrain.crs, terrain.cell_size / 2.0, speeds, merge_tolerance_m)
+    if pieces is None:
+        pieces = graph_road_pieces(roads, terrain, merge_tolerance_m=merge_tolerance_m)
+    seg = timed_segments(pieces, speeds)
     seg_key = seg.i.astype(np.int64) * len(seg.xy) + seg.j.astype(np.int64)
     order = np.argsort(seg_key, kind="stable")
     seg_key, seg_min = seg_key[order], seg.minutes[order]

@@ -40,7 +40,7 @@ from ..errors import ScenarioError
 from ..network import solve
 from ..network.cost_cache import cached_directed_coverage
 from ..network.graph import TravelGraph
-from ..network.reweight import reweighted, road_edge_positions
+from ..network.reweight import graph_road_pieces, reweighted, road_edge_positions
 from ..scenario import Scenario, Speeds
 
 DETOUR = "detour"
@@ -159,9 +159,10 @@ def reach_draws(sc: Scenario, data: StudyData, graph: TravelGraph, *, candidate_
     if not intervals or s.speed_samples <= 0 or data.terrain is None:
         return []
     positions = road_edge_positions(graph)
+    pieces = graph_road_pieces(data.roads, data.terrain) if data.roads is not None and len(data.roads) else None
     out = []
     for speeds in draw_speeds(sc.speeds, intervals, n=s.speed_samples, rng=rng):
-        g = reweighted(graph, data.roads, data.terrain, speeds, positions=positions)
+        g = reweighted(graph, data.roads, data.terrain, speeds, positions=positions, pieces=pieces)
         cov, minutes, teacher = draw_reach(sc, g, candidate_nodes=candidate_nodes, facility_nodes=facility_nodes,
                                            progress=progress)
         out.append(ReachDraw(speeds, 1.0, cov, minutes, teacher))
