@@ -316,15 +316,8 @@ class MaxMinFairness(SitingModel):
             m.c[-1][:] = -wy
             if len(gs):
                 m.add_rows(g_of, y0 + k, coef, B[gs] - F_max, np.inf, n_rows=len(gs))
-        z0 = add_siting_rows(m, d, cand, x0)
-        v = None
-        if start is not None and not relax:
-            v = np.zeros(m.n)
-            for places, first, limit in blocks:  # y_j = place j (the group's representative) covered
-                v[first:first + len(places)] = d.covered_within(start, limit)[places]
-            v = v if siting_start(v, d, cand, x0, z0, start) else None
-        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax, start=v,
-                      start_options=start_options)
+        add_siting_rows(m, d, cand, x0)
+        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax)
         if res.status == 2:
             raise infeasible(self.name)
         return cand, x0, res

@@ -12,8 +12,8 @@ import pandas as pd
 from ...access import gini
 from ...errors import UserError
 from .base import SitingModel
-from .covering import MaxCovering
 from .constraints import Feasibility, infeasible
+from .covering import MaxCovering
 from .problem import Plan, SitingData
 
 __all__ = ["ParetoFront", "describe_front", "pareto_front", "plot_front", "suitability_cost"]
@@ -149,15 +149,15 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
         grid = [float(eps) for eps in np.linspace(b_a, b_min, n_points)[1:]]
         solved: list[tuple[list[int], float, float, str]] = []
         start = sel_min
-        for eps in reversed(grid):  # tightest first: each plan is feasible for the next (looser) eps
-            solved.append(_lexicographic(base, eps + 1e-7 * max(1.0, eps), time_limit=time_limit, start=start))
+        for e in reversed(grid):  # tightest first: each plan is feasible for the next (looser) eps
+            solved.append(_lexicographic(base, e + 1e-7 * max(1.0, e), time_limit=time_limit, start=start))
             start = solved[-1][0]
-        for eps, (sel, cov, b, st) in zip(grid, reversed(solved), strict=True):
+        for e, (sel, cov, b, st) in zip(grid, reversed(solved), strict=True):
             # a point no better in people beyond T2 than one already found is a duplicate or dominated
             # (it can only come out of the MIP tolerance): the front keeps strictly fewer people beyond
             if any(b >= p[3] - 1e-6 * max(1.0, b) for p in points):
                 continue
-            points.append((eps, sel, cov, b, st))
+            points.append((e, sel, cov, b, st))
     gw = data.w if gini_weights is None else np.asarray(gini_weights, float)
     rows = []
     for k, (eps, sel, cov, b, st) in enumerate(points):
