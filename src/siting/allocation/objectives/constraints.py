@@ -16,6 +16,7 @@ continuous ``z`` are exact.  The oracle checks the same matching with Hopcroft-K
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -166,11 +167,15 @@ class Feasibility:
     def __init__(self, data: SitingData):
         self.data = data
         self._slot_parent = np.zeros(0, dtype=int)
-        self._slots_of: list[np.ndarray] = []
         if data.parent_options is not None and data.parent_capacity is not None:
-            cap = data.parent_capacity
-            self._slot_parent = np.repeat(np.arange(len(cap)), cap)
-            self._slots_of = [np.flatnonzero(np.isin(self._slot_parent, o)) for o in data.parent_options]
+            self._slot_parent = np.repeat(np.arange(len(data.parent_capacity)), data.parent_capacity)
+
+    @cached_property
+    def _slots_of(self) -> list[np.ndarray]:
+        """Parent slots of each candidate (built at the first matching: most models never match)."""
+        if self.data.parent_options is None or self.data.parent_capacity is None:
+            return []
+        return [np.flatnonzero(np.isin(self._slot_parent, o)) for o in self.data.parent_options]
 
     def matchable(self, sel: Plan) -> bool:
         """Can every site in ``sel`` get a distinct parent slot?"""

@@ -11,19 +11,23 @@ import pandas as pd
 
 from ...access import gini
 from ...errors import UserError
+from ..highs import START_OPTIONS
 from .base import SitingModel
-from .constraints import Feasibility, infeasible
+from .constraints import infeasible
 from .covering import MaxCovering
 from .problem import Plan, SitingData
 
 __all__ = ["ParetoFront", "describe_front", "pareto_front", "plot_front", "suitability_cost"]
 
-#: relative MIP gaps of the two phases of every point (max coverage, then min people beyond T2)
-_GAP_COVERAGE, _GAP_BEYOND = 1e-6, 1e-9
-#: HiGHS options of phase 1 with a start (its local-search start is 0.1-1 % below the optimum:
-#: presolve and the primal heuristics still pay); None = ``highs.START_OPTIONS``
-_PHASE1_START: dict[str, Any] | None = {}
-_PHASE2_START: dict[str, Any] | None = None
+#: relative MIP gaps of the two phases of every point (max coverage, then min people beyond T2):
+#: 1e-9 of ~3e4 people is far below the 1e-7 slack phase 2 gives the coverage, so phase 2 always
+#: gets the optimal coverage (at 1e-6 a start could be accepted up to 0.03 people below it)
+_GAP_COVERAGE, _GAP_BEYOND = 1e-9, 1e-9
+#: HiGHS options with a start, phase 1 (the local-search start is 0.1-1 % below the optimum:
+#: presolve and the primal heuristics still pay) and phase 2 (phase 1's plan: presolve on, no
+#: primal heuristics); measured on the Cajamarca front (issue #19)
+_PHASE1_START: dict[str, Any] = {}
+_PHASE2_START: dict[str, Any] = {k: v for k, v in START_OPTIONS.items() if k != "presolve"}
 
 _TEXT = {
     "es": {"x": "Personas del grupo objetivo a más de {T2:g} min (después)",
@@ -64,40 +68,47 @@ class ParetoFront:
     notes: list[str] = field(default_factory=list)
 
 
-def _improve(model: MaxCovering, sel: Plan, eps: float) -> list[int]:
+class _Swaps:
+    """Swap moves of :func:`_improve` on ``data``: coverage gains within T and T2, feasibility."""
+
+    def __init__(self, data: SitingData, T: float, T2: float):
+        self.within_t = MaxCovering(data, max_minutes=T)
+        self.within_t2 = MaxCovering(data, max_minutes=T2)
+        self.feas = self.within_t.feas
+
+
+def _improve(model: MaxCovering, sel: Plan, eps: float, swaps: _Swaps) -> list[int]:
     """A better start for ``P(eps)``: best-improvement swaps (one site out, one eligible
     candidate in) from the feasible plan ``sel`` while they add coverage within T, keep the
     people beyond T2 at most ``eps`` and the plan feasible (:class:`.constraints.Feasibility`).
     Ties go to the lowest (site position, candidate) pair, so the start is deterministic."""
-    d, T2 = model.data, model.T2
-    assert T2 is not None
-    within_t, within_t2 = MaxCovering(d, max_minutes=model.T), MaxCovering(d, max_minutes=T2)
-    feas = Feasibility(d)
+    d = model.data
     sel = [int(i) for i in sel]
     beyond = model.beyond(sel)
     while True:
-        gain, fewer = within_t._swap_gains(sel), within_t2._swap_gains(sel)
+        gain, fewer = swaps.within_t._swap_gains(sel), swaps.within_t2._swap_gains(sel)
         ok = (beyond - fewer <= eps) & (gain > 1e-9)
         ok[:, sel] = False
         ok[:, ~d.eligible] = False
         a, c = np.nonzero(ok)
         order = np.lexsort((c, a, -gain[a, c]))
-        move = next(((sel[a[o]], int(c[o])) for o in order if feas.can_swap(sel, sel[a[o]], int(c[o]))), None)
+        move = next(((sel[a[o]], int(c[o])) for o in order if swaps.feas.can_swap(sel, sel[a[o]], int(c[o]))), None)
         if move is None:
             return sel
         sel = [k for k in sel if k != move[0]] + [move[1]]
         beyond = model.beyond(sel)
 
 
-def _lexicographic(base: MaxCovering, eps: float | None, *, time_limit: float, start: Plan | None = None
-                   ) -> tuple[list[int], float, float, str]:
+def _lexicographic(base: MaxCovering, eps: float | None, *, time_limit: float, start: Plan | None = None,
+                   swaps: _Swaps | None = None) -> tuple[list[int], float, float, str]:
     """max coverage s.t. beyond <= eps, then min beyond at that coverage.
 
     ``start``: a plan feasible for ``eps`` (people beyond T2 <= eps), the first incumbent of
-    phase 1; phase 2 starts from the plan of phase 1 (feasible: its coverage is the bound)."""
+    phase 1 (improved by :func:`_improve` with ``swaps``); phase 2 starts from the plan of
+    phase 1 (feasible: its coverage is the bound)."""
     m1 = MaxCovering(base.data, max_minutes=base.T, equity_minutes=base.T2, max_beyond=eps)
-    if start is not None and eps is not None:
-        start = _improve(m1, start, eps)
+    if start is not None and eps is not None and swaps is not None:
+        start = _improve(m1, start, eps, swaps)
     cand, x0, r1 = m1._milp(time_limit=time_limit, mip_rel_gap=_GAP_COVERAGE, start=start,
                             start_options=_PHASE1_START)
     if r1.x is None:
@@ -148,9 +159,10 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     if b_min < b_a - 1e-6:
         grid = [float(eps) for eps in np.linspace(b_a, b_min, n_points)[1:]]
         solved: list[tuple[list[int], float, float, str]] = []
-        start = sel_min
+        start, swaps = sel_min, _Swaps(data, float(max_minutes), float(equity_minutes))
         for e in reversed(grid):  # tightest first: each plan is feasible for the next (looser) eps
-            solved.append(_lexicographic(base, e + 1e-7 * max(1.0, e), time_limit=time_limit, start=start))
+            solved.append(_lexicographic(base, e + 1e-7 * max(1.0, e), time_limit=time_limit, start=start,
+                                         swaps=swaps))
             start = solved[-1][0]
         for e, (sel, cov, b, st) in zip(grid, reversed(solved), strict=True):
             # a point no better in people beyond T2 than one already found is a duplicate or dominated
