@@ -38,7 +38,8 @@ def fixture(seed: int, *, n: int = 60, m: int = 14, parents: bool = False, group
 
 
 def forward_front(data: SitingData, *, n_points: int, T: float = 60.0, T2: float = 120.0) -> list[list[int]]:
-    """The front's plans by the algorithm before #19 (copied): loosest eps first, no starts."""
+    """The front's plans by the algorithm before #19 (copied): loosest eps first, no starts,
+    ``scipy.optimize.milp``; phase 1 at the gap 1e-9 of the new code (it was 1e-6)."""
     def lexi(eps):
         m = MaxCovering(data, max_minutes=T, equity_minutes=T2, max_beyond=eps)
         r1 = m.exact(time_limit=60, mip_rel_gap=1e-9)

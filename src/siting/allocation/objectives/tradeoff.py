@@ -139,7 +139,9 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     first incumbent (issue #19): ``min f2`` starts from the maximal-coverage plan, ``P(eps_k)``
     from the plan of ``eps_{k+1} < eps_k`` (feasible for every looser ``eps``; the first from
     the ``min f2`` plan), phase 2 from phase 1's plan.  The starts change the time, not the
-    optimum; the points are then merged in the order of decreasing ``eps``.
+    optimum; the points are then merged in the order of decreasing ``eps``.  Only when two
+    plans tie in both objectives could the start decide which one is returned (on the
+    Cajamarca front no other plan reaches any point's coverage: checked with a no-good cut).
 
     Gini (:func:`siting.access.gini` of the target minutes after each plan, weights
     ``gini_weights``, default the demand weights) is not linear in the plan, so it is not an
