@@ -105,17 +105,20 @@ def new_highs(options: dict[str, Any]) -> Any:
 
 def solve_milp(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, integrality: np.ndarray,
                lb: np.ndarray | None = None, ub: np.ndarray | None = None, start: np.ndarray | None = None,
-               options: dict[str, Any]) -> MilpResult:
+               options: dict[str, Any], start_options: dict[str, Any] | None = None) -> MilpResult:
     """Minimise ``c v`` s.t. ``lo <= A v <= hi``, ``lb <= v <= ub`` (default ``[0, 1]``), ``v_k``
     integer where ``integrality[k] = 1``; ``start`` (a feasible ``v``) is passed to HiGHS as
     its first incumbent.  ``options``: HiGHS option names (``time_limit``, ``mip_rel_gap``, ...);
-    with a start, :data:`START_OPTIONS` are added unless ``options`` sets them."""
+    with a start, ``start_options`` (default :data:`START_OPTIONS`; ``{}``: HiGHS' defaults,
+    presolve and primal heuristics on, for a start far from the optimum) are added unless
+    ``options`` sets them."""
     n = len(c)
     lb = np.zeros(n) if lb is None else lb
     ub = np.ones(n) if ub is None else ub
     if _Highs is None:
         return _scipy_milp(c, A, lo, hi, integrality=integrality, lb=lb, ub=ub, options=options)
-    opts = {**(START_OPTIONS if start is not None else {}), **options}
+    extra = START_OPTIONS if start_options is None else start_options
+    opts = {**(extra if start is not None else {}), **options}
     opts.pop("disp", None)
     if isinstance(opts.get("presolve"), bool):
         opts["presolve"] = "on" if opts["presolve"] else "off"

@@ -16,15 +16,20 @@ continuous ``z`` are exact.  The oracle checks the same matching with Hopcroft-K
 """
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from ...errors import UserError
+from .. import highs
+from ..parents import ParentMatcher
 from .problem import Plan, SitingData
 
-__all__ = ["Feasibility", "Milp", "add_siting_rows"]
+__all__ = ["Feasibility", "Milp", "add_siting_rows", "siting_start"]
 
 _TOL = 1e-9
 
@@ -67,14 +72,26 @@ class Milp:
         return start
 
     def solve(self, *, time_limit: float, mip_rel_gap: float = 1e-6, relax: bool = False,
-              presolve: bool = True):
-        """Minimise ``c x``; returns scipy's ``OptimizeResult``."""
+              presolve: bool = True, start: np.ndarray | None = None,
+              start_options: dict[str, Any] | None = None):
+        """Minimise ``c x``; returns scipy's ``OptimizeResult`` (or the same fields in a
+        :class:`~siting.allocation.highs.MilpResult`).
+
+        ``start``: a feasible ``x`` given to HiGHS as its first incumbent, with ``start_options``
+        (default :data:`~siting.allocation.highs.START_OPTIONS`: no presolve, no primal heuristics), when
+        the binding can be driven directly (:func:`~siting.allocation.highs.available`); without
+        it the start is dropped and ``scipy.optimize.milp`` solves the same model (same optimum)."""
         c = np.concatenate(self.c) if self.c else np.zeros(0)
         rows = np.concatenate([r for r, _, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
         cols = np.concatenate([c_ for _, c_, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
         vals = np.concatenate([v for _, _, v in self._rows]) if self._rows else np.zeros(0)
         A = sp.csr_array((vals, (rows, cols)), shape=(self.n_rows, self.n))
         integ = np.zeros(self.n) if relax else np.concatenate(self.integ)
+        if start is not None and not relax and self.n_rows and highs.available():
+            return highs.solve_milp(c, A, np.concatenate(self._lo), np.concatenate(self._hi), integrality=integ,
+                                    lb=np.concatenate(self.lb), ub=np.concatenate(self.ub), start=start,
+                                    options={"time_limit": float(max(time_limit, 0.1)),
+                                             "mip_rel_gap": float(mip_rel_gap)}, start_options=start_options)
         cons = [LinearConstraint(A, np.concatenate(self._lo), np.concatenate(self._hi))] if self.n_rows else []
         return milp(c, constraints=cons, integrality=integ,
                     bounds=Bounds(np.concatenate(self.lb), np.concatenate(self.ub)),
@@ -82,8 +99,10 @@ class Milp:
                              "disp": False, "presolve": presolve})
 
 
-def add_siting_rows(m: Milp, data: SitingData, cand: np.ndarray, x0: int) -> None:
-    """Add the siting limits for the x variables ``x0 + k`` of candidates ``cand[k]``."""
+def add_siting_rows(m: Milp, data: SitingData, cand: np.ndarray, x0: int) -> int:
+    """Add the siting limits for the x variables ``x0 + k`` of candidates ``cand[k]``; returns
+    the index of the first parent variable ``z`` (``-1`` without parents), ordered by
+    candidate of ``cand`` then parent of ``data.parent_options``."""
     nc = len(cand)
     idx = np.arange(nc)
     if data.n_sites is not None and nc:
@@ -108,6 +127,32 @@ def add_siting_rows(m: Milp, data: SitingData, cand: np.ndarray, x0: int) -> Non
         m.add_rows(np.concatenate([pi, idx]), np.concatenate([z0 + zi, x0 + idx]),
                    np.concatenate([np.ones(nz), -np.ones(nc)]), 0.0, 0.0, n_rows=nc)
         m.add_rows(pk, z0 + zi, np.ones(nz), -np.inf, cap.astype(float), n_rows=len(cap))
+        return z0
+    return -1
+
+
+def siting_start(v: np.ndarray, data: SitingData, cand: np.ndarray, x0: int, z0: int, sel: Plan) -> bool:
+    """Write the ``x`` (and parent ``z``) of the plan ``sel`` into the start vector ``v`` of a
+    model built by :func:`add_siting_rows`: ``x_i = 1`` for the sites, ``z_ik = 1`` for a
+    parent matching (:class:`~siting.allocation.parents.ParentMatcher`).  False (``v`` to be
+    dropped) when a site is not a candidate or no matching exists."""
+    pos = np.full(data.n_candidates, -1)
+    pos[cand] = np.arange(len(cand))
+    sites = [int(i) for i in sel]
+    if any(pos[i] < 0 for i in sites):
+        return False
+    v[x0 + pos[sites]] = 1.0
+    options, cap = data.parent_options, data.parent_capacity
+    if z0 < 0 or options is None or cap is None:
+        return True
+    matcher = ParentMatcher(options, cap)
+    if not all(matcher.try_add(i) for i in sites):
+        return False
+    first = z0 + np.r_[0, np.cumsum([len(options[i]) for i in cand])]
+    for i in sites:
+        k = int(np.flatnonzero(np.asarray(options[i]) == matcher.parent_of[i])[0])
+        v[first[pos[i]] + k] = 1.0
+    return True
 
 
 def infeasible(what: str) -> UserError:
@@ -122,11 +167,15 @@ class Feasibility:
     def __init__(self, data: SitingData):
         self.data = data
         self._slot_parent = np.zeros(0, dtype=int)
-        self._slots_of: list[np.ndarray] = []
         if data.parent_options is not None and data.parent_capacity is not None:
-            cap = data.parent_capacity
-            self._slot_parent = np.repeat(np.arange(len(cap)), cap)
-            self._slots_of = [np.flatnonzero(np.isin(self._slot_parent, o)) for o in data.parent_options]
+            self._slot_parent = np.repeat(np.arange(len(data.parent_capacity)), data.parent_capacity)
+
+    @cached_property
+    def _slots_of(self) -> list[np.ndarray]:
+        """Parent slots of each candidate (built at the first matching: most models never match)."""
+        if self.data.parent_options is None or self.data.parent_capacity is None:
+            return []
+        return [np.flatnonzero(np.isin(self._slot_parent, o)) for o in self.data.parent_options]
 
     def matchable(self, sel: Plan) -> bool:
         """Can every site in ``sel`` get a distinct parent slot?"""

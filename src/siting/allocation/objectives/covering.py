@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...errors import UserError
 from .base import SitingModel
-from .constraints import Milp, add_siting_rows, infeasible
+from .constraints import Milp, add_siting_rows, infeasible, siting_start
 from .problem import Plan, SitingData, SitingResult
 
 __all__ = ["MaxCovering", "MaxMinFairness", "cover_rows"]
@@ -123,13 +123,17 @@ class MaxCovering(SitingModel):
         return float(d.w[~d.covered_within(selected, lim)].sum())
 
     def _milp(self, *, relax: bool = False, time_limit: float, mip_rel_gap: float,
-              min_covered: float | None = None, objective: str = "coverage"):
-        """``objective``: "coverage" (max) or "beyond" (min people beyond T2)."""
+              min_covered: float | None = None, objective: str = "coverage", start: Plan | None = None,
+              start_options: dict[str, Any] | None = None):
+        """``objective``: "coverage" (max) or "beyond" (min people beyond T2).  ``start``: a plan
+        feasible for this model, given to HiGHS as its first incumbent with ``start_options``
+        (:meth:`~.constraints.Milp.solve`)."""
         d = self.data
         cand = np.flatnonzero(d.eligible)
         m = Milp()
         x0 = m.add_vars(len(cand), integer=True)
         p1, w1, y0 = cover_rows(m, d, cand, x0, self.T)
+        blocks = [(p1, y0, self.T)]
         if objective == "coverage":
             m.c[0][:] = -d.suitability_weight * d.s[cand]
             m.c[-1][:] = -w1
@@ -137,13 +141,21 @@ class MaxCovering(SitingModel):
             m.add_rows(np.zeros(len(p1)), y0 + np.arange(len(p1)), w1, min_covered, np.inf, n_rows=1)
         if self.T2 is not None and (self.max_beyond is not None or objective == "beyond"):
             p2, w2, v0 = cover_rows(m, d, cand, x0, self.T2)
+            blocks.append((p2, v0, self.T2))
             B2 = float(d.w[d.existing > self.T2].sum())
             if objective == "beyond":
                 m.c[-1][:] = -w2
             if self.max_beyond is not None:
                 m.add_rows(np.zeros(len(p2)), v0 + np.arange(len(p2)), w2, B2 - self.max_beyond, np.inf, n_rows=1)
-        add_siting_rows(m, d, cand, x0)
-        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax)
+        z0 = add_siting_rows(m, d, cand, x0)
+        v = None
+        if start is not None and not relax:
+            v = np.zeros(m.n)
+            for places, first, limit in blocks:  # y_j = place j (the group's representative) covered
+                v[first:first + len(places)] = d.covered_within(start, limit)[places]
+            v = v if siting_start(v, d, cand, x0, z0, start) else None
+        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax, start=v,
+                      start_options=start_options)
         if res.status == 2:
             raise infeasible(self.name)
         return cand, x0, res

@@ -11,11 +11,23 @@ import pandas as pd
 
 from ...access import gini
 from ...errors import UserError
+from ..highs import START_OPTIONS
 from .base import SitingModel
+from .constraints import infeasible
 from .covering import MaxCovering
-from .problem import SitingData
+from .problem import Plan, SitingData
 
 __all__ = ["ParetoFront", "describe_front", "pareto_front", "plot_front", "suitability_cost"]
+
+#: relative MIP gaps of the two phases of every point (max coverage, then min people beyond T2):
+#: 1e-9 of ~3e4 people is far below the 1e-7 slack phase 2 gives the coverage, so phase 2 always
+#: gets the optimal coverage (at 1e-6 a start could be accepted up to 0.03 people below it)
+_GAP_COVERAGE, _GAP_BEYOND = 1e-9, 1e-9
+#: HiGHS options with a start, phase 1 (the local-search start is 0.1-1 % below the optimum:
+#: presolve and the primal heuristics still pay) and phase 2 (phase 1's plan: presolve on, no
+#: primal heuristics); measured on the Cajamarca front (issue #19)
+_PHASE1_START: dict[str, Any] = {}
+_PHASE2_START: dict[str, Any] = {k: v for k, v in START_OPTIONS.items() if k != "presolve"}
 
 _TEXT = {
     "es": {"x": "Personas del grupo objetivo a más de {T2:g} min (después)",
@@ -56,17 +68,57 @@ class ParetoFront:
     notes: list[str] = field(default_factory=list)
 
 
-def _lexicographic(base: MaxCovering, eps: float | None, *, time_limit: float) -> tuple[list[int], float, float, str]:
-    """max coverage s.t. beyond <= eps, then min beyond at that coverage."""
-    d = base.data
-    m1 = MaxCovering(d, max_minutes=base.T, equity_minutes=base.T2, max_beyond=eps)
-    r1 = m1.exact(time_limit=time_limit)
-    cov = r1.objective
-    m2 = MaxCovering(d, max_minutes=base.T, equity_minutes=base.T2, max_beyond=eps)
-    cand, x0, res = m2._milp(time_limit=time_limit, mip_rel_gap=1e-9, objective="beyond",
-                             min_covered=cov - 1e-7 * max(1.0, cov))
-    sel = list(cand[res.x[x0:x0 + len(cand)] > 0.5]) if res.x is not None else list(r1.selected)
-    status = "optimal" if (r1.status == "optimal" and res.status == 0) else "time_limit"
+class _Swaps:
+    """Swap moves of :func:`_improve` on ``data``: coverage gains within T and T2, feasibility."""
+
+    def __init__(self, data: SitingData, T: float, T2: float):
+        self.within_t = MaxCovering(data, max_minutes=T)
+        self.within_t2 = MaxCovering(data, max_minutes=T2)
+        self.feas = self.within_t.feas
+
+
+def _improve(model: MaxCovering, sel: Plan, eps: float, swaps: _Swaps) -> list[int]:
+    """A better start for ``P(eps)``: best-improvement swaps (one site out, one eligible
+    candidate in) from the feasible plan ``sel`` while they add coverage within T, keep the
+    people beyond T2 at most ``eps`` and the plan feasible (:class:`.constraints.Feasibility`).
+    Ties go to the lowest (site position, candidate) pair, so the start is deterministic."""
+    d = model.data
+    sel = [int(i) for i in sel]
+    beyond = model.beyond(sel)
+    while True:
+        gain, fewer = swaps.within_t._swap_gains(sel), swaps.within_t2._swap_gains(sel)
+        ok = (beyond - fewer <= eps) & (gain > 1e-9)
+        ok[:, sel] = False
+        ok[:, ~d.eligible] = False
+        a, c = np.nonzero(ok)
+        order = np.lexsort((c, a, -gain[a, c]))
+        move = next(((sel[a[o]], int(c[o])) for o in order if swaps.feas.can_swap(sel, sel[a[o]], int(c[o]))), None)
+        if move is None:
+            return sel
+        sel = [k for k in sel if k != move[0]] + [move[1]]
+        beyond = model.beyond(sel)
+
+
+def _lexicographic(base: MaxCovering, eps: float | None, *, time_limit: float, start: Plan | None = None,
+                   swaps: _Swaps | None = None) -> tuple[list[int], float, float, str]:
+    """max coverage s.t. beyond <= eps, then min beyond at that coverage.
+
+    ``start``: a plan feasible for ``eps`` (people beyond T2 <= eps), the first incumbent of
+    phase 1 (improved by :func:`_improve` with ``swaps``); phase 2 starts from the plan of
+    phase 1 (feasible: its coverage is the bound)."""
+    m1 = MaxCovering(base.data, max_minutes=base.T, equity_minutes=base.T2, max_beyond=eps)
+    if start is not None and eps is not None and swaps is not None:
+        start = _improve(m1, start, eps, swaps)
+    cand, x0, r1 = m1._milp(time_limit=time_limit, mip_rel_gap=_GAP_COVERAGE, start=start,
+                            start_options=_PHASE1_START)
+    if r1.x is None:
+        raise infeasible(m1.name + " (no plan found within the time limit)")
+    sel1 = [int(i) for i in cand[r1.x[x0:x0 + len(cand)] > 0.5]]
+    cov = m1.evaluate(sel1)[0]
+    _, _, res = m1._milp(time_limit=time_limit, mip_rel_gap=_GAP_BEYOND, objective="beyond",
+                         min_covered=cov - 1e-7 * max(1.0, cov), start=sel1, start_options=_PHASE2_START)
+    sel = [int(i) for i in cand[res.x[x0:x0 + len(cand)] > 0.5]] if res.x is not None else sel1
+    status = "optimal" if (r1.status == 0 and res.status == 0) else "time_limit"
     return sel, m1.evaluate(sel)[0], m1.beyond(sel), status
 
 
@@ -83,6 +135,14 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     an even grid of ``n_points`` values from ``f2`` at maximal coverage down to ``min f2``;
     equal points are merged.  Exact: two HiGHS MILPs per point.
 
+    The grid is solved from the tightest ``eps`` up, each MILP given a feasible plan as its
+    first incumbent (issue #19): ``min f2`` starts from the maximal-coverage plan, ``P(eps_k)``
+    from the plan of ``eps_{k+1} < eps_k`` (feasible for every looser ``eps``; the first from
+    the ``min f2`` plan), phase 2 from phase 1's plan.  The starts change the time, not the
+    optimum; the points are then merged in the order of decreasing ``eps``.  Only when two
+    plans tie in both objectives could the start decide which one is returned (on the
+    Cajamarca front no other plan reaches any point's coverage: checked with a no-good cut).
+
     Gini (:func:`siting.access.gini` of the target minutes after each plan, weights
     ``gini_weights``, default the demand weights) is not linear in the plan, so it is not an
     epsilon-constraint objective here: it is reported for every front plan, with
@@ -94,18 +154,24 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     base = MaxCovering(data, max_minutes=max_minutes, equity_minutes=equity_minutes)
     sel_a, cov_a, b_a, st_a = _lexicographic(base, None, time_limit=time_limit)
     m_min = MaxCovering(data, max_minutes=max_minutes, equity_minutes=equity_minutes)
-    cand, x0, res = m_min._milp(time_limit=time_limit, mip_rel_gap=1e-9, objective="beyond")
-    b_min = m_min.beyond(list(cand[res.x[x0:x0 + len(cand)] > 0.5])) if res.x is not None else b_a
+    cand, x0, res = m_min._milp(time_limit=time_limit, mip_rel_gap=_GAP_BEYOND, objective="beyond", start=sel_a)
+    sel_min = [int(i) for i in cand[res.x[x0:x0 + len(cand)] > 0.5]] if res.x is not None else sel_a
+    b_min = m_min.beyond(sel_min) if res.x is not None else b_a
     points: list[tuple[float | None, list[int], float, float, str]] = [(None, sel_a, cov_a, b_a, st_a)]
     if b_min < b_a - 1e-6:
-        for eps in np.linspace(b_a, b_min, n_points)[1:]:
-            e = float(eps) + 1e-7 * max(1.0, float(eps))
-            sel, cov, b, st = _lexicographic(base, e, time_limit=time_limit)
+        grid = [float(eps) for eps in np.linspace(b_a, b_min, n_points)[1:]]
+        solved: list[tuple[list[int], float, float, str]] = []
+        start, swaps = sel_min, _Swaps(data, float(max_minutes), float(equity_minutes))
+        for e in reversed(grid):  # tightest first: each plan is feasible for the next (looser) eps
+            solved.append(_lexicographic(base, e + 1e-7 * max(1.0, e), time_limit=time_limit, start=start,
+                                         swaps=swaps))
+            start = solved[-1][0]
+        for e, (sel, cov, b, st) in zip(grid, reversed(solved), strict=True):
             # a point no better in people beyond T2 than one already found is a duplicate or dominated
             # (it can only come out of the MIP tolerance): the front keeps strictly fewer people beyond
             if any(b >= p[3] - 1e-6 * max(1.0, b) for p in points):
                 continue
-            points.append((float(eps), sel, cov, b, st))
+            points.append((e, sel, cov, b, st))
     gw = data.w if gini_weights is None else np.asarray(gini_weights, float)
     rows = []
     for k, (eps, sel, cov, b, st) in enumerate(points):
