@@ -31,7 +31,7 @@ from .report import ReportResult, make_report, qgis_project, writers
 from .report.labels import t
 from .report.season_section import season_sentence
 from .report.shortfall import Shortfall, shortfall
-from .report.side_tasks import deferred_writes
+from .report.side_tasks import deferred_writes, run_aside
 from .scenario import Scenario
 from .stage_memory import estimate_stage
 from .suitability import ScoreResult, candidate_table, score_candidates
@@ -206,7 +206,7 @@ def _propose(sc: Scenario, run: Run, own: bool, *, progress: bool) -> RunResult:
     assert done.graph is not None and done.access is not None and done.scores is not None
     with run.stage("propose") as info:
         info.update(estimate_stage("propose", sc, access=done.access, scores=done.scores).record())
-        plan = propose_sites(sc, done.data, done.access, done.scores, graph=done.graph)
+        plan = propose_sites(sc, done.data, done.access, done.scores, graph=done.graph, run_aside=run_aside)
         evaluation = evaluate_plan(sc, done.data, done.graph, plan, access=done.access)
         s = plan.solution
         short = shortfall(sc, done.data, done.scores, plan)

@@ -11,6 +11,7 @@ proposals open" with :func:`siting.access.evaluate_plan`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ from .parents import assign_parents
 from .priorities import explain_priorities
 from .results import CoverageSolution
 from .robust import selection_frequency, unserved_share
+
+#: ``run_aside(fn, *args, **kwargs)`` -> a getter of ``fn``'s result (see :func:`propose_sites`)
+RunAside = Callable[..., Callable[[], Any]]
 
 GAIN_COLUMNS = ("new_places", "new_population", "new_women", "new_target", "new_women_target", "minutes_saved")
 
@@ -230,7 +234,7 @@ def _objective_note(sc: Scenario, chosen: _Choice, costs: _choice.Costs | None) 
 
 
 def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, *, graph: Any = None,
-                  with_tradeoff: bool = True) -> ProposalResult:
+                  with_tradeoff: bool = True, run_aside: RunAside | None = None) -> ProposalResult:
     """The propose stage: choose the new sites (``allocation.objective``, limits ``allocation.*``),
     assign each a parent CETPRO (least total teacher minutes), and measure the gains of each site
     given those ranked before it (:func:`site_gains`) and the coverage curve for
@@ -239,7 +243,10 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     Also every measure of the plan (:func:`.outcomes.measure_table`, exact minutes after with
     ``graph``), how each priority entered and whether it changed the plan
     (:func:`.priorities.explain_priorities`) and, with ``graph`` and ``with_tradeoff``, the
-    coverage-equity Pareto front (:func:`.outcomes.tradeoff`)."""
+    coverage-equity Pareto front (:func:`.outcomes.tradeoff`).  ``run_aside(fn, *args, **kw)``
+    (e.g. :func:`siting.report.side_tasks.run_aside`) starts the front in a side process and
+    returns a getter of it, so it is computed while the draws are re-solved; without it the
+    front is computed here."""
     a = sc.allocation
     capacity = parent_capacity(sc, data)
     if a.require_parent and not capacity.any():
@@ -254,6 +261,7 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     solution = chosen.solution
     cand, places = scores.candidates, access.places
     sel = np.asarray(solution.selected, dtype=int)
+    front = _start_front(sc, data, access, scores, costs, chosen, with_tradeoff=with_tradeoff, run_aside=run_aside)
     parents = assign_parents(sel, scores.teacher_minutes, capacity, a.teacher_max_minutes,
                              candidate_ids=cand["ccpp_id"].astype(str).to_numpy(),
                              parent_ids=data.cetpro["cod_mod"].astype(str).tolist()).table.reset_index(drop=True)
@@ -269,7 +277,8 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     notes = [_solver_note(solution, sc.run.language)] + list(scores.draw_notes)
     if a.objective != "mclp":
         notes.insert(0, _objective_note(sc, chosen, costs))
-    extras = _extras(sc, data, access, scores, costs, chosen, graph=graph, with_tradeoff=with_tradeoff)
+    extras = _extras(sc, data, access, scores, costs, chosen, graph=graph)
+    extras["tradeoff"] = front()
     return ProposalResult(proposals=proposals, curve=curve, unassigned=parents[parents["status"] != "assigned"],
                           solution=solution, notes=notes, objective=a.objective, result=chosen.result, near=robust,
                           draws={"n": len(scores.draws), "catchment_added": scores.catchment_added,
@@ -304,18 +313,29 @@ def _robustness(sc: Scenario, data: StudyData, access: AccessResult, scores: Sco
                         names=names, time_limit=a.time_limit_s)
 
 
-def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult,
-            costs: _choice.Costs, chosen: _Choice, *, graph: Any, with_tradeoff: bool) -> dict[str, Any]:
-    """Measures, priorities and the trade-off of the chosen plan (see :func:`propose_sites`)."""
+def _start_front(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, costs: _choice.Costs,
+                 chosen: _Choice, *, with_tradeoff: bool, run_aside: RunAside | None) -> Callable[[], Tradeoff]:
+    """A getter of the coverage-equity front, started with ``run_aside`` when given (see
+    :func:`propose_sites`); the front is empty with a coverage target or without exact minutes."""
+    lang, sel = sc.run.language, [int(i) for i in chosen.solution.selected]
+    if not (with_tradeoff and costs.exact) or sc.optional("allocation.coverage_target") is not None:
+        return lambda: tradeoff(sc, None, lang=lang, selected=sel)
+    weights = demand_weights(sc, access.places, indicators=data.district_indicators, petitions=data.petitions)
+    sdata = _choice.siting_data(sc, access, scores, costs, weights, capacity=parent_capacity(sc, data))
+    if run_aside is not None:
+        return run_aside(tradeoff, sc, sdata, lang=lang, selected=sel)
+    return lambda: tradeoff(sc, sdata, lang=lang, selected=sel)
+
+
+def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, costs: _choice.Costs,
+            chosen: _Choice, *, graph: Any) -> dict[str, Any]:
+    """Measures and priorities of the chosen plan (see :func:`propose_sites`)."""
     places = access.places
     sel = [int(i) for i in chosen.solution.selected]
 
     def weights_of(s: Scenario) -> np.ndarray:
         return demand_weights(s, places, indicators=data.district_indicators, petitions=data.petitions)
 
-    weights = weights_of(sc)
-    sdata = None if sc.optional("allocation.coverage_target") is not None else _choice.siting_data(
-        sc, access, scores, costs, weights, capacity=parent_capacity(sc, data))
     before = places["minutes_nearest"].to_numpy(float)
     if graph is not None:
         after = evaluate_plan(sc, data, graph, cand_ids(scores, sel), access=access).minutes_after
@@ -333,9 +353,8 @@ def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreRe
 
     prio, prio_notes = explain_priorities(sc, selected=sel, objective=float(chosen.solution.objective),
                                           sense=chosen.sense, weights_of=weights_of, choose=choose)
-    front = tradeoff(sc, sdata if (with_tradeoff and costs.exact) else None, lang=sc.run.language, selected=sel)
     return {"measures": total, "measures_by_district": by_district, "priorities": prio,
-            "priority_notes": prio_notes, "tradeoff": front}
+            "priority_notes": prio_notes}
 
 
 def cand_ids(scores: ScoreResult, selected: list[int]) -> list[str]:

@@ -114,6 +114,22 @@ def deferred_writes(workers: int | None = None) -> Iterator[SidePool]:
             _DEFERRING.remove(pool)
 
 
+def run_aside(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """Start ``fn(*args, **kwargs)`` in a side process of the enclosing :func:`deferred_writes`
+    block and return a getter of its result (it waits, and raises the task's exception);
+    without such a block (or side processes) ``fn`` runs when the getter is first called.
+    The propose stage computes the Pareto front this way while it re-solves the draws (#19)."""
+    if _DEFERRING and _DEFERRING[-1].workers > 1:
+        return _DEFERRING[-1].submit(fn, *args, **kwargs)
+    box: list[Any] = []
+
+    def get() -> Any:
+        if not box:
+            box.append(fn(*args, **kwargs))
+        return box[0]
+    return get
+
+
 def write_later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     """``fn(*args, **kwargs)`` in a side process of the enclosing :func:`deferred_writes`
     block, or now when there is none (or it has no side processes).  ``fn`` writes files and
