@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from siting.report.side_tasks import deferred_writes, report_workers, side_pool, write_later
+from siting.report.side_tasks import deferred_writes, report_workers, run_aside, side_pool, write_later
 
 
 def _square_sum(a: int, *, b: int) -> int:
@@ -48,6 +48,25 @@ def test_deferred_writes_run_aside_and_are_done_at_the_end(workers, tmp_path):
         write_later(_fail, "disk full")
     write_later(_write_pid, str(tmp_path / "now.txt"))
     assert int((tmp_path / "now.txt").read_text()) == os.getpid()
+
+
+def _pid_and(x: int) -> tuple[int, int]:
+    import os
+    return os.getpid(), x * 2
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_run_aside_returns_the_result_from_a_side_process(workers):
+    """``run_aside`` inside ``deferred_writes``: the result comes back from a side process (the
+    propose stage's Pareto front); outside any block it is computed here, when asked for."""
+    import os
+    with deferred_writes(workers):
+        get = run_aside(_pid_and, 21)
+        pid, value = get()
+    assert value == 42 and ((pid != os.getpid()) if workers == 2 else (pid == os.getpid()))
+    assert run_aside(_pid_and, 4)() == (os.getpid(), 8)
+    with pytest.raises(ValueError, match="no front"), deferred_writes(workers):
+        run_aside(_fail, "no front")()
 
 
 def test_workers_from_environment(monkeypatch):
