@@ -257,7 +257,10 @@ def junction_connectors(nodes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, qualit
     """
     line_routes = set(line_routes)
     proj = roads.to_crs(crs)
-    route_geom = {r: shapely.union_all(g.geometry.values) for r, g in proj.groupby("route_code")}
+    targeted = {t for rec in nodes.itertuples(index=False) for t in (rec.junction, rec.route_code)
+                if isinstance(t, str)}
+    # only the routes some node may join are merged (the others cost 0.4 s on the shipped data, #19)
+    route_geom = {r: shapely.union_all(g.geometry.values) for r, g in proj.groupby("route_code") if r in targeted}
     rows: list[dict] = []
     missing: dict[str, list] = {}
     for rec in nodes.itertuples(index=False):
