@@ -17,6 +17,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -211,8 +212,10 @@ def figure_groups(cards: list[dict], lang: str, target_column: str) -> list[dict
             for g, title in titles.items() if any(c["group"] == g for c in cards)]
 
 
+@lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    """Templates come only from ``templates/`` (never from data); every value is HTML-escaped
+    """One environment for every report of the process (it keeps the compiled templates, #19).
+    Templates come only from ``templates/`` (never from data); every value is HTML-escaped
     (``autoescape=True`` for any template name), so data is text in element content and in
     quoted attributes alike."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,

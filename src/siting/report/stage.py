@@ -77,8 +77,9 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
                  raster: str | Path | None, proposals: pd.DataFrame | None, notes: list[str], option: str
                  ) -> Callable[[], dict[str, list[Path]]]:
     """Start drawing the static maps of ``option`` (``run.maps``: ``"region"`` the regional maps,
-    ``"all"`` also every UGEL's, ``"none"``) in ``pool``, one share of the areas per side
-    process; return the getter of ``{key: [png, pdf]}`` in the order of the areas (region first)."""
+    ``"all"`` also every UGEL's, ``"none"``) in ``pool``, the maps (area, kind) shared out in
+    turn over the side processes (the region's two maps are drawn side by side); return the
+    getter of ``{key: [png, pdf]}`` in the order of the areas (region first)."""
     from .static_maps import unique_slugs, write_static_maps
 
     if option == "none":
@@ -86,13 +87,17 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
     ugels: list[str] = [] if option == "region" else sorted(data.districts["ugel"].dropna().unique())
     slugs = unique_slugs(ugels)
     areas: list[str | None] = [None, *ugels]
-    shares = max(1, min(pool.workers, len(areas)))
+    kinds = (["travel_time"] if raster is not None else []) + ["proposals"]
+    units = [(a, kind) for a in areas for kind in kinds]  # one map each, shared out in turn
+    shares = max(1, min(pool.workers, len(units)))
     common = {"places": places, "districts": data.districts, "raster_path": raster, "proposals": proposals,
               "cetpro": data.cetpro, "extension": data.extension_centres, "crs": data.crs,
               "thresholds": list(sc.access.thresholds_min), "notes": [shorten(n) for n in notes],
               "lang": sc.run.language, "slugs": slugs}
-    getters = [pool.submit(write_static_maps, folder / "mapas", region=k == 0,
-                           ugels=[a for a in areas[k::shares] if a is not None], **common) for k in range(shares)]
+    getters = [pool.submit(write_static_maps, folder / "mapas", region=(None, kind) in units[k::shares],
+                           ugels=[a for a, kd in units[k::shares] if a is not None and kd == kind], kinds=(kind,),
+                           **common)
+               for k in range(shares) for kind in kinds if any(kd == kind for _, kd in units[k::shares])]
 
     def merged() -> dict[str, list[Path]]:
         got = {key: paths for get in getters for key, paths in get().items()}
