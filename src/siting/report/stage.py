@@ -124,17 +124,20 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     places = place_table(access, sc)
     proposals = None if plan is None else plan.proposals
     maps_option = getattr(sc.run, "maps", "all")
-    with side_pool() as pool:  # static maps and UGEL workbooks in side processes (#19)
+    with side_pool() as pool:  # static maps, UGEL workbooks and charts in side processes (#19)
         get_maps = _static_maps(pool, sc, data, places, folder=folder, raster=raster, proposals=proposals,
                                 notes=notes, option=maps_option)
         get_analyst, ugel_tables = start_analyst_tables(folder, sc, data, places, caveats=notes, pool=pool)
+        charts = html_report.start_charts(pool, places, None if plan is None else plan.curve, lang=lang, thresholds=th)
+        pareto = None if plan is None or not len(plan.tradeoff.table) else pool.submit(
+            objective_section.pareto_chart_uri, plan.tradeoff, lang, png_data_uri=html_report.png_data_uri)
         m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
                                 tambos=data.tambos, premises=data.school_premises, roads=data.roads,
                                 districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
                                 area_name=area_name(sc, lang), lang=lang)
         written = {"map": folium_map.save_map(m, folder / "mapa.html")}
         objective = None if plan is None else robust_section.with_robustness(objective_section.objective_context(
-            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
+            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri, chart=pareto),
             sc, plan, places, table_context=html_report.table_context)
         maps = get_maps()
         headline = _summary_thresholds(access.summary)
@@ -147,7 +150,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
             extension=known_extension(sc, data), target_column=f"pop_{sc.population.target_group}", thresholds=th,
             main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
             maps_note={"none": t("maps.none_note", lang), "region": t("maps.region_note", lang)}.get(maps_option, ""),
-            maps_note_region=maps_option == "none", objective=objective,
+            maps_note_region=maps_option == "none", objective=objective, charts=charts,
             season=None if access.season is None else season_section.season_context(
                 access.season, lang, main_threshold=sc.access.main_threshold_min,
                 table_context=html_report.table_context))
