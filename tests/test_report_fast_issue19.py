@@ -10,7 +10,7 @@
   :func:`~siting.report.numbers.round_half_away`;
 * the charts drawn in side processes (:func:`~siting.report.html_report.start_charts`) are the
   same PNGs as those drawn in the main process (the Pareto chart, drawn aside by the same
-  mechanism, is checked by the byte-identical reports of ``test_report_side_tasks``).
+  mechanism, is checked by the byte-identical ``report.html`` of the shipped scenario).
 """
 from __future__ import annotations
 
