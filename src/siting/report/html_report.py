@@ -176,12 +176,12 @@ def chart_uri(kind: str, data: object, lang: str, thresholds: Sequence[float]) -
     side process can draw it, :mod:`siting.report.side_tasks`): ``"coverage_chart"`` from the
     coverage curve, ``"band_chart"`` from :func:`band_population`."""
     if kind == "coverage_chart":
-        return png_data_uri(coverage_chart(data, lang))  # type: ignore[arg-type]
+        return png_data_uri(coverage_chart(data, lang))
     return png_data_uri(band_figure(data, lang, thresholds=thresholds))  # type: ignore[arg-type]
 
 
 def report_charts(places: pd.DataFrame, coverage: pd.DataFrame | None, *, lang: str,
-                  thresholds: Sequence[float], pool: SidePool | None = None) -> list[tuple[str, str]]:
+                  thresholds: Sequence[float], pool: SidePool | None = None) -> list[tuple[str, Any]]:
     """``(kind, data URI)`` of the charts of one report: the coverage curve (when ``coverage``
     has rows) and the population by band (when ``places`` has rows).  With ``pool`` the charts
     are drawn in its side processes and the URIs are getters (call them for the text)."""
