@@ -192,7 +192,7 @@ def report_charts(places: pd.DataFrame, coverage: pd.DataFrame | None, *, lang: 
         jobs.append(("band_chart", band_population(places, thresholds)))
     if pool is None:
         return [(kind, chart_uri(kind, data, lang, list(thresholds))) for kind, data in jobs]
-    return [(kind, pool.submit(chart_uri, kind, data, lang, list(thresholds))) for kind, data in jobs]  # type: ignore[misc]
+    return [(kind, pool.submit(chart_uri, kind, data, lang, list(thresholds))) for kind, data in jobs]
 
 
 def start_charts(pool: SidePool, places: pd.DataFrame, coverage: pd.DataFrame | None, *, lang: str,
