@@ -176,8 +176,9 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
                          caveats: Iterable[str] = (), pool: SidePool | None = None
                          ) -> tuple[Callable[[], dict[str, Path]], dict[str, list[dict]]]:
     """:func:`write_analyst_tables` with the workbooks written by the side processes of
-    ``pool`` (:mod:`siting.report.side_tasks`), one share of the UGELs per process, while the
-    HTML tables are made here; returns the getter of the files (it waits for the workbooks)."""
+    ``pool`` (:mod:`siting.report.side_tasks`), one share of the UGELs per side process and
+    one written here when the files are asked for, while the HTML tables are made here;
+    returns the getter of the files (it writes this process's share and waits for the others)."""
     from .exports import write_csv
     from .html_report import table_context
     from .static_maps import unique_slugs
@@ -190,9 +191,13 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
     tables = ugel_tables(beyond, premises, ugels)
     files: dict[str, Path] = {"school_premises": write_csv(premises, folder / "school_premises.csv", lang=None)}
     pool = pool if pool is not None else SidePool(0)
-    shares = max(1, pool.workers)
-    getters = [pool.submit(write_ugel_workbooks, folder, tables={u: tables[u] for u in ugels[k::shares]}, sc=sc,
-                           slugs=slugs, caveats=list(caveats)) for k in range(shares) if ugels[k::shares]]
+    # one share per side process and one for this process, written when the files are asked for
+    # (the main process has finished the reports by then: it writes while the side processes do)
+    shares = pool.workers + 1 if pool.workers > 1 else 1
+    here = SidePool(0)
+    getters = [(here if k == shares - 1 else pool).submit(
+        write_ugel_workbooks, folder, tables={u: tables[u] for u in ugels[k::shares]}, sc=sc, slugs=slugs,
+        caveats=list(caveats)) for k in range(shares) if ugels[k::shares]]
     first, metres = min(sc.access.thresholds_min), sc.candidates.host_premises_within_m
     html: dict[str, list[dict]] = {}
     for u, sheets in tables.items():

@@ -114,8 +114,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
-    from . import folium_map, html_report, objective_section, robust_section, season_section
-    from .analyst import start_analyst_tables
+    from . import html_report, objective_section
     from .glossary import glossary
     from .labels import t
     folder = Path(folder)
@@ -127,10 +126,13 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     with side_pool() as pool:  # static maps, UGEL workbooks and charts in side processes (#19)
         get_maps = _static_maps(pool, sc, data, places, folder=folder, raster=raster, proposals=proposals,
                                 notes=notes, option=maps_option)
-        get_analyst, ugel_tables = start_analyst_tables(folder, sc, data, places, caveats=notes, pool=pool)
+        # the charts before the workbooks: the reports need them, the workbooks are waited for last
         charts = html_report.start_charts(pool, places, None if plan is None else plan.curve, lang=lang, thresholds=th)
         pareto = None if plan is None or not len(plan.tradeoff.table) else pool.submit(
             objective_section.pareto_chart_uri, plan.tradeoff, lang, png_data_uri=html_report.png_data_uri)
+        from . import folium_map, robust_section, season_section  # after the fork: the side processes need none
+        from .analyst import start_analyst_tables
+        get_analyst, ugel_tables = start_analyst_tables(folder, sc, data, places, caveats=notes, pool=pool)
         m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
                                 tambos=data.tambos, premises=data.school_premises, roads=data.roads,
                                 districts=data.districts, travel_time_tif=raster, thresholds=th, quality_notes=notes,
