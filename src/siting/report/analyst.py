@@ -177,8 +177,8 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
                          ) -> tuple[Callable[[], dict[str, Path]], dict[str, list[dict]]]:
     """:func:`write_analyst_tables` with the workbooks written by the side processes of
     ``pool`` (:mod:`siting.report.side_tasks`), one share of the UGELs per side process and
-    one written here when the files are asked for, while the HTML tables are made here;
-    returns the getter of the files (it writes this process's share and waits for the others)."""
+    one written here at once (without side processes: every workbook, here), and the HTML
+    tables made here; returns the getter of the files (it waits for the side processes' workbooks)."""
     from .exports import write_csv
     from .html_report import table_context
     from .static_maps import unique_slugs
@@ -191,13 +191,15 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
     tables = ugel_tables(beyond, premises, ugels)
     files: dict[str, Path] = {"school_premises": write_csv(premises, folder / "school_premises.csv", lang=None)}
     pool = pool if pool is not None else SidePool(0)
-    # one share per side process and one for this process, written when the files are asked for
-    # (the main process has finished the reports by then: it writes while the side processes do)
+    # one share per side process (submitted first) and one written here at once, while the side
+    # processes draw the maps and charts the reports wait for
     shares = pool.workers + 1 if pool.workers > 1 else 1
-    here = SidePool(0)
-    getters = [(here if k == shares - 1 else pool).submit(
-        write_ugel_workbooks, folder, tables={u: tables[u] for u in ugels[k::shares]}, sc=sc, slugs=slugs,
-        caveats=list(caveats)) for k in range(shares) if ugels[k::shares]]
+    getters = [pool.submit(write_ugel_workbooks, folder, tables={u: tables[u] for u in ugels[k::shares]}, sc=sc,
+                           slugs=slugs, caveats=list(caveats)) for k in range(1, shares) if ugels[k::shares]]
+    if ugels[0::shares]:
+        here = write_ugel_workbooks(folder, tables={u: tables[u] for u in ugels[0::shares]}, sc=sc, slugs=slugs,
+                                    caveats=list(caveats))
+        getters.append(lambda: here)
     first, metres = min(sc.access.thresholds_min), sc.candidates.host_premises_within_m
     html: dict[str, list[dict]] = {}
     for u, sheets in tables.items():
