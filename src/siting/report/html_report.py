@@ -29,7 +29,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..io import atomic_path  # noqa: E402
 from .labels import band_colours, band_label, t  # noqa: E402
-from .numbers import column_kind, format_people, format_value  # noqa: E402
+from .numbers import _babel_text, column_kind, format_people, format_value, number_locale  # noqa: E402
 from .static_maps import unique_slugs  # noqa: E402
 from .values import column_values, translator  # noqa: E402
 
@@ -77,6 +77,8 @@ def format_cells(series: pd.Series, column: str, lang: str) -> list[dict]:
     bands and statuses; #19)."""
     words: dict[str, str] = {}
     fn = translator(column) if column else None
+    kind = column_kind(column) if column else "number"
+    loc = ""
     out = []
     for v in column_values(series):
         if type(v) is str:  # text: the column's translator (or the text itself), not a number
@@ -84,6 +86,11 @@ def format_cells(series: pd.Series, column: str, lang: str) -> list[dict]:
             if text is None:
                 text = words[v] = str(fn(v, lang) if fn is not None else v)
             out.append({"text": text, "num": False})
+        elif (type(v) is float or type(v) is int) and math.isfinite(x := float(v)):
+            # a finite figure: what fmt_number -> format_value gives, without their checks per cell
+            loc = loc or number_locale(lang)
+            k = kind if kind not in {"code", "number"} else "people" if x.is_integer() or abs(x) >= 100 else "rate"
+            out.append({"text": _babel_text(x, math.copysign(1.0, x) < 0, k, loc), "num": True})
         else:
             text, num = fmt_number(v, column, lang)
             out.append({"text": text, "num": num})
