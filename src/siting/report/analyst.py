@@ -176,8 +176,9 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
                          caveats: Iterable[str] = (), pool: SidePool | None = None
                          ) -> tuple[Callable[[], dict[str, Path]], dict[str, list[dict]]]:
     """:func:`write_analyst_tables` with the workbooks written by the side processes of
-    ``pool`` (:mod:`siting.report.side_tasks`), one share of the UGELs per process, while the
-    HTML tables are made here; returns the getter of the files (it waits for the workbooks)."""
+    ``pool`` (:mod:`siting.report.side_tasks`), one share of the UGELs per side process and
+    one written here at once (without side processes: every workbook, here), and the HTML
+    tables made here; returns the getter of the files (it waits for the side processes' workbooks)."""
     from .exports import write_csv
     from .html_report import table_context
     from .static_maps import unique_slugs
@@ -190,9 +191,15 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
     tables = ugel_tables(beyond, premises, ugels)
     files: dict[str, Path] = {"school_premises": write_csv(premises, folder / "school_premises.csv", lang=None)}
     pool = pool if pool is not None else SidePool(0)
-    shares = max(1, pool.workers)
+    # one share per side process (submitted first) and one written here at once, while the side
+    # processes draw the maps and charts the reports wait for
+    shares = pool.workers + 1 if pool.workers > 1 else 1
     getters = [pool.submit(write_ugel_workbooks, folder, tables={u: tables[u] for u in ugels[k::shares]}, sc=sc,
-                           slugs=slugs, caveats=list(caveats)) for k in range(shares) if ugels[k::shares]]
+                           slugs=slugs, caveats=list(caveats)) for k in range(1, shares) if ugels[k::shares]]
+    if ugels[0::shares]:
+        here = write_ugel_workbooks(folder, tables={u: tables[u] for u in ugels[0::shares]}, sc=sc, slugs=slugs,
+                                    caveats=list(caveats))
+        getters.append(lambda: here)
     first, metres = min(sc.access.thresholds_min), sc.candidates.host_premises_within_m
     html: dict[str, list[dict]] = {}
     for u, sheets in tables.items():

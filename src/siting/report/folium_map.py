@@ -41,7 +41,7 @@ from .labels import band_colours, band_label, has_label, road_label, t
 from .map_page import STATIC, external_resources, fix_ids, payload_json, render_page, save_map
 from .map_panels import facility_names, title_html
 from .numbers import column_kind, format_value
-from .values import translator
+from .values import column_values, translator
 
 ROAD_COLOURS = {"national_paved": "#1a1a1a", "national_unknown": "#1a1a1a", "departmental_paved": "#4d4d4d",
                 "departmental_unpaved": "#8c510a", "vecinal": "#7570b3", "trail": "#999999",
@@ -188,9 +188,30 @@ def _popup_fields(columns: Iterable[str], available: Iterable[str], lang: str) -
     return [[c, t(c, lang)] for c in columns if c in have]
 
 
+def _formatted_column(series: pd.Series, column: str, lang: str) -> list[str]:
+    """:func:`_fmt` of every value of ``series``, the words of a text value looked up once."""
+    words: dict[str, str] = {}
+    out = []
+    for v in column_values(series):
+        if type(v) is str:
+            text = words.get(v)
+            if text is None:
+                text = words[v] = _fmt(v, lang, column)
+            out.append(text)
+        else:
+            out.append(_fmt(_clean(v), lang, column))
+    return out
+
+
 def _formatted(gdf: gpd.GeoDataFrame, columns: list[str], lang: str) -> list[dict]:
-    """The popup values of every row, formatted for reading (see :func:`_fmt`)."""
-    return [{c: _fmt(_clean(v), lang, c) for c, v in rec.items()} for rec in gdf[columns].to_dict("records")]
+    """The popup values of every row, formatted for reading (see :func:`_fmt`), column by
+    column (#19); keys in the order of ``columns`` (a repeated column counts once, as in a record)."""
+    cols = list(dict.fromkeys(columns))
+    sub = gdf[cols]
+    values = [_formatted_column(sub.iloc[:, k], c, lang) for k, c in enumerate(cols)]
+    if not cols:
+        return [{} for _ in range(len(gdf))]
+    return [dict(zip(cols, row)) for row in zip(*values)]
 
 
 def _places_spec(places: gpd.GeoDataFrame, lang: str, thresholds: list[float],

@@ -16,8 +16,10 @@ import base64
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import matplotlib.pyplot as plt
@@ -27,9 +29,12 @@ from matplotlib.ticker import MaxNLocator
 
 from ..io import atomic_path  # noqa: E402
 from .labels import band_colours, band_label, t  # noqa: E402
-from .numbers import column_kind, format_people, format_value  # noqa: E402
+from .numbers import _babel_text, column_kind, format_people, format_value, number_locale  # noqa: E402
 from .static_maps import unique_slugs  # noqa: E402
-from .values import translator  # noqa: E402
+from .values import column_values, translator  # noqa: E402
+
+if TYPE_CHECKING:
+    from .side_tasks import SidePool
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -66,6 +71,32 @@ def fmt_number(value: object, column: str = "", lang: str = "es") -> tuple[str, 
     return str(fn(value, lang) if fn is not None else value), False
 
 
+def format_cells(series: pd.Series, column: str, lang: str) -> list[dict]:
+    """``[{"text", "num"}]`` of every value of ``series``: :func:`fmt_number` of each value,
+    with the words of a text value looked up once per column (a column repeats its districts,
+    bands and statuses; #19)."""
+    words: dict[str, str] = {}
+    fn = translator(column) if column else None
+    kind = column_kind(column) if column else "number"
+    loc = ""
+    out = []
+    for v in column_values(series):
+        if type(v) is str:  # text: the column's translator (or the text itself), not a number
+            text = words.get(v)
+            if text is None:
+                text = words[v] = str(fn(v, lang) if fn is not None else v)
+            out.append({"text": text, "num": False})
+        elif (type(v) is float or type(v) is int) and math.isfinite(x := float(v)):
+            # a finite figure: what fmt_number -> format_value gives, without their checks per cell
+            loc = loc or number_locale(lang)
+            k = kind if kind not in {"code", "number"} else "people" if x.is_integer() or abs(x) >= 100 else "rate"
+            out.append({"text": _babel_text(x, math.copysign(1.0, x) < 0, k, loc), "num": True})
+        else:
+            text, num = fmt_number(v, column, lang)
+            out.append({"text": text, "num": num})
+    return out
+
+
 #: width of the long-text columns in the printed tables (the others take what their values need)
 TEXT_WIDTHS = {"top_criteria": "17%", "host_premises_near": "30%", "schools": "52%"}
 #: the widths of the other text columns, in a table with a long-text column (fixed layout)
@@ -77,13 +108,9 @@ def table_context(df: pd.DataFrame, title: str, lang: str, *, columns: Sequence[
     """A table for the template: translated headers, formatted cells and the widths of its
     long-text columns (:data:`TEXT_WIDTHS`)."""
     cols = [c for c in (columns or df.columns) if c in df.columns and c != "geometry"]
-    rows = []
-    for rec in df[cols].itertuples(index=False):
-        row = []
-        for c, v in zip(cols, rec):
-            text, num = fmt_number(v, c, lang)
-            row.append({"text": text, "num": num})
-        rows.append(row)
+    sub = df[cols]
+    cells = [format_cells(sub.iloc[:, k], c, lang) for k, c in enumerate(cols)]  # column by column
+    rows = [list(r) for r in zip(*cells)] if cols else [[] for _ in range(len(df))]
     widths = [TEXT_WIDTHS.get(c, "") for c in cols]
     if any(widths):  # fixed layout: the long text gets its share, names theirs, numbers split the rest
         widths = [w or _NAME_WIDTHS.get(c, "") for w, c in zip(widths, cols)]
@@ -123,15 +150,25 @@ def coverage_chart(coverage: pd.DataFrame, lang: str = "es") -> plt.Figure:
     return fig
 
 
+def band_population(places: pd.DataFrame, thresholds: Sequence[float] = (30, 60, 120)) -> np.ndarray:
+    """The population of each travel-time band of ``thresholds`` (in the order of the bands)."""
+    bands = list(band_colours(thresholds))
+    return places.groupby(places["band"].astype(str))["population"].sum().reindex(bands, fill_value=0.0).to_numpy()
+
+
 def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> plt.Figure:
     """Population by travel-time band of ``thresholds`` (bars coloured as on the maps)."""
+    return band_figure(band_population(places, thresholds), lang, thresholds=thresholds)
+
+
+def band_figure(pop: np.ndarray, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> plt.Figure:
+    """:func:`band_chart` from the population of each band (:func:`band_population`)."""
     colours = band_colours(thresholds)
     bands = list(colours)
-    pop = places.groupby(places["band"].astype(str))["population"].sum().reindex(bands, fill_value=0.0)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    bars = ax.bar([band_label(b, lang) for b in bands], pop.to_numpy(), color=[colours[b] for b in bands],
+    bars = ax.bar([band_label(b, lang) for b in bands], pop, color=[colours[b] for b in bands],
                   edgecolor="#333333")
-    for bar, v in zip(bars, pop.to_numpy()):
+    for bar, v in zip(bars, pop):
         ax.annotate(format_people(v, lang=lang), (bar.get_x() + bar.get_width() / 2, v), ha="center",
                     va="bottom", fontsize=8)
     ax.set_ylabel(t("population", lang))
@@ -139,6 +176,49 @@ def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[f
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def chart_uri(kind: str, data: object, lang: str, thresholds: Sequence[float]) -> str:
+    """The PNG data URI of a chart of the report from plain data (a module-level function: a
+    side process can draw it, :mod:`siting.report.side_tasks`): ``"coverage_chart"`` from the
+    coverage curve, ``"band_chart"`` from :func:`band_population`."""
+    if kind == "coverage_chart":
+        return png_data_uri(coverage_chart(data, lang))
+    return png_data_uri(band_figure(data, lang, thresholds=thresholds))  # type: ignore[arg-type]
+
+
+def report_charts(places: pd.DataFrame, coverage: pd.DataFrame | None, *, lang: str,
+                  thresholds: Sequence[float], pool: SidePool | None = None) -> list[tuple[str, Any]]:
+    """``(kind, data URI)`` of the charts of one report: the coverage curve (when ``coverage``
+    has rows) and the population by band (when ``places`` has rows).  With ``pool`` the charts
+    are drawn in its side processes and the URIs are getters (call them for the text)."""
+    jobs: list[tuple[str, object]] = []
+    if coverage is not None and len(coverage):
+        jobs.append(("coverage_chart", coverage))
+    if len(places):
+        jobs.append(("band_chart", band_population(places, thresholds)))
+    if pool is None:
+        return [(kind, chart_uri(kind, data, lang, list(thresholds))) for kind, data in jobs]
+    return [(kind, pool.submit(chart_uri, kind, data, lang, list(thresholds))) for kind, data in jobs]
+
+
+def start_charts(pool: SidePool, places: pd.DataFrame, coverage: pd.DataFrame | None, *, lang: str,
+                 thresholds: Sequence[float], ugels: Iterable[str] | None = None) -> dict[str | None, Any]:
+    """Start drawing the charts of every report of :func:`write_reports` in ``pool`` (region:
+    key ``None``, then each UGEL of ``ugels``, default :func:`report_ugels`); return, per
+    report, the getter of its ``charts`` for :func:`render_report` (the same PNGs as drawn there)."""
+    areas: list[str | None] = [None, *(report_ugels(places) if ugels is None else ugels)]
+    started = {a: report_charts(places if a is None else places[places["ugel"] == a], coverage if a is None else None,
+                                lang=lang, thresholds=thresholds, pool=pool) for a in areas}
+
+    def getter(jobs: list[tuple[str, Any]]) -> Callable[[], list[dict]]:
+        return lambda: [{"title": t(f"report.{kind}", lang), "src": get()} for kind, get in jobs]
+    return {a: getter(jobs) for a, jobs in started.items()}
+
+
+def report_ugels(places: pd.DataFrame) -> list[str]:
+    """The UGELs that get a report: every UGEL of ``places``, sorted."""
+    return sorted(places["ugel"].dropna().unique())
 
 
 # --------------------------------------------------------------------------- figures
@@ -211,8 +291,10 @@ def figure_groups(cards: list[dict], lang: str, target_column: str) -> list[dict
             for g, title in titles.items() if any(c["group"] == g for c in cards)]
 
 
+@lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    """Templates come only from ``templates/`` (never from data); every value is HTML-escaped
+    """One environment for every report of the process (it keeps the compiled templates, #19).
+    Templates come only from ``templates/`` (never from data); every value is HTML-escaped
     (``autoescape=True`` for any template name), so data is text in element content and in
     quoted attributes alike."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
@@ -229,9 +311,11 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                   target_column: str = "pop_15_29", generated: str | None = None,
                   thresholds: Sequence[float] = (30, 60, 120), main_threshold: float = 60.0,
                   glossary: Sequence[tuple[str, str]] = (), extra_tables: Sequence[dict] = (),
-                  objective: Mapping | None = None, season: Mapping | None = None, maps_note: str = "") -> str:
+                  objective: Mapping | None = None, season: Mapping | None = None, maps_note: str = "",
+                  charts: Sequence[dict] | None = None) -> str:
     """Render the report HTML for the region (``ugel=None``) or one UGEL (``maps_note``: a
-    sentence in the maps section saying which static maps this run did not draw).
+    sentence in the maps section saying which static maps this run did not draw; ``charts``:
+    the ``{"title", "src"}`` of the charts when drawn elsewhere, see :func:`report_charts`).
 
     ``objective``: the section of :func:`siting.report.objective_section.objective_context`
     (objective, priorities, measures, Pareto front), shown in the regional report; ``season``
@@ -260,12 +344,9 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
         bd = bd.sort_values(main, ascending=False) if main in bd.columns else bd
         bd = bd.drop(columns=[c for c in same if c in bd.columns])
         tables.append(table_context(bd, t("report.gaps_district", lang), lang))
-    charts = []
-    if coverage is not None and ugel is None and len(coverage):
-        charts.append({"title": t("report.coverage_chart", lang), "src": png_data_uri(coverage_chart(coverage, lang))})
-    if len(p):
-        charts.append({"title": t("report.band_chart", lang),
-                       "src": png_data_uri(band_chart(p, lang, thresholds=thresholds))})
+    if charts is None:
+        charts = [{"title": t(f"report.{kind}", lang), "src": src} for kind, src in
+                  report_charts(p, coverage if ugel is None else None, lang=lang, thresholds=thresholds)]
     maps = [{"title": cap, "src": file_data_uri(path)} for cap, path in map_images if Path(path).exists()]
     ctx = {
         "lang": lang, "L": lambda key: t(key, lang),
@@ -278,7 +359,7 @@ def render_report(*, places: pd.DataFrame, by_ugel: pd.DataFrame | None = None,
                         target_column=target_column, lang=lang, thresholds=thresholds,
                         main_threshold=main_threshold), lang, target_column),
         "glossary": list(glossary),
-        "tables": tables + list(extra_tables), "charts": charts, "maps": maps, "map_href": map_href,
+        "tables": tables + list(extra_tables), "charts": list(charts), "maps": maps, "map_href": map_href,
         "other_reports": list(other_reports), "back_href": back_href, "maps_note": maps_note,
         "objective": objective if ugel is None else None,
         "season": season if ugel is None else None,
@@ -304,7 +385,8 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
                   glossary: Sequence[tuple[str, str]] = (),
                   ugel_tables: Mapping[str, Sequence[dict]] | None = None,
                   objective: Mapping | None = None, season: Mapping | None = None, maps_note: str = "",
-                  maps_note_region: bool = False) -> dict[str, Path]:
+                  maps_note_region: bool = False, charts: Mapping[str | None, Callable[[], list[dict]]] | None = None
+                  ) -> dict[str, Path]:
     """Write ``report.html`` (region) and ``report_<ugel slug>.html`` for each UGEL
     (``objective``, ``season``: sections of the regional report, see :func:`render_report`).
     ``maps_note`` (which static maps were not drawn) is shown in the maps section of every
@@ -314,12 +396,13 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
     :func:`siting.report.static_maps.write_static_maps`; its PNGs are embedded.
     ``ugels=None`` means every UGEL present in ``places``.  ``glossary`` (``(term,
     definition)`` pairs, :func:`siting.report.glossary.glossary`) closes every report;
-    ``ugel_tables`` adds tables (:func:`table_context` dicts) to the report of each UGEL.
+    ``ugel_tables`` adds tables (:func:`table_context` dicts) to the report of each UGEL;
+    ``charts`` (:func:`start_charts`) gives the charts of each report drawn by side processes.
     """
     out_dir = Path(out_dir)
     notes = list(notes)
     static_maps = dict(static_maps or {})
-    ugel_list = sorted(places["ugel"].dropna().unique()) if ugels is None else list(ugels)
+    ugel_list = report_ugels(places) if ugels is None else list(ugels)
     slugs = unique_slugs(set(ugel_list) | set(places["ugel"].dropna().astype(str)))
     files = {"region": "report.html"} | {u: f"report_{slugs[u]}.html" for u in ugel_list}
 
@@ -338,11 +421,12 @@ def write_reports(out_dir: str | Path, *, places: pd.DataFrame, by_ugel: pd.Data
     written = {}
     page = render_report(**common, ugel=None, map_images=images("region"), map_href=map_href,
                          other_reports=[(u, files[u]) for u in ugel_list], objective=objective, season=season,
-                         maps_note=maps_note if maps_note_region else "")
+                         maps_note=maps_note if maps_note_region else "", charts=charts[None]() if charts else None)
     written["region"] = _write(out_dir / files["region"], page)
     for u in ugel_list:
         page = render_report(**common, ugel=u, map_images=images(slugs[u]), map_href=map_href,
-                             back_href=files["region"], extra_tables=ugel_tables.get(u, ()), maps_note=maps_note)
+                             back_href=files["region"], extra_tables=ugel_tables.get(u, ()), maps_note=maps_note,
+                             charts=charts[u]() if charts else None)
         written[u] = _write(out_dir / files[u], page)
     return written
 

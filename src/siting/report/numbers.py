@@ -152,6 +152,19 @@ def round_half_away(values, ndigits: int) -> np.ndarray:
     return np.where(np.isfinite(x), out, x)
 
 
+def round_half_away_scalar(value: float, ndigits: int) -> float:
+    """:func:`round_half_away` of one finite float with Python floats: the same double
+    operations ``sign(x) * floor(|x| * 10^d * (1 + 1e-12) + 0.5) / 10^d`` (so the same bits),
+    without the cost of a NumPy call per figure (#19)."""
+    scale = 10.0 ** ndigits
+    y = abs(value) * scale * (1 + 1e-12) + 0.5
+    if not math.isfinite(y) or not math.isfinite(value):  # overflow or inf/NaN: NumPy's rules
+        return float(round_half_away(value, ndigits))
+    f = float(math.floor(y))
+    out = (f if value > 0 else -f if value < 0 else 0.0 * f) / scale
+    return 0.0 if out == 0 else out
+
+
 def display_round(values, kind: str) -> np.ndarray:
     """Values rounded to what ``kind`` shows (unchanged for ``code``/``number``)."""
     d = decimals(kind)
@@ -204,7 +217,7 @@ def _babel_text(v: float, negative: bool, kind: str, loc: str) -> str:
     d, _, pattern = _kind(kind)
     if pattern is None:  # "number": Babel's default pattern of the locale (up to 3 decimals)
         return format_decimal(v, locale=loc)
-    v = float(round_half_away(v, d if d is not None else 6))
+    v = round_half_away_scalar(v, d if d is not None else 6)
     if pattern in _PLAIN_PATTERNS and _plain_symbols(loc):
         return _plain_text(v, pattern)
     if kind == "share":

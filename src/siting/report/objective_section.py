@@ -3,6 +3,7 @@ each priority entered and whether it changed the plan, every measure of the plan
 coverage-equity Pareto front with what each step of fairness costs in coverage."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -30,9 +31,16 @@ def pareto_chart(tr: Tradeoff, lang: str = "es") -> plt.Figure:
     return fig
 
 
-def objective_context(plan: ProposalResult, lang: str, *, table_context: Any, png_data_uri: Any) -> dict[str, Any]:
+def pareto_chart_uri(tr: Tradeoff, lang: str, *, png_data_uri: Callable[[plt.Figure], str]) -> str:
+    """The data URI of :func:`pareto_chart` (a module-level function: a side process can draw it)."""
+    return png_data_uri(pareto_chart(tr, lang))
+
+
+def objective_context(plan: ProposalResult, lang: str, *, table_context: Any, png_data_uri: Any,
+                      chart: Callable[[], str] | None = None) -> dict[str, Any]:
     """Template context of the section: ``title``, ``objective`` (label), ``notes`` (priorities),
-    ``sentences`` (front), ``tables`` and ``chart`` (data URI or "")."""
+    ``sentences`` (front), ``tables`` and ``chart`` (data URI or ""; ``chart``: the getter of the
+    Pareto chart's URI when a side process draws it, :func:`pareto_chart_uri`)."""
     tables = []
     m = plan.measures
     if len(m):
@@ -42,11 +50,11 @@ def objective_context(plan: ProposalResult, lang: str, *, table_context: Any, pn
         pr = translate_values(plan.priorities, lang)
         tables.append(table_context(pr, t("report.priorities", lang), lang, columns=PRIORITY_SHOWN))
     tr = plan.tradeoff
-    chart = ""
+    chart_uri = ""
     if len(tr.table):
         tables.append(table_context(pd.DataFrame(tr.table), t("report.pareto_title", lang), lang, columns=FRONT_SHOWN))
-        chart = png_data_uri(pareto_chart(tr, lang))
+        chart_uri = chart() if chart is not None else png_data_uri(pareto_chart(tr, lang))
     return {"title": t("report.objective_section", lang),
             "objective": f"{t('report.objective_used', lang)}: {t('objective.' + plan.objective, lang)}",
-            "notes": list(plan.priority_notes), "sentences": list(tr.sentences), "tables": tables, "chart": chart,
+            "notes": list(plan.priority_notes), "sentences": list(tr.sentences), "tables": tables, "chart": chart_uri,
             "chart_title": t("report.pareto_chart", lang)}

@@ -77,8 +77,9 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
                  raster: str | Path | None, proposals: pd.DataFrame | None, notes: list[str], option: str
                  ) -> Callable[[], dict[str, list[Path]]]:
     """Start drawing the static maps of ``option`` (``run.maps``: ``"region"`` the regional maps,
-    ``"all"`` also every UGEL's, ``"none"``) in ``pool``, one share of the areas per side
-    process; return the getter of ``{key: [png, pdf]}`` in the order of the areas (region first)."""
+    ``"all"`` also every UGEL's, ``"none"``) in ``pool``, the maps (area, kind) shared out in
+    turn over the side processes (the region's two maps are drawn side by side); return the
+    getter of ``{key: [png, pdf]}`` in the order of the areas (region first)."""
     from .static_maps import unique_slugs, write_static_maps
 
     if option == "none":
@@ -86,13 +87,17 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
     ugels: list[str] = [] if option == "region" else sorted(data.districts["ugel"].dropna().unique())
     slugs = unique_slugs(ugels)
     areas: list[str | None] = [None, *ugels]
-    shares = max(1, min(pool.workers, len(areas)))
+    kinds = (["travel_time"] if raster is not None else []) + ["proposals"]
+    units = [(a, kind) for a in areas for kind in kinds]  # one map each, shared out in turn
+    shares = max(1, min(pool.workers, len(units)))
     common = {"places": places, "districts": data.districts, "raster_path": raster, "proposals": proposals,
               "cetpro": data.cetpro, "extension": data.extension_centres, "crs": data.crs,
               "thresholds": list(sc.access.thresholds_min), "notes": [shorten(n) for n in notes],
               "lang": sc.run.language, "slugs": slugs}
-    getters = [pool.submit(write_static_maps, folder / "mapas", region=k == 0,
-                           ugels=[a for a in areas[k::shares] if a is not None], **common) for k in range(shares)]
+    getters = [pool.submit(write_static_maps, folder / "mapas", region=(None, kind) in units[k::shares],
+                           ugels=[a for a, kd in units[k::shares] if a is not None and kd == kind], kinds=(kind,),
+                           **common)
+               for k in range(shares) for kind in kinds if any(kd == kind for _, kd in units[k::shares])]
 
     def merged() -> dict[str, list[Path]]:
         got = {key: paths for get in getters for key, paths in get().items()}
@@ -109,8 +114,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
     is repeated in every output."""
-    from . import folium_map, html_report, objective_section, robust_section, season_section
-    from .analyst import start_analyst_tables
+    from . import html_report, objective_section
     from .glossary import glossary
     from .labels import t
     folder = Path(folder)
@@ -119,9 +123,15 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
     places = place_table(access, sc)
     proposals = None if plan is None else plan.proposals
     maps_option = getattr(sc.run, "maps", "all")
-    with side_pool() as pool:  # static maps and UGEL workbooks in side processes (#19)
+    with side_pool() as pool:  # static maps, UGEL workbooks and charts in side processes (#19)
         get_maps = _static_maps(pool, sc, data, places, folder=folder, raster=raster, proposals=proposals,
                                 notes=notes, option=maps_option)
+        # the charts before the workbooks: the reports need them, the workbooks are waited for last
+        charts = html_report.start_charts(pool, places, None if plan is None else plan.curve, lang=lang, thresholds=th)
+        pareto = None if plan is None or not len(plan.tradeoff.table) else pool.submit(
+            objective_section.pareto_chart_uri, plan.tradeoff, lang, png_data_uri=html_report.png_data_uri)
+        from . import folium_map, robust_section, season_section  # after the fork: the side processes need none
+        from .analyst import start_analyst_tables
         get_analyst, ugel_tables = start_analyst_tables(folder, sc, data, places, caveats=notes, pool=pool)
         m = folium_map.make_map(places, cetpro=data.cetpro, extension=data.extension_centres, proposals=proposals,
                                 tambos=data.tambos, premises=data.school_premises, roads=data.roads,
@@ -129,7 +139,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
                                 area_name=area_name(sc, lang), lang=lang)
         written = {"map": folium_map.save_map(m, folder / "mapa.html")}
         objective = None if plan is None else robust_section.with_robustness(objective_section.objective_context(
-            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri),
+            plan, lang, table_context=html_report.table_context, png_data_uri=html_report.png_data_uri, chart=pareto),
             sc, plan, places, table_context=html_report.table_context)
         maps = get_maps()
         headline = _summary_thresholds(access.summary)
@@ -142,7 +152,7 @@ def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: Propo
             extension=known_extension(sc, data), target_column=f"pop_{sc.population.target_group}", thresholds=th,
             main_threshold=sc.access.main_threshold_min, glossary=glossary(sc, lang), ugel_tables=ugel_tables,
             maps_note={"none": t("maps.none_note", lang), "region": t("maps.region_note", lang)}.get(maps_option, ""),
-            maps_note_region=maps_option == "none", objective=objective,
+            maps_note_region=maps_option == "none", objective=objective, charts=charts,
             season=None if access.season is None else season_section.season_context(
                 access.season, lang, main_threshold=sc.access.main_threshold_min,
                 table_context=html_report.table_context))

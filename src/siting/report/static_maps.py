@@ -337,13 +337,15 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
                       ugels: Iterable[str] | None = None, crs: str = "EPSG:32717",
                       thresholds: Iterable[float] = (30, 60, 120), notes: Sequence[str] = (),
                       lang: str = "es", formats: Sequence[str] = ("png", "pdf"), region: bool = True,
-                      slugs: Mapping[str, str] | None = None) -> dict[str, list[Path]]:
+                      slugs: Mapping[str, str] | None = None,
+                      kinds: Sequence[str] = ("travel_time", "proposals")) -> dict[str, list[Path]]:
     """Write the travel-time and proposals maps for the region and each UGEL.
 
     Returns ``{"travel_time_region": [png, pdf], "proposals_ugel_celendin": [...], ...}``.
     ``ugels=None`` means every UGEL of ``districts``; ``[]`` means the region only.
     ``region=False`` leaves the regional maps out and ``slugs`` gives the file names of the
-    UGELs (for a share of the UGELs drawn by another process: the names of the whole set).
+    UGELs (for a share of the UGELs drawn by another process: the names of the whole set);
+    ``kinds`` the maps drawn (``"travel_time"`` needs ``raster_path``, ``"proposals"``).
     """
     from tqdm import tqdm
 
@@ -354,10 +356,12 @@ def write_static_maps(out_dir: str | Path, *, places: gpd.GeoDataFrame, district
     slugs = dict(slugs) if slugs is not None else unique_slugs(a for a in areas if a is not None)
     for area in tqdm(areas, desc="static maps", disable=None):
         key = "region" if area is None else slugs[area]
-        if raster_path is not None:
+        if raster_path is not None and "travel_time" in kinds:
             fig = travel_time_map(raster_path, districts, crs=crs, cetpro=cetpro, extension=extension, ugel=area,
                                   thresholds=thresholds, notes=notes, lang=lang, places=places)
             written[f"travel_time_{key}"] = save_figure(fig, out_dir / f"travel_time_{key}", formats=formats)
+        if "proposals" not in kinds:
+            continue
         fig = proposals_map(places, districts, crs=crs, proposals=proposals, cetpro=cetpro, extension=extension,
                             ugel=area, notes=notes, lang=lang, thresholds=thresholds)
         written[f"proposals_{key}"] = save_figure(fig, out_dir / f"proposals_{key}", formats=formats)

@@ -10,7 +10,7 @@ shown as it is, never dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import pandas as pd
@@ -149,6 +149,16 @@ def _translator(column: str) -> Callable[[object, str], object] | None:
         if pattern.fullmatch(column):
             return fn
     return None
+
+
+def column_values(series: pd.Series) -> Iterable[object]:
+    """The values of ``series`` as a row loop gives them (``itertuples``), except that a text
+    column (``str`` / ``string`` dtype) gives ``None`` for its missing values, read in one call
+    instead of one Arrow scalar at a time (the cells of the HTML tables and of the map's popups
+    show ``None`` and NaN/NA alike: "–")."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.to_numpy(dtype=object, na_value=None)
+    return series
 
 
 def translate_values(df: pd.DataFrame, lang: str = "es", *, booleans: bool = True) -> pd.DataFrame:
