@@ -47,23 +47,31 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any])
 
 
 class SidePool:
-    """Tasks submitted to side processes, or run in the main process (``workers`` <= 1)."""
+    """Tasks submitted to side processes, or run in the main process (``workers`` <= 1).
 
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
+    ``parent``: submit to the side processes of that pool (started by it, stopped by it);
+    :meth:`close` then only waits for the tasks submitted here."""
+
+    def __init__(self, workers: int, *, parent: SidePool | None = None) -> None:
+        self.workers: int = workers if parent is None else parent.workers
+        self._parent = parent
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Callable[[], Any]] = []
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._parent is not None:
+            return self._parent._executor()
+        if self._pool is None:
+            gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
+        return self._pool
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
         """Start ``fn(*args, **kwargs)`` (``fn`` at module level: it is pickled) and return a getter
         of its result: it waits for the task and raises the task's exception.  In the main
         process the task runs the first time its getter is called (or when the pool closes)."""
         if self.workers > 1:
-            if self._pool is None:
-                gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
-                self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                                 mp_context=multiprocessing.get_context("fork"))
-            future = self._pool.submit(_call, fn, args, kwargs)
+            future = self._executor().submit(_call, fn, args, kwargs)
             self._pending.append(future.result)
             return future.result
         box: list[Any] = []
@@ -89,8 +97,14 @@ class SidePool:
 @contextmanager
 def side_pool(workers: int | None = None) -> Iterator[SidePool]:
     """A :class:`SidePool` with ``workers`` (default :func:`report_workers`) side processes;
-    leaving the block waits for every task (a failed task raises there)."""
-    pool = SidePool(report_workers() if workers is None else workers)
+    leaving the block waits for every task (a failed task raises there).  Inside
+    :func:`deferred_writes` (and ``workers`` not given) it borrows that block's side processes:
+    no second pool is forked (whose own manager thread would otherwise make
+    :func:`report_workers` refuse side processes)."""
+    if workers is None and _DEFERRING and _DEFERRING[-1].workers > 1:
+        pool = SidePool(0, parent=_DEFERRING[-1])
+    else:
+        pool = SidePool(report_workers() if workers is None else workers)
     try:
         yield pool
     finally:
