@@ -16,6 +16,11 @@ could inherit a lock held by another thread; tqdm's monitor thread does not coun
 run in the main process.  With ``w`` workers and tasks of ``c_i`` CPU seconds, the stage's
 wall time is about
 ``max(main, max_i c_i, sum_i c_i / w)``.
+
+``siting run`` / ``demo`` open one pool for the whole chain (:func:`deferred_writes`): the
+stages' workbooks (:func:`write_later`) and the propose stage's Pareto front
+(:func:`run_aside`) run in it while the next stage computes, and the report stage borrows it
+(:func:`side_pool`) instead of forking a second one.
 """
 from __future__ import annotations
 
