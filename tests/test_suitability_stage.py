@@ -113,7 +113,10 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(score_stage.solve, "coverage", counting)
-    sc = _jitter(san_marcos.sc)
+    import dataclasses
+    # no disk cache (network.cost_cache): every search is asked of the graph, and counted here
+    uncached = dataclasses.replace(san_marcos.sc, run=dataclasses.replace(san_marcos.sc.run, cache_dir=""))
+    sc = _jitter(uncached)
     siting.score_candidates(sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
     # twice: the reach and the teacher trips, each as the two one-way searches of the mean (limit 2 T)
     assert sc.access.direction == "mean"
@@ -123,7 +126,41 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
     assert calls == [2 * reach, 2 * reach, 2 * teacher, 2 * teacher]
     # interval draws (the default): the same four searches on each re-timed graph, within T
     calls.clear()
-    siting.score_candidates(san_marcos.sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
+    siting.score_candidates(uncached, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
     T, tmax = sc.allocation.max_minutes, sc.allocation.teacher_max_minutes
     base = [2 * (T + half), 2 * (T + half), 2 * teacher, 2 * teacher]  # the stage's own, with the rounding margin
     assert calls == base + [2 * T, 2 * T, 2 * tmax, 2 * tmax] * sc.suitability.speed_samples
+
+
+def test_a_second_score_reads_every_search_from_the_disk_cache(san_marcos, monkeypatch, tmp_path):
+    """With ``run.cache_dir`` the base reach, the teacher minutes and every travel-time draw's
+    reach are read back (issue #19): the second stage asks the graph for no search and gets
+    the same matrices, array for array."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+    calls = []
+    real = solve.coverage
+
+    def counting(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(score_stage.solve, "coverage", counting)
+    sc = dataclasses.replace(san_marcos.sc, run=dataclasses.replace(san_marcos.sc.run, cache_dir=str(tmp_path)))
+    first = siting.score_candidates(sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
+    assert len(calls) == 4 * (1 + sc.suitability.speed_samples) and len(first.draws) == sc.suitability.speed_samples
+    calls.clear()
+    second = siting.score_candidates(sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
+    assert calls == []
+
+    def same(a, b):
+        a, b = sp.csr_array(a), sp.csr_array(b)
+        return a.shape == b.shape and all(np.array_equal(x, y) for x, y in
+                                          ((a.indptr, b.indptr), (a.indices, b.indices), (a.data, b.data)))
+    assert same(first.coverage, second.coverage) and same(first.teacher_minutes, second.teacher_minutes)
+    for d1, d2 in zip(first.draws, second.draws, strict=True):
+        assert same(d1.coverage, d2.coverage) and same(d1.teacher_minutes, d2.teacher_minutes)
+        assert np.array_equal(d1.minutes_nearest, d2.minutes_nearest)
+    assert first.candidates["score"].equals(second.candidates["score"])
