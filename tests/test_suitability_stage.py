@@ -104,7 +104,8 @@ def test_rank_stability_equals_the_per_draw_recomputation(san_marcos, scored):
     np.testing.assert_array_equal(got["unserved_target"].to_numpy(float), table["unserved_target"].to_numpy(float))
 
 
-def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
+def _count_searches(monkeypatch) -> list:
+    """The limit of every ``solve.coverage`` search the score stage asks of the graph, in order."""
     calls = []
     real = solve.coverage
 
@@ -113,6 +114,11 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(score_stage.solve, "coverage", counting)
+    return calls
+
+
+def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
+    calls = _count_searches(monkeypatch)
     import dataclasses
     # no disk cache (network.cost_cache): every search is asked of the graph, and counted here
     uncached = dataclasses.replace(san_marcos.sc, run=dataclasses.replace(san_marcos.sc.run, cache_dir=""))
@@ -140,14 +146,7 @@ def test_a_second_score_reads_every_search_from_the_disk_cache(san_marcos, monke
 
     import numpy as np
     import scipy.sparse as sp
-    calls = []
-    real = solve.coverage
-
-    def counting(*args, **kwargs):
-        calls.append(args[3])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(score_stage.solve, "coverage", counting)
+    calls = _count_searches(monkeypatch)
     sc = dataclasses.replace(san_marcos.sc, run=dataclasses.replace(san_marcos.sc.run, cache_dir=str(tmp_path)))
     first = siting.score_candidates(sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
     assert len(calls) == 4 * (1 + sc.suitability.speed_samples) and len(first.draws) == sc.suitability.speed_samples

@@ -13,8 +13,8 @@ uncovered (0 otherwise)::
 Pairs are first screened by the bound ``Z(B) + g_a + g_b >= threshold`` (coverage is
 submodular, so the bound is never below the exact value) and only the survivors get their
 overlap.  Every set returned is feasible: ``N`` distinct eligible sites, the group minimums and
-maximums, the budget, and a parent CETPRO slot for each site (bipartite matching, as
-:class:`siting.allocation.objectives.constraints.Feasibility`).  The listing is complete for
+maximums, the budget, and a parent CETPRO slot for each site (the augmenting-path matching
+of :class:`siting.allocation.parents.ParentMatcher`, as the greedy uses).  The listing is complete for
 ``d <= 2``; a set farther from ``S*`` is found by the MILP of :mod:`.near_optimal`.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from itertools import combinations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_bipartite_matching
 
+from .parents import ParentMatcher
 from .problem import TOL, CoveringProblem
 
 __all__ = ["feasible_set", "sets_within_swaps"]
@@ -43,19 +43,8 @@ def feasible_set(p: CoveringProblem, sites: tuple[int, ...] | list[int]) -> bool
         return False
     if p.parent_options is None or p.parent_capacity is None:
         return True
-    slot_parent = np.repeat(np.arange(len(p.parent_capacity)), p.parent_capacity.astype(int))
-    if len(arr) > len(slot_parent):
-        return False
-    rows, cols = [], []
-    for r, i in enumerate(arr):
-        slots = np.flatnonzero(np.isin(slot_parent, p.parent_options[int(i)]))
-        if not len(slots):
-            return False
-        rows.append(np.full(len(slots), r))
-        cols.append(slots)
-    B = sp.csr_array((np.ones(sum(len(c) for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
-                     shape=(len(arr), len(slot_parent)))
-    return bool((maximum_bipartite_matching(B, perm_type="column") >= 0).all())
+    matcher = ParentMatcher(p.parent_options, p.parent_capacity)
+    return all(matcher.try_add(int(i)) for i in arr)
 
 
 def sets_within_swaps(p: CoveringProblem, star: list[int], threshold: float, *, max_swaps: int = 2

@@ -106,8 +106,9 @@ def side_pool(workers: int | None = None) -> Iterator[SidePool]:
     :func:`deferred_writes` (and ``workers`` not given) it borrows that block's side processes:
     no second pool is forked (whose own manager thread would otherwise make
     :func:`report_workers` refuse side processes)."""
-    if workers is None and _DEFERRING and _DEFERRING[-1].workers > 1:
-        pool = SidePool(0, parent=_DEFERRING[-1])
+    outer = _deferring() if workers is None else None
+    if outer is not None:
+        pool = SidePool(0, parent=outer)
     else:
         pool = SidePool(report_workers() if workers is None else workers)
     try:
@@ -134,27 +135,25 @@ def deferred_writes(workers: int | None = None) -> Iterator[SidePool]:
             _DEFERRING.remove(pool)
 
 
+def _deferring() -> SidePool | None:
+    """The pool of the innermost :func:`deferred_writes` block, when it has side processes."""
+    return _DEFERRING[-1] if _DEFERRING and _DEFERRING[-1].workers > 1 else None
+
+
 def run_aside(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
     """Start ``fn(*args, **kwargs)`` in a side process of the enclosing :func:`deferred_writes`
     block and return a getter of its result (it waits, and raises the task's exception);
     without such a block (or side processes) ``fn`` runs when the getter is first called.
     The propose stage computes the Pareto front this way while it re-solves the draws (#19)."""
-    if _DEFERRING and _DEFERRING[-1].workers > 1:
-        return _DEFERRING[-1].submit(fn, *args, **kwargs)
-    box: list[Any] = []
-
-    def get() -> Any:
-        if not box:
-            box.append(fn(*args, **kwargs))
-        return box[0]
-    return get
+    return (_deferring() or SidePool(0)).submit(fn, *args, **kwargs)
 
 
 def write_later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     """``fn(*args, **kwargs)`` in a side process of the enclosing :func:`deferred_writes`
     block, or now when there is none (or it has no side processes).  ``fn`` writes files and
     its result is dropped; the caller knows the paths."""
-    if _DEFERRING and _DEFERRING[-1].workers > 1:
-        _DEFERRING[-1].submit(fn, *args, **kwargs)
+    pool = _deferring()
+    if pool is not None:
+        pool.submit(fn, *args, **kwargs)
     else:
         fn(*args, **kwargs)
