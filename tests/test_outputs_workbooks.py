@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from _xlsx_support import column_widths
 from siting.cli import main
 from siting.report import exports, labels
 from siting.report import numbers as nb
@@ -132,7 +133,8 @@ def test_scores_and_proposals_sheet(run):
     curve = wb["Curva de cobertura"]
     assert curve.cell(row=2, column=_header(curve)[labels.t("share")]).number_format == "0.0%"
     for ws in wb.worksheets[1:]:
-        widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+        shown = column_widths(ws)
+        widths = [shown[c.column] for c in ws[1]]
         assert all(8 <= w <= 60 for w in widths)
         assert all(c.font.bold and c.alignment.wrap_text for c in ws[1])
 

@@ -23,7 +23,7 @@ from ..errors import DataError
 from ..io import atomic_path, spreadsheet_safe_frame
 from .labels import headers, t
 from .qgis import Style, default_styles, layer_text, write_gpkg_metadata
-from .workbook import ReadMe, build_workbook
+from .workbook import ReadMe, write_workbook
 
 __all__ = ["ReadMe", "write_csv", "write_xlsx", "write_gpkg", "write_geojson", "export_all"]
 
@@ -88,10 +88,8 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: st
     if lang:
         for df in tables.values():
             headers(df, lang)  # unlabelled columns fail before anything is written
-    wb = build_workbook(tables, lang=lang, readme=readme, workbook_name=path.name)
     with atomic_path(path) as tmp:
-        wb.save(tmp)
-        _normalise_xlsx(tmp)
+        write_workbook(tmp, tables, lang=lang, readme=readme, workbook_name=path.name)
     return path
 
 

@@ -1,7 +1,7 @@
 """Report work run in side processes while the main process writes the rest (issue #19).
 
 The static maps and the charts of the HTML reports (matplotlib) and the UGEL workbooks
-(openpyxl) need no result of the other outputs of the report stage and are pure CPU work,
+(XlsxWriter) need no result of the other outputs of the report stage and are pure CPU work,
 so :class:`SidePool` runs them in a
 :class:`concurrent.futures.ProcessPoolExecutor` (``fork`` start: the workers inherit the
 imported modules, nothing is imported again) while the main process draws the interactive

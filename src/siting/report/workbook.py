@@ -95,13 +95,35 @@ def _clean_text(value: str) -> str:
     return _ILLEGAL.sub("\ufffd", value)
 
 
-def _put_text(cell, value: str) -> None:
-    """Write ``value`` as a text cell, never a formula (openpyxl turns "=..." into one)."""
+class _Formats:
+    """The XlsxWriter formats of one workbook, one per distinct set of properties.
+
+    ``get(bold=True, ...)`` returns the same format object for the same properties, so a
+    workbook holds as many cell styles as it uses; ``get()`` is None (the default style).
+    """
+
+    def __init__(self, workbook) -> None:
+        self._workbook = workbook
+        self._made: dict[tuple, object] = {}
+
+    def get(self, **props: object):
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        if key not in self._made:
+            self._made[key] = self._workbook.add_format(dict(props))
+        return self._made[key]
+
+
+def _write_text(ws, row: int, col: int, value: str, formats: _Formats, **props: object) -> None:
+    """Write ``value`` as a text cell, never a formula: text that a spreadsheet would run
+    (``=``, ``+``, ``-``, ``@``, tab, CR first) gets Excel's quote prefix as well."""
     value = _clean_text(value)
-    cell.value = value
+    if not value:  # an empty text is an empty cell
+        return
     if value.startswith(FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
+        props = {**props, "quote_prefix": True}
+    ws.write_string(row, col, value, formats.get(**props))
 
 
 @dataclasses.dataclass
@@ -171,95 +193,77 @@ def _freeze_column(codes: Sequence[str]) -> int:
     return 0
 
 
-def _set_style(cell, styles: dict[tuple, object], *, top: bool, wrap: object | None, number_format: str | None,
-               alignments: tuple) -> None:
-    """Give ``cell`` the alignment (``top``, then ``wrap``) and number format of its kind.
+def _cell_formats(cols: Sequence[_Column], wrapped: set[int], formats: _Formats) -> list[tuple]:
+    """Per column: the properties of its text cells and the format of its numbers.
 
-    The first cell of each kind gets them through openpyxl's style descriptors; later cells
-    copy its style array (the same style ids, so the same file) instead of hashing the style
-    objects again: that hashing was most of the time of writing the analyst workbooks (#19)."""
-    from openpyxl.styles.cell_style import StyleArray
-
-    key = (top, wrap is not None, number_format)
-    if key in styles:
-        done = styles[key]
-        if done is not None:
-            cell._style = StyleArray(done)
-        return
-    if top:
-        cell.alignment = alignments[0]
-    if wrap is not None:
-        cell.alignment = wrap
-    if number_format is not None:
-        cell.number_format = number_format
-    styles[key] = None if cell._style is None else StyleArray(cell._style)
+    Sheets with a wrapped column read every cell from the top (rows of several lines)."""
+    top = {"valign": "top"} if wrapped else {}
+    out = []
+    for j, col in enumerate(cols):
+        text = {"text_wrap": True, "valign": "top"} if j in wrapped else top
+        fmt = nb.excel_format(col.kind) if col.kind in nb.KINDS else None
+        number = formats.get(**top, **({"num_format": fmt} if fmt not in (None, "General") else {}))
+        out.append((text, number))
+    return out
 
 
-def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None) -> None:
-    """Fill worksheet ``ws`` with ``table`` (codes as columns), formatted for reading."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
+def write_table_sheet(ws, table: pd.DataFrame, *, lang: str | None, formats: _Formats) -> None:
+    """Fill XlsxWriter worksheet ``ws`` with ``table`` (codes as columns), formatted for reading."""
     codes = [str(c) for c in table.columns]
     shown = translate_values(table, lang, booleans=False) if lang else table
     header = list(headers(table, lang).columns) if lang else codes
     cols = [_column(shown[c], code, lang) for c, code in zip(table.columns, codes)]
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
+    head = {"bold": True, "pattern": 1, "bg_color": "#" + HEADER_FILL, "text_wrap": True, "valign": "top"}
     lines = 1
-    for j, (label, col) in enumerate(zip(header, cols), start=1):
-        cell = ws.cell(row=1, column=j)
-        _put_text(cell, str(label))
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for j, (label, col) in enumerate(zip(header, cols)):
+        _write_text(ws, 0, j, str(label), formats, **head)
         width = min(60, max(8, max(col.width, min(len(str(label)), 18)) + 2))
-        ws.column_dimensions[get_column_letter(j)].width = width
+        ws.set_column(j, j, width)
         lines = max(lines, _lines(str(label), width))
-    ws.row_dimensions[1].height = 13 * lines + 3
-    formats = [nb.excel_format(c.kind) if c.kind in nb.KINDS else None for c in cols]
+    ws.set_row(0, 13 * lines + 3)
     # text longer than the widest column (60) wraps inside it, with the row height it needs
-    wrapped = {j for j, col in enumerate(cols, start=1) if col.kind == "text" and col.width + 2 > 60}
-    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
-    styles: dict[tuple, object] = {}
-    for i in range(len(table)):
-        row_lines = 1
-        for j, col in enumerate(cols, start=1):
-            v = col.values[i]
+    wrapped = {j for j, col in enumerate(cols) if col.kind == "text" and col.width + 2 > 60}
+    cell_formats = _cell_formats(cols, wrapped, formats)
+    for j, col in enumerate(cols):
+        text_props, number_format = cell_formats[j]
+        for i, v in enumerate(col.values, start=1):
             if v is None:
                 continue
-            cell = ws.cell(row=i + 2, column=j)
-            is_text = isinstance(v, str)
-            fmt = None if is_text or formats[j - 1] in (None, "General") else formats[j - 1]
-            # rows of several lines: every cell reads from the top (wrapped text columns wrap)
-            _set_style(cell, styles, top=bool(wrapped), wrap=wrap if is_text and j in wrapped else None,
-                       number_format=fmt, alignments=(top, wrap))
-            if is_text:
-                _put_text(cell, v)
-                if j in wrapped:
-                    row_lines = max(row_lines, _lines(v, 60))
+            if isinstance(v, str):
+                _write_text(ws, i, j, v, formats, **text_props)
+            elif isinstance(v, bool):
+                ws.write_boolean(i, j, v, number_format)
             else:
-                cell.value = v
-        if row_lines > 1:
-            ws.row_dimensions[i + 2].height = 13 * row_lines + 2
+                ws.write_number(i, j, v, number_format)
+    if wrapped:  # rows of several lines get the height their longest wrapped text needs
+        for i in range(len(table)):
+            row_lines = max(_lines(v, 60) if isinstance(v, str) else 1 for v in (cols[j].values[i] for j in wrapped))
+            if row_lines > 1:
+                ws.set_row(i + 1, 13 * row_lines + 2)
     freeze = _freeze_column(codes)
-    ws.freeze_panes = f"{get_column_letter(freeze + 1)}2"
+    ws.freeze_panes(1, freeze)
     if codes:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(codes))}{len(table) + 1}"
+        ws.autofilter(0, 0, len(table), len(codes) - 1)
     _print_setup(ws, landscape=True, pages_wide=math.ceil(max(1, len(codes)) / FIT_COLUMNS))
     if freeze and len(codes) > FIT_COLUMNS:  # wide tables print over several pages: repeat the identity
-        ws.print_title_cols = f"A:{get_column_letter(freeze)}"
+        ws.repeat_columns(0, freeze - 1)
 
 
 #: about this many columns fit on one A4 landscape page; wider tables print over several pages
 FIT_COLUMNS = 16
 
 
-def _print_setup(ws, *, landscape: bool, pages_wide: int = 1) -> None:
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = pages_wide
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+def _print_setup(ws, *, landscape: bool, pages_wide: int = 1, title_row: bool = True) -> None:
+    """A4, fitted to ``pages_wide`` pages across and as many down as needed; the header row
+    repeated on every printed page (``title_row``)."""
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(pages_wide, 0)
+    if title_row:
+        ws.repeat_rows(0)
 
 
 def _version() -> str:
@@ -305,48 +309,49 @@ def _readme_rows(readme: ReadMe, *, workbook: str, sheets: Sequence[tuple[str, i
 
 
 def write_readme_sheet(ws, readme: ReadMe, *, workbook: str, sheets: Sequence[tuple[str, int]],
-                       lang: str | None) -> None:
+                       lang: str | None, formats: _Formats) -> None:
     """Fill the Léame sheet: a title, then item | value rows with section headings."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     lang = lang or "en"
-    _put_text(ws.cell(row=1, column=1), t("readme.title", lang))
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    for j, key in enumerate(("readme.item", "readme.value"), start=1):
-        cell = ws.cell(row=3, column=j)
-        _put_text(cell, t(key, lang))
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for i, (item, value) in enumerate(_readme_rows(readme, workbook=workbook, sheets=sheets, lang=lang), start=4):
-        a, b = ws.cell(row=i, column=1), ws.cell(row=i, column=2)
-        _put_text(a, item)
-        a.alignment, a.font = wrap, Font(bold=True)
+    _write_text(ws, 0, 0, t("readme.title", lang), formats, bold=True, font_size=14)
+    for j, key in enumerate(("readme.item", "readme.value")):
+        _write_text(ws, 2, j, t(key, lang), formats, bold=True, pattern=1, bg_color="#" + HEADER_FILL)
+    wrap = {"text_wrap": True, "valign": "top"}
+    for i, (item, value) in enumerate(_readme_rows(readme, workbook=workbook, sheets=sheets, lang=lang), start=3):
+        _write_text(ws, i, 0, item, formats, bold=True, **wrap)
         if value is None:  # section heading
             continue
-        _put_text(b, value)
-        b.alignment = wrap
-        ws.row_dimensions[i].height = 13 * max(_lines(item, 34), _lines(value, 110)) + 2
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 110
-    ws.freeze_panes = "A4"
-    _print_setup(ws, landscape=False)
-    ws.print_title_rows = None
+        _write_text(ws, i, 1, value, formats, **wrap)
+        ws.set_row(i, 13 * max(_lines(item, 34), _lines(value, 110)) + 2)
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 110)
+    ws.freeze_panes(3, 0)
+    _print_setup(ws, landscape=False, title_row=False)
 
 
-def build_workbook(sheets: Mapping[str, pd.DataFrame], *, lang: str | None, readme: ReadMe | None,
-                   workbook_name: str):
-    """An openpyxl Workbook: the Léame sheet first, then one formatted sheet per table."""
-    from openpyxl import Workbook
+def write_workbook(path: str | Path, sheets: Mapping[str, pd.DataFrame], *, lang: str | None,
+                   readme: ReadMe | None, workbook_name: str) -> None:
+    """Write the workbook to ``path``: the Léame sheet first, then one formatted sheet per table.
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    Written with XlsxWriter (#19: the demo's 11 workbooks, 0.3 M cells, take about half the
+    CPU time of building and saving openpyxl workbooks of the same cells and styles).  Zip
+    entries and document times are fixed, so identical inputs give identical bytes.
+    """
+    import datetime
+
+    import xlsxwriter
+
     used: set[str] = set()
-    readme_ws = wb.create_sheet(_unique_sheet_name(t("sheet.readme", lang or "en"), used))
-    listed = []
-    for key, table in sheets.items():
-        ws = wb.create_sheet(_unique_sheet_name(sheet_title(str(key), lang), used))
-        write_table_sheet(ws, table, lang=lang)
-        listed.append((ws.title, len(table)))
-    write_readme_sheet(readme_ws, readme or ReadMe(), workbook=workbook_name, sheets=listed, lang=lang)
-    wb.properties.creator = "siting"
-    return wb
+    readme_name = _unique_sheet_name(t("sheet.readme", lang or "en"), used)
+    names = [_unique_sheet_name(sheet_title(str(key), lang), used) for key in sheets]
+    options = {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+               "strings_to_urls": False}
+    wb = xlsxwriter.Workbook(str(path), options)
+    wb.set_properties({"author": "siting", "created": datetime.datetime(2000, 1, 1)})
+    formats = _Formats(wb)
+    readme_ws = wb.add_worksheet(readme_name)
+    for name, table in zip(names, sheets.values()):
+        write_table_sheet(wb.add_worksheet(name), table, lang=lang, formats=formats)
+    write_readme_sheet(readme_ws, readme or ReadMe(), workbook=workbook_name,
+                       sheets=[(name, len(table)) for name, table in zip(names, sheets.values())],
+                       lang=lang, formats=formats)
+    wb.close()
