@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ def _crs_element(tag: str, crs: str) -> ET.Element:
     el = ET.Element(tag)
     srs = ET.SubElement(el, "spatialrefsys")
     auth = c.to_authority() or ("EPSG", "4326")
-    for key, value in (("wkt", c.to_wkt()), ("proj4", c.to_proj4()), ("srid", auth[1]),
+    with warnings.catch_warnings():  # a PROJ string is lossy by design; QGIS reads the WKT first
+        warnings.filterwarnings("ignore", "You will likely lose important projection information", UserWarning)
+        proj4 = c.to_proj4()
+    for key, value in (("wkt", c.to_wkt()), ("proj4", proj4), ("srid", auth[1]),
                        ("authid", f"{auth[0]}:{auth[1]}"), ("description", c.name),
                        ("geographicflag", "true" if c.is_geographic else "false")):
         ET.SubElement(srs, key).text = value

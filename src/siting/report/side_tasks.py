@@ -47,6 +47,19 @@ def report_workers() -> int:
     return n
 
 
+#: modules the side tasks use (charts, maps, workbooks), imported by the main process before
+#: it forks: imported once (about 1 CPU-s, mostly matplotlib) instead of once per side process;
+#: the main process needs them later in the run anyway
+PRELOAD = ("matplotlib.pyplot", "xlsxwriter", "siting.report.static_maps", "siting.report.html_report")
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return fn(*args, **kwargs)
 
@@ -67,6 +80,7 @@ class SidePool:
         if self._parent is not None:
             return self._parent._executor()
         if self._pool is None:
+            _preload()  # the children inherit these modules instead of each importing them again
             gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
         return self._pool
