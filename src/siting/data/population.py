@@ -172,6 +172,11 @@ def read_district_population(path: str | Path, year: int, *, quality: QualityRep
     return out.drop_duplicates("ubigeo").set_index("ubigeo")
 
 
+def _is(values: pd.Series, value: object) -> np.ndarray:
+    """``values == value`` as a NumPy mask (missing values are False)."""
+    return (values == value).fillna(False).to_numpy(dtype=bool)
+
+
 def project_population(places: pd.DataFrame, district_pop: pd.DataFrame, quality: QualityReport) -> pd.Series:
     """Scale places to the district totals of the projection year.
 
@@ -184,25 +189,31 @@ def project_population(places: pd.DataFrame, district_pop: pd.DataFrame, quality
     """
     pop = places["population"].astype(float)
     out = pop.copy()
-    target_col = {"urbano": "urban", "rural": "rural"}
-    for ubigeo, idx in places.groupby("ubigeo").groups.items():
-        if ubigeo not in district_pop.index:
-            quality.add(INPUT, ubigeo, "district not in the projection table", "population left at census value")
-            continue
-        row = district_pop.loc[ubigeo]
-        sub = places.loc[idx]
-        sums = pop[idx].groupby(sub["area"]).sum()
-        classes_ok = all(sums.get(a, 0) > 0 or row[c] == 0 for a, c in target_col.items())
-        if classes_ok:
-            for a, c in target_col.items():
-                m = sub.index[sub["area"] == a]
-                if len(m) and sums.get(a, 0) > 0:
-                    out[m] = pop[m] * row[c] / sums[a]
-        else:
+    ubigeo, area = places["ubigeo"], places["area"]
+    districts = pd.Index(ubigeo.dropna().unique()).sort_values()
+    present = districts.intersection(district_pop.index)
+    target = district_pop.loc[present]
+    sums = pop.groupby([ubigeo, area]).sum()  # census people per (district, class)
+    classes = {"urbano": "urban", "rural": "rural"}
+    class_sum = {a: (sums.xs(a, level=1) if a in sums.index.get_level_values(1) else pd.Series(dtype=float))
+                 .reindex(present).fillna(0.0) for a in classes}
+    ok = np.logical_and.reduce([(class_sum[a] > 0).to_numpy() | (target[c] == 0).to_numpy()
+                                for a, c in classes.items()])
+    for a, c in classes.items():  # places of class a in districts scaled by class
+        scaled = pd.Series(ok & (class_sum[a] > 0).to_numpy(), index=present)
+        m = _is(area, a) & ubigeo.map(scaled).fillna(False).to_numpy(dtype=bool)
+        codes = ubigeo[m]
+        out[m] = pop[m].to_numpy() * codes.map(target[c]).to_numpy(float) / codes.map(class_sum[a]).to_numpy(float)
+    not_ok = set(present[~ok])
+    for code in districts:  # the flags in district order
+        if code not in target.index:
+            quality.add(INPUT, code, "district not in the projection table", "population left at census value")
+        elif code in not_ok:
+            idx = places.index[_is(ubigeo, code)]
             tot = pop[idx].sum()
             if tot > 0:
-                out[idx] = pop[idx] * row["total"] / tot
-            quality.add(INPUT, ubigeo, "no place of an area class with projected population",
+                out[idx] = pop[idx] * target.at[code, "total"] / tot
+            quality.add(INPUT, code, "no place of an area class with projected population",
                         "all places scaled by the district total ratio")
     return out
 
