@@ -172,7 +172,7 @@ def score(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> 
     assert done.graph is not None and done.access is not None
     with run.stage("score") as info:
         info.update(estimate_stage("score", sc, access=done.access).record())
-        scored = score_candidates(sc, done.data, done.graph, done.access, progress=progress)
+        scored = score_candidates(sc, done.data, done.graph, done.access, progress=progress, run_aside=run_aside)
         info.update(candidates=len(scored.candidates), excluded=len(scored.excluded), weights=scored.weights,
                     model=scored.model_message, notes=scored.notes)
     writers.write_score(run, scored, done.access.places)

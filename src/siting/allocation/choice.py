@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from ..access import AccessResult, round_minutes
 from ..errors import UserError
 from ..network.cost_cache import cached_directed_coverage
+from ..network.solve import RunAside
 from ..scenario import Scenario
 from ..suitability import ScoreResult
 from .objectives import MaxMinFairness, PCenter, PMedian, SitingData, SitingResult
@@ -74,16 +75,19 @@ def cost_cutoff(sc: Scenario, access: AccessResult) -> float:
     return max(e_max, sc.allocation.equity_minutes, sc.allocation.max_minutes)
 
 
-def cost_matrix(sc: Scenario, access: AccessResult, scores: ScoreResult, graph: Any = None) -> Costs:
+def cost_matrix(sc: Scenario, access: AccessResult, scores: ScoreResult, graph: Any = None, *,
+                run_aside: RunAside | None = None) -> Costs:
     """Minutes between every place and every candidate in ``access.direction`` (as the
-    reach): from the graph within :func:`cost_cutoff` (exact), else the score stage's reach."""
+    reach): from the graph within :func:`cost_cutoff` (exact), else the score stage's reach.
+    ``run_aside``: the trip back of a mean direction is searched in a side process (when not cached)."""
     if graph is None:
         return Costs(sp.csr_array(scores.coverage.T), float(sc.allocation.max_minutes), exact=False)
     place_nodes = graph.point_nodes["places"]
     C = cost_cutoff(sc, access)
     # cached in run.cache_dir by a hash of the graph's arrays, the nodes, C and the direction (issue #19)
     m = cached_directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
-                                 direction=sc.access.direction, cache_dir=sc.run.cache_dir, progress=False)
+                                 direction=sc.access.direction, cache_dir=sc.run.cache_dir, progress=False,
+                                 run_aside=run_aside)
     m = sp.csr_array((round_minutes(m.data), m.indices, m.indptr), shape=m.shape)  # one rounding rule
     return Costs(sp.csr_array(m.T), C, exact=True)
 

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from ..access import AccessResult, evaluate_plan
 from ..data import StudyData, registry_use
 from ..errors import UserError
+from ..network.solve import RunAside
 from ..scenario import Scenario
 from ..suitability import ScoreResult
 from ..suitability.uncertainty import ReachDraw
@@ -35,9 +36,6 @@ from .parents import assign_parents
 from .priorities import explain_priorities
 from .results import CoverageSolution
 from .robust import selection_frequency, unserved_share
-
-#: ``run_aside(fn, *args, **kwargs)`` -> a getter of ``fn``'s result (see :func:`propose_sites`)
-RunAside = Callable[..., Callable[[], Any]]
 
 GAIN_COLUMNS = ("new_places", "new_population", "new_women", "new_target", "new_women_target", "minutes_saved")
 
@@ -256,7 +254,7 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
                              "allocation.require_parent = false")
     # minutes beyond the reach are needed by the minute-based objectives and the trade-off only
     exact = graph is not None and (a.objective != "mclp" or (with_tradeoff and a.pareto_points >= 2))
-    costs = _choice.cost_matrix(sc, access, scores, graph if exact else None)
+    costs = _choice.cost_matrix(sc, access, scores, graph if exact else None, run_aside=run_aside)
     chosen = _choose(sc, data, access, scores, costs)
     solution = chosen.solution
     cand, places = scores.candidates, access.places

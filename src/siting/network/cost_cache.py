@@ -88,7 +88,8 @@ def _save(m: sp.csr_array, path: Path, key: str) -> None:
 def cached_directed_coverage(graph: TravelGraph, origins: np.ndarray, targets: np.ndarray, limit_min: float, *,
                              direction: str, cache_dir: str | Path | None, **kwargs: Any) -> sp.csr_array:
     """:func:`~siting.network.solve.directed_coverage`, read from / written to ``cache_dir``
-    (module docstring); without ``cache_dir`` it is computed every time."""
+    (module docstring); without ``cache_dir`` it is computed every time.  ``kwargs`` go to
+    ``directed_coverage`` (``run_aside``: the trip back in a side process)."""
     if not cache_dir:
         return sp.csr_array(directed_coverage(graph, origins, targets, limit_min, direction=direction, **kwargs))
     key = cost_key(graph, origins, targets, limit_min, direction)

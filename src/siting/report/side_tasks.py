@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -60,7 +61,8 @@ def _preload() -> None:
         importlib.import_module(name)
 
 
-def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _call(payload: bytes) -> Any:
+    fn, args, kwargs = pickle.loads(payload)  # our own bytes, pickled by submit() in this run
     return fn(*args, **kwargs)
 
 
@@ -88,9 +90,14 @@ class SidePool:
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
         """Start ``fn(*args, **kwargs)`` (``fn`` at module level: it is pickled) and return a getter
         of its result: it waits for the task and raises the task's exception.  In the main
-        process the task runs the first time its getter is called (or when the pool closes)."""
+        process the task runs the first time its getter is called (or when the pool closes).
+
+        The arguments are pickled here, as they are now: the executor would pickle them later
+        in its feeder thread, while the caller may go on using (and filling the lazy caches
+        of) the same objects."""
         if self.workers > 1:
-            future = self._executor().submit(_call, fn, args, kwargs)
+            payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            future = self._executor().submit(_call, payload)
             self._pending.append(future.result)
             return future.result
         box: list[Any] = []

@@ -206,12 +206,13 @@ def _jitter_draws(sc: Scenario, reach: sp.csr_array, minutes: np.ndarray, teache
 
 
 def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: AccessResult, *,
-                     progress: bool = True) -> ScoreResult:
+                     progress: bool = True, run_aside: solve.RunAside | None = None) -> ScoreResult:
     """The score stage: candidates (``[candidates]`` rules), criteria, weighted score (or AHP),
     the learned model when labelled sites exist, and Monte Carlo rank stability over the
     weights (Dirichlet) and the travel times (road speeds and detour within their intervals,
     else one global factor, see :mod:`siting.suitability.uncertainty`); also the reach the
-    propose stage consumes, and the reach of every travel-time draw."""
+    propose stage consumes, and the reach of every travel-time draw.  ``run_aside``: the trips
+    back of a mean direction are searched in a side process (when not in the cost cache)."""
     places = access.places
     minutes_any = places["minutes_nearest"].to_numpy(dtype=float)
     premises = host_premises(data)
@@ -223,12 +224,13 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     direction = sc.access.direction
     # cached in run.cache_dir by a hash of the graph's arrays, the nodes, the limit and the direction (#19)
     reach = rounded(cached_directed_coverage(graph, place_nodes[pos], place_nodes, coverage_limit(sc),
-                                             direction=direction, cache_dir=sc.run.cache_dir, progress=progress))
+                                             direction=direction, cache_dir=sc.run.cache_dir, progress=progress,
+                                             run_aside=run_aside))
     cand, excluded, reach, pos, added = _catchment(sc, cand, excluded, places, reach, pos)
     cov = within(reach, T)
     teacher = within(rounded(cached_directed_coverage(
         graph, graph.point_nodes["cetpro"], place_nodes[pos], sc.allocation.teacher_max_minutes + ROUNDING_MARGIN,
-        direction=solve.TEACHER[direction], cache_dir=sc.run.cache_dir, progress=progress)),
+        direction=solve.TEACHER[direction], cache_dir=sc.run.cache_dir, progress=progress, run_aside=run_aside)),
         sc.allocation.teacher_max_minutes).T.tocsr()
     best_teacher = _row_min(teacher)
     flat_walk_kmh = float(np.exp(-sc.speeds.tobler_decay * sc.speeds.tobler_slope_offset) * sc.speeds.walk_kmh_max)
@@ -257,7 +259,7 @@ def score_candidates(sc: Scenario, data: StudyData, graph: TravelGraph, access: 
     s = sc.suitability
     facility_nodes = np.concatenate([graph.point_nodes[n] for n in facility_sets(data)])
     draws = reach_draws(sc, data, graph, candidate_nodes=place_nodes[pos], facility_nodes=facility_nodes,
-                        rng=np.random.default_rng([sc.run.seed, 14]), progress=progress)
+                        rng=np.random.default_rng([sc.run.seed, 14]), progress=progress, run_aside=run_aside)
     stability = monte_carlo(table, scorer.weights, n_runs=s.sensitivity_runs, concentration=s.dirichlet_concentration,
                             top_n=max(sc.allocation.n_sites, 1), seed=sc.run.seed, normalisation=s.normalisation,
                             recompute=criteria_for, speed_jitter=s.speed_jitter, n_speed_samples=s.speed_samples,

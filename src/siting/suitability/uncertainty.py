@@ -136,24 +136,28 @@ def nearest_minutes(graph: TravelGraph, sources: np.ndarray, targets: np.ndarray
 
 
 def draw_reach(sc: Scenario, graph: TravelGraph, *, candidate_nodes: np.ndarray, facility_nodes: np.ndarray,
-               progress: bool = False) -> tuple[sp.csr_array, np.ndarray, sp.csr_array]:
-    """Reach within ``T``, minutes to the nearest centre and teacher minutes on ``graph``."""
+               progress: bool = False, run_aside: solve.RunAside | None = None
+               ) -> tuple[sp.csr_array, np.ndarray, sp.csr_array]:
+    """Reach within ``T``, minutes to the nearest centre and teacher minutes on ``graph``
+    (``run_aside``: the trip back of a mean direction searched in a side process)."""
     from ..access.bands import round_minutes
     direction = sc.access.direction
     places = graph.point_nodes["places"]
     cache = sc.run.cache_dir  # keyed by the re-timed graph's arrays (network.cost_cache, #19)
     cov = cached_directed_coverage(graph, candidate_nodes, places, sc.allocation.max_minutes, direction=direction,
-                                   cache_dir=cache, progress=progress)
+                                   cache_dir=cache, progress=progress, run_aside=run_aside)
     minutes = round_minutes(nearest_minutes(graph, facility_nodes, places, direction))
     teacher = cached_directed_coverage(graph, graph.point_nodes["cetpro"], candidate_nodes,
                                        sc.allocation.teacher_max_minutes, direction=solve.TEACHER[direction],
-                                       cache_dir=cache, progress=progress).T.tocsr()
+                                       cache_dir=cache, progress=progress, run_aside=run_aside).T.tocsr()
     return sp.csr_array(cov), minutes, sp.csr_array(teacher)
 
 
 def reach_draws(sc: Scenario, data: StudyData, graph: TravelGraph, *, candidate_nodes: np.ndarray,
-                facility_nodes: np.ndarray, rng: np.random.Generator, progress: bool = False) -> list[ReachDraw]:
-    """The interval draws (empty without intervals or samples): one re-timed graph each."""
+                facility_nodes: np.ndarray, rng: np.random.Generator, progress: bool = False,
+                run_aside: solve.RunAside | None = None) -> list[ReachDraw]:
+    """The interval draws (empty without intervals or samples): one re-timed graph each
+    (``run_aside``: see :func:`draw_reach`)."""
     s = sc.suitability
     intervals = speed_intervals(sc)
     if not intervals or s.speed_samples <= 0 or data.terrain is None:
@@ -164,6 +168,6 @@ def reach_draws(sc: Scenario, data: StudyData, graph: TravelGraph, *, candidate_
     for speeds in draw_speeds(sc.speeds, intervals, n=s.speed_samples, rng=rng):
         g = reweighted(graph, data.roads, data.terrain, speeds, positions=positions, pieces=pieces)
         cov, minutes, teacher = draw_reach(sc, g, candidate_nodes=candidate_nodes, facility_nodes=facility_nodes,
-                                           progress=progress)
+                                           progress=progress, run_aside=run_aside)
         out.append(ReachDraw(speeds, 1.0, cov, minutes, teacher))
     return out
