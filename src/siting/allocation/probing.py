@@ -102,7 +102,7 @@ def _reduced_cost_fixing(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, 
 
 def _probe_support(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, cutoff: float, stats: dict,
                    deadline: float) -> int | None:
-    """Probe ``v_k = 0``, then ``v_k = 1``, for the free binaries in the LP support; a value
+    """Probe ``v_k = 1 - round(x_k)``, then ``round(x_k)``, for the free binaries in the LP support; a value
     whose LP exceeds ``cutoff`` fixes the other one.  Returns the number fixed (``None`` past
     the deadline)."""
     x = np.asarray(h.getSolution().col_value)
@@ -113,7 +113,7 @@ def _probe_support(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, cutoff
         for k in support:
             if time.perf_counter() > deadline:
                 return None
-            for val in (0.0, 1.0):
+            for val in ((1.0, 0.0) if x[k] < 0.5 else (0.0, 1.0)):  # the value farther from the LP first
                 h.changeColBounds(k, val, val)
                 h.run()
                 stats["probe_lp_solves"] += 1
