@@ -70,11 +70,13 @@ def probe_fix(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, i
         stats["probe_lp_solves"] += 1
         if highs.lp_outcome(h) != "optimal" or time.perf_counter() > deadline:
             return None
-        by_cost = _reduced_cost_fixing(h, binary, lb, ub, cutoff)
+        z_lp = float(h.getInfo().objective_function_value)
+        stats["probe_fixed_by_cost"] += _reduced_cost_fixing(h, binary, lb, ub, cutoff)
+        if z_lp >= z0 - 1e-9 * max(abs(z0), 1.0):
+            break  # the LP bound is the start's value: the MILP's root closes at once
         by_probe = _probe_support(h, binary, lb, ub, cutoff, stats, deadline)
         if by_probe is None:
             return None
-        stats["probe_fixed_by_cost"] += by_cost
         stats["probe_fixed_by_probing"] += by_probe
         if by_probe == 0:
             break
