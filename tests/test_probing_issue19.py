@@ -84,10 +84,11 @@ def test_fixings_keep_every_set_at_least_as_good_as_the_start(real, seed, n, sui
 
 
 @pytest.mark.parametrize(("seed", "n"), [(7, 4), (8, 5)])
-def test_probed_milp_is_the_brute_force_optimum(real, seed, n):
-    from siting.allocation import MaximalCovering
+def test_probed_milp_is_the_brute_force_optimum(real, seed, n, monkeypatch):
+    from siting.allocation import MaximalCovering, probing
     from siting.allocation.milp import solve_milp
     from siting.allocation.reduce import reduce
+    monkeypatch.setattr(probing, "MIN_NNZ", 0)  # probe this small model too
     cov, w = _subset(real, 32, seed)
     m = MaximalCovering.from_coverage(cov, w, max_minutes=60.0, n_sites=n)
     p = m.problem

@@ -185,7 +185,7 @@ def solve_milp(p: CoveringProblem, *, time_limit: float, mip_rel_gap: float, red
     fix = None
     if v0 is None:
         options.update(presolve=bool(red.matrix.nnz < 200_000), **(FAST_HIGHS_OPTIONS if fast else {}))
-    else:  # fixings valid for every solution no worse than the start (same optimum)
+    elif constraints.A.nnz >= probing.MIN_NNZ:  # fixings valid for every solution no worse than the start
         fix = probing.probe_fix(c, constraints.A, constraints.lb, constraints.ub, integrality=integrality, start=v0,
                                 deadline=t2 + 0.5 * time_limit)
     t_probe = time.perf_counter() - t2
