@@ -74,11 +74,13 @@ def probe_fix(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, i
         stats["probe_lp_solves"] += 1
         if highs.lp_outcome(h) != "optimal" or time.perf_counter() > deadline:
             return None
+        sol = h.getSolution()  # copied before any bound changes
+        x, d = np.array(sol.col_value, dtype=float), np.array(sol.col_dual, dtype=float)
         z_lp = float(h.getInfo().objective_function_value)
-        stats["probe_fixed_by_cost"] += _reduced_cost_fixing(h, binary, lb, ub, cutoff)
+        stats["probe_fixed_by_cost"] += _reduced_cost_fixing(h, binary, lb, ub, x=x, d=d, z=z_lp, cutoff=cutoff)
         if z_lp >= z0 - 1e-9 * max(abs(z0), 1.0):
             break  # the LP bound is the start's value: the MILP's root closes at once
-        by_probe = _probe_support(h, binary, lb, ub, cutoff, stats, deadline)
+        by_probe = _probe_support(h, binary, lb, ub, x=x, cutoff=cutoff, stats=stats, deadline=deadline)
         if by_probe is None:
             return None
         stats["probe_fixed_by_probing"] += by_probe
@@ -91,27 +93,25 @@ def probe_fix(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, i
     return Probing(lb=lb, ub=ub, stats=stats)
 
 
-def _reduced_cost_fixing(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, cutoff: float) -> int:
-    """Fix the free binaries whose reduced cost lifts the LP bound above ``cutoff``."""
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value)[binary]
-    d = np.asarray(sol.col_dual)[binary]
-    z = float(h.getInfo().objective_function_value)
+def _reduced_cost_fixing(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, *, x: np.ndarray, d: np.ndarray,
+                         z: float, cutoff: float) -> int:
+    """Fix the free binaries whose reduced cost ``d`` at the LP optimum ``(x, z)`` lifts the
+    LP bound above ``cutoff``."""
+    xb, db = x[binary], d[binary]
     free = lb[binary] != ub[binary]
-    to0 = free & (x <= 1e-9) & (z + d > cutoff)
-    to1 = free & (x >= 1.0 - 1e-9) & (z - d > cutoff)
+    to0 = free & (xb <= 1e-9) & (z + db > cutoff)
+    to1 = free & (xb >= 1.0 - 1e-9) & (z - db > cutoff)
     for k, val in [(k, 0.0) for k in binary[to0]] + [(k, 1.0) for k in binary[to1]]:
         lb[k] = ub[k] = val
         h.changeColBounds(int(k), val, val)
     return int(to0.sum() + to1.sum())
 
 
-def _probe_support(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, cutoff: float, stats: dict,
-                   deadline: float) -> int | None:
-    """Probe ``v_k = 1 - round(x_k)``, then ``round(x_k)``, for the free binaries in the LP support; a value
-    whose LP exceeds ``cutoff`` fixes the other one.  Returns the number fixed (``None`` past
-    the deadline)."""
-    x = np.asarray(h.getSolution().col_value)
+def _probe_support(h, binary: np.ndarray, lb: np.ndarray, ub: np.ndarray, *, x: np.ndarray, cutoff: float,
+                   stats: dict, deadline: float) -> int | None:
+    """Probe ``v_k = 1 - round(x_k)``, then ``round(x_k)``, for the free binaries in the
+    support of the LP optimum ``x``; a value whose LP exceeds ``cutoff`` fixes the other one.
+    Returns the number fixed (``None`` past the deadline)."""
     support = [int(k) for k in binary if lb[k] != ub[k] and x[k] > 1e-9]
     h.setOptionValue("objective_bound", cutoff)
     fixed = 0
