@@ -103,6 +103,26 @@ def new_highs(options: dict[str, Any]) -> Any:
     return h
 
 
+def new_lp(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> Any:
+    """A silent HiGHS instance holding the LP ``min c v, lo <= A v <= hi, lb <= v <= ub``
+    (presolve off, so that later runs restart from the last basis)."""
+    h = new_highs({"presolve": "off"})
+    h.passModel(_lp_of(c, A, lo, hi, lb, ub, None))
+    return h
+
+
+def lp_outcome(h: Any) -> str:
+    """``"optimal"``, ``"bound"`` (dual simplex stopped: the LP optimum exceeds the option
+    ``objective_bound``), ``"infeasible"`` or ``"other"`` after ``h.run()``."""
+    ms = _hp.HighsModelStatus
+    status = h.getModelStatus()
+    if status == ms.kOptimal:
+        return "optimal"
+    if status == ms.kObjectiveBound:
+        return "bound"
+    return "infeasible" if status == ms.kInfeasible else "other"
+
+
 def solve_milp(c: np.ndarray, A: sp.sparray, lo: np.ndarray, hi: np.ndarray, *, integrality: np.ndarray,
                lb: np.ndarray | None = None, ub: np.ndarray | None = None, start: np.ndarray | None = None,
                options: dict[str, Any], start_options: dict[str, Any] | None = None) -> MilpResult:

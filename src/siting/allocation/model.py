@@ -189,7 +189,9 @@ class MaximalCovering:
         join the pool and the loop repeats; when all of them are in the pool, the pool's
         MILP optimum is the global optimum.  If the pool grows too much (the bound is
         loose, e.g. with binding group/budget constraints) the full reduced MILP
-        (:meth:`reduce`) is solved instead.
+        (:meth:`reduce`) is solved instead.  The pool MILP starts from the incumbent, and
+        LP probing first fixes the candidates that no set scoring at least the incumbent
+        can change (:func:`siting.allocation.probing.probe_fix`; same optimum).
         """
         return _milp.exact(self.problem, time_limit=time_limit, mip_rel_gap=mip_rel_gap, reduced=reduced,
                            reduce_time=reduce_time, pricing=pricing)

@@ -233,7 +233,7 @@ def exact_by_pricing(p: CoveringProblem, *, time_limit: float, mip_rel_gap: floa
                 final, gap=relative_gap(final.bound, final.score),
                 timings={"greedy_s": heur.timings["total_s"], "lp_pricing_s": t_lp, "milp_s": t_milp,
                          "total_s": time.perf_counter() - t0},
-                reduction=dict(red.stats, lp_rounds=rounds, pool=int(pool.sum()),
+                reduction=dict(sol.reduction, lp_rounds=rounds, pool=int(pool.sum()),
                                fixed_by_lagrangian=int(elig.sum() - keep.sum()), lagrangian_bound=L))
         pool |= keep
     return None
