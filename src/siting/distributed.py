@@ -37,6 +37,7 @@ import contextlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -107,13 +108,67 @@ def resolve_scheduler(scheduler: str | None = None, *, scheduler_file: str | os.
     return None
 
 
+#: modules the forkserver imports once, so that each worker forked from it starts with them
+FORKSERVER_PRELOAD = ("distributed", "numpy", "pandas", "scipy.sparse", "scipy.sparse.csgraph", "geopandas",
+                      "rasterio", "siting.distributed", "siting.distributed_partitions",
+                      "siting.suitability.sensitivity")
+
+
+def _start_method(start_method: str | None) -> str:
+    """How a new ``LocalCluster`` starts its worker processes.
+
+    ``None``: dask's ``distributed.worker.multiprocessing-method`` when it is set to anything
+    but dask's default ``"spawn"``, else ``"forkserver"`` where the platform has it.  With
+    ``"forkserver"`` one server process imports :data:`FORKSERVER_PRELOAD` once and every
+    worker is forked from it (safe: the server has no threads), instead of each spawned
+    worker importing NumPy, SciPy, GeoPandas and ``siting`` again (~1-2 CPU-s per worker).
+    """
+    import multiprocessing
+
+    import dask
+    method = start_method or str(dask.config.get("distributed.worker.multiprocessing-method", "spawn"))
+    if start_method is None and method == "spawn" and "forkserver" in multiprocessing.get_all_start_methods():
+        method = "forkserver"
+    if method == "forkserver":
+        from distributed import utils as dutils
+        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+            dutils.get_mp_context()  # lets distributed set its own preload first (it does so once)
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
+        _start_forkserver()
+    return method
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver (once per process) with the environment distributed gives the
+    workers it spawns (``distributed.nanny.pre-spawn-environ``: one BLAS/OpenMP thread,
+    ``MALLOC_TRIM_THRESHOLD_``, a fixed ``PYTHONHASHSEED``): a forked worker inherits the
+    server's, and NumPy reads them when the server imports it, not when a worker starts."""
+    from multiprocessing import forkserver
+
+    from distributed.nanny import _get_env_variables
+    env = _get_env_variables("distributed.nanny.pre-spawn-environ")
+    if env.get("PYTHONHASHSEED") in (None, "0"):
+        env["PYTHONHASHSEED"] = "6640"  # distributed's own choice for spawned workers
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @contextlib.contextmanager
 def open_client(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None,
                 n_workers: int = 2, threads_per_worker: int = 1, processes: bool = True,
-                memory_limit: str | None = None) -> Iterator[Any]:
+                memory_limit: str | None = None, start_method: str | None = None) -> Iterator[Any]:
     """A ``distributed.Client`` on the cluster :func:`resolve_scheduler` finds (closed on
     exit, the cluster left running), else on a new ``LocalCluster`` of ``n_workers``
-    workers with ``memory_limit`` each (closed on exit)."""
+    workers with ``memory_limit`` each, no dashboard, worker processes started by
+    :func:`_start_method` (closed on exit)."""
     distributed = _require_dask()
     where = resolve_scheduler(scheduler, scheduler_file=scheduler_file)
     if where is not None:
@@ -132,20 +187,64 @@ def open_client(scheduler: str | None = None, *, scheduler_file: str | os.PathLi
         finally:
             client.close()
         return
+    import dask
     kw: dict[str, Any] = {"n_workers": n_workers, "threads_per_worker": threads_per_worker,
                           "processes": processes, "dashboard_address": None}
     if memory_limit:
         kw["memory_limit"] = memory_limit
-    with distributed.LocalCluster(**kw) as cluster, distributed.Client(cluster) as client:
+    method = _start_method(start_method) if processes else "spawn"
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        cluster = distributed.LocalCluster(**kw)  # the workers start here, with this method
+    with cluster, distributed.Client(cluster) as client:
         yield client
 
 
+@contextlib.contextmanager
+def client_in_background(scheduler: str | None = None, *, on_ready: Callable[[Any], Any] | None = None,
+                         **kw: Any) -> Iterator[Callable[[], Any]]:
+    """:func:`open_client` started in a thread, so that the driver reads and prepares its
+    inputs while the cluster starts (or is connected to).
+
+    Yields a function that waits for the client and returns it (it raises what the start
+    raised).  ``on_ready(client)`` runs in the starting thread as soon as the client is up
+    (e.g. submit work the driver's inputs do not decide, :func:`siting.distributed_partitions.prefetch_roads`).
+    The client (and a cluster it started) is closed on exit.
+    """
+    from concurrent.futures import Future
+    ready: Future = Future()
+    done = threading.Event()
+
+    def start() -> None:
+        try:
+            with open_client(scheduler, **kw) as client:
+                if on_ready is not None:
+                    on_ready(client)
+                ready.set_result(client)
+                done.wait()
+        except BaseException as exc:  # noqa: B036 - handed to the waiting driver
+            if not ready.done():
+                ready.set_exception(exc)
+            else:
+                log.warning("Dask: closing the client failed: %s", exc)
+
+    thread = threading.Thread(target=start, name="siting-dask-start", daemon=True)
+    thread.start()
+    try:
+        yield ready.result
+    finally:
+        done.set()
+        thread.join()
+
+
 def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str, Any] | None = None,
-         desc: str = "", progress: bool | None = None) -> list:
+         desc: str = "", progress: bool | None = None, cost: Sequence[float] | None = None) -> list:
     """``[func(*item, **shared) for item in items]``, on ``client`` when given.
 
     ``shared`` values (large arrays/matrices used by every task) are scattered once to all
-    workers (``broadcast=True``) instead of being shipped with every task.
+    workers (``broadcast=True``) instead of being shipped with every task.  ``cost``: an
+    estimate of each task's work; on a cluster the tasks are submitted costliest first with
+    a matching dask ``priority`` (longest-processing-time-first: the last tasks to finish are
+    then small ones, not the largest window started last).  Results keep ``items``' order.
     """
     shared = dict(shared or {})
     disable = None if progress is None else not progress
@@ -153,11 +252,12 @@ def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str,
         return [func(*it, **shared) for it in tqdm(items, desc=desc, unit="task", disable=disable)]
     from distributed import as_completed
     futs_shared = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
-    futures = []
-    for it in items:  # large per-task inputs (subgraphs) travel as scattered data, not inside the task graph
+    order = submission_order(cost, len(items))
+    futures: list = [None] * len(items)
+    for rank, i in enumerate(order):  # large inputs (subgraphs) travel as scattered data, not in the task graph
         args = [client.scatter(a, hash=False) if isinstance(a, (np.ndarray, sp.sparray)) and _nbytes(a) > 2**20
-                else a for a in it]
-        futures.append(client.submit(func, *args, **futs_shared, pure=False))
+                else a for a in items[i]]
+        futures[i] = client.submit(func, *args, **futs_shared, pure=False, priority=len(items) - rank)
     index = {f.key: i for i, f in enumerate(futures)}
     out: list = [None] * len(futures)
     with tqdm(total=len(futures), desc=desc, unit="task", disable=disable) as bar:
@@ -165,6 +265,15 @@ def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str,
             out[index[fut.key]] = fut.result()
             bar.update()
     return out
+
+
+def submission_order(cost: Sequence[float] | None, n: int) -> list[int]:
+    """Task positions costliest first (ties and ``cost=None``: in the given order)."""
+    if cost is None:
+        return list(range(n))
+    if len(cost) != n:
+        raise ValueError("cost must give one estimate per task")
+    return [int(i) for i in np.argsort(-np.asarray(cost, dtype=np.float64), kind="stable")]
 
 
 def _nbytes(a) -> int:

@@ -353,12 +353,12 @@ def _answer_windows(sc: Scenario, fig: dict, client, *, progress: bool, max_minu
                     resolution_m: float | None) -> _Answer:
     """One task per department; each worker reads its DEM window and roads and builds its
     partition (:mod:`siting.distributed_partitions`): the driver never builds the graph."""
-    from .distributed_partitions import grid_of, nearest_by_windows, road_nodes_xy, whole_graph_estimate
+    from .distributed_partitions import _road_xy, grid_of, nearest_by_windows, prefetch_roads, whole_graph_estimate
     t0 = time.perf_counter()
-    places, capitals, q = _national_inputs(sc)
     source = national_source(sc, resolution_m=resolution_m)
-    road_xy = client.submit(road_nodes_xy, source, pure=False).result() if client is not None \
-        else road_nodes_xy(source)
+    roads = prefetch_roads(source, client)  # cut once on a worker while the point tables are read here
+    places, capitals, q = _national_inputs(sc)
+    road_xy = _road_xy(roads, client)
     mem = whole_graph_estimate(source, len(places) + len(capitals), road_xy=road_xy)
     grid = grid_of(source)
     fig.update(load_s=round(time.perf_counter() - t0, 2), places=len(places), capitals=len(capitals),
