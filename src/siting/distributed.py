@@ -33,6 +33,8 @@ partitions (the driver never holds the whole graph) are in :mod:`siting.distribu
 """
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -201,13 +203,15 @@ def open_client(scheduler: str | None = None, *, scheduler_file: str | os.PathLi
 
 @contextlib.contextmanager
 def client_in_background(scheduler: str | None = None, *, on_ready: Callable[[Any], Any] | None = None,
-                         **kw: Any) -> Iterator[Callable[[], Any]]:
+                         **kw: Any) -> Iterator[Any]:
     """:func:`open_client` started in a thread, so that the driver reads and prepares its
     inputs while the cluster starts (or is connected to).
 
-    Yields a function that waits for the client and returns it (it raises what the start
-    raised).  ``on_ready(client)`` runs in the starting thread as soon as the client is up
-    (e.g. submit work the driver's inputs do not decide, :func:`siting.distributed_partitions.prefetch_roads`).
+    Yields a ``concurrent.futures.Future`` of the client (``.result()`` waits for it and raises
+    what the start raised); :func:`_map`, so :func:`monte_carlo`, also takes that future as
+    ``client`` and runs tasks here until the cluster is up.  ``on_ready(client)`` runs in the
+    starting thread as soon as the client is up (e.g. submit work the driver's inputs do not
+    decide, :func:`siting.distributed_partitions.prefetch_roads`).
     The client (and a cluster it started) is closed on exit.
     """
     from concurrent.futures import Future
@@ -230,14 +234,15 @@ def client_in_background(scheduler: str | None = None, *, on_ready: Callable[[An
     thread = threading.Thread(target=start, name="siting-dask-start", daemon=True)
     thread.start()
     try:
-        yield ready.result
+        yield ready
     finally:
         done.set()
         thread.join()
 
 
 def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str, Any] | None = None,
-         desc: str = "", progress: bool | None = None, cost: Sequence[float] | None = None) -> list:
+         desc: str = "", progress: bool | None = None, cost: Sequence[float] | None = None,
+         stats: dict | None = None) -> list:
     """``[func(*item, **shared) for item in items]``, on ``client`` when given.
 
     ``shared`` values (large arrays/matrices used by every task) are scattered once to all
@@ -245,26 +250,80 @@ def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str,
     estimate of each task's work; on a cluster the tasks are submitted costliest first with
     a matching dask ``priority`` (longest-processing-time-first: the last tasks to finish are
     then small ones, not the largest window started last).  Results keep ``items``' order.
+
+    ``client`` may also be a ``concurrent.futures.Future`` of a client still starting
+    (:func:`client_in_background`): the driver then runs the cheapest tasks itself, one after
+    the other, until the client is up, when every task still queued is submitted (from the
+    starting thread, at once); each task's result does not depend on where it ran.
+    ``stats``: receives ``here`` = the number of tasks run in this process.
     """
     shared = dict(shared or {})
     disable = None if progress is None else not progress
+    stats = {} if stats is None else stats
+    stats["here"] = len(items) if client is None else 0
     if client is None:
         return [func(*it, **shared) for it in tqdm(items, desc=desc, unit="task", disable=disable)]
-    from distributed import as_completed
-    futs_shared = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
-    order = submission_order(cost, len(items))
-    futures: list = [None] * len(items)
-    for rank, i in enumerate(order):  # large inputs (subgraphs) travel as scattered data, not in the task graph
-        args = [client.scatter(a, hash=False) if isinstance(a, (np.ndarray, sp.sparray)) and _nbytes(a) > 2**20
-                else a for a in items[i]]
-        futures[i] = client.submit(func, *args, **futs_shared, pure=False, priority=len(items) - rank)
-    index = {f.key: i for i, f in enumerate(futures)}
-    out: list = [None] * len(futures)
-    with tqdm(total=len(futures), desc=desc, unit="task", disable=disable) as bar:
-        for fut in as_completed(futures):
+    out: list = [None] * len(items)
+    queue = collections.deque(submission_order(cost, len(items)))
+    with tqdm(total=len(items), desc=desc, unit="task", disable=disable) as bar:
+        if isinstance(client, concurrent.futures.Future):  # a cluster still starting
+            remote = _submit_when_ready(func, items, client, queue, shared)
+            while (i := _take(queue)) is not None:  # the cheapest tasks, here, until it is up
+                out[i] = func(*items[i], **shared)
+                stats["here"] += 1
+                bar.update()
+            futures = remote.result()
+        else:
+            futures = _submit(func, items, client, _take_all(queue), shared)
+        from distributed import as_completed
+        index = {f.key: i for i, f in futures.items()}
+        for fut in as_completed(list(futures.values())):
             out[index[fut.key]] = fut.result()
             bar.update()
     return out
+
+
+_QUEUE_LOCK = threading.Lock()
+
+
+def _take(queue: collections.deque) -> int | None:
+    with _QUEUE_LOCK:
+        return queue.pop() if queue else None
+
+
+def _take_all(queue: collections.deque) -> list[int]:
+    with _QUEUE_LOCK:
+        rest = list(queue)
+        queue.clear()
+        return rest
+
+
+def _submit(func: Callable, items: Sequence[tuple], client, order: Sequence[int], shared: Mapping[str, Any]
+            ) -> dict[int, Any]:
+    """Submit ``items[order]`` in that order with decreasing dask ``priority``; ``{position: future}``."""
+    futs_shared = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+    futures = {}
+    for rank, i in enumerate(order):  # large inputs (subgraphs) travel as scattered data, not in the task graph
+        args = [client.scatter(a, hash=False) if isinstance(a, (np.ndarray, sp.sparray)) and _nbytes(a) > 2**20
+                else a for a in items[i]]
+        futures[i] = client.submit(func, *args, **futs_shared, pure=False, priority=len(order) - rank)
+    return futures
+
+
+def _submit_when_ready(func: Callable, items: Sequence[tuple], pending: concurrent.futures.Future,
+                       queue: collections.deque, shared: Mapping[str, Any]) -> concurrent.futures.Future:
+    """As soon as ``pending`` gives the client (in the thread that starts it), submit every task
+    still queued, costliest first; the future of ``{position: dask future}``."""
+    done: concurrent.futures.Future = concurrent.futures.Future()
+
+    def submit(fut: concurrent.futures.Future) -> None:
+        try:
+            done.set_result(_submit(func, items, fut.result(), _take_all(queue), shared))
+        except BaseException as exc:  # noqa: B036 - handed to the waiting driver
+            done.set_exception(exc)
+
+    pending.add_done_callback(submit)
+    return done
 
 
 def submission_order(cost: Sequence[float] | None, n: int) -> list[int]:
@@ -512,6 +571,8 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
 
     ``speed_tables``: optional ``{speed_factor: criteria table}`` recomputed beforehand
     (the speed scenarios); each run uses one of them (or ``criteria_table``) at random.
+    ``client``: a client, ``None`` (here) or the future of one still starting
+    (:func:`client_in_background`: chunks run here until it is up, see :func:`_map`).
     ``draw_tables``: the criteria tables of the score stage's travel-time draws; each run
     uses one of them (not ``criteria_table``, which gives the deterministic ``rank``), as
     ``sensitivity.monte_carlo(tables=...)``.  With ``n_chunks=1`` the result equals
@@ -534,9 +595,11 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     seeds = chunk_seeds(seed, n_chunks)
     n_cand = len(criteria_table)
     as_counts = bool(n_cand + 1 < sizes.min())  # the histogram is smaller than the chunk's ranks
+    where: dict = {}
     parts = _map(_mc_task, [(int(s), q) for s, q in zip(sizes, seeds)], client,
                  shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration),
-                         "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress)
+                         "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress,
+                 cost=[float(q) for q in sizes], stats=where)
     if as_counts:  # summed on the workers' side of the wire: the driver never holds the ranks
         out = stability_from_counts(np.asarray(np.sum(parts, axis=0, dtype=np.int64)), base @ w_vec, top_n=top_n,
                                     index=criteria_table.index)
@@ -545,7 +608,7 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "n_chunks": n_chunks, "concentration": concentration, "top_n": top_n,
-                      "seed": seed, "speed_draws": len(draw_tables or []),
+                      "seed": seed, "speed_draws": len(draw_tables or []), "chunks_here": where["here"],
                       "speed_factors": [] if draw_tables else [1.0] + [float(f) for f in (speed_tables or {})],
                       "weights": w})
     return out
