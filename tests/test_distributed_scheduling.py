@@ -80,9 +80,9 @@ def test_monte_carlo_with_a_starting_cluster_equals_serial():
 
 
 def test_client_in_background_hands_over_start_errors(tmp_path):
-    with dist.client_in_background(scheduler_file=tmp_path / "missing.json") as pending:
-        with pytest.raises(Exception, match="does not exist"):
-            pending.result()
+    with (dist.client_in_background(scheduler_file=tmp_path / "missing.json") as pending,
+          pytest.raises(Exception, match="does not exist")):
+        pending.result()
 
 
 def test_start_method_honours_dask_config_and_defaults_to_forkserver():
