@@ -106,3 +106,17 @@ def test_window_tasks_get_geometry_and_altitude_only():
     got = _task_points(pts)
     assert list(got["p"].columns) == ["altitude_m", "geometry"] and list(got["q"].columns) == ["geometry"]
     assert got["p"].geometry.equals(pts["p"].geometry)
+
+
+def _worker_env() -> dict:
+    import os
+    return {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED")}
+
+
+def test_local_worker_processes_keep_glibc_malloc_and_one_blas_thread(monkeypatch):
+    """siting's LocalCluster (worker processes, forkserver where available): distributed's
+    worker environment minus MALLOC_TRIM_THRESHOLD_ (unless the environment sets it)."""
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with dist.open_client(n_workers=1, processes=True) as client:
+        env = list(client.run(_worker_env).values())
+    assert env == [{"MALLOC_TRIM_THRESHOLD_": None, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "6640"}]
