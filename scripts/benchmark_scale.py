@@ -17,7 +17,14 @@ Cajamarca roads only):
   of ``--chunk``) and ``mc-serial`` / ``mc-dask`` (the score stage's rank Monte Carlo on its
   real inputs, captured once from ``--mc-scenario`` by ``mc-inputs``; ``--runs`` in
   ``--mc-chunks`` chunks, :func:`siting.distributed.monte_carlo`); prints
-  ``dask speed-up vs serial: xN.NN (workload, workers ...)`` per workload.
+  ``dask speed-up vs serial: xN.NN (workload, workers ...)`` per workload, with both walls, CPU
+  seconds (dask: every child process of a LocalCluster - forkserver and workers, start-up
+  included - plus the driver, whose in-process scheduler and nannies count there), the
+  1-minute load at start and end, and the result hashes.  Dask wall times count everything
+  the user waits for: the LocalCluster starts in a thread while the driver reads its point
+  tables (coverage) or runs Monte Carlo chunks itself (``chunks_on_driver``).  With
+  ``--scheduler-file`` the dask cases run on a cluster already running instead; the line says
+  so (its start is then not counted, and worker CPU is counted from the moment it is reached).
 * ``scale``: the national grid refined to ``--resolution`` m from the same DEM (a scale test,
   not better data): the serial engine refuses it up front with its estimate; a LocalCluster
   with ``--memory-limit`` per worker runs ``--departments`` by worker-built windows.

@@ -249,10 +249,11 @@ def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str,
     with tqdm(total=len(items), desc=desc, unit="task", disable=disable) as bar:
         if isinstance(client, concurrent.futures.Future):  # a cluster still starting
             remote = _submit_when_ready(func, items, client, queue, shared)
-            while (i := _take(queue)) is not None:  # the cheapest tasks, here, until it is up
-                out[i] = func(*items[i], **shared)
-                stats["here"] += 1
-                bar.update()
+            with _one_blas_thread():  # as the workers; the other core starts them
+                while (i := _take(queue)) is not None:  # the cheapest tasks, here, until it is up
+                    out[i] = func(*items[i], **shared)
+                    stats["here"] += 1
+                    bar.update()
             futures = remote.result()
         else:
             futures = _submit(func, items, client, _take_all(queue), shared)
@@ -265,6 +266,15 @@ def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str,
 
 
 _QUEUE_LOCK = threading.Lock()
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """One BLAS thread in this process (``threadpoolctl``, when installed), as on the workers."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
 
 
 def _take(queue: collections.deque) -> int | None:
