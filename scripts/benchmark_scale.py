@@ -268,7 +268,7 @@ def capture_mc_inputs(path: Path, scenario: str) -> None:
 
 
 def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int,
-            scheduler_file: str | None = None) -> dict:
+            scheduler_file: str | None = None, wait_for_cluster: bool = False) -> dict:
     """Rank-stability Monte Carlo of the score stage's real inputs: ``distributed.monte_carlo``
     in ``chunks`` chunks, serially here and on ``workers`` Dask workers (same table)."""
     import pickle
@@ -288,6 +288,8 @@ def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int,
             ready: list[tuple[float, float]] = []  # when the client was up, the workers' CPU then
             pending.add_done_callback(lambda f: ready.append(
                 (time.perf_counter(), _cluster_cpu(f.result(), scheduler_file) if scheduler_file else 0.0)))
+            if wait_for_cluster:  # no chunk on the driver: the tasks wait for the cluster
+                pending.result()
             out = dist.monte_carlo(mc["table"], mc["weights"], pending, **kw)  # chunks run here until it is up
             client = pending.result()
             r["cluster_ready_s"] = round(ready[0][0] - t0, 2)
@@ -372,6 +374,8 @@ def _run_cases(cases: list[str], args) -> list[dict]:
                str(args.mc_chunks), "--mc-scenario", args.mc_scenario]
         if args.scheduler_file and case.endswith("-dask"):
             cmd += ["--scheduler-file", args.scheduler_file]
+        if args.mc_wait_for_cluster:
+            cmd += ["--mc-wait-for-cluster"]
         done = subprocess.run(cmd, capture_output=True, text=True, check=True)
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
@@ -398,6 +402,8 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=240.0, help="censoring limit of the scale test")
     ap.add_argument("--regions", choices=["department", "province"], default="department",
                     help="one task per department or per province (scale test)")
+    ap.add_argument("--mc-wait-for-cluster", action="store_true",
+                    help="mc-dask: run no chunk on the driver while the LocalCluster starts (compare both)")
     ap.add_argument("--scheduler-file", default=None,
                     help="target3 dask cases on a cluster already running (its start not counted; labelled so)")
     ap.add_argument("--out", default=str(ROOT / "runs" / "benchmark_scale"))
@@ -442,7 +448,8 @@ def main() -> None:
         r = case_coverage_all(sc, engine, args.workers, args.candidates, args.limit, args.chunk,
                               args.scheduler_file)
     elif args.case.startswith("mc"):
-        r = case_mc(mc_inputs, engine, args.workers, args.runs, args.mc_chunks, args.scheduler_file)
+        r = case_mc(mc_inputs, engine, args.workers, args.runs, args.mc_chunks, args.scheduler_file,
+                    args.mc_wait_for_cluster)
     else:
         r = case_coverage(sc, engine, args.workers, args.candidates, args.limit, args.chunk)
     print(json.dumps(r), file=sys.stderr, flush=True)
