@@ -17,7 +17,14 @@ Cajamarca roads only):
   of ``--chunk``) and ``mc-serial`` / ``mc-dask`` (the score stage's rank Monte Carlo on its
   real inputs, captured once from ``--mc-scenario`` by ``mc-inputs``; ``--runs`` in
   ``--mc-chunks`` chunks, :func:`siting.distributed.monte_carlo`); prints
-  ``dask speed-up vs serial: xN.NN (workload, workers ...)`` per workload.
+  ``dask speed-up vs serial: xN.NN (workload, workers ...)`` per workload, with both walls, CPU
+  seconds (dask: every child process of a LocalCluster - forkserver and workers, start-up
+  included - plus the driver, whose in-process scheduler and nannies count there), the
+  1-minute load at start and end, and the result hashes.  Dask wall times count everything
+  the user waits for: the LocalCluster starts in a thread while the driver reads its point
+  tables (coverage) or runs Monte Carlo chunks itself (``chunks_on_driver``).  With
+  ``--scheduler-file`` the dask cases run on a cluster already running instead; the line says
+  so (its start is then not counted, and worker CPU is counted from the moment it is reached).
 * ``scale``: the national grid refined to ``--resolution`` m from the same DEM (a scale test,
   not better data): the serial engine refuses it up front with its estimate; a LocalCluster
   with ``--memory-limit`` per worker runs ``--departments`` by worker-built windows.
@@ -161,7 +168,8 @@ def _load_avg() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def case_coverage_all(sc, engine: str, workers: int, n_candidates: int, limit: float, chunk: int) -> dict:
+def case_coverage_all(sc, engine: str, workers: int, n_candidates: int, limit: float, chunk: int,
+                      scheduler_file: str | None = None) -> dict:
     """All (or ``n_candidates`` sampled) CCPP as candidates x all CCPP within ``limit``: serial =
     the whole graph + ``solve.coverage``; dask = worker-built partitions (the driver reads the
     point tables only)."""
@@ -180,24 +188,52 @@ def case_coverage_all(sc, engine: str, workers: int, n_candidates: int, limit: f
         r["coverage_s"] = round(time.perf_counter() - t1, 2)
         r["cpu_s"] = round(cpu_s() - c0, 2)
     else:
-        with dist.open_client(n_workers=workers, processes=True) as client:
-            r["cluster_start_s"] = round(time.perf_counter() - t0, 2)
-            w0 = _worker_cpu(client)
-            places, capitals, _q = nat._national_inputs(sc)
+        source = nat.national_source(sc)
+        with dist.client_in_background(n_workers=workers, scheduler_file=scheduler_file,
+                                       on_ready=lambda c: dp.prefetch_roads(source, c)) as pending:
+            places, capitals, _q = nat._national_inputs(sc)  # read here while the cluster starts
             cand = _candidates(len(places), n_candidates, sc.run.seed)
+            r["inputs_s"] = round(time.perf_counter() - t0, 2)
+            client = pending.result()
+            r["cluster_ready_s"] = round(time.perf_counter() - t0, 2)  # inputs read and cluster up
+            w0 = _cluster_cpu(client, scheduler_file)
             t1 = time.perf_counter()
-            m = dp.coverage_by_windows(nat.national_source(sc), {"places": places, "capitals": capitals},
+            m = dp.coverage_by_windows(source, {"places": places, "capitals": capitals},
                                        name="places", origins=cand, limit=limit, client=client,
                                        chunk_origins=chunk, progress=True)
             r["coverage_s"] = round(time.perf_counter() - t1, 2)
-            r["worker_cpu_s"] = round(_worker_cpu(client) - w0, 2)
-            r["driver_cpu_s"] = round(cpu_s() - c0, 2)
-            r["cpu_s"] = round(r["worker_cpu_s"] + r["driver_cpu_s"], 2)
-            r["worker_peak_mb"] = _worker_peaks(client)
+            _cluster_figures(r, client, scheduler_file, w0, c0)
     r["wall_s"] = round(time.perf_counter() - t0, 2)
     r.update(candidates=len(cand), pairs=int(m.nnz), matrix_sha=_hash_csr(m), peak_mb=round(hwm_mb(), 0),
              load_avg_1min_end=_load_avg())
     return r
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's child processes still running (a LocalCluster's workers
+    and its forkserver: their start-up and imports are counted too)."""
+    import psutil
+    total = 0.0
+    for ch in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            t = ch.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def _cluster_cpu(client, scheduler_file: str | None) -> float:
+    return _worker_cpu(client) if scheduler_file else _children_cpu()
+
+
+def _cluster_figures(r: dict, client, scheduler_file: str | None, w0: float, c0: float) -> None:
+    """Worker CPU (a LocalCluster: every child process since it started; a running cluster:
+    its workers since the client connected), driver CPU, their sum and the worker peaks."""
+    r["cluster"] = ("already running (--scheduler-file; its start is not counted)" if scheduler_file
+                    else "LocalCluster started in this run (counted)")
+    r["worker_cpu_s"] = round(_cluster_cpu(client, scheduler_file) - (w0 if scheduler_file else 0.0), 2)
+    r["driver_cpu_s"] = round(cpu_s() - c0, 2)
+    r["cpu_s"] = round(r["worker_cpu_s"] + r["driver_cpu_s"], 2)
+    r["worker_peak_mb"] = _worker_peaks(client)
 
 
 def _candidates(n: int, k: int, seed: int) -> np.ndarray:
@@ -231,7 +267,8 @@ def capture_mc_inputs(path: Path, scenario: str) -> None:
     path.write_bytes(pickle.dumps(seen))
 
 
-def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int) -> dict:
+def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int,
+            scheduler_file: str | None = None, wait_for_cluster: bool = False) -> dict:
     """Rank-stability Monte Carlo of the score stage's real inputs: ``distributed.monte_carlo``
     in ``chunks`` chunks, serially here and on ``workers`` Dask workers (same table)."""
     import pickle
@@ -247,13 +284,17 @@ def case_mc(path: Path, engine: str, workers: int, runs: int, chunks: int) -> di
         out = dist.monte_carlo(mc["table"], mc["weights"], None, **kw)
         r["cpu_s"] = round(cpu_s() - c0, 2)
     else:
-        with dist.open_client(n_workers=workers, processes=True) as client:
-            r["cluster_start_s"] = round(time.perf_counter() - t0, 2)
-            t1, w0 = time.perf_counter(), _worker_cpu(client)
-            out = dist.monte_carlo(mc["table"], mc["weights"], client, **kw)
-            r["compute_s"] = round(time.perf_counter() - t1, 2)
-            r["worker_cpu_s"] = round(_worker_cpu(client) - w0, 2)
-            r["cpu_s"] = round(r["worker_cpu_s"] + cpu_s() - c0, 2)
+        with dist.client_in_background(n_workers=workers, scheduler_file=scheduler_file) as pending:
+            ready: list[tuple[float, float]] = []  # when the client was up, the workers' CPU then
+            pending.add_done_callback(lambda f: ready.append(
+                (time.perf_counter(), _cluster_cpu(f.result(), scheduler_file) if scheduler_file else 0.0)))
+            if wait_for_cluster:  # no chunk on the driver: the tasks wait for the cluster
+                pending.result()
+            out = dist.monte_carlo(mc["table"], mc["weights"], pending, **kw)  # chunks run here until it is up
+            client = pending.result()
+            r["cluster_ready_s"] = round(ready[0][0] - t0, 2)
+            r["chunks_on_driver"] = int(out.attrs["chunks_here"])  # run by the driver while the cluster started
+            _cluster_figures(r, client, scheduler_file, ready[0][1], c0)
     r["wall_s"] = round(time.perf_counter() - t0, 2)
     r["table_sha"] = hashlib.sha256(pd.util.hash_pandas_object(out, index=True).to_numpy().tobytes()).hexdigest()[:16]
     r["load_avg_1min_end"] = _load_avg()
@@ -311,10 +352,17 @@ def case_scale(sc, workers: int, resolution_m: float, memory_limit: str, departm
 
 
 def speedup_line(serial: dict, dask: dict, workload: str) -> str:
-    same = "identical" if serial.get("matrix_sha", serial.get("table_sha")) == dask.get(
-        "matrix_sha", dask.get("table_sha")) else "DIFFERENT"
+    """``dask speed-up vs serial: xN.NN (...)``: wall ratio, both walls and CPU seconds (dask:
+    workers + driver), how the cluster was had, the 1-minute load at start -> end, the hashes."""
+    h_s = serial.get("matrix_sha", serial.get("table_sha"))
+    h_d = dask.get("matrix_sha", dask.get("table_sha"))
+    same = f"identical {h_s}" if h_s == h_d else f"DIFFERENT {h_s} vs {h_d}"
     return (f"dask speed-up vs serial: x{serial['wall_s'] / dask['wall_s']:.2f} ({workload}, {dask['workers']} "
-            f"workers; serial {serial['wall_s']} s, dask {dask['wall_s']} s; results {same})")
+            f"workers; serial {serial['wall_s']} s wall / {serial.get('cpu_s')} CPU-s, load "
+            f"{serial.get('load_avg_1min_start')}->{serial.get('load_avg_1min_end')}; dask {dask['wall_s']} s wall / "
+            f"{dask.get('cpu_s')} CPU-s (workers {dask.get('worker_cpu_s')}, driver {dask.get('driver_cpu_s')}), "
+            f"{dask.get('cluster', '')}, ready at {dask.get('cluster_ready_s')} s, load "
+            f"{dask.get('load_avg_1min_start')}->{dask.get('load_avg_1min_end')}; results {same})")
 
 
 def _run_cases(cases: list[str], args) -> list[dict]:
@@ -324,6 +372,10 @@ def _run_cases(cases: list[str], args) -> list[dict]:
                "--workers", str(args.workers), "--candidates", str(args.candidates), "--limit", str(args.limit),
                "--chunk", str(args.chunk), "--out", args.out, "--runs", str(args.runs), "--mc-chunks",
                str(args.mc_chunks), "--mc-scenario", args.mc_scenario]
+        if args.scheduler_file and case.endswith("-dask"):
+            cmd += ["--scheduler-file", args.scheduler_file]
+        if args.mc_wait_for_cluster:
+            cmd += ["--mc-wait-for-cluster"]
         done = subprocess.run(cmd, capture_output=True, text=True, check=True)
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
@@ -350,6 +402,10 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=240.0, help="censoring limit of the scale test")
     ap.add_argument("--regions", choices=["department", "province"], default="department",
                     help="one task per department or per province (scale test)")
+    ap.add_argument("--mc-wait-for-cluster", action="store_true",
+                    help="mc-dask: run no chunk on the driver while the LocalCluster starts (compare both)")
+    ap.add_argument("--scheduler-file", default=None,
+                    help="target3 dask cases on a cluster already running (its start not counted; labelled so)")
     ap.add_argument("--out", default=str(ROOT / "runs" / "benchmark_scale"))
     ap.add_argument("--json", help="write the measured numbers to this JSON file")
     args = ap.parse_args()
@@ -389,9 +445,11 @@ def main() -> None:
     elif args.case.startswith("nearest"):
         r = case_nearest(sc, engine, args.workers, Path(args.out) / args.case)
     elif args.case.startswith("coverage_all"):
-        r = case_coverage_all(sc, engine, args.workers, args.candidates, args.limit, args.chunk)
+        r = case_coverage_all(sc, engine, args.workers, args.candidates, args.limit, args.chunk,
+                              args.scheduler_file)
     elif args.case.startswith("mc"):
-        r = case_mc(mc_inputs, engine, args.workers, args.runs, args.mc_chunks)
+        r = case_mc(mc_inputs, engine, args.workers, args.runs, args.mc_chunks, args.scheduler_file,
+                    args.mc_wait_for_cluster)
     else:
         r = case_coverage(sc, engine, args.workers, args.candidates, args.limit, args.chunk)
     print(json.dumps(r), file=sys.stderr, flush=True)

@@ -25,6 +25,7 @@ FLOORS: dict[str, int] = {
     "network": 2,
     "access": 3,
     "suitability": 4, "distributed": 4,  # distributed runs network and suitability work on Dask
+    "distributed_client": 4,  # finding/starting the cluster, running tasks on it (#19)
     "distributed_partitions": 4,  # worker-built windows of the graph (data -> network on the worker)
     "allocation": 5,
     "report": 6,

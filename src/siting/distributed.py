@@ -33,145 +33,34 @@ partitions (the driver never holds the whole graph) are in :mod:`siting.distribu
 """
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from tqdm.auto import tqdm
 
+from .distributed_client import (  # noqa: F401 - the public names of the Dask engine, kept here
+    FORKSERVER_PRELOAD,
+    KEEP_GLIBC_MALLOC,
+    SCHEDULER_ENV,
+    _map,
+    _nbytes,
+    _require_dask,
+    _start_method,
+    client_in_background,
+    open_client,
+    resolve_scheduler,
+    submission_order,
+)
 from .errors import UserError
 from .network import solve
 from .network.graph import ROAD, TravelGraph
 
 log = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------- client
-
-
-def _require_dask():
-    try:
-        import distributed  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - dask is installed in CI
-        raise UserError("the Dask engine needs dask.distributed, which is not installed",
-                        hint='pip install "siting[dask]" (or use --engine serial)') from exc
-    return distributed
-
-
-#: where :func:`resolve_scheduler` found the scheduler (for messages)
-SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
-
-
-def resolve_scheduler(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None
-                      ) -> tuple[str, str, str] | None:
-    """Which cluster to use: ``(kind, value, origin)`` or ``None`` for a new ``LocalCluster``.
-
-    Order: an explicit ``scheduler`` address (``--scheduler``), a ``scheduler_file``
-    (``--scheduler-file``, the JSON written by ``dask scheduler --scheduler-file`` or
-    ``Client.write_scheduler_file``), the environment variable ``DASK_SCHEDULER_ADDRESS``,
-    then dask's configuration key ``scheduler-address`` (``~/.config/dask/*.yaml``,
-    ``dask.config.set``).  ``kind`` is ``"address"`` or ``"file"``.
-    """
-    if scheduler:
-        return "address", str(scheduler), "--scheduler"
-    if scheduler_file:
-        path = Path(scheduler_file)
-        if not path.is_file():
-            raise UserError(f"the Dask scheduler file {str(path)!r} does not exist", source=str(path),
-                            hint="start the scheduler with `dask scheduler --scheduler-file PATH` (on a shared "
-                                 "filesystem) and pass the same PATH, or give --scheduler ADDRESS")
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-            address = str(info["address"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"cannot read the Dask scheduler file {str(path)!r} ({exc.__class__.__name__}: {exc})",
-                            source=str(path),
-                            hint="it must be the JSON file written by `dask scheduler --scheduler-file PATH`, "
-                                 "with an \"address\" entry") from exc
-        return "file", str(path), f"--scheduler-file ({address})"
-    env = os.environ.get(SCHEDULER_ENV, "").strip()
-    if env:
-        return "address", env, SCHEDULER_ENV
-    import dask
-    configured = dask.config.get("scheduler-address", None)
-    if configured:
-        return "address", str(configured), "dask config 'scheduler-address'"
-    return None
-
-
-@contextlib.contextmanager
-def open_client(scheduler: str | None = None, *, scheduler_file: str | os.PathLike | None = None,
-                n_workers: int = 2, threads_per_worker: int = 1, processes: bool = True,
-                memory_limit: str | None = None) -> Iterator[Any]:
-    """A ``distributed.Client`` on the cluster :func:`resolve_scheduler` finds (closed on
-    exit, the cluster left running), else on a new ``LocalCluster`` of ``n_workers``
-    workers with ``memory_limit`` each (closed on exit)."""
-    distributed = _require_dask()
-    where = resolve_scheduler(scheduler, scheduler_file=scheduler_file)
-    if where is not None:
-        kind, value, origin = where
-        try:
-            client = (distributed.Client(scheduler_file=value, timeout="20s") if kind == "file"
-                      else distributed.Client(value, timeout="20s"))
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UserError(f"cannot reach the Dask scheduler {value!r} (from {origin}): {exc}",
-                            hint="start it with `dask scheduler` and workers with `dask worker ADDRESS`, "
-                                 f"check --scheduler / --scheduler-file / {SCHEDULER_ENV} / dask config, "
-                                 "or unset them to use a local cluster") from exc
-        log.info("Dask: connected to %s (from %s)", client.scheduler.address, origin)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    kw: dict[str, Any] = {"n_workers": n_workers, "threads_per_worker": threads_per_worker,
-                          "processes": processes, "dashboard_address": None}
-    if memory_limit:
-        kw["memory_limit"] = memory_limit
-    with distributed.LocalCluster(**kw) as cluster, distributed.Client(cluster) as client:
-        yield client
-
-
-def _map(func: Callable, items: Sequence[tuple], client, *, shared: Mapping[str, Any] | None = None,
-         desc: str = "", progress: bool | None = None) -> list:
-    """``[func(*item, **shared) for item in items]``, on ``client`` when given.
-
-    ``shared`` values (large arrays/matrices used by every task) are scattered once to all
-    workers (``broadcast=True``) instead of being shipped with every task.
-    """
-    shared = dict(shared or {})
-    disable = None if progress is None else not progress
-    if client is None:
-        return [func(*it, **shared) for it in tqdm(items, desc=desc, unit="task", disable=disable)]
-    from distributed import as_completed
-    futs_shared = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
-    futures = []
-    for it in items:  # large per-task inputs (subgraphs) travel as scattered data, not inside the task graph
-        args = [client.scatter(a, hash=False) if isinstance(a, (np.ndarray, sp.sparray)) and _nbytes(a) > 2**20
-                else a for a in it]
-        futures.append(client.submit(func, *args, **futs_shared, pure=False))
-    index = {f.key: i for i, f in enumerate(futures)}
-    out: list = [None] * len(futures)
-    with tqdm(total=len(futures), desc=desc, unit="task", disable=disable) as bar:
-        for fut in as_completed(futures):
-            out[index[fut.key]] = fut.result()
-            bar.update()
-    return out
-
-
-def _nbytes(a) -> int:
-    if isinstance(a, sp.sparray):
-        return int(a.data.nbytes + a.indices.nbytes + a.indptr.nbytes) if hasattr(a, "indptr") else 2**21
-    return int(a.nbytes)
-
 
 # --------------------------------------------------------------------------- coverage
 
@@ -403,6 +292,8 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
 
     ``speed_tables``: optional ``{speed_factor: criteria table}`` recomputed beforehand
     (the speed scenarios); each run uses one of them (or ``criteria_table``) at random.
+    ``client``: a client, ``None`` (here) or the future of one still starting
+    (:func:`client_in_background`: chunks run here until it is up, see :func:`_map`).
     ``draw_tables``: the criteria tables of the score stage's travel-time draws; each run
     uses one of them (not ``criteria_table``, which gives the deterministic ``rank``), as
     ``sensitivity.monte_carlo(tables=...)``.  With ``n_chunks=1`` the result equals
@@ -425,9 +316,11 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     seeds = chunk_seeds(seed, n_chunks)
     n_cand = len(criteria_table)
     as_counts = bool(n_cand + 1 < sizes.min())  # the histogram is smaller than the chunk's ranks
+    where: dict = {}
     parts = _map(_mc_task, [(int(s), q) for s, q in zip(sizes, seeds)], client,
                  shared={"norms": norms, "w_vec": w_vec, "concentration": float(concentration),
-                         "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress)
+                         "as_counts": as_counts}, desc="Monte Carlo chunks", progress=progress,
+                 cost=[float(q) for q in sizes], stats=where)
     if as_counts:  # summed on the workers' side of the wire: the driver never holds the ranks
         out = stability_from_counts(np.asarray(np.sum(parts, axis=0, dtype=np.int64)), base @ w_vec, top_n=top_n,
                                     index=criteria_table.index)
@@ -436,7 +329,7 @@ def monte_carlo(criteria_table: pd.DataFrame, weights: Mapping[str, float], clie
     if "ccpp_id" in criteria_table:
         out.insert(0, "ccpp_id", criteria_table["ccpp_id"].to_numpy())
     out.attrs.update({"n_runs": n_runs, "n_chunks": n_chunks, "concentration": concentration, "top_n": top_n,
-                      "seed": seed, "speed_draws": len(draw_tables or []),
+                      "seed": seed, "speed_draws": len(draw_tables or []), "chunks_here": where["here"],
                       "speed_factors": [] if draw_tables else [1.0] + [float(f) for f in (speed_tables or {})],
                       "weights": w})
     return out

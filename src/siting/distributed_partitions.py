@@ -38,6 +38,7 @@ import hashlib
 import math
 import pickle
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,9 +266,13 @@ class Partition:
     cells: int  # grid cells built (core + margin)
 
 
-def build_partition(source: GraphSource, boxes: Sequence[Box], points: Mapping[str, gpd.GeoDataFrame]) -> Partition:
+def build_partition(source: GraphSource, boxes: Sequence[Box], points: Mapping[str, gpd.GeoDataFrame], *,
+                    roads: RoadSegments | None | str = "files") -> Partition:
     """Build the graph of the window around ``boxes`` from the files of ``source`` (on the
-    worker) and keep the subgraph induced by the nodes inside ``boxes`` (see the module docstring)."""
+    worker) and keep the subgraph induced by the nodes inside ``boxes`` (see the module docstring).
+
+    ``roads``: the whole road network (:func:`road_network` of ``source``, e.g. the result of
+    :func:`prefetch_roads` on the cluster), or ``"files"`` to cut it here from the road files."""
     grid = grid_of(source)
     m = MARGIN_CELLS * grid.res
     outer = (min(b[0] for b in boxes) - m, min(b[1] for b in boxes) - m, max(b[2] for b in boxes) + m,
@@ -276,7 +281,7 @@ def build_partition(source: GraphSource, boxes: Sequence[Box], points: Mapping[s
     if win is None:
         raise UserError("the partition's window lies outside the DEM grid", source=source.dem)
     terrain = _window_terrain(source, grid, win)
-    net = road_network(source)
+    net = road_network(source) if isinstance(roads, str) else roads
     segs = _segments_inside(net, outer) if net is not None else None
     g = build_travel_graph(terrain, None, source.speeds, dict(points), mode=source.mode, road_segments=segs)
     kept = np.flatnonzero(inside_any(g.x, g.y, boxes))
@@ -313,13 +318,13 @@ def _check_partition_memory(source: GraphSource, boxes: Sequence[Box], n_points:
 
 
 def _nearest_window_task(source: GraphSource, boxes: list[Box], points: dict[str, gpd.GeoDataFrame],
-                         sources: str, targets: str, target_pos: np.ndarray, limit: float, towards: bool
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+                         sources: str, targets: str, target_pos: np.ndarray, limit: float, towards: bool,
+                         roads: RoadSegments | None | str = "files") -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Minutes, winning source (position in ``points[sources]``) and ``outside_dem`` of the
     targets ``points[targets].iloc[target_pos]``, on the worker-built partition."""
     t0 = time.perf_counter()
     _check_partition_memory(source, boxes, sum(len(p) for p in points.values()))
-    part = build_partition(source, boxes, points)
+    part = build_partition(source, boxes, points, roads=roads)
     m = sp.csr_array(part.matrix.T.tocsr()) if towards else part.matrix
     s_nodes = part.nodes[sources]
     ok = np.flatnonzero(s_nodes >= 0)
@@ -332,10 +337,11 @@ def _nearest_window_task(source: GraphSource, boxes: list[Box], points: dict[str
 
 
 def _coverage_window_task(source: GraphSource, boxes: list[Box], points: dict[str, gpd.GeoDataFrame], name: str,
-                          origin_pos: np.ndarray, limit: float, towards: bool) -> sp.csr_array:
+                          origin_pos: np.ndarray, limit: float, towards: bool,
+                          roads: RoadSegments | None | str = "files") -> sp.csr_array:
     """Coverage rows of the origins ``points[name].iloc[origin_pos]`` x all of ``points[name]``."""
     _check_partition_memory(source, boxes, sum(len(p) for p in points.values()))
-    part = build_partition(source, boxes, points)
+    part = build_partition(source, boxes, points, roads=roads)
     m = sp.csr_array(part.matrix.T.tocsr()) if towards else part.matrix
     nodes = part.nodes[name]
     return solve.coverage(m, nodes[origin_pos], nodes, limit, towards_origins=False, progress=False)
@@ -361,10 +367,45 @@ def _xy(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
     return _projected({"p": gdf}, crs)[1]["p"]
 
 
-def _road_xy(source: GraphSource, client) -> np.ndarray:
+def _xy_of(net: RoadSegments | None) -> np.ndarray:
+    return np.zeros((0, 2)) if net is None else net.xy
+
+
+_PREFETCHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> {source token: roads future}
+
+
+def prefetch_roads(source: GraphSource, client) -> Any:
+    """The whole road network of ``source`` (:func:`road_network`), cut **once** on the cluster:
+    a future every window task takes as an argument (dask copies the result, a few MB, to
+    the other workers instead of each worker cutting it again from the road files).  Calling
+    it again with the same client and source returns the same future, so a caller can start
+    the cut as soon as the cluster is up (``client_in_background(on_ready=...)``) while it
+    reads its point tables.  ``client=None``: the network itself, cut here."""
     if client is None:
-        return road_nodes_xy(source)
-    return client.submit(road_nodes_xy, source, pure=False).result()
+        return road_network(source)
+    held = _PREFETCHED.setdefault(client, {})
+    if source.token not in held:
+        held[source.token] = client.submit(road_network, source, key=f"siting-roads-{source.token}", pure=False)
+    return held[source.token]
+
+
+def _road_xy(roads: Any, client) -> np.ndarray:
+    """Road node positions (for the halo rule) of ``roads`` = :func:`prefetch_roads`'s answer."""
+    if client is None:
+        return _xy_of(roads)
+    return client.submit(_xy_of, roads, pure=False).result()
+
+
+def _window_cells(grid: Grid, boxes: Sequence[Box]) -> int:
+    """Grid cells of a task's core boxes (the estimate of its work: build and searches)."""
+    wins = [grid.cell_window(b) for b in boxes]
+    return int(sum((w[2] - w[0]) * (w[3] - w[1]) for w in wins if w))
+
+
+def _task_points(sub: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """What a window task's graph needs of its points: the geometry and the ``altitude_m``
+    the point legs use (:func:`siting.network.legs.point_layer`); the other columns stay here."""
+    return {k: g[[c for c in ("altitude_m", g.geometry.name) if c in g.columns]] for k, g in sub.items()}
 
 
 def _subset(points: Mapping[str, gpd.GeoDataFrame], xy: Mapping[str, tuple[np.ndarray, np.ndarray]],
@@ -388,18 +429,22 @@ def nearest_by_windows(source: GraphSource, points: Mapping[str, gpd.GeoDataFram
     n_t = len(points[targets])
     if len(regions) != n_t:
         raise ValueError("regions must give one label per target")
+    roads = prefetch_roads(source, client)
     points, xy = _projected(points, source.crs)
-    road_xy = _road_xy(source, client)
-    items, rows = [], []
+    road_xy = _road_xy(roads, client)
+    grid = grid_of(source)
+    items, rows, cost = [], [], []
     for label in pd.unique(regions):
         sel = np.flatnonzero(regions == label)
         boxes = halo_boxes(xy[targets][0][sel], xy[targets][1][sel], max_minutes, speeds=source.speeds,
                            road_xy=road_xy, mode=source.mode)
         sub, idx = _subset(points, xy, boxes)
         pos = np.searchsorted(idx[targets], sel)  # sel is inside its own box
-        items.append((source, boxes, sub, sources, targets, pos, float(max_minutes), towards_sources))
+        items.append((source, boxes, _task_points(sub), sources, targets, pos, float(max_minutes), towards_sources,
+                      roads))
         rows.append((label, sel, idx[sources]))
-    parts = _map(_nearest_window_task, items, client, desc="regions", progress=progress)
+        cost.append(_window_cells(grid, boxes))
+    parts = _map(_nearest_window_task, items, client, desc="regions", progress=progress, cost=cost)
     minutes, which = np.full(n_t, np.inf), np.full(n_t, -1, np.int64)
     outside = np.zeros(n_t, bool)
     meta = []
@@ -421,18 +466,23 @@ def coverage_by_windows(source: GraphSource, points: Mapping[str, gpd.GeoDataFra
         raise UserError(f"coverage limit must be > 0 minutes, got {limit}")
     org = np.asarray(origins, dtype=np.int64).ravel()
     n_t = len(points[name])
+    roads = prefetch_roads(source, client)
     points, xy = _projected(points, source.crs)
-    road_xy = _road_xy(source, client)
+    road_xy = _road_xy(roads, client)
+    grid = grid_of(source)
     order = solve._morton_order(xy[name][0][org], xy[name][1][org])
     chunks = [order[s:s + chunk_origins] for s in range(0, len(org), chunk_origins)]
-    items, cols = [], []
+    items, cols, cost = [], [], []
     for c in chunks:
         boxes = halo_boxes(xy[name][0][org[c]], xy[name][1][org[c]], limit, speeds=source.speeds, road_xy=road_xy,
                            mode=source.mode)
         sub, idx = _subset(points, xy, boxes)
-        items.append((source, boxes, sub, name, np.searchsorted(idx[name], org[c]), float(limit), towards_origins))
+        items.append((source, boxes, _task_points(sub), name, np.searchsorted(idx[name], org[c]), float(limit),
+                      towards_origins, roads))
         cols.append(idx[name])
-    parts = _map(_coverage_window_task, items, client, desc=f"coverage <= {limit:g} min", progress=progress)
+        cost.append(_window_cells(grid, boxes))
+    parts = _map(_coverage_window_task, items, client, desc=f"coverage <= {limit:g} min", progress=progress,
+                 cost=cost)
     blocks = [sp.csr_array((p.data, col[p.indices].astype(np.int64), p.indptr.astype(np.int64)),
                            shape=(p.shape[0], n_t)) for p, col in zip(parts, cols)]
     stacked = sp.csr_array(sp.vstack(blocks, format="csr")) if blocks else sp.csr_array((0, n_t))

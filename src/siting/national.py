@@ -352,13 +352,21 @@ def _answer_serial(sc: Scenario, fig: dict, *, progress: bool, resolution_m: flo
 def _answer_windows(sc: Scenario, fig: dict, client, *, progress: bool, max_minutes: float,
                     resolution_m: float | None) -> _Answer:
     """One task per department; each worker reads its DEM window and roads and builds its
-    partition (:mod:`siting.distributed_partitions`): the driver never builds the graph."""
-    from .distributed_partitions import grid_of, nearest_by_windows, road_nodes_xy, whole_graph_estimate
+    partition (:mod:`siting.distributed_partitions`): the driver never builds the graph.
+    ``client``: a client or the ``concurrent.futures.Future`` of one still starting (the
+    point tables are read meanwhile)."""
+    from concurrent.futures import Future
+
+    from .distributed_partitions import _road_xy, grid_of, nearest_by_windows, prefetch_roads, whole_graph_estimate
     t0 = time.perf_counter()
-    places, capitals, q = _national_inputs(sc)
     source = national_source(sc, resolution_m=resolution_m)
-    road_xy = client.submit(road_nodes_xy, source, pure=False).result() if client is not None \
-        else road_nodes_xy(source)
+    if not isinstance(client, Future):
+        roads = prefetch_roads(source, client)  # cut once on a worker while the point tables are read here
+    places, capitals, q = _national_inputs(sc)
+    if isinstance(client, Future):
+        client = client.result()
+        roads = prefetch_roads(source, client)  # the future the cluster's on_ready submitted
+    road_xy = _road_xy(roads, client)
     mem = whole_graph_estimate(source, len(places) + len(capitals), road_xy=road_xy)
     grid = grid_of(source)
     fig.update(load_s=round(time.perf_counter() - t0, 2), places=len(places), capitals=len(capitals),
@@ -414,11 +422,13 @@ def run_national(sc: Scenario, *, engine: str = "serial", scheduler: str | None 
     elif client is not None:
         ans = _answer_windows(sc, fig, client, progress=progress, max_minutes=max_minutes, resolution_m=resolution_m)
     else:
-        from .distributed import open_client
-        with open_client(scheduler, scheduler_file=scheduler_file, n_workers=n_workers,
-                         memory_limit=memory_limit) as own:
-            ans = _answer_windows(sc, fig, own, progress=progress, max_minutes=max_minutes,
-                                  resolution_m=resolution_m)
+        from .distributed import client_in_background
+        from .distributed_partitions import prefetch_roads
+        source = national_source(sc, resolution_m=resolution_m)
+        with client_in_background(scheduler, scheduler_file=scheduler_file, n_workers=n_workers,
+                                  memory_limit=memory_limit, on_ready=lambda c: prefetch_roads(source, c)) as pending:
+            ans = _answer_windows(sc, fig, pending, progress=progress, max_minutes=max_minutes,
+                                  resolution_m=resolution_m)  # reads the point tables while the cluster starts
     if progress:
         _say(f"  query: {fig['query_s']:.1f} s")
     minutes, which = ans.minutes, ans.which
