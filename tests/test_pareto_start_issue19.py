@@ -77,6 +77,33 @@ def test_front_with_starts_equals_the_front_without(seed, parents, groups, monke
     pd.testing.assert_frame_equal(pareto_front(data, n_points=6).table, fast.table, check_exact=True)
 
 
+@pytest.mark.parametrize(("seed", "parents", "groups"), CASES[:3])
+def test_front_solved_as_two_chains_in_side_processes_equals_the_front(seed, parents, groups):
+    """Issue #19: with ``run_aside`` the grid is solved as two chains in side processes."""
+    from siting.report.side_tasks import deferred_writes, run_aside
+
+    data = fixture(seed, parents=parents, groups=groups)
+    calls: list[dict] = []
+
+    def counting(fn, /, *args, **kwargs):
+        calls.append(kwargs)
+        return run_aside(fn, *args, **kwargs)
+
+    with deferred_writes(workers=2):
+        split = pareto_front(data, n_points=7, run_aside=counting)
+    assert [(c["part"], c["parts"]) for c in calls] == [(0, 2), (1, 2)]
+    assert split.table["selected"].tolist() == forward_front(data, n_points=7)
+    pd.testing.assert_frame_equal(split.table, pareto_front(data, n_points=7).table, check_exact=True)
+    # the chains: consecutive, tightest first, the looser one the longer (n_points = 6 is a grid
+    # of 5 points: 2 + 3), together the whole grid
+    kw = dict(max_minutes=60.0, equity_minutes=120.0, n_points=6, time_limit=60.0)
+    _, one = tr.front_points(data, **kw)
+    _, a = tr.front_points(data, **kw, part=0, parts=2)
+    _, b = tr.front_points(data, **kw, part=1, parts=2)
+    assert [p[0] for p in a + b] == [p[0] for p in one] and (len(a), len(b)) == (2, 3)
+    assert [p[3] for p in a + b] == [p[3] for p in one]
+
+
 def test_start_vector_satisfies_every_row(monkeypatch):
     """The start built from a plan (x, y, v covered indicators, z a parent matching) meets
     every row of phase 1 and phase 2, checked on the assembled matrix."""

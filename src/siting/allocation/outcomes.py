@@ -13,6 +13,7 @@ the whole population and all women, before and after the plan:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +26,9 @@ from .objectives import (
     SitingData,
     describe_front,
     front_with_plans,
-    pareto_front,
     plan_measures,
     population_groups,
+    start_pareto_front,
 )
 
 #: the population groups every plan is measured on (codes of the ``group`` column)
@@ -108,21 +109,38 @@ class Tradeoff:
                            n_sites=self.n_sites)
 
 
-def tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: list[int] | None = None) -> Tradeoff:
+def tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: list[int] | None = None,
+             run_aside: Any = None) -> Tradeoff:
     """The epsilon-constraint Pareto front (:func:`siting.allocation.objectives.pareto_front`)
     of (target people newly within ``allocation.max_minutes``, target people beyond
     ``allocation.equity_minutes``) for N = ``allocation.n_sites`` and every limit of the run,
     with ``allocation.pareto_points`` epsilon values; empty when ``pareto_points`` < 2 or when
     the minutes do not reach ``equity_minutes`` (no graph).  ``selected`` (a plan chosen by
     another objective) is placed on the same axes, with the coverage the front gains over it
-    at no more people beyond T2: ``max {f1(p) : p on the front, f2(p) <= f2(plan)} - f1(plan)``."""
+    at no more people beyond T2: ``max {f1(p) : p on the front, f2(p) <= f2(plan)} - f1(plan)``.
+    ``run_aside``: the front's chains are solved in side processes (:func:`start_tradeoff`)."""
+    return start_tradeoff(sc, sdata, lang=lang, selected=selected, run_aside=run_aside)()
+
+
+def start_tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: list[int] | None = None,
+                   run_aside: Any = None) -> Callable[[], Tradeoff]:
+    """A getter of :func:`tradeoff`; with ``run_aside`` (``run_aside(fn, *args, **kwargs)`` -> a
+    getter) the front is already being solved in side processes when this returns."""
     a = sc.allocation
     T, T2 = float(a.max_minutes), float(a.equity_minutes)
     if a.pareto_points < 2 or sdata is None or sdata.cutoff < T2:
-        return Tradeoff(max_minutes=T, equity_minutes=T2, n_sites=a.n_sites)
+        return lambda: Tradeoff(max_minutes=T, equity_minutes=T2, n_sites=a.n_sites)
     data = sdata.with_options(suitability_weight=0.0)
-    front = pareto_front(data, max_minutes=T, equity_minutes=T2, n_points=int(a.pareto_points),
-                         time_limit=a.time_limit_s)
+    get_front = start_pareto_front(data, max_minutes=T, equity_minutes=T2, n_points=int(a.pareto_points),
+                                   time_limit=a.time_limit_s, run_aside=run_aside)
+    return lambda: _tradeoff_of(sc, get_front(), data, lang=lang, selected=selected)
+
+
+def _tradeoff_of(sc: Scenario, front: ParetoFront, data: SitingData, *, lang: str,
+                 selected: list[int] | None) -> Tradeoff:
+    """The :class:`Tradeoff` of ``front``: its table, its sentences and the run's plan on its axes."""
+    a = sc.allocation
+    T, T2 = float(a.max_minutes), float(a.equity_minutes)
     table = front.table.drop(columns=["selected"])
     sentences = describe_front(front, lang=lang)
     point = None

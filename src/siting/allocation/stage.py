@@ -31,7 +31,7 @@ from . import choice as _choice
 from .model import MaximalCovering
 from .near_optimal import NearOptimal, near_optimal
 from .objectives import SitingResult
-from .outcomes import Tradeoff, measure_table, tradeoff
+from .outcomes import Tradeoff, measure_table, start_tradeoff, tradeoff
 from .parents import assign_parents
 from .priorities import explain_priorities
 from .results import CoverageSolution
@@ -320,9 +320,7 @@ def _start_front(sc: Scenario, data: StudyData, access: AccessResult, scores: Sc
         return lambda: tradeoff(sc, None, lang=lang, selected=sel)
     weights = demand_weights(sc, access.places, indicators=data.district_indicators, petitions=data.petitions)
     sdata = _choice.siting_data(sc, access, scores, costs, weights, capacity=parent_capacity(sc, data))
-    if run_aside is not None:
-        return run_aside(tradeoff, sc, sdata, lang=lang, selected=sel)
-    return lambda: tradeoff(sc, sdata, lang=lang, selected=sel)
+    return start_tradeoff(sc, sdata, lang=lang, selected=sel, run_aside=run_aside)
 
 
 def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, costs: _choice.Costs,

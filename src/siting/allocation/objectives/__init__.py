@@ -25,8 +25,17 @@ from .measures import PlanMeasures, compare_plans, demand_weights, measures_of, 
 from .pcenter import PCenter
 from .pmedian import PMedian
 from .problem import SitingData, SitingResult
-from .tradeoff import ParetoFront, describe_front, front_with_plans, pareto_front, plot_front, suitability_cost
+from .tradeoff import (
+    ParetoFront,
+    describe_front,
+    front_with_plans,
+    pareto_front,
+    plot_front,
+    start_pareto_front,
+    suitability_cost,
+)
 
 __all__ = ["MaxCovering", "MaxMinFairness", "PCenter", "PMedian", "ParetoFront", "PlanMeasures", "SitingData",
            "SitingResult", "compare_plans", "demand_weights", "describe_front", "front_with_plans",
-           "measures_of", "pareto_front", "plan_measures", "plot_front", "population_groups", "suitability_cost"]
+           "measures_of", "pareto_front", "plan_measures", "plot_front", "population_groups", "start_pareto_front",
+           "suitability_cost"]

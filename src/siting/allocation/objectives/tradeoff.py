@@ -2,7 +2,7 @@
 suitability weight costs in the objective."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,7 +17,8 @@ from .constraints import infeasible
 from .covering import MaxCovering
 from .problem import Plan, SitingData
 
-__all__ = ["ParetoFront", "describe_front", "pareto_front", "plot_front", "suitability_cost"]
+__all__ = ["ParetoFront", "describe_front", "front_points", "pareto_front", "plot_front", "start_pareto_front",
+           "suitability_cost"]
 
 #: relative MIP gaps of the two phases of every point (max coverage, then min people beyond T2):
 #: 1e-9 of ~3e4 people is far below the 1e-7 slack phase 2 gives the coverage, so phase 2 always
@@ -123,7 +124,8 @@ def _lexicographic(base: MaxCovering, eps: float | None, *, time_limit: float, s
 
 
 def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes: float = 120.0, n_points: int = 8,
-                 time_limit: float = 60.0, gini_weights: np.ndarray | None = None) -> ParetoFront:
+                 time_limit: float = 60.0, gini_weights: np.ndarray | None = None,
+                 run_aside: Any = None) -> ParetoFront:
     r"""Pareto front of (newly covered within T = ``max_minutes``, people beyond T2 =
     ``equity_minutes``) for the limits of ``data`` (N sites, budget, quotas, parents), by the
     **epsilon-constraint method** (Haimes et al. 1971; Chankong & Haimes 1983)::
@@ -139,7 +141,10 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     first incumbent (issue #19): ``min f2`` starts from the maximal-coverage plan, ``P(eps_k)``
     from the plan of ``eps_{k+1} < eps_k`` (feasible for every looser ``eps``; the first from
     the ``min f2`` plan), phase 2 from phase 1's plan.  The starts change the time, not the
-    optimum; the points are then merged in the order of decreasing ``eps``.  Only when two
+    optimum; the points are then merged in the order of decreasing ``eps``.  With ``run_aside``
+    (a side-process runner, :func:`siting.report.side_tasks.run_aside`) the grid is solved as
+    two chains at once (:func:`front_points`, each from the ``min f2`` plan; both solve the
+    two ends again): about half the time on two free cores, the same optima.  Only when two
     plans tie in both objectives could the start decide which one is returned (on the
     Cajamarca front no other plan reaches any point's coverage: checked with a no-good cut).
 
@@ -149,6 +154,18 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     ``gini_nondominated`` = no other front plan has both more coverage and a lower Gini.
     ``gini_exact`` (note) says whether the cost matrix reaches every place's existing time.
     """
+    return start_pareto_front(data, max_minutes=max_minutes, equity_minutes=equity_minutes, n_points=n_points,
+                              time_limit=time_limit, gini_weights=gini_weights, run_aside=run_aside)()
+
+
+_Point = tuple[float | None, list[int], float, float, str]  # (eps, plan, newly covered, beyond T2, status)
+
+
+def front_points(data: SitingData, *, max_minutes: float, equity_minutes: float, n_points: int, time_limit: float,
+                 part: int = 0, parts: int = 1) -> tuple[_Point, list[_Point]]:
+    """The maximal-coverage end of the front and the solved grid points of chain ``part`` of
+    ``parts`` (:func:`pareto_front`): the grid from the tightest ``eps`` up, cut into ``parts``
+    consecutive chains; each chain starts from the ``min f2`` plan.  Returns ``(end, points)``."""
     if n_points < 2:
         raise UserError("n_points must be at least 2 (the two ends of the front)")
     base = MaxCovering(data, max_minutes=max_minutes, equity_minutes=equity_minutes)
@@ -157,21 +174,58 @@ def pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes:
     cand, x0, res = m_min._milp(time_limit=time_limit, mip_rel_gap=_GAP_BEYOND, objective="beyond", start=sel_a)
     sel_min = [int(i) for i in cand[res.x[x0:x0 + len(cand)] > 0.5]] if res.x is not None else sel_a
     b_min = m_min.beyond(sel_min) if res.x is not None else b_a
-    points: list[tuple[float | None, list[int], float, float, str]] = [(None, sel_a, cov_a, b_a, st_a)]
-    if b_min < b_a - 1e-6:
-        grid = [float(eps) for eps in np.linspace(b_a, b_min, n_points)[1:]]
-        solved: list[tuple[list[int], float, float, str]] = []
-        start, swaps = sel_min, _Swaps(data, float(max_minutes), float(equity_minutes))
-        for e in reversed(grid):  # tightest first: each plan is feasible for the next (looser) eps
-            solved.append(_lexicographic(base, e + 1e-7 * max(1.0, e), time_limit=time_limit, start=start,
-                                         swaps=swaps))
-            start = solved[-1][0]
-        for e, (sel, cov, b, st) in zip(grid, reversed(solved), strict=True):
-            # a point no better in people beyond T2 than one already found is a duplicate or dominated
-            # (it can only come out of the MIP tolerance): the front keeps strictly fewer people beyond
-            if any(b >= p[3] - 1e-6 * max(1.0, b) for p in points):
-                continue
-            points.append((e, sel, cov, b, st))
+    end: _Point = (None, sel_a, cov_a, b_a, st_a)
+    if not b_min < b_a - 1e-6:
+        return end, []
+    grid = [float(eps) for eps in np.linspace(b_a, b_min, n_points)[1:]][::-1]  # tightest first
+    # consecutive chains, the looser ones one point longer when the grid does not divide evenly:
+    # near min f2 few plans are feasible and the points solve fastest (Cajamarca: chains of the
+    # 5 points split 2 + 3 take 2.9 and 4.3 CPU-s, split 3 + 2 take 5.7 and 3.1)
+    chains = [c[::-1] for c in np.array_split(np.arange(len(grid))[::-1], parts)][::-1]
+    chain = [grid[int(k)] for k in chains[part]]
+    solved: list[_Point] = []
+    start, swaps = sel_min, _Swaps(data, float(max_minutes), float(equity_minutes))
+    for e in chain:  # each plan is feasible for the next (looser) eps
+        sel, cov, b, st = _lexicographic(base, e + 1e-7 * max(1.0, e), time_limit=time_limit, start=start,
+                                         swaps=swaps)
+        solved.append((e, sel, cov, b, st))
+        start = sel
+    return end, solved
+
+
+def start_pareto_front(data: SitingData, *, max_minutes: float = 60.0, equity_minutes: float = 120.0,
+                       n_points: int = 8, time_limit: float = 60.0, gini_weights: np.ndarray | None = None,
+                       run_aside: Any = None) -> Callable[[], ParetoFront]:
+    """A getter of :func:`pareto_front`: with ``run_aside`` its two chains are already being
+    solved in side processes (``run_aside(fn, *args, **kwargs)`` -> a getter of ``fn``'s result)."""
+    kw: dict[str, Any] = dict(max_minutes=max_minutes, equity_minutes=equity_minutes, n_points=n_points,
+                              time_limit=time_limit)
+    if n_points < 2:
+        raise UserError("n_points must be at least 2 (the two ends of the front)")
+    if run_aside is None:
+        getters = [lambda: front_points(data, **kw)]
+    else:
+        getters = [run_aside(front_points, data, **kw, part=k, parts=2) for k in range(2)]
+
+    def get() -> ParetoFront:
+        parts = [g() for g in getters]
+        end = parts[0][0]
+        solved = [p for _, chain in parts for p in chain]  # tightest first
+        return _assemble(data, end, solved[::-1], max_minutes=max_minutes, equity_minutes=equity_minutes,
+                         gini_weights=gini_weights)
+    return get
+
+
+def _assemble(data: SitingData, end: _Point, looser_first: list[_Point], *, max_minutes: float,
+              equity_minutes: float, gini_weights: np.ndarray | None) -> ParetoFront:
+    """The front's table from its maximal-coverage end and the grid points, loosest ``eps`` first."""
+    points: list[_Point] = [end]
+    for e, sel, cov, b, st in looser_first:
+        # a point no better in people beyond T2 than one already found is a duplicate or dominated
+        # (it can only come out of the MIP tolerance): the front keeps strictly fewer people beyond
+        if any(b >= p[3] - 1e-6 * max(1.0, b) for p in points):
+            continue
+        points.append((e, sel, cov, b, st))
     gw = data.w if gini_weights is None else np.asarray(gini_weights, float)
     rows = []
     for k, (eps, sel, cov, b, st) in enumerate(points):
