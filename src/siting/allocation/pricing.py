@@ -22,7 +22,10 @@ from .reduce import reduce
 from .results import CoverageSolution, ReducedProblem, make_solution, relative_gap
 
 #: the Lagrangian keep set joins the pool before the MILP only if the pool grows at most this much
-MERGE_FACTOR = 1.25
+#: (otherwise a MILP on the pool first raises ``LB``, then the pool grows and a second MILP runs);
+#: 2.0: on today's 8-UGEL instance one MILP on 639 + keep candidates takes 1.8-1.9 s in all against
+#: 2.7-3.2 s for the two MILPs at 1.25; 13 UGEL and the stop-26 8-UGEL instance no slower (#19)
+MERGE_FACTOR = 2.0
 #: candidates of largest Lagrangian value in the small MILP that finds the incumbent
 SMALL_POOL = 80
 
