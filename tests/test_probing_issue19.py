@@ -13,24 +13,10 @@ import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
-
-@pytest.fixture(scope="module")
-def real(san_marcos):
-    from siting.network.solve import coverage
-    s = san_marcos
-    nodes = s.graph.point_nodes["places"]
-    cov = coverage(s.graph, nodes, nodes, 60.0, progress=False)
-    w = np.nan_to_num(s.gaps.places["pop_15_29"].to_numpy(float))
-    return cov, w
-
-
-def _subset(real, k: int, seed: int):
-    """``k`` real places (random, fixed seed) as candidates and demand."""
-    cov, w = real
-    keep = np.sort(np.random.default_rng(seed).choice(cov.shape[0], size=min(k, cov.shape[0]), replace=False))
-    return sp.csr_array(cov[keep][:, keep]), w[keep]
+# the real San Marcos coverage at 60 min (fixture ``real``) and the random real subsets of the
+# exact-solver tests
+from test_exact_start_issue19 import _subset, real  # noqa: F401
 
 
 def _all_sets(red, p, n: int) -> list[tuple[tuple[int, ...], float]]:
