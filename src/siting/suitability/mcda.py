@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..errors import ScenarioError
 from ..scenario import Scenario, Suitability
 from .criteria import CRITERIA
+from .ranks import rank_values
 
 #: Saaty's random consistency index RI(n) (Saaty 1980, n = 1..15).
 SAATY_RI = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49,
@@ -62,7 +62,7 @@ def normalise_column(values, direction: str, *, method: str = "minmax") -> np.nd
         if hi > lo:
             out[ok] = (x[ok] - lo) / (hi - lo) if sign > 0 else (hi - x[ok]) / (hi - lo)
     else:
-        r = rankdata(sign * x[ok], method="average")
+        r = rank_values(sign * x[ok], method="average")
         out[ok] = (r - 1.0) / (ok.sum() - 1.0)
     return out
 
@@ -221,7 +221,7 @@ def score_table(criteria_table: pd.DataFrame, weights: Mapping[str, float], *, n
     for c in names:
         out[f"contrib_{c}"] = contrib[c]
     out["score"] = contrib.sum(axis=1)
-    out["rank"] = rankdata(-out["score"].to_numpy(), method="min").astype(int) if len(out) else []
+    out["rank"] = rank_values(-out["score"].to_numpy(), method="min").astype(int) if len(out) else []
     out["top_criteria"] = top_criteria_text(contrib, k=top_k)
     out.attrs["notes"] = [f"criterion '{c}' has no data: its weight {w[c]:.2f} contributes nothing"
                           for c in names if w[c] > 0 and criteria_table[c].isna().all()]

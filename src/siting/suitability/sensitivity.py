@@ -15,15 +15,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 from tqdm.auto import tqdm
 
 from .mcda import normalise, resolve_weights
+from .ranks import rank_values
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
     """Ranks (1 = highest score, ties share the lowest rank) of every column of ``scores``."""
-    return rankdata(-scores, axis=0, method="min").astype(np.int32)
+    return rank_values(-scores, axis=0, method="min").astype(np.int32)
 
 
 def _weighted_criteria(weights: Mapping[str, float], *, n_runs: int, concentration: float
