@@ -8,7 +8,14 @@ import hashlib
 
 import pytest
 
-from siting.report.side_tasks import deferred_writes, report_workers, run_aside, side_pool, write_later
+from siting.report.side_tasks import (
+    deferred_writes,
+    report_workers,
+    run_aside,
+    side_pool,
+    wait_for_writes,
+    write_later,
+)
 
 
 def _square_sum(a: int, *, b: int) -> int:
@@ -48,6 +55,26 @@ def test_deferred_writes_run_aside_and_are_done_at_the_end(workers, tmp_path):
         write_later(_fail, "disk full")
     write_later(_write_pid, str(tmp_path / "now.txt"))
     assert int((tmp_path / "now.txt").read_text()) == os.getpid()
+
+
+def _write_slowly(path: str) -> None:
+    import time
+    time.sleep(0.5)
+    _write_pid(path)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_wait_for_writes_inside_the_block(workers, tmp_path):
+    """``wait_for_writes`` returns once every write so far is on disk (the QGIS project reads
+    the GeoPackages written aside), and raises a failed write there, inside the block."""
+    with pytest.raises(ValueError, match="no space"), deferred_writes(workers):  # ... and again at the end
+        write_later(_write_slowly, str(tmp_path / "slow.txt"))
+        wait_for_writes()
+        assert (tmp_path / "slow.txt").exists()
+        write_later(_fail, "no space")
+        with pytest.raises(ValueError, match="no space"):
+            wait_for_writes()
+    wait_for_writes()  # outside any block: nothing to wait for
 
 
 def _pid_and(x: int) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from .report import ReportResult, make_report, qgis_project, writers
 from .report.labels import t
 from .report.season_section import season_sentence
 from .report.shortfall import Shortfall, shortfall
-from .report.side_tasks import deferred_writes, run_aside
+from .report.side_tasks import deferred_writes, run_aside, wait_for_writes
 from .scenario import Scenario
 from .stage_memory import estimate_stage
 from .suitability import ScoreResult, candidate_table, score_candidates
@@ -244,6 +244,7 @@ def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, comma
                                  raster=job.folder / "travel_time_minutes.tif", progress=progress)
             info.update(files=len(result.files))
         job.outputs(result.files.values())
+        wait_for_writes()  # the QGIS project reads the styles of the GeoPackages written aside
         if qgz := qgis_project.run_project(job.folder, lang=sc.run.language, thresholds=sc.access.thresholds_min):
             job.output(qgz)  # siting.qgz: every styled layer of the run, relative paths
     _finish(job)

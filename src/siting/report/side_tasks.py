@@ -109,11 +109,15 @@ class SidePool:
         self._pending.append(get)
         return get
 
+    def wait(self) -> None:
+        """Wait for (or run) every task submitted so far; a failed task raises here."""
+        for get in self._pending:
+            get()
+
     def close(self) -> None:
         """Wait for (or run) every task, then stop the side processes."""
         try:
-            for get in self._pending:
-                get()
+            self.wait()
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -167,6 +171,15 @@ def run_aside(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[
     without such a block (or side processes) ``fn`` runs when the getter is first called.
     The propose stage computes the Pareto front this way while it re-solves the draws (#19)."""
     return (_deferring() or SidePool(0)).submit(fn, *args, **kwargs)
+
+
+def wait_for_writes() -> None:
+    """Wait for every :func:`write_later` of the enclosing :func:`deferred_writes` block so far
+    (a failed write raises here): before a step that reads the files back (the QGIS project
+    reads the GeoPackages' styles)."""
+    pool = _deferring()
+    if pool is not None:
+        pool.wait()
 
 
 def write_later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ workbooks are written by :func:`siting.report.side_tasks.write_later`: in a side
 inside ``siting run`` / ``demo`` (the next stage computes meanwhile), at once otherwise."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +22,16 @@ from ..suitability import ScoreResult, candidate_table
 from . import exports, qgis
 from .season_section import factors_note, season_tables
 from .side_tasks import write_later
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], folder: Path, *, layers: Mapping[str, gpd.GeoDataFrame],
+                 gpkg: Path, lang: str) -> None:
+    """``<name>.csv`` per table (column codes, full precision) and the ``layers`` in ``gpkg``:
+    one task of :func:`~siting.report.side_tasks.write_later` (the stage's tables and layers
+    are pickled once, and written while the next stage computes)."""
+    for name, df in tables.items():
+        exports.write_csv(df, folder / f"{name}.csv", lang=None)
+    exports.write_gpkg(layers, gpkg, lang=lang)
 
 
 def write_quality(run: Run, data: StudyData) -> dict[str, Path]:
@@ -43,8 +54,7 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
     if result.season is not None:  # dry against rainy season (seasons.rainy)
         tables |= season_tables(result.season)
         sheets["temporada_lluvias"] = result.season.by_ugel
-    for name, df in tables.items():
-        written[name] = exports.write_csv(df, run.folder / f"{name}.csv", lang=None)
+    written.update({name: run.folder / f"{name}.csv" for name in tables})
     caveats = list(result.notes) + ([] if result.season is None else [factors_note(result.season, lang)])
     written["xlsx"] = run.folder / "acceso.xlsx"
     write_later(exports.write_xlsx, sheets, written["xlsx"], lang=lang,
@@ -59,7 +69,8 @@ def write_access(run: Run, result: AccessResult, graph: TravelGraph, area=None) 
             drop=True), geometry=route_lines(graph, far, tree=result.route_tree).to_numpy(), crs=4326)
     if result.season is not None and result.season.roads is not None:  # road_id to list in inputs.closed_segments
         layers["vias"] = result.season.roads
-    written["gpkg"] = exports.write_gpkg(layers, run.folder / "acceso.gpkg", lang=lang)
+    written["gpkg"] = run.folder / "acceso.gpkg"
+    write_later(write_tables, tables, run.folder, layers=layers, gpkg=written["gpkg"], lang=lang)
     written["raster"] = netraster.travel_time_raster(graph, study_area_minutes(graph, result.node_minutes, area),
                                                      run.folder / "travel_time_minutes.tif")
     written["raster_style"] = qgis.write_raster_style(written["raster"], sc.access.thresholds_min, lang)  # QGIS
@@ -74,9 +85,9 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
     cand = candidate_table(score)
     excluded = score.excluded
     weights = pd.DataFrame({"criterion": list(score.weights), "weight": list(score.weights.values())})
-    written = {"candidates": exports.write_csv(cand, run.folder / "candidates.csv", lang=None),
-               "excluded": exports.write_csv(excluded, run.folder / "excluded_places.csv", lang=None),
-               "weights": exports.write_csv(weights, run.folder / "weights.csv", lang=None)}
+    csvs = {"candidates": cand, "excluded_places": excluded, "weights": weights}
+    written = {"candidates": run.folder / "candidates.csv", "excluded": run.folder / "excluded_places.csv",
+               "weights": run.folder / "weights.csv"}
     sheets = {"candidatos": cand, "excluidos": excluded, "pesos": weights}
     if score.model is not None:  # learned model: saved with its metadata, importances in the workbook
         for key, path in score.model.save(run.folder / "modelo_aprendido").items():
@@ -86,8 +97,9 @@ def write_score(run: Run, score: ScoreResult, places: gpd.GeoDataFrame) -> dict[
     write_later(exports.write_xlsx, sheets, written["xlsx"], lang=lang,
                 readme=exports.ReadMe.from_scenario(run.scenario, caveats=score.notes))
     excluded_geo = places[["ccpp_id", "geometry"]].merge(excluded, on="ccpp_id", how="inner")
-    written["gpkg"] = exports.write_gpkg({"candidatos": cand, "excluidos": gpd.GeoDataFrame(
-        excluded_geo, geometry="geometry", crs=4326)}, run.folder / "candidatos.gpkg", lang=lang)
+    written["gpkg"] = run.folder / "candidatos.gpkg"
+    write_later(write_tables, csvs, run.folder, layers={"candidatos": cand, "excluidos": gpd.GeoDataFrame(
+        excluded_geo, geometry="geometry", crs=4326)}, gpkg=written["gpkg"], lang=lang)
     run.outputs(written.values())
     return written
 
