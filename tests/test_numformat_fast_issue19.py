@@ -85,8 +85,11 @@ def _outcome(fn, values: pd.Series, **kw):
     return got.to_numpy(dtype=float).tobytes(), list(got.index), got.name, f
 
 
-def _same(values: pd.Series, **kw) -> None:
-    assert _outcome(parse_numbers, values, **kw) == _outcome(_former_parse_numbers, values, **kw)
+def _same(values: pd.Series, **kw) -> bool:
+    """Assert both rules give the same outcome; whether the column had ambiguous values (or an error)."""
+    former = _outcome(_former_parse_numbers, values, **kw)
+    assert _outcome(parse_numbers, values, **kw) == former
+    return former[0] == "error" or former[-1]["ambiguous"] > 0
 
 
 def _real_tables() -> dict[str, pd.DataFrame]:
@@ -109,7 +112,8 @@ def test_every_real_column_reads_as_before(real_tables):
     n_fast = 0
     for name, df in real_tables.items():
         for col in df.columns:
-            for kind in NUMBER_KINDS:
+            ambiguous = _same(df[col], kind="number", sep=df.attrs.get("sep"), column=col, source=name)
+            for kind in ("count", "degrees") if ambiguous else ():  # kind only decides ambiguous values
                 _same(df[col], kind=kind, sep=df.attrs.get("sep"), column=col, source=name)
             n_fast += nf._plain_text(df[col]) is not None
     assert n_fast >= 10  # the fast path is taken by the real number columns (lon, lat, POB..., Cantidad ...)
@@ -160,7 +164,7 @@ CELL = st.text(alphabet=st.sampled_from(list("0123456789.,+- e") + ["\t", "\n", 
                max_size=9)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(cells=st.lists(st.one_of(CELL, st.none()), min_size=1, max_size=8), kind=st.sampled_from(NUMBER_KINDS),
        sep=st.sampled_from([None, ";"]))
 def test_random_invented_cells_read_as_before(cells, kind, sep):
