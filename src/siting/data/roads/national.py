@@ -140,12 +140,15 @@ def _insert_towns(edges: list[tuple[np.ndarray, np.ndarray]], towns: pd.DataFram
 Line = tuple[str, LineString, str, str]  # (route code, projected line, surface, road class)
 
 
-def _nodes_near(edges: list[tuple[np.ndarray, np.ndarray]], nodes: pd.DataFrame, snap_m: float) -> pd.DataFrame:
-    """Route nodes within ``snap_m`` of one of ``edges``, as insertable ``ccpp_id, name, x, y`` rows."""
+def _nodes_near(edges: list[tuple[np.ndarray, np.ndarray]], nodes: pd.DataFrame, snap_m: float, *,
+                pts: np.ndarray | None = None) -> pd.DataFrame:
+    """Route nodes within ``snap_m`` of one of ``edges``, as insertable ``ccpp_id, name, x, y`` rows
+    (``pts``: the nodes' ``x, y`` as shapely points, when the caller has them)."""
     if not edges or len(nodes) == 0:
         return pd.DataFrame(columns=["ccpp_id", "name", "x", "y"])
     tree = shapely.STRtree(_segments(edges))
-    pts = shapely.points(nodes[["x", "y"]].to_numpy())
+    if pts is None:
+        pts = shapely.points(nodes[["x", "y"]].to_numpy())
     hit = np.unique(tree.query(pts, predicate="dwithin", distance=snap_m)[0])
     sel = nodes.iloc[hit]
     return pd.DataFrame({"ccpp_id": sel["route_code"].to_numpy(), "name": sel["name"].to_numpy(),
@@ -275,10 +278,11 @@ def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, qualit
     km_before = km_after = 0.0
     n_towns = n_follow = n_nodes = 0
     other_nodes = nodes[nodes["junction"].isna()]
+    other_pts = shapely.points(other_nodes[["x", "y"]].to_numpy())
     for route, grp in proj.groupby("route_code", sort=True):
         edges = [(np.asarray(g.coords)[0, :2], np.asarray(g.coords)[-1, :2]) for g in grp.geometry]
         km_before += float(grp.length.sum()) / 1000.0
-        near = _nodes_near(edges, other_nodes, node_snap_m)
+        near = _nodes_near(edges, other_nodes, node_snap_m, pts=other_pts)
         if len(near):
             edges, on_edge = _insert_towns(edges, near, node_snap_m)
             n_nodes += len(on_edge)
