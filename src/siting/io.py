@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -70,8 +71,17 @@ def sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
 
 
 def fold(text: object) -> str:
-    """Accent- and case-insensitive key: ``"UGEL Celendín "`` -> ``"UGEL CELENDIN"``."""
-    s = unicodedata.normalize("NFKD", str(text))
+    """Accent- and case-insensitive key: ``"UGEL Celendín "`` -> ``"UGEL CELENDIN"``.
+
+    NFKD decomposition, combining marks removed, upper case, white space runs made one
+    space; memoised per text (a column repeats its values: area classes, districts, #19).
+    """
+    return _fold_text(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_text(text: str) -> str:
+    s = unicodedata.normalize("NFKD", text)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     return " ".join(s.upper().split())
 

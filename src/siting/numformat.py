@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import DataError
 
@@ -30,6 +32,10 @@ _FORMS = {  # unsigned number bodies, tested in this order
 _POINT = ("en_full", "en_groups", "dot_dec")  # forms that show a decimal point (comma = thousands)
 _COMMA = ("es_full", "es_groups", "comma_dec")  # forms that show a decimal comma (point = thousands)
 NUMBER_KINDS = ("number", "count", "degrees")
+_WS = r"[ \t\n\r\f\v]*"  # ASCII white space (str.strip removes it)
+# the common case (#19): ASCII digits with at most one decimal point, or blank; read one way
+_PLAIN_RE = rf"^{_WS}[+-]?(?:[0-9]+|[0-9]*\.[0-9]+|[0-9]+\.)?{_WS}$"
+_AMB_DOT_RE = rf"^{_WS}[+-]?[1-9][0-9]{{0,2}}\.[0-9]{{3}}{_WS}$"  # the "amb_dot" form of _FORMS
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,30 @@ def _decide(forms: pd.Series, raw: pd.Series, kind: str, sep: str | None, column
             "el archivo está separado por ',' (convención 1,234.5)")
 
 
+def _plain_text(values: pd.Series) -> pd.Series | None:
+    """The stripped text of a column of plain numbers, or ``None`` when it needs the full rule.
+
+    Plain: every value is missing, blank or a string of ASCII digits with an optional sign
+    and at most one ``.`` (``-78.54731``, ``3281``, ``+5``, ``.5``, ``1.``), with ASCII white
+    space around, and none is of the ambiguous form ``1.234`` (one to three digits, a point,
+    exactly three digits).  Such values take the ``int`` / ``dot_dec`` forms of
+    :func:`parse_numbers` (or none, when blank), whose reading is the stripped text itself,
+    so the text is all :func:`pandas.to_numeric` needs.  Tested on the whole column at once
+    with :mod:`pyarrow.compute` (RE2; ``[0-9]`` is ASCII, unlike ``\\d`` of the full rule).
+    """
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None  # numbers, bytes or mixed objects: str(value) of the full rule
+    try:
+        arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    plain = pc.match_substring_regex(arr, _PLAIN_RE)
+    if not pc.all(plain.fill_null(True)).as_py() or pc.any(pc.match_substring_regex(arr, _AMB_DOT_RE)).as_py():
+        return None
+    text = pc.utf8_trim(arr, characters=" \t\n\r\f\v").to_numpy(zero_copy_only=False)
+    return pd.Series(text, index=values.index, dtype=object)
+
+
 def parse_numbers(values: pd.Series, *, kind: str = "number", sep: str | None = None, column: str | None = None,
                   source: str | None = None) -> tuple[pd.Series, NumberFormat]:
     """Parse a column of numbers written the Peruvian or the English way; one rule for every column.
@@ -137,6 +167,10 @@ def parse_numbers(values: pd.Series, *, kind: str = "number", sep: str | None = 
     fmt = NumberFormat(column=column, source=source)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype(float), fmt
+    plain = _plain_text(values)
+    if plain is not None:  # the common case: nothing to decide (#19)
+        parsed = pd.to_numeric(plain, errors="coerce").astype(float)
+        return pd.Series(parsed.to_numpy(), index=values.index, name=values.name), fmt
     raw = pd.Series(values, dtype=object).where(pd.notna(values), None)
     text = raw.map(lambda v: v if v is None else str(v).strip())
     text = text.str.replace(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?!\d))", "", regex=True)  # 1 234 567

@@ -51,6 +51,7 @@ LINE_SNAP_M = 1000.0  # an edge follows an MTC line when both its ends are this 
 MAX_LINE_RATIO = 2.5  # ... and the line between them is at most this many times the straight edge
 MIN_EDGE_M = 500.0  # shorter edges are left straight
 NODE_SNAP_M = 300.0  # a (non-junction) route node this close to a national edge is a vertex of it
+_BOX_MARGIN_M = 1.0  # margin of the bounding-box pre-filter of _follow_line (exact test after it)
 _BRACKET_RE = re.compile(r"\(([^)]*)\)?")
 
 
@@ -90,30 +91,39 @@ def route_towns(junction_nodes: pd.DataFrame, towns: gpd.GeoDataFrame, *, crs: s
     return out
 
 
+def _segments(edges: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The straight ``edges`` as an array of 2-point LineStrings (``shapely.linestrings`` at once)."""
+    return shapely.linestrings(np.asarray([(a, b) for a, b in edges], dtype=float).reshape(-1, 2, 2))
+
+
 def _insert_towns(edges: list[tuple[np.ndarray, np.ndarray]], towns: pd.DataFrame, snap_m: float
                   ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
     """Insert each town within ``snap_m`` of the edges as a vertex of its nearest edge (nearest first).
 
     A town whose nearest point on the edge is inside it splits the edge (``A-T``, ``T-B``); one
     whose nearest point is an end (beyond the route's last junction, or at a corner) gets a spur
-    from that end instead, so the through route is not lengthened by an out-and-back.
+    from that end instead, so the through route is not lengthened by an out-and-back.  Each
+    round takes the town ``T`` of least distance :math:`d(T, E) = \\min_e d(T, e)` to the
+    current edges ``E`` (the first such town in table order; its edge is the STRtree's nearest),
+    then drops it from the towns to do.  With :math:`u = (T - A)\\cdot(B - A) / |B - A|^2`,
+    ``0 < u < 1`` splits ``A-B`` and ``u <= 0`` / ``u >= 1`` adds the spur ``A-T`` / ``B-T``;
+    a town within :data:`DUPLICATE_NODE_M` of ``A`` or ``B`` is already a vertex.
     """
     snapped: list[str] = []
-    todo = towns.copy()
+    xy = towns[["x", "y"]].to_numpy(dtype=float)
+    names, codes = towns["name"].to_numpy(), towns["ccpp_id"].to_numpy()
+    todo = np.arange(len(towns))  # rows still to insert, in table order
     while len(todo) and edges:
-        lines = [LineString([a, b]) for a, b in edges]
-        tree = shapely.STRtree(lines)
-        pts = shapely.points(todo[["x", "y"]].to_numpy())
-        idx, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-        # idx = [[point index...], [edge index...]]
-        pi, ei = idx
+        tree = shapely.STRtree(_segments(edges))
+        idx, dist = tree.query_nearest(shapely.points(xy[todo]), return_distance=True, all_matches=False)
+        pi, ei = idx  # [[point index...], [edge index...]]
         close = dist <= snap_m
         if not close.any():
             break
         k = int(np.argmin(np.where(close, dist, np.inf)))
         p, e = int(pi[k]), int(ei[k])
-        t = todo.iloc[p]
-        txy = np.array([t["x"], t["y"]], dtype=float)
+        row = int(todo[p])
+        txy = xy[row].copy()
         a, b = edges[e]
         if min(np.hypot(*(txy - a)), np.hypot(*(txy - b))) >= DUPLICATE_NODE_M:
             ab = b - a
@@ -122,20 +132,23 @@ def _insert_towns(edges: list[tuple[np.ndarray, np.ndarray]], towns: pd.DataFram
                 edges = [*edges, (a if u <= 0.0 else b, txy)]  # spur from the nearest end
             else:
                 edges = edges[:e] + [(a, txy), (txy, b)] + edges[e + 1:]
-            snapped.append(f"{t['name']} ({t['ccpp_id']}, {dist[k] / 1000:.1f} km)")
-        todo = todo.drop(index=todo.index[p])
+            snapped.append(f"{names[row]} ({codes[row]}, {dist[k] / 1000:.1f} km)")
+        todo = np.delete(todo, p)
     return edges, snapped
 
 
 Line = tuple[str, LineString, str, str]  # (route code, projected line, surface, road class)
 
 
-def _nodes_near(edges: list[tuple[np.ndarray, np.ndarray]], nodes: pd.DataFrame, snap_m: float) -> pd.DataFrame:
-    """Route nodes within ``snap_m`` of one of ``edges``, as insertable ``ccpp_id, name, x, y`` rows."""
+def _nodes_near(edges: list[tuple[np.ndarray, np.ndarray]], nodes: pd.DataFrame, snap_m: float, *,
+                pts: np.ndarray | None = None) -> pd.DataFrame:
+    """Route nodes within ``snap_m`` of one of ``edges``, as insertable ``ccpp_id, name, x, y`` rows
+    (``pts``: the nodes' ``x, y`` as shapely points, when the caller has them)."""
     if not edges or len(nodes) == 0:
         return pd.DataFrame(columns=["ccpp_id", "name", "x", "y"])
-    tree = shapely.STRtree([LineString([a, b]) for a, b in edges])
-    pts = shapely.points(nodes[["x", "y"]].to_numpy())
+    tree = shapely.STRtree(_segments(edges))
+    if pts is None:
+        pts = shapely.points(nodes[["x", "y"]].to_numpy())
     hit = np.unique(tree.query(pts, predicate="dwithin", distance=snap_m)[0])
     sel = nodes.iloc[hit]
     return pd.DataFrame({"ccpp_id": sel["route_code"].to_numpy(), "name": sel["name"].to_numpy(),
@@ -159,19 +172,43 @@ def _mtc_routes(lines: gpd.GeoDataFrame | None, crs: str) -> list[Line]:
     return out
 
 
+def _line_bounds(mtc: list[Line]) -> np.ndarray:
+    """``(n, 4)`` bounding boxes ``minx, miny, maxx, maxy`` of the MTC lines (for :func:`_follow_line`)."""
+    return np.asarray(shapely.bounds(np.array([m[1] for m in mtc], dtype=object)), dtype=float).reshape(-1, 4)
+
+
+def _box_near(p: np.ndarray, bounds: np.ndarray, reach: float) -> np.ndarray:
+    """Whether each bounding box is within ``reach`` of point ``p``.
+
+    The distance from ``p`` to a box is :math:`\\sqrt{d_x^2 + d_y^2}` with
+    :math:`d_x = \\max(x_{min} - p_x, p_x - x_{max}, 0)` (same for ``y``); a line is never
+    nearer than its box, so lines whose box is farther than ``reach`` are skipped.
+    """
+    dx = np.maximum(np.maximum(bounds[:, 0] - p[0], p[0] - bounds[:, 2]), 0.0)
+    dy = np.maximum(np.maximum(bounds[:, 1] - p[1], p[1] - bounds[:, 3]), 0.0)
+    return np.hypot(dx, dy) <= reach
+
+
 def _follow_line(a: np.ndarray, b: np.ndarray, mtc: list[Line], *, snap_m: float,
-                 max_ratio: float) -> Line | None:
+                 max_ratio: float, bounds: np.ndarray | None = None) -> Line | None:
     """The shortest MTC part between the projections of ``a`` and ``b`` that meets the rule (or None).
 
     Accepted when ``dist(a, line) <= snap_m``, ``dist(b, line) <= snap_m`` and
-    ``|AB| <= L_part <= max_ratio * |AB|``.
+    ``|AB| <= L_part <= max_ratio * |AB|``; lines are tried in order and a later one wins
+    only when its part is strictly shorter.  ``bounds`` (:func:`_line_bounds` of ``mtc``) skips
+    the lines whose bounding box is farther than ``snap_m`` (+ :data:`_BOX_MARGIN_M` against
+    rounding) from ``a`` or ``b`` before the exact distances are computed (#19).
     """
     d = float(np.hypot(*(b - a)))
     if d < MIN_EDGE_M:
         return None
+    if bounds is None:
+        bounds = _line_bounds(mtc)
+    reach = snap_m + _BOX_MARGIN_M
     pa, pb = Point(a), Point(b)
     best: Line | None = None
-    for route, line, surface, road_class in mtc:
+    for i in np.flatnonzero(_box_near(a, bounds, reach) & _box_near(b, bounds, reach)):
+        route, line, surface, road_class = mtc[i]
         if line.distance(pa) > snap_m or line.distance(pb) > snap_m:
             continue
         sa, sb = line.project(pa), line.project(pb)
@@ -184,17 +221,24 @@ def _follow_line(a: np.ndarray, b: np.ndarray, mtc: list[Line], *, snap_m: float
     return best
 
 
-def _piece(route: str, k: int, coords: np.ndarray, crs: str, *, surface: str, road_class: str, approximate: bool,
-           source: str) -> dict:
-    return {"road_id": f"nat:{route}:{k}", "route_code": route, "road_class": road_class, "surface": surface,
-            "approximate": approximate, "source": source, "geometry": LineString(_to_4326(coords, crs))}
+def _pieces_frame(pieces: list[dict], crs: str) -> gpd.GeoDataFrame:
+    """The road table of ``pieces`` (road columns and projected ``coords``); every piece is
+    projected back to EPSG:4326 in one transform and built by one ``shapely.linestrings`` (#19)."""
+    if not pieces:
+        return _roads_frame([])
+    sizes = [len(p["coords"]) for p in pieces]
+    lonlat = _to_4326(np.concatenate([p["coords"] for p in pieces]), crs)
+    geoms = shapely.linestrings(lonlat, indices=np.repeat(np.arange(len(pieces)), sizes))
+    return _roads_frame([{k: v for k, v in p.items() if k != "coords"} | {"geometry": g}
+                         for p, g in zip(pieces, geoms)])
 
 
-def _edge_pieces(a: np.ndarray, b: np.ndarray, mtc: list, *, crs: str, line_snap_m: float, max_line_ratio: float
-                 ) -> list[tuple[np.ndarray, str, str, bool, str]]:
-    """(coords, surface, class, approximate, source) of the pieces that draw edge ``a-b``."""
+def _edge_pieces(a: np.ndarray, b: np.ndarray, mtc: list, *, line_snap_m: float, max_line_ratio: float,
+                 bounds: np.ndarray | None = None) -> list[tuple[np.ndarray, str, str, bool, str]]:
+    """(coords, surface, class, approximate, source) of the pieces that draw edge ``a-b``
+    (``bounds``: :func:`_line_bounds` of ``mtc``)."""
     straight = ("unknown", NATIONAL_UNKNOWN, True, SOURCE_NATIONAL)
-    hit = _follow_line(a, b, mtc, snap_m=line_snap_m, max_ratio=max_line_ratio)
+    hit = _follow_line(a, b, mtc, snap_m=line_snap_m, max_ratio=max_line_ratio, bounds=bounds)
     if hit is None:
         return [(np.array([a, b]), *straight)]
     _route, part, surface, road_class = hit
@@ -228,15 +272,17 @@ def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, qualit
     junc = nodes[nodes["junction"].map(lambda c: isinstance(c, str) and national_base(c) is not None)]
     per_route_towns = route_towns(junc, towns, crs=crs) if towns is not None else {}
     mtc = _mtc_routes(lines, crs)
+    bounds = _line_bounds(mtc)
     proj = national.to_crs(crs)
     rows: list[dict] = []
     km_before = km_after = 0.0
     n_towns = n_follow = n_nodes = 0
     other_nodes = nodes[nodes["junction"].isna()]
+    other_pts = shapely.points(other_nodes[["x", "y"]].to_numpy())
     for route, grp in proj.groupby("route_code", sort=True):
         edges = [(np.asarray(g.coords)[0, :2], np.asarray(g.coords)[-1, :2]) for g in grp.geometry]
         km_before += float(grp.length.sum()) / 1000.0
-        near = _nodes_near(edges, other_nodes, node_snap_m)
+        near = _nodes_near(edges, other_nodes, node_snap_m, pts=other_pts)
         if len(near):
             edges, on_edge = _insert_towns(edges, near, node_snap_m)
             n_nodes += len(on_edge)
@@ -249,14 +295,14 @@ def improve_national(national: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, qualit
                             action="fixed")
         k = 0
         for a, b in edges:
-            for coords, surface, road_class, approx, source in _edge_pieces(a, b, mtc, crs=crs, line_snap_m=line_snap_m,
-                                                                max_line_ratio=max_line_ratio):
+            for coords, surface, road_class, approx, source in _edge_pieces(
+                    a, b, mtc, line_snap_m=line_snap_m, max_line_ratio=max_line_ratio, bounds=bounds):
                 n_follow += source == SOURCE_NATIONAL_LINES
                 km_after += float(np.hypot(*np.diff(coords, axis=0).T).sum()) / 1000.0
-                rows.append(_piece(str(route), k, coords, crs, surface=surface, road_class=road_class,
-                                   approximate=approx, source=source))
+                rows.append({"road_id": f"nat:{route}:{k}", "route_code": str(route), "road_class": road_class,
+                             "surface": surface, "approximate": approx, "source": source, "coords": coords})
                 k += 1
-    out = _roads_frame(rows)
+    out = _pieces_frame(rows, crs)
     en, es = bilingual("roads.national_rebuilt", km_before=km_before, km_after=km_after, n_towns=n_towns,
                        n_follow=n_follow, n_nodes=n_nodes, n_unknown=int((out["road_class"] == NATIONAL_UNKNOWN).sum()),
                        n=len(out))

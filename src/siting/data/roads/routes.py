@@ -16,7 +16,6 @@ import shapely
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import pdist, squareform
 from shapely.geometry import LineString
-from shapely.ops import nearest_points
 
 from ...errors import DataError
 from ..quality import QualityReport
@@ -244,6 +243,45 @@ def national_from_junctions(nodes: gpd.GeoDataFrame, quality: QualityReport, *, 
     return out
 
 
+def _connector_targets(nodes: pd.DataFrame, line_routes: set[str]) -> tuple[np.ndarray, list[str]]:
+    """``(node positions, targets)`` of every connector to try, in node order: the route a node's
+    empalme names (when not its own) and, for routes drawn by lines, its own route."""
+    pos: list[int] = []
+    targets: list[str] = []
+    for i, (junction, route) in enumerate(zip(nodes["junction"], nodes["route_code"])):
+        if isinstance(junction, str) and junction != route:
+            pos.append(i)
+            targets.append(junction)
+        if route in line_routes:
+            pos.append(i)
+            targets.append(route)
+    return np.asarray(pos, dtype=np.int64), targets
+
+
+def _route_unions(roads: gpd.GeoDataFrame, routes: set[str]) -> dict[str, object]:
+    """``{route: shapely.union_all of its lines, in table order}`` for the ``routes`` in ``roads``.
+
+    Only the routes a connector targets are merged (merging all cost 0.5 s on the shipped data, #19).
+    """
+    codes = roads["route_code"]
+    keep = codes.isin(routes).to_numpy() & codes.notna().to_numpy()
+    geoms = np.asarray(roads.geometry.array, dtype=object)[keep]
+    groups = pd.Series(np.arange(len(geoms))).groupby(codes.to_numpy()[keep], sort=False).indices
+    return {r: shapely.union_all(geoms[ix]) for r, ix in groups.items()}
+
+
+def _nearest_on_routes(xy: np.ndarray, geoms: list) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest point ``q`` of each geometry to each point ``p`` (``shapely.shortest_line``, as
+    :func:`shapely.ops.nearest_points`) and the distance :math:`|pq|`, all at once."""
+    if len(geoms) == 0:
+        return np.zeros((0, 2)), np.zeros(0)
+    if any(g.is_empty for g in geoms):
+        raise ValueError("The second input geometry is empty")
+    pts = shapely.points(xy)
+    q = shapely.get_point(shapely.shortest_line(pts, np.array(geoms, dtype=object)), 1)
+    return shapely.get_coordinates(q).reshape(-1, 2), shapely.distance(pts, q)
+
+
 def junction_connectors(nodes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, quality: QualityReport, *, crs: str,
                         line_routes: Iterable[str] = (), max_connector_m: float = 5000.0) -> gpd.GeoDataFrame:
     """Straight connectors from empalme nodes to the routes they join (see module rules).
@@ -253,46 +291,43 @@ def junction_connectors(nodes: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, qualit
     from the node to the nearest point of X; for nodes of routes drawn by lines
     (``line_routes``), also to the nearest point of their own route.  Segments shorter than
     :data:`DUPLICATE_NODE_M` are not needed (the node is on the route) and are skipped;
-    longer than ``max_connector_m`` are reported and not added.
+    longer than ``max_connector_m`` are reported and not added.  The nearest points and
+    distances are computed for every connector at once (:func:`_nearest_on_routes`, #19).
     """
-    line_routes = set(line_routes)
-    proj = roads.to_crs(crs)
-    targeted = {t for rec in nodes.itertuples(index=False) for t in (rec.junction, rec.route_code)
-                if isinstance(t, str)}
-    # only the routes some node may join are merged (the others cost 0.4 s on the shipped data, #19)
-    route_geom = {r: shapely.union_all(g.geometry.values) for r, g in proj.groupby("route_code") if r in targeted}
+    pos, targets = _connector_targets(nodes, set(line_routes))
+    route_geom = _route_unions(roads.to_crs(crs), set(targets))
+    found = np.array([t in route_geom for t in targets], dtype=bool)
+    xy = nodes[["x", "y"]].to_numpy(dtype=float)[pos]
+    q_all, d_all = _nearest_on_routes(xy[found], [route_geom[t] for t, f in zip(targets, found) if f])
+    q, d = np.full((len(pos), 2), np.nan), np.full(len(pos), np.nan)
+    q[found], d[found] = q_all, d_all
+    on_route = found & (d < DUPLICATE_NODE_M)  # the node is on the route: no connector needed
+    far = found & ~on_route & (d > max_connector_m)
+    add = found & ~on_route & ~far
+    lonlat = _to_4326(np.concatenate([xy[add], q[add]]), crs) if add.any() else np.zeros((0, 2))
+    p_ll, q_ll = lonlat[:int(add.sum())], lonlat[int(add.sum()):]
+    cols = {c: nodes[c].to_numpy() for c in ("route_code", "position", "row", "file", "name")}
     rows: list[dict] = []
-    missing: dict[str, list] = {}
-    for rec in nodes.itertuples(index=False):
-        targets = []
-        if isinstance(rec.junction, str) and rec.junction != rec.route_code:
-            targets.append(rec.junction)
-        if rec.route_code in line_routes:
-            targets.append(rec.route_code)
-        for target in targets:
-            geom = route_geom.get(target)
-            if geom is None:
-                missing.setdefault(target, []).append(rec)
-                continue
-            p = shapely.Point(rec.x, rec.y)
-            q = nearest_points(p, geom)[1]
-            d = p.distance(q)
-            if d < DUPLICATE_NODE_M:
-                continue
-            if d > max_connector_m:
-                quality.add(f"road_route_nodes:{rec.file}", rec.row, "junction far from its route",
-                            f"'{rec.name}' ({rec.route_code}) is {d / 1000:.1f} km from {target}; no connector",
-                            action="dropped")
-                continue
-            ll = _to_4326(np.array([[p.x, p.y], [q.x, q.y]]), crs)
-            rows.append({"road_id": f"conn:{rec.route_code}:{rec.position:g}:r{rec.row}>{target}",
-                         "route_code": rec.route_code,
+    missing: dict[str, list[int]] = {}
+    k = 0
+    for j, (i, target) in enumerate(zip(pos, targets)):
+        route, row, file = cols["route_code"][i], cols["row"][i], cols["file"][i]
+        if not found[j]:
+            missing.setdefault(target, []).append(i)
+        elif far[j]:
+            quality.add(f"road_route_nodes:{file}", row, "junction far from its route",
+                        f"'{cols['name'][i]}' ({route}) is {d[j] / 1000:.1f} km from {target}; no connector",
+                        action="dropped")
+        elif add[j]:
+            rows.append({"road_id": f"conn:{route}:{cols['position'][i]:g}:r{row}>{target}", "route_code": route,
                          "road_class": "vecinal", "surface": "unknown", "approximate": True,
-                         "source": SOURCE_VECINAL, "geometry": LineString(ll)})
-    for target, recs in missing.items():
-        quality.add_many(f"road_route_nodes:{recs[0].file}", [r.row for r in recs],
+                         "source": SOURCE_VECINAL, "geometry": LineString([p_ll[k], q_ll[k]])})
+            k += 1
+    for target, ix in missing.items():
+        quality.add_many(f"road_route_nodes:{cols['file'][ix[0]]}", [cols["row"][i] for i in ix],
                          "junction with a route not in the data",
-                         [f"'{r.name}' ({r.route_code}) names {target}, which has no lines or nodes" for r in recs])
+                         [f"'{cols['name'][i]}' ({cols['route_code'][i]}) names {target}, which has no lines or nodes"
+                          for i in ix])
     out = _roads_frame(rows)
     dup = out["road_id"].duplicated(keep=False)  # same route and row in two node files
     if dup.any():
