@@ -128,6 +128,18 @@ class MaxCovering(SitingModel):
         """``objective``: "coverage" (max) or "beyond" (min people beyond T2).  ``start``: a plan
         feasible for this model, given to HiGHS as its first incumbent with ``start_options``
         (:meth:`~.constraints.Milp.solve`)."""
+        m, cand, x0, v = self._model(min_covered=min_covered, objective=objective,
+                                     start=None if relax else start)
+        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax, start=v,
+                      start_options=start_options)
+        if res.status == 2:
+            raise infeasible(self.name)
+        return cand, x0, res
+
+    def _model(self, *, min_covered: float | None = None, objective: str = "coverage",
+               start: Plan | None = None) -> tuple[Milp, np.ndarray, int, np.ndarray | None]:
+        """The MILP of :meth:`_milp` (minimisation form), its candidates ``cand`` (``x_{x0+k}``
+        = open ``cand[k]``) and the start vector of ``start`` (``None``: none or no parent matching)."""
         d = self.data
         cand = np.flatnonzero(d.eligible)
         m = Milp()
@@ -149,16 +161,12 @@ class MaxCovering(SitingModel):
                 m.add_rows(np.zeros(len(p2)), v0 + np.arange(len(p2)), w2, B2 - self.max_beyond, np.inf, n_rows=1)
         z0 = add_siting_rows(m, d, cand, x0)
         v = None
-        if start is not None and not relax:
+        if start is not None:
             v = np.zeros(m.n)
             for places, first, limit in blocks:  # y_j = place j (the group's representative) covered
                 v[first:first + len(places)] = d.covered_within(start, limit)[places]
             v = v if siting_start(v, d, cand, x0, z0, start) else None
-        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax, start=v,
-                      start_options=start_options)
-        if res.status == 2:
-            raise infeasible(self.name)
-        return cand, x0, res
+        return m, cand, x0, v
 
     def exact(self, *, time_limit: float = 60.0, mip_rel_gap: float = 1e-6) -> SitingResult:
         t0 = time.perf_counter()
