@@ -43,10 +43,12 @@ def cover_rows(m: Milp, d: SitingData, cand: np.ndarray, x0: int, limit: float, 
     bounds = np.r_[start, len(pp)]
     lab = np.zeros(d.n_places, dtype=np.int64) if label is None else np.asarray(label, dtype=np.int64)
     key_of: dict[bytes, int] = {}
-    group = np.empty(len(places), dtype=np.int64)
-    for k, j in enumerate(places):
-        key = lab[j].tobytes() + pc[bounds[k]:bounds[k + 1]].tobytes()
-        group[k] = key_of.setdefault(key, len(key_of))
+    pcb, size = pc.astype(np.int64).tobytes(), 8  # one bytes object, sliced per place (#19)
+    labs = lab[places].tolist()
+    group = np.array([key_of.setdefault(labs[k].to_bytes(8, "little", signed=True) + pcb[size * a:size * b],
+                                        len(key_of)) for k, (a, b) in enumerate(zip(start.tolist(),
+                                                                                   bounds[1:].tolist()))],
+                     dtype=np.int64)
     n_y = len(key_of)
     weights = np.bincount(group, weights=d.w[places], minlength=n_y)
     rep = np.full(n_y, -1, dtype=np.int64)
@@ -54,13 +56,11 @@ def cover_rows(m: Milp, d: SitingData, cand: np.ndarray, x0: int, limit: float, 
     first_k = np.full(n_y, -1)
     first_k[group[::-1]] = np.arange(len(places))[::-1]
     y0 = m.add_vars(n_y)
-    if n_y:
-        rows, cols = [], []
-        for g in range(n_y):
-            k = first_k[g]
-            rows.append(np.full(bounds[k + 1] - bounds[k], g))
-            cols.append(x0 + col[pc[bounds[k]:bounds[k + 1]]])
-        r, c = np.concatenate(rows), np.concatenate(cols)
+    if n_y:  # group g's row: the candidates of its first place, in order
+        lens = bounds[first_k + 1] - bounds[first_k]
+        r = np.repeat(np.arange(n_y), lens)
+        pos = np.arange(len(r)) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(bounds[first_k], lens)
+        c = x0 + col[pc[pos]]
         m.add_rows(np.concatenate([r, np.arange(n_y)]), np.concatenate([c, y0 + np.arange(n_y)]),
                    np.concatenate([-np.ones(len(r)), np.ones(n_y)]), -np.inf, 0.0, n_rows=n_y)
     return rep, weights, y0
