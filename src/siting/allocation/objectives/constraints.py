@@ -71,6 +71,15 @@ class Milp:
         self.n_rows += k
         return start
 
+    def arrays(self) -> tuple[np.ndarray, sp.csr_array]:
+        """The objective ``c`` and the row matrix ``A`` (bounds: ``np.concatenate`` of ``_lo``,
+        ``_hi``, ``lb``, ``ub``)."""
+        c = np.concatenate(self.c) if self.c else np.zeros(0)
+        rows = np.concatenate([r for r, _, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate([c_ for _, c_, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
+        vals = np.concatenate([v for _, _, v in self._rows]) if self._rows else np.zeros(0)
+        return c, sp.csr_array((vals, (rows, cols)), shape=(self.n_rows, self.n))
+
     def solve(self, *, time_limit: float, mip_rel_gap: float = 1e-6, relax: bool = False,
               presolve: bool = True, start: np.ndarray | None = None,
               start_options: dict[str, Any] | None = None):
@@ -81,11 +90,7 @@ class Milp:
         (default :data:`~siting.allocation.highs.START_OPTIONS`: no presolve, no primal heuristics), when
         the binding can be driven directly (:func:`~siting.allocation.highs.available`); without
         it the start is dropped and ``scipy.optimize.milp`` solves the same model (same optimum)."""
-        c = np.concatenate(self.c) if self.c else np.zeros(0)
-        rows = np.concatenate([r for r, _, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
-        cols = np.concatenate([c_ for _, c_, _ in self._rows]) if self._rows else np.zeros(0, dtype=np.int64)
-        vals = np.concatenate([v for _, _, v in self._rows]) if self._rows else np.zeros(0)
-        A = sp.csr_array((vals, (rows, cols)), shape=(self.n_rows, self.n))
+        c, A = self.arrays()
         integ = np.zeros(self.n) if relax else np.concatenate(self.integ)
         if start is not None and not relax and self.n_rows and highs.available():
             return highs.solve_milp(c, A, np.concatenate(self._lo), np.concatenate(self._hi), integrality=integ,

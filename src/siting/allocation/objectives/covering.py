@@ -43,10 +43,12 @@ def cover_rows(m: Milp, d: SitingData, cand: np.ndarray, x0: int, limit: float, 
     bounds = np.r_[start, len(pp)]
     lab = np.zeros(d.n_places, dtype=np.int64) if label is None else np.asarray(label, dtype=np.int64)
     key_of: dict[bytes, int] = {}
-    group = np.empty(len(places), dtype=np.int64)
-    for k, j in enumerate(places):
-        key = lab[j].tobytes() + pc[bounds[k]:bounds[k + 1]].tobytes()
-        group[k] = key_of.setdefault(key, len(key_of))
+    pcb, size = pc.astype(np.int64).tobytes(), 8  # one bytes object, sliced per place (#19)
+    labs = lab[places].tolist()
+    group = np.array([key_of.setdefault(labs[k].to_bytes(8, "little", signed=True) + pcb[size * a:size * b],
+                                        len(key_of)) for k, (a, b) in enumerate(zip(start.tolist(),
+                                                                                   bounds[1:].tolist()))],
+                     dtype=np.int64)
     n_y = len(key_of)
     weights = np.bincount(group, weights=d.w[places], minlength=n_y)
     rep = np.full(n_y, -1, dtype=np.int64)
@@ -54,13 +56,11 @@ def cover_rows(m: Milp, d: SitingData, cand: np.ndarray, x0: int, limit: float, 
     first_k = np.full(n_y, -1)
     first_k[group[::-1]] = np.arange(len(places))[::-1]
     y0 = m.add_vars(n_y)
-    if n_y:
-        rows, cols = [], []
-        for g in range(n_y):
-            k = first_k[g]
-            rows.append(np.full(bounds[k + 1] - bounds[k], g))
-            cols.append(x0 + col[pc[bounds[k]:bounds[k + 1]]])
-        r, c = np.concatenate(rows), np.concatenate(cols)
+    if n_y:  # group g's row: the candidates of its first place, in order
+        lens = bounds[first_k + 1] - bounds[first_k]
+        r = np.repeat(np.arange(n_y), lens)
+        pos = np.arange(len(r)) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(bounds[first_k], lens)
+        c = x0 + col[pc[pos]]
         m.add_rows(np.concatenate([r, np.arange(n_y)]), np.concatenate([c, y0 + np.arange(n_y)]),
                    np.concatenate([-np.ones(len(r)), np.ones(n_y)]), -np.inf, 0.0, n_rows=n_y)
     return rep, weights, y0
@@ -128,6 +128,18 @@ class MaxCovering(SitingModel):
         """``objective``: "coverage" (max) or "beyond" (min people beyond T2).  ``start``: a plan
         feasible for this model, given to HiGHS as its first incumbent with ``start_options``
         (:meth:`~.constraints.Milp.solve`)."""
+        m, cand, x0, v = self._model(min_covered=min_covered, objective=objective,
+                                     start=None if relax else start)
+        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax, start=v,
+                      start_options=start_options)
+        if res.status == 2:
+            raise infeasible(self.name)
+        return cand, x0, res
+
+    def _model(self, *, min_covered: float | None = None, objective: str = "coverage",
+               start: Plan | None = None) -> tuple[Milp, np.ndarray, int, np.ndarray | None]:
+        """The MILP of :meth:`_milp` (minimisation form), its candidates ``cand`` (``x_{x0+k}``
+        = open ``cand[k]``) and the start vector of ``start`` (``None``: none or no parent matching)."""
         d = self.data
         cand = np.flatnonzero(d.eligible)
         m = Milp()
@@ -149,16 +161,12 @@ class MaxCovering(SitingModel):
                 m.add_rows(np.zeros(len(p2)), v0 + np.arange(len(p2)), w2, B2 - self.max_beyond, np.inf, n_rows=1)
         z0 = add_siting_rows(m, d, cand, x0)
         v = None
-        if start is not None and not relax:
+        if start is not None:
             v = np.zeros(m.n)
             for places, first, limit in blocks:  # y_j = place j (the group's representative) covered
                 v[first:first + len(places)] = d.covered_within(start, limit)[places]
             v = v if siting_start(v, d, cand, x0, z0, start) else None
-        res = m.solve(time_limit=time_limit, mip_rel_gap=mip_rel_gap, relax=relax, start=v,
-                      start_options=start_options)
-        if res.status == 2:
-            raise infeasible(self.name)
-        return cand, x0, res
+        return m, cand, x0, v
 
     def exact(self, *, time_limit: float = 60.0, mip_rel_gap: float = 1e-6) -> SitingResult:
         t0 = time.perf_counter()
