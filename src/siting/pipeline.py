@@ -13,6 +13,7 @@ inputs and parameters, so a rerun after an interruption resumes from it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,8 @@ from .report import ReportResult, make_report, qgis_project, writers
 from .report.labels import t
 from .report.season_section import season_sentence
 from .report.shortfall import Shortfall, shortfall
-from .report.side_tasks import deferred_writes, run_aside, wait_for_writes
+from .report.side_tasks import borrowed_pool, deferred_writes, run_aside, wait_for_writes
+from .report.stage import StartedReport, start_report
 from .scenario import Scenario
 from .stage_memory import estimate_stage
 from .suitability import ScoreResult, candidate_table, score_candidates
@@ -187,26 +189,32 @@ def score(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> 
     return dataclasses.replace(done, scores=scored)
 
 
-def propose(sc: Scenario, *, progress: bool = True, record: Run | None = None) -> RunResult:
+def propose(sc: Scenario, *, progress: bool = True, record: Run | None = None,
+            on_plan: Callable[[RunResult, ProposalResult], None] | None = None) -> RunResult:
     """``siting propose``: choose and rank new extension centres, each with a parent CETPRO,
     and the access of everyone once they open.
 
     Into a folder whose last run left a report and maps, the report stage runs too (they
     depend on the proposals), so the folder never shows the proposals of one run beside the
-    report of another.  Fewer sites than asked: the result carries the :class:`Shortfall`."""
+    report of another.  Fewer sites than asked: the result carries the :class:`Shortfall`.
+    ``on_plan(done, plan)`` is called as soon as the plan is chosen (``siting run`` starts the
+    report's maps then, while the plan is evaluated and written)."""
     if record is None and _holds_report(sc):
         _say(t("run.refresh_report", sc.run.language).format(folder=sc.run.output_dir))
         return run(sc, progress=progress, command="propose")
     run_, own = _open(sc, record, "propose")
-    return _propose(sc, run_, own, progress=progress)
+    return _propose(sc, run_, own, progress=progress, on_plan=on_plan)
 
 
-def _propose(sc: Scenario, run: Run, own: bool, *, progress: bool) -> RunResult:
+def _propose(sc: Scenario, run: Run, own: bool, *, progress: bool,
+             on_plan: Callable[[RunResult, ProposalResult], None] | None = None) -> RunResult:
     done = score(sc, progress=progress, record=run)
     assert done.graph is not None and done.access is not None and done.scores is not None
     with run.stage("propose") as info:
         info.update(estimate_stage("propose", sc, access=done.access, scores=done.scores).record())
         plan = propose_sites(sc, done.data, done.access, done.scores, graph=done.graph, run_aside=run_aside)
+        if on_plan is not None:
+            on_plan(done, plan)
         evaluation = evaluate_plan(sc, done.data, done.graph, plan, access=done.access)
         s = plan.solution
         short = shortfall(sc, done.data, done.scores, plan)
@@ -235,13 +243,22 @@ def run(sc: Scenario, *, progress: bool = True, record: Run | None = None, comma
     """``siting run`` / ``siting demo`` / ``siting report``: every stage, every output, into
     ``sc.run.output_dir`` (maps and reports last)."""
     job, _ = _open(sc, record, command)
+    raster = job.folder / "travel_time_minutes.tif"  # written by the access stage
+    started: list[StartedReport] = []
+
+    def start_maps(done: RunResult, plan: ProposalResult) -> None:  # the report's maps and charts, aside
+        if (pool := borrowed_pool()) is not None:
+            assert done.access is not None
+            started.append(start_report(sc, done.data, done.access, plan, folder=job.folder, raster=raster,
+                                        pool=pool))
+
     with deferred_writes():  # each stage's workbook is written while the next stages compute (#19)
-        done = propose(sc, progress=progress, record=job)
+        done = propose(sc, progress=progress, record=job, on_plan=start_maps)
         assert done.access is not None
         with job.stage("report") as info:
             info.update(estimate_stage("report", sc, data=done.data, access=done.access).record())
-            result = make_report(sc, done.data, done.access, done.plan, folder=job.folder,
-                                 raster=job.folder / "travel_time_minutes.tif", progress=progress)
+            result = make_report(sc, done.data, done.access, done.plan, folder=job.folder, raster=raster,
+                                 progress=progress, started=started[0] if started else None)
             info.update(files=len(result.files))
         job.outputs(result.files.values())
         wait_for_writes()  # the QGIS project reads the styles of the GeoPackages written aside

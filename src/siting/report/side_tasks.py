@@ -165,6 +165,14 @@ def _deferring() -> SidePool | None:
     return _DEFERRING[-1] if _DEFERRING and _DEFERRING[-1].workers > 1 else None
 
 
+def borrowed_pool() -> SidePool | None:
+    """A :class:`SidePool` on the side processes of the enclosing :func:`deferred_writes` block
+    (its :meth:`~SidePool.close` waits only for its own tasks), or ``None`` outside such a block
+    or without side processes."""
+    outer = _deferring()
+    return None if outer is None else SidePool(0, parent=outer)
+
+
 def run_aside(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
     """Start ``fn(*args, **kwargs)`` in a side process of the enclosing :func:`deferred_writes`
     block and return a getter of its result (it waits, and raises the task's exception);

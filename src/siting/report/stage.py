@@ -2,11 +2,13 @@
 (region + one per UGEL), all from the stage results and in the run's language and bands."""
 from __future__ import annotations
 
+import contextlib
 import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -106,30 +108,60 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
     return merged
 
 
+@dataclass
+class StartedReport:
+    """The report work :func:`start_report` started in side processes: the static maps, the
+    charts and the Pareto chart (getters), the place table and the notes they were drawn with."""
+
+    pool: SidePool
+    places: pd.DataFrame
+    notes: list[str]
+    get_maps: Callable[[], dict[str, list[Path]]]
+    charts: dict
+    pareto: Callable[[], Any] | None
+
+
+def start_report(sc: Scenario, data: StudyData, access: AccessResult, plan: ProposalResult | None, *,
+                 folder: str | Path, raster: str | Path | None, pool: SidePool) -> StartedReport:
+    """Start the static maps, the charts and the Pareto chart of :func:`make_report` in ``pool``:
+    ``siting run`` starts them as soon as the plan is known, while the propose stage evaluates
+    and writes it (issue #19); the files are those :func:`make_report` draws itself."""
+    from . import html_report, objective_section
+    lang, th = sc.run.language, list(sc.access.thresholds_min)
+    notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
+    places = place_table(access, sc)
+    get_maps = _static_maps(pool, sc, data, places, folder=Path(folder), raster=raster,
+                            proposals=None if plan is None else plan.proposals, notes=notes,
+                            option=getattr(sc.run, "maps", "all"))
+    # the charts before the workbooks: the reports need them, the workbooks are waited for last
+    charts = html_report.start_charts(pool, places, None if plan is None else plan.curve, lang=lang, thresholds=th)
+    pareto = None if plan is None or not len(plan.tradeoff.table) else pool.submit(
+        objective_section.pareto_chart_uri, plan.tradeoff, lang, png_data_uri=html_report.png_data_uri)
+    return StartedReport(pool=pool, places=places, notes=notes, get_maps=get_maps, charts=charts, pareto=pareto)
+
+
 def make_report(sc: Scenario, data: StudyData, access: AccessResult, plan: ProposalResult | None = None, *,
-                folder: str | Path, raster: str | Path | None = None, progress: bool = True) -> ReportResult:
+                folder: str | Path, raster: str | Path | None = None, progress: bool = True,
+                started: StartedReport | None = None) -> ReportResult:
     """The report stage: ``mapa.html`` (Folium), ``mapas/*.png|pdf`` (travel time with the
     ``raster`` GeoTIFF, proposals) and ``report.html`` + ``report_<ugel>.html`` into ``folder``.
 
     Bands, colours and "people beyond T" figures follow ``access.thresholds_min`` and
     ``access.main_threshold_min``; every caveat of the data (and the solver note of the plan)
-    is repeated in every output."""
+    is repeated in every output.  ``started``: the maps and charts :func:`start_report` began
+    for the same inputs (its pool is closed here)."""
     from . import html_report, objective_section
     from .glossary import glossary
     from .labels import t
     folder = Path(folder)
     lang, th = sc.run.language, list(sc.access.thresholds_min)
-    notes = data.quality.notes_in(lang) + ([] if plan is None else plan.notes)
-    places = place_table(access, sc)
     proposals = None if plan is None else plan.proposals
     maps_option = getattr(sc.run, "maps", "all")
-    with side_pool() as pool:  # static maps, UGEL workbooks and charts in side processes (#19)
-        get_maps = _static_maps(pool, sc, data, places, folder=folder, raster=raster, proposals=proposals,
-                                notes=notes, option=maps_option)
-        # the charts before the workbooks: the reports need them, the workbooks are waited for last
-        charts = html_report.start_charts(pool, places, None if plan is None else plan.curve, lang=lang, thresholds=th)
-        pareto = None if plan is None or not len(plan.tradeoff.table) else pool.submit(
-            objective_section.pareto_chart_uri, plan.tradeoff, lang, png_data_uri=html_report.png_data_uri)
+    with side_pool() if started is None else contextlib.closing(started.pool) as pool:  # side processes (#19)
+        if started is None:
+            started = start_report(sc, data, access, plan, folder=folder, raster=raster, pool=pool)
+        places, notes, get_maps, charts, pareto = (started.places, started.notes, started.get_maps, started.charts,
+                                                   started.pareto)
         from . import folium_map, robust_section, season_section  # after the fork: the side processes need none
         from .analyst import start_analyst_tables
         get_analyst, ugel_tables = start_analyst_tables(folder, sc, data, places, caveats=notes, pool=pool)
