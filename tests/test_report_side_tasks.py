@@ -140,3 +140,29 @@ def test_same_files_with_and_without_side_processes(san_marcos, san_marcos_plan,
     assert got["1"][0] == got["2"][0]
     assert got["1"][1] == got["2"][1]  # the same files, listed in the same order
     assert any(k.endswith(".xlsx") for k in got["1"][0]) and any(k.endswith(".pdf") for k in got["1"][0])
+
+
+def test_report_started_early_gives_the_same_files(san_marcos, san_marcos_plan, tmp_path, monkeypatch):
+    """``siting run``'s path: the maps and charts started by ``start_report`` on the side
+    processes of a ``deferred_writes`` block (as soon as the plan is known), then the rest of
+    ``make_report``: the same files, in the same order, as ``make_report`` alone in one process."""
+    from siting.report import make_report
+    from siting.report.side_tasks import borrowed_pool
+    from siting.report.stage import start_report
+
+    s = san_marcos
+    sc = dataclasses.replace(s.sc, run=dataclasses.replace(s.sc.run, maps="all"))
+    plan = san_marcos_plan.plan
+    monkeypatch.setenv("SITING_REPORT_WORKERS", "1")
+    alone = make_report(sc, s.data, s.gaps, plan, folder=tmp_path / "alone", raster=None, progress=False)
+    monkeypatch.setenv("SITING_REPORT_WORKERS", "2")
+    assert borrowed_pool() is None  # outside deferred_writes: nothing to borrow
+    with deferred_writes() as outer:
+        pool = borrowed_pool()
+        assert pool is not None and pool.workers == outer.workers == 2
+        started = start_report(sc, s.data, s.gaps, plan, folder=tmp_path / "early", raster=None, pool=pool)
+        early = make_report(sc, s.data, s.gaps, plan, folder=tmp_path / "early", raster=None, progress=False,
+                            started=started)
+    assert _hashes(tmp_path / "early") == _hashes(tmp_path / "alone")
+    assert [p.relative_to(tmp_path / "early") for p in early.files.values()] == \
+        [p.relative_to(tmp_path / "alone") for p in alone.files.values()]
