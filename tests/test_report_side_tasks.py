@@ -166,3 +166,21 @@ def test_report_started_early_gives_the_same_files(san_marcos, san_marcos_plan, 
     assert _hashes(tmp_path / "early") == _hashes(tmp_path / "alone")
     assert [p.relative_to(tmp_path / "early") for p in early.files.values()] == \
         [p.relative_to(tmp_path / "alone") for p in alone.files.values()]
+
+
+def test_propose_with_the_near_optimal_listing_aside(san_marcos, san_marcos_plan):
+    """``propose_sites(run_aside=)`` lists the near-optimal sets in a side process (and the
+    front in two more tasks): the same proposals, selection frequencies, near-optimal sets and
+    front as the plan computed in one process (the ``san_marcos_plan`` fixture)."""
+    import pandas.testing as pdt
+
+    from siting import propose_sites
+
+    s, ref = san_marcos, san_marcos_plan.plan
+    with deferred_writes(2):
+        got = propose_sites(s.sc, s.data, s.gaps, san_marcos_plan.scores, graph=None, run_aside=run_aside)
+    pdt.assert_frame_equal(got.proposals, ref.proposals)  # selection_frequency included
+    assert ref.near.n_sets >= 1  # the listing ran (mclp, exact, optimal)
+    pdt.assert_frame_equal(got.near.table, ref.near.table)
+    assert (got.near.shared, got.near.n_sets, got.near.capped) == (ref.near.shared, ref.near.n_sets, ref.near.capped)
+    pdt.assert_frame_equal(got.tradeoff.table, ref.tradeoff.table)

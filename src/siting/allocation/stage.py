@@ -259,6 +259,8 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     solution = chosen.solution
     cand, places = scores.candidates, access.places
     sel = np.asarray(solution.selected, dtype=int)
+    # the near-optimal listing first, then the front: both in side processes with ``run_aside``
+    near = _start_near_optimal(sc, data, access, scores, chosen, run_aside=run_aside) if with_tradeoff else None
     front = _start_front(sc, data, access, scores, costs, chosen, with_tradeoff=with_tradeoff, run_aside=run_aside)
     parents = assign_parents(sel, scores.teacher_minutes, capacity, a.teacher_max_minutes,
                              candidate_ids=cand["ccpp_id"].astype(str).to_numpy(),
@@ -267,8 +269,7 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
     proposals = _proposal_table(data, places, cand.iloc[sel].reset_index(drop=True), parents, gains)
     # the robustness re-solves (every draw, the near-optimal listing) with the trade-off: the run
     # computes them, the app's what-ifs (with_tradeoff=False) answer without them, in seconds
-    robust = _robustness(sc, data, access, scores, chosen, proposals) if with_tradeoff else \
-        NearOptimal(gap=a.near_optimal_gap)
+    robust = _robustness(sc, scores, proposals, near) if near is not None else NearOptimal(gap=a.near_optimal_gap)
     curve_model = covering_model(sc, data, access, scores, n_sites=max(a.curve_max_sites, len(sel)),
                                  coverage_target=None, budget=None)
     curve = curve_model.greedy(swap=False).curve().rename(columns={"covered": "covered_target"})
@@ -284,13 +285,12 @@ def propose_sites(sc: Scenario, data: StudyData, access: AccessResult, scores: S
                           **extras)
 
 
-def _robustness(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, chosen: _Choice,
-                proposals: gpd.GeoDataFrame) -> NearOptimal:
-    """``selection_frequency`` of every proposal over the travel-time draws (the scenario's
-    objective solved again under each) into ``proposals``, and the near-optimal sets of the
-    maximal-covering optimum (:mod:`.near_optimal`; mclp with n_sites only)."""
+def _start_near_optimal(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, chosen: _Choice,
+                        *, run_aside: RunAside | None) -> tuple[Callable[[], NearOptimal], Callable[..., list[str]]]:
+    """A getter of the near-optimal sets of the maximal-covering optimum (:mod:`.near_optimal`;
+    mclp with n_sites only), started with ``run_aside`` when given, and the re-solve of a
+    travel-time draw (the scenario's objective) for :func:`_robustness`."""
     a = sc.allocation
-    ids = proposals["ccpp_id"].astype(str).tolist()
 
     def solve_draw(draw: ReachDraw) -> list[str]:
         s = dataclasses.replace(scores, coverage=draw.coverage, teacher_minutes=draw.teacher_minutes)
@@ -301,14 +301,24 @@ def _robustness(sc: Scenario, data: StudyData, access: AccessResult, scores: Sco
             sol = _choose(sc, data, moved, s, None).solution
         return [str(i) for i in sol.selected_ids]
 
-    proposals["selection_frequency"] = selection_frequency(sc, scores.draws, ids, solve_draw)
     exact = "exact" in chosen.solution.solver and chosen.solution.status == "optimal"
     if a.objective != "mclp" or sc.optional("allocation.coverage_target") is not None or not exact:
-        return NearOptimal(gap=a.near_optimal_gap)
+        return (lambda: NearOptimal(gap=a.near_optimal_gap)), solve_draw
     problem = covering_model(sc, data, access, scores).problem
     names = scores.candidates["name"].astype(str).tolist()
-    return near_optimal(problem, chosen.solution, gap=a.near_optimal_gap, max_sets=a.near_optimal_max_sets,
-                        names=names, time_limit=a.time_limit_s)
+    start = run_aside or (lambda fn, *args, **kw: lambda: fn(*args, **kw))
+    return start(near_optimal, problem, chosen.solution, gap=a.near_optimal_gap, max_sets=a.near_optimal_max_sets,
+                 names=names, time_limit=a.time_limit_s), solve_draw
+
+
+def _robustness(sc: Scenario, scores: ScoreResult, proposals: gpd.GeoDataFrame,
+                near: tuple[Callable[[], NearOptimal], Callable[..., list[str]]]) -> NearOptimal:
+    """``selection_frequency`` of every proposal over the travel-time draws (``near[1]`` solves
+    each again) into ``proposals``, and the near-optimal sets (``near[0]``, a getter)."""
+    get_near, solve_draw = near
+    ids = proposals["ccpp_id"].astype(str).tolist()
+    proposals["selection_frequency"] = selection_frequency(sc, scores.draws, ids, solve_draw)
+    return get_near()
 
 
 def _start_front(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, costs: _choice.Costs,
