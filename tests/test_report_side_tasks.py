@@ -155,9 +155,8 @@ def test_report_started_early_gives_the_same_files(san_marcos, san_marcos_plan, 
     plan = san_marcos_plan.plan
     monkeypatch.setenv("SITING_REPORT_WORKERS", "1")
     alone = make_report(sc, s.data, s.gaps, plan, folder=tmp_path / "alone", raster=None, progress=False)
-    monkeypatch.setenv("SITING_REPORT_WORKERS", "2")
     assert borrowed_pool() is None  # outside deferred_writes: nothing to borrow
-    with deferred_writes() as outer:
+    with deferred_writes(2) as outer:  # 2 given: the suite's other tests may leave threads running
         pool = borrowed_pool()
         assert pool is not None and pool.workers == outer.workers == 2
         started = start_report(sc, s.data, s.gaps, plan, folder=tmp_path / "early", raster=None, pool=pool)
