@@ -69,6 +69,12 @@ class TravelGraph:
         """The transposed graph (edges reversed), for "time *to* a node" queries."""
         return sp.csr_array(self.matrix.T.tocsr())
 
+    @cached_property
+    def asymmetry(self) -> float:
+        """:func:`edge_asymmetry` of the graph: the largest ratio of an edge's minutes to its
+        reverse edge's (1 for a symmetric graph, ``inf`` if some edge has no reverse)."""
+        return edge_asymmetry(self.matrix, self.reverse)
+
     def cell_grid(self, values: np.ndarray) -> np.ndarray:
         """Per-node values (length ``n_nodes``) or per-cell values as a (rows, cols) grid."""
         values = np.asarray(values)
@@ -91,3 +97,34 @@ class TravelGraph:
         code[hit] = self.road_segment_class[pos[hit]]
         metres[hit] = self.road_segment_m[pos[hit]]
         return code, metres
+
+
+def edge_asymmetry(matrix: sp.sparray, reverse: sp.sparray | None = None) -> float:
+    """The largest ratio ``rho = max_(u, v) w(u -> v) / w(v -> u)`` over the edges of ``matrix``.
+
+    Every path then costs at most ``rho`` times as much travelled backwards (edge by edge),
+    so for any two nodes ``t(b -> a) <= rho * t(a -> b)``.  On the walking grid it is
+    Tobler's up/downhill ratio ``exp(3.5 * 0.1) = 1.419`` (roads are symmetric).  ``1.0``
+    for an empty or symmetric matrix; ``inf`` when some edge has no reverse edge, or a
+    reverse edge of 0 minutes against a positive one.  ``reverse``: the transposed matrix,
+    if already at hand.
+    """
+    m = sp.csr_array(matrix)
+    if not m.has_canonical_format:
+        m = sp.csr_array(m, copy=True)
+        m.sum_duplicates()
+    r = sp.csr_array(m.T.tocsr()) if reverse is None else sp.csr_array(reverse)
+    if not r.has_canonical_format:
+        r = sp.csr_array(r, copy=True)
+        r.sum_duplicates()
+    if m.nnz == 0:
+        return 1.0
+    if not (np.array_equal(m.indptr, r.indptr) and np.array_equal(m.indices, r.indices)):
+        return float("inf")  # an edge without its reverse
+    w, back = np.asarray(m.data, np.float64), np.asarray(r.data, np.float64)
+    both_zero = (w == 0) & (back == 0)
+    if ((back == 0) & (w > 0)).any():
+        return float("inf")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(both_zero, 1.0, w / np.where(back == 0, 1.0, back))
+    return max(1.0, float(ratio.max()))
