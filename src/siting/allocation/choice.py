@@ -22,14 +22,20 @@ the covering model's tie-break ``1e-6 x`` the smallest demand.
 The minute-based objectives need the minutes of every candidate-place pair below each
 place's existing time (the cut-off argument of :mod:`siting.allocation.objectives.problem`):
 :func:`cost_matrix` computes them from the graph within ``C = max(ceil(max_j e_j), T2)``,
-which makes every objective and measure exact.  Without a graph only the score stage's
-reach (within ``allocation.max_minutes``) is available; minutes beyond it are then the
-existing-facility time, an upper bound, and the notes say so.
+which makes every objective and measure exact.  Maximal covering needs them only for its
+coverage-equity front, whose MILPs read the pairs within ``max(T, T2)`` and whose Gini needs
+the exact minutes of the few sites of its plans: with every place reaching an existing
+facility, the matrix is searched within ``max(T, T2)`` only (:func:`front_cutoff`; Cajamarca:
+1.17 x 120 instead of 1.17 x 367 minutes each way, a tenth of the searching) and
+:attr:`Costs.rows` gives those sites' pairs within ``C`` (issue #19).  Without a graph only
+the score stage's reach (within ``allocation.max_minutes``) is available; minutes beyond it
+are then the existing-facility time, an upper bound, and the notes say so.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +47,7 @@ from ..network.cost_cache import cached_directed_coverage
 from ..network.solve import RunAside
 from ..scenario import Scenario
 from ..suitability import ScoreResult
+from ..suitability.stage import ROUNDING_MARGIN
 from .objectives import MaxMinFairness, PCenter, PMedian, SitingData, SitingResult
 from .objectives.base import SitingModel
 from .problem import CoveringProblem
@@ -65,6 +72,10 @@ class Costs:
     matrix: sp.csr_array
     cutoff: float
     exact: bool
+    #: ``C`` of :func:`cost_cutoff` when ``matrix`` stops below it (:func:`front_cutoff`), else None
+    full_cutoff: float | None = None
+    #: candidate positions -> their (candidates x places) minutes within ``full_cutoff``
+    rows: Callable[[np.ndarray], sp.csr_array] | None = None
 
 
 def cost_cutoff(sc: Scenario, access: AccessResult) -> float:
@@ -75,21 +86,54 @@ def cost_cutoff(sc: Scenario, access: AccessResult) -> float:
     return max(e_max, sc.allocation.equity_minutes, sc.allocation.max_minutes)
 
 
+def front_cutoff(sc: Scenario, access: AccessResult) -> float | None:
+    """``max(T, T2)`` (``allocation.max_minutes``, ``allocation.equity_minutes``) when the
+    objective is maximal covering, every place reaches an existing facility and that is below
+    :func:`cost_cutoff`; else ``None`` (the matrix goes to ``C``).
+
+    Maximal covering reads minutes only in its coverage-equity front (the objective uses the
+    reach): the front's MILPs read the pairs within ``max(T, T2)``
+    (:func:`~siting.allocation.objectives.tradeoff._within_limit`), its Gini the exact minutes
+    of its plans' sites (:attr:`Costs.rows`).  With every ``e_j`` finite no place is
+    unreachable and ``base_j = e_j`` whatever the pairs (``P`` is passed as ``C``), so the
+    front's :class:`~siting.allocation.objectives.SitingData` is the one of the full matrix
+    restricted to ``max(T, T2)``: the same table."""
+    a = sc.allocation
+    e = access.places["minutes_nearest"].to_numpy(float)
+    if a.objective != "mclp" or not e.size or not np.isfinite(e).all():
+        return None
+    limit = float(max(a.max_minutes, a.equity_minutes))
+    return limit if limit < cost_cutoff(sc, access) else None
+
+
 def cost_matrix(sc: Scenario, access: AccessResult, scores: ScoreResult, graph: Any = None, *,
                 run_aside: RunAside | None = None) -> Costs:
     """Minutes between every place and every candidate in ``access.direction`` (as the
-    reach): from the graph within :func:`cost_cutoff` (exact), else the score stage's reach.
+    reach): from the graph within :func:`cost_cutoff` (exact), or within :func:`front_cutoff`
+    with :attr:`Costs.rows` for the pairs beyond; else (no graph) the score stage's reach.
     ``run_aside``: the trip back of a mean direction is searched in a side process (when not cached)."""
     if graph is None:
         return Costs(sp.csr_array(scores.coverage.T), float(sc.allocation.max_minutes), exact=False)
     place_nodes = graph.point_nodes["places"]
+    nodes = place_nodes[scores.candidate_place_index]
     C = cost_cutoff(sc, access)
-    # cached in run.cache_dir by a hash of the graph's arrays, the nodes, C and the direction (issue #19)
-    m = cached_directed_coverage(graph, place_nodes[scores.candidate_place_index], place_nodes, C,
-                                 direction=sc.access.direction, cache_dir=sc.run.cache_dir, progress=False,
-                                 run_aside=run_aside)
-    m = sp.csr_array((round_minutes(m.data), m.indices, m.indptr), shape=m.shape)  # one rounding rule
-    return Costs(sp.csr_array(m.T), C, exact=True)
+
+    def search(origins: np.ndarray, limit: float) -> sp.csr_array:  # origins x places, rounded minutes
+        # cached in run.cache_dir by a hash of the graph's arrays, the nodes, the limit and the direction (#19)
+        m = cached_directed_coverage(graph, origins, place_nodes, limit, direction=sc.access.direction,
+                                     cache_dir=sc.run.cache_dir, progress=False, run_aside=run_aside)
+        return sp.csr_array((round_minutes(m.data), m.indices, m.indptr), shape=m.shape)  # one rounding rule
+
+    front = front_cutoff(sc, access)
+    if front is None:
+        return Costs(sp.csr_array(search(nodes, C).T), C, exact=True)
+
+    def rows(candidates: np.ndarray) -> sp.csr_array:
+        return search(nodes[np.asarray(candidates, dtype=np.int64)], C)
+
+    # + half the rounding step: every pair that rounds to at most the cut-off is found
+    return Costs(sp.csr_array(search(nodes, front + ROUNDING_MARGIN).T), front, exact=True, full_cutoff=C,
+                 rows=rows)
 
 
 def siting_data(sc: Scenario, access: AccessResult, scores: ScoreResult, costs: Costs, weights: np.ndarray, *,
@@ -111,6 +155,8 @@ def siting_data(sc: Scenario, access: AccessResult, scores: ScoreResult, costs: 
     if a.require_parent:
         kw.update(parent_minutes=scores.teacher_minutes, parent_capacity=capacity,
                   parent_max_minutes=a.teacher_max_minutes)
+    if costs.full_cutoff is not None:  # P as the full matrix makes it (front_cutoff)
+        kw.update(unserved_minutes=costs.full_cutoff)
     kw.update(changes)
     return SitingData.from_cost_matrix(costs.matrix, weights, **kw)
 

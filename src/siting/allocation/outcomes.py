@@ -110,7 +110,8 @@ class Tradeoff:
 
 
 def tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: list[int] | None = None,
-             run_aside: Any = None) -> Tradeoff:
+             run_aside: Any = None, exact_rows: Callable[[np.ndarray], Any] | None = None,
+             exact_cutoff: float | None = None) -> Tradeoff:
     """The epsilon-constraint Pareto front (:func:`siting.allocation.objectives.pareto_front`)
     of (target people newly within ``allocation.max_minutes``, target people beyond
     ``allocation.equity_minutes``) for N = ``allocation.n_sites`` and every limit of the run,
@@ -118,21 +119,27 @@ def tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: lis
     the minutes do not reach ``equity_minutes`` (no graph).  ``selected`` (a plan chosen by
     another objective) is placed on the same axes, with the coverage the front gains over it
     at no more people beyond T2: ``max {f1(p) : p on the front, f2(p) <= f2(plan)} - f1(plan)``.
-    ``run_aside``: the front's chains are solved in side processes (:func:`start_tradeoff`)."""
-    return start_tradeoff(sc, sdata, lang=lang, selected=selected, run_aside=run_aside)()
+    ``run_aside``: the front's chains are solved in side processes (:func:`start_tradeoff`);
+    ``exact_rows`` / ``exact_cutoff``: see :func:`start_tradeoff`."""
+    return start_tradeoff(sc, sdata, lang=lang, selected=selected, run_aside=run_aside, exact_rows=exact_rows,
+                          exact_cutoff=exact_cutoff)()
 
 
 def start_tradeoff(sc: Scenario, sdata: SitingData | None, *, lang: str, selected: list[int] | None = None,
-                   run_aside: Any = None) -> Callable[[], Tradeoff]:
+                   run_aside: Any = None, exact_rows: Callable[[np.ndarray], Any] | None = None,
+                   exact_cutoff: float | None = None) -> Callable[[], Tradeoff]:
     """A getter of :func:`tradeoff`; with ``run_aside`` (``run_aside(fn, *args, **kwargs)`` -> a
-    getter) the front is already being solved in side processes when this returns."""
+    getter) the front is already being solved in side processes when this returns.
+    ``exact_rows`` / ``exact_cutoff``: the exact minutes of the front's sites when ``sdata``'s
+    pairs stop at ``max(T, T2)`` (:func:`~siting.allocation.objectives.start_pareto_front`)."""
     a = sc.allocation
     T, T2 = float(a.max_minutes), float(a.equity_minutes)
     if a.pareto_points < 2 or sdata is None or sdata.cutoff < T2:
         return lambda: Tradeoff(max_minutes=T, equity_minutes=T2, n_sites=a.n_sites)
     data = sdata.with_options(suitability_weight=0.0)
     get_front = start_pareto_front(data, max_minutes=T, equity_minutes=T2, n_points=int(a.pareto_points),
-                                   time_limit=a.time_limit_s, run_aside=run_aside)
+                                   time_limit=a.time_limit_s, run_aside=run_aside, exact_rows=exact_rows,
+                                   exact_cutoff=exact_cutoff)
     return lambda: _tradeoff_of(sc, get_front(), data, lang=lang, selected=selected)
 
 

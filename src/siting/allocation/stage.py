@@ -330,7 +330,8 @@ def _start_front(sc: Scenario, data: StudyData, access: AccessResult, scores: Sc
         return lambda: tradeoff(sc, None, lang=lang, selected=sel)
     weights = demand_weights(sc, access.places, indicators=data.district_indicators, petitions=data.petitions)
     sdata = _choice.siting_data(sc, access, scores, costs, weights, capacity=parent_capacity(sc, data))
-    return start_tradeoff(sc, sdata, lang=lang, selected=sel, run_aside=run_aside)
+    return start_tradeoff(sc, sdata, lang=lang, selected=sel, run_aside=run_aside, exact_rows=costs.rows,
+                          exact_cutoff=costs.full_cutoff)
 
 
 def _extras(sc: Scenario, data: StudyData, access: AccessResult, scores: ScoreResult, costs: _choice.Costs,
