@@ -124,18 +124,29 @@ def test_the_stage_asks_the_graph_for_coverage_twice(san_marcos, monkeypatch):
     uncached = dataclasses.replace(san_marcos.sc, run=dataclasses.replace(san_marcos.sc.run, cache_dir=""))
     sc = _jitter(uncached)
     siting.score_candidates(sc, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
-    # twice: the reach and the teacher trips, each as the two one-way searches of the mean (limit 2 T)
+    # twice: the reach and the teacher trips, each as the two one-way searches of the mean, each
+    # within 2 T rho / (1 + rho) (solve.one_way_limit, rho = the graph's edge asymmetry, #19)
     assert sc.access.direction == "mean"
+    rho = san_marcos.graph.asymmetry
+    assert 1.3 < rho < 1.5
+
+    def one_way(t):
+        return solve.one_way_limit(san_marcos.graph, t)
+    assert one_way(60.0) == pytest.approx(2 * 60.0 * rho / (1 + rho), rel=1e-8)
     half = score_stage.ROUNDING_MARGIN  # the rounding margin (one rounding rule)
-    reach = sc.allocation.max_minutes * (1 + sc.suitability.speed_jitter) + half
-    teacher = sc.allocation.teacher_max_minutes + half
-    assert calls == [2 * reach, 2 * reach, 2 * teacher, 2 * teacher]
+    reach = one_way(sc.allocation.max_minutes * (1 + sc.suitability.speed_jitter) + half)
+    teacher = one_way(sc.allocation.teacher_max_minutes + half)
+    assert calls == [reach, reach, teacher, teacher]
     # interval draws (the default): the same four searches on each re-timed graph, within T
     calls.clear()
     siting.score_candidates(uncached, san_marcos.data, san_marcos.graph, san_marcos.gaps, progress=False)
     T, tmax = sc.allocation.max_minutes, sc.allocation.teacher_max_minutes
-    base = [2 * (T + half), 2 * (T + half), 2 * teacher, 2 * teacher]  # the stage's own, with the rounding margin
-    assert calls == base + [2 * T, 2 * T, 2 * tmax, 2 * tmax] * sc.suitability.speed_samples
+    base = [one_way(T + half), one_way(T + half), teacher, teacher]  # the stage's own, with the rounding margin
+    drawn = calls[len(base):]
+    assert calls[:len(base)] == base and len(drawn) == 4 * sc.suitability.speed_samples
+    # each re-timed graph keeps Tobler's ratio (roads are symmetric), so the same one-way limits
+    assert drawn == pytest.approx([one_way(T), one_way(T), one_way(tmax), one_way(tmax)] * sc.suitability.speed_samples,
+                                  rel=1e-9)
 
 
 def test_a_second_score_reads_every_search_from_the_disk_cache(san_marcos, monkeypatch, tmp_path):

@@ -48,10 +48,9 @@ def report_workers() -> int:
     return n
 
 
-#: modules the side tasks use (charts, maps, workbooks), imported by each side process as it
-#: starts (the pool's initializer), while the main process goes on with the run: about 0.4 s,
-#: mostly matplotlib, that the main process, which draws no chart when side processes do,
-#: no longer spends before the first fork (#19)
+#: modules the side tasks use (charts, maps, workbooks), imported by the main process before
+#: it forks: imported once (about 1 CPU-s, mostly matplotlib) instead of once per side process;
+#: the main process needs them later in the run anyway
 PRELOAD = ("matplotlib.pyplot", "xlsxwriter", "siting.report.static_maps", "siting.report.html_report")
 
 
@@ -83,9 +82,9 @@ class SidePool:
         if self._parent is not None:
             return self._parent._executor()
         if self._pool is None:
+            _preload()  # the children inherit these modules instead of each importing them again
             gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_preload)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
         return self._pool
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
