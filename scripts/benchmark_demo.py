@@ -5,7 +5,8 @@
 Each checkout runs ``python -m siting demo`` in its own folder with its own ``src`` first on
 ``PYTHONPATH`` (the same interpreter and packages), the two alternating run by run.  Warm: the
 checkout's ``data/processed`` keeps the graphs and cost matrices of its previous run (one
-untimed run first fills it); cold: every ``data/processed/*.npz`` is removed before the run.
+untimed run first fills it); cold: every cache file of ``data/processed`` (graphs and
+matrices ``*.npz``, loaded tables ``*.parquet`` / ``*.json``) is removed before the run.
 Prints wall and CPU seconds (the run and its side processes), the stage seconds of
 ``runs/cajamarca/manifest.json``, the speed-up against ``--before`` and whether the 57 outputs
 (every file but ``manifest.json`` / ``scenario.toml``) have the same SHA-256 in both.
@@ -29,8 +30,9 @@ STAGES = ("data", "score", "propose", "report")
 
 def run_demo(tree: Path, *, cold: bool) -> dict:
     if cold:
-        for f in (tree / "data" / "processed").glob("*.npz"):
-            f.unlink()
+        for pattern in ("*.npz", "*.parquet", "*.json"):
+            for f in (tree / "data" / "processed").glob(pattern):
+                f.unlink()
     env = dict(os.environ, PYTHONPATH=str(tree / "src"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()

@@ -183,3 +183,65 @@ def test_propose_with_the_near_optimal_listing_aside(san_marcos, san_marcos_plan
     pdt.assert_frame_equal(got.near.table, ref.near.table)
     assert (got.near.shared, got.near.n_sets, got.near.capped) == (ref.near.shared, ref.near.n_sets, ref.near.capped)
     pdt.assert_frame_equal(got.tradeoff.table, ref.tradeoff.table)
+
+
+def _active_layers() -> dict:
+    from siting import limits
+    return dict(limits.active().layers)
+
+
+def _preloaded() -> list[bool]:
+    import sys
+
+    from siting.report.side_tasks import PRELOAD
+    return [name in sys.modules for name in PRELOAD]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_task_runs_under_the_limits_of_its_submitter(workers):
+    """``siting run`` forks its side processes before the data stage activates the scenario's
+    limits and layers: each task must carry the submitter's settings, not the ones in force
+    when the side process was forked (the defaults)."""
+    from siting import limits
+
+    chosen = limits.ReadSettings(layers={"/datos/ccpp.xlsx": "Hoja CCPP"})
+    with deferred_writes(workers) as pool:  # forked here, under the defaults
+        with limits.using(chosen):
+            got = pool.submit(_active_layers)()
+        assert pool.submit(_active_layers)() == {}  # and the defaults again outside the block
+    assert got == {"/datos/ccpp.xlsx": "Hoja CCPP"}
+
+
+def test_side_processes_start_with_the_block_and_import_the_side_modules():
+    """The side processes are forked when ``deferred_writes`` opens (before any task), and each
+    has imported :data:`PRELOAD` before its first task (its initializer)."""
+    with deferred_writes(2) as pool:
+        assert pool._pool is not None and len(pool._pool._processes) == 2  # before any real task
+        assert all(pool.submit(_preloaded)())
+
+
+@pytest.mark.slow
+def test_the_main_process_of_a_run_never_imports_matplotlib(san_marcos, tmp_path):
+    """``siting run`` on San Marcos (side processes on): matplotlib (charts, static maps) is
+    imported only by the side processes; the run's PNGs are all there."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import json, sys
+import siting
+from siting.pipeline import run
+sc = siting.load_scenario({str(Path(__file__).resolve().parents[1] / "scenarios" / "cajamarca.toml")!r},
+                          study_area__ugels={list(san_marcos.sc.study_area.ugels)!r}, allocation__n_sites=3,
+                          suitability__sensitivity_runs=20, run__output_dir={str(tmp_path / "run")!r},
+                          run__cache_dir={str(san_marcos.tmp / "cache")!r})
+run(sc, progress=False)
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib")))
+"""
+    env = {"SITING_REPORT_WORKERS": "2", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    pngs = {p.name for p in (tmp_path / "run").rglob("*.png")}
+    assert {"coverage_curve.png", "pareto_front.png"} <= pngs and any(n.startswith("travel_time") for n in pngs)

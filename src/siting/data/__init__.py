@@ -46,6 +46,7 @@ from .facilities import (
 from .indicators import district_indicator_table, load_district_indicators
 from .labelled_sites import load_labels
 from .landcover import read_multipliers
+from .load_cache import cache_key, cached_load
 from .population import load_places
 from .quality import QualityReport
 from .terrain import Terrain, check_projected_crs, load_dem
@@ -204,13 +205,35 @@ def _split_empty_cetpro(sc: Scenario, q: QualityReport, cetpro: gpd.GeoDataFrame
     return cetpro[~empty].reset_index(drop=True), cetpro[empty].reset_index(drop=True)
 
 
-def _load_roads(sc: Scenario, q: QualityReport, polygon: Any, towns: gpd.GeoDataFrame | None = None
-                ) -> gpd.GeoDataFrame | None:
-    """The road lines (``None`` without road inputs); ``towns`` are snapped onto the national routes."""
+def _load_roads(sc: Scenario, q: QualityReport, polygon: Any, towns: gpd.GeoDataFrame | None = None, *,
+                key: str | None = None) -> gpd.GeoDataFrame | None:
+    """The road lines (``None`` without road inputs); ``towns`` are snapped onto the national
+    routes.  With ``key`` (:func:`_cache_key`) the table is kept in ``run.cache_dir``
+    (:mod:`.load_cache`), except for OSM roads downloaded at run time."""
     if not (sc.inputs.roads or sc.inputs.road_route_nodes or sc.inputs.osm):
         return None
-    from .roads import load_roads  # the slowest loader: imported when there are roads
-    return load_roads(sc, q, polygon=polygon, towns=towns)
+
+    def load(report: QualityReport) -> gpd.GeoDataFrame:
+        from .roads import load_roads  # the slowest loader: imported when there are roads
+        return load_roads(sc, report, polygon=polygon, towns=towns)
+    if key is None or sc.inputs.osm == "download":
+        return load(q)
+    return cached_load("roads", load, quality=q, cache_dir=sc.run.cache_dir, key=key)
+
+
+#: inputs that are not read by the cached loaders (rasters: large to hash, read by their own loaders)
+_NOT_HASHED = frozenset({"dem", "landcover_speeds"})
+
+
+def _cache_key(sc: Scenario) -> str:
+    """The key of the places and roads tables of :func:`load_data` (:func:`.load_cache.cache_key`):
+    every input file but the rasters, and the sections ``study_area``, ``inputs``,
+    ``population``, ``speeds`` and ``limits`` (the loaders read no other)."""
+    d = sc.to_dict()
+    files = [p for k, v in d["inputs"].items() if k not in _NOT_HASHED
+             for p in (v if isinstance(v, list) else [v]) if isinstance(p, str) and p and p != "download"]
+    return cache_key("load_data", files=files,
+                     settings={k: d[k] for k in ("study_area", "inputs", "population", "speeds", "limits")})
 
 
 def _load_terrain(sc: Scenario, q: QualityReport, bounds_4326: tuple, crs: str) -> Terrain | None:
@@ -261,7 +284,9 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
 
     a = _study_area(sc, q)
     step("districts")
-    all_places = load_places(sc, a.all_districts, q)  # the department's: registry rows are located by them
+    key = _cache_key(sc)
+    all_places = cached_load("places", lambda report: load_places(sc, a.all_districts, report), quality=q,
+                             cache_dir=sc.run.cache_dir, key=key)  # the department's: registry rows are located by them
     places = all_places[all_places["ubigeo"].isin(set(a.districts["ubigeo"]))].reset_index(drop=True)
     if len(places) == 0:
         raise UserError("the study area has no populated places", source=sc.source,
@@ -269,7 +294,7 @@ def load_data(sc: Scenario, *, progress: bool = True) -> StudyData:
     step("places")
     fac = _load_facilities(sc, q, a, all_places)
     step("facilities")
-    roads = _load_roads(sc, q, a.buffered, all_places)
+    roads = _load_roads(sc, q, a.buffered, all_places, key=key)
     if roads is None:
         _note(q, "data.no_roads")
     else:

@@ -181,7 +181,7 @@ def start_analyst_tables(folder: str | Path, sc: Scenario, data: StudyData, plac
     tables made here; returns the getter of the files (it waits for the side processes' workbooks)."""
     from .exports import write_csv
     from .html_report import table_context
-    from .static_maps import unique_slugs
+    from .slugs import unique_slugs
 
     folder, lang = Path(folder), sc.run.language
     premises = premises_table(sc, data)

@@ -88,8 +88,8 @@ def raster_png_data_uri(path: str | Path, *, thresholds: Iterable[float] = (30, 
     """Warp a travel-time GeoTIFF (minutes) to Web Mercator, colour it by band, return
     ``(data_uri_png, [[south, west], [north, east]])`` for :class:`folium.raster_layers.ImageOverlay`.
     """
-    import matplotlib.image as mpimg
     import rasterio
+    from PIL import Image, PngImagePlugin
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
     with rasterio.open(path) as src:
@@ -110,18 +110,20 @@ def raster_png_data_uri(path: str | Path, *, thresholds: Iterable[float] = (30, 
         w4326, s4326, e4326, n4326 = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north)
     rgba = _band_rgba(out, list(thresholds))
     buf = io.BytesIO()
-    mpimg.imsave(buf, rgba, format="png")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "siting")
+    Image.fromarray(np.ascontiguousarray((rgba * 255).astype(np.uint8)), "RGBA").save(buf, format="png", pnginfo=info)
     uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     return uri, [[s4326, w4326], [n4326, e4326]]
 
 
 def _band_rgba(minutes: np.ndarray, thresholds: list[float], alpha: float = 0.55) -> np.ndarray:
-    """RGBA image: one colour per band (≤t1, t1–t2, …, > t_last), transparent where NaN."""
-    from matplotlib.colors import to_rgba
-
+    """RGBA image (floats in [0, 1]): one colour per band (≤t1, t1–t2, …, > t_last), transparent
+    where NaN.  The colours are ``#rrggbb`` (:func:`.labels.band_colours`): read here, without
+    matplotlib, which the main process then never imports (issue #19)."""
     colours = list(band_colours(thresholds).values())[:-1]  # the time bands, as on every map
     idx = np.digitize(np.nan_to_num(minutes, nan=0.0), thresholds, right=True)
-    table = np.array([to_rgba(c, alpha) for c in colours])
+    table = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] + [alpha] for c in colours])
     rgba = table[idx]
     rgba[~np.isfinite(minutes)] = (0, 0, 0, 0)
     return rgba

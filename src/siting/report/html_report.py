@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator
 
 from ..io import atomic_path  # noqa: E402
 from .labels import band_colours, band_label, t  # noqa: E402
 from .numbers import _babel_text, column_kind, format_people, format_value, number_locale  # noqa: E402
-from .static_maps import unique_slugs  # noqa: E402
+from .slugs import unique_slugs  # noqa: E402
 from .values import column_values, translator  # noqa: E402
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .side_tasks import SidePool
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -118,8 +118,10 @@ def table_context(df: pd.DataFrame, title: str, lang: str, *, columns: Sequence[
             "widths": widths if any(widths) else []}
 
 
-def png_data_uri(fig: plt.Figure, *, dpi: int = 110) -> str:
+def png_data_uri(fig: Figure, *, dpi: int = 110) -> str:
     """Render a matplotlib figure as a base64 PNG data URI (and close it)."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -132,8 +134,11 @@ def file_data_uri(path: str | Path) -> str:
 
 
 # --------------------------------------------------------------------------- charts
-def coverage_chart(coverage: pd.DataFrame, lang: str = "es") -> plt.Figure:
+def coverage_chart(coverage: pd.DataFrame, lang: str = "es") -> Figure:
     """Covered target population (left axis) and share (right axis) against the number of sites."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     c = coverage.sort_values("n_sites")
     ax.plot(c["n_sites"], c["covered_target"], marker="o", color="#08306b")
@@ -156,13 +161,15 @@ def band_population(places: pd.DataFrame, thresholds: Sequence[float] = (30, 60,
     return places.groupby(places["band"].astype(str))["population"].sum().reindex(bands, fill_value=0.0).to_numpy()
 
 
-def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> plt.Figure:
+def band_chart(places: pd.DataFrame, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> Figure:
     """Population by travel-time band of ``thresholds`` (bars coloured as on the maps)."""
     return band_figure(band_population(places, thresholds), lang, thresholds=thresholds)
 
 
-def band_figure(pop: np.ndarray, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> plt.Figure:
+def band_figure(pop: np.ndarray, lang: str = "es", *, thresholds: Sequence[float] = (30, 60, 120)) -> Figure:
     """:func:`band_chart` from the population of each band (:func:`band_population`)."""
+    import matplotlib.pyplot as plt
+
     colours = band_colours(thresholds)
     bands = list(colours)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))

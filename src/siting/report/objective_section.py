@@ -4,9 +4,8 @@ coverage-equity Pareto front with what each step of fairness costs in coverage."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..allocation import ProposalResult
@@ -15,12 +14,17 @@ from ..allocation.outcomes import Tradeoff
 from .labels import t
 from .values import translate_values
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 PRIORITY_SHOWN = ["key", "value", "default", "enters", "plan_changed", "sites_changed", "why"]
 FRONT_SHOWN = ["point", "newly_covered", "beyond", "coverage_cost", "fairness_gain", "cost_per_person", "gini"]
 
 
-def pareto_chart(tr: Tradeoff, lang: str = "es") -> plt.Figure:
+def pareto_chart(tr: Tradeoff, lang: str = "es") -> Figure:
     """The Pareto front (people beyond T2 on x, people newly within T on y), Spanish by default."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_front(tr.front, ax=ax, lang=lang)
     if tr.plan_point is not None:  # the plan of another objective on the same axes
@@ -31,7 +35,7 @@ def pareto_chart(tr: Tradeoff, lang: str = "es") -> plt.Figure:
     return fig
 
 
-def pareto_chart_uri(tr: Tradeoff, lang: str, *, png_data_uri: Callable[[plt.Figure], str]) -> str:
+def pareto_chart_uri(tr: Tradeoff, lang: str, *, png_data_uri: Callable[[Figure], str]) -> str:
     """The data URI of :func:`pareto_chart` (a module-level function: a side process can draw it)."""
     return png_data_uri(pareto_chart(tr, lang))
 

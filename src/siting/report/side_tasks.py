@@ -3,9 +3,13 @@
 The static maps and the charts of the HTML reports (matplotlib) and the UGEL workbooks
 (XlsxWriter) need no result of the other outputs of the report stage and are pure CPU work,
 so :class:`SidePool` runs them in a
-:class:`concurrent.futures.ProcessPoolExecutor` (``fork`` start: the workers inherit the
-imported modules, nothing is imported again) while the main process draws the interactive
-map and the HTML reports.  Each task writes its own files and returns their paths; the
+:class:`concurrent.futures.ProcessPoolExecutor` (``fork`` start) while the main process
+draws the interactive map and the HTML reports.  The side processes are forked when the pool
+opens (:meth:`SidePool.start`: for ``siting run``, before the data stage) and each imports
+the modules of the side tasks (:data:`PRELOAD`, about 1 CPU-s, mostly matplotlib) one after
+the other, on the core the one-core data stage leaves idle; the main process never imports
+matplotlib.  Each task carries the submitter's :mod:`siting.limits` settings (a side process
+forked before the data stage set them would not have them).  Each task writes its own files and returns their paths; the
 files are the same bytes as when written one after another (each output depends only on
 its arguments).
 
@@ -24,6 +28,7 @@ stages' workbooks (:func:`write_later`) and the propose stage's Pareto front
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -33,6 +38,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
+
+from .. import limits
 
 
 def report_workers() -> int:
@@ -48,22 +55,27 @@ def report_workers() -> int:
     return n
 
 
-#: modules the side tasks use (charts, maps, workbooks), imported by the main process before
-#: it forks: imported once (about 1 CPU-s, mostly matplotlib) instead of once per side process;
-#: the main process needs them later in the run anyway
-PRELOAD = ("matplotlib.pyplot", "xlsxwriter", "siting.report.static_maps", "siting.report.html_report")
+#: modules the side tasks use (charts, maps, workbooks), imported by each side process as it
+#: starts (:func:`_preload`), while the main process loads the data
+PRELOAD = ("matplotlib.pyplot", "xlsxwriter", "babel.numbers", "pyogrio", "siting.report.static_maps",
+           "siting.report.html_report", "siting.report.objective_section", "siting.report.analyst")
 
 
-def _preload() -> None:
+def _preload(turn: Any = None) -> None:
+    """Import :data:`PRELOAD` (the initializer of each side process); with ``turn`` (a lock
+    shared by the side processes) one at a time, so they use the core the main process leaves
+    idle instead of competing with it."""
     import importlib
 
-    for name in PRELOAD:
-        importlib.import_module(name)
+    with turn if turn is not None else contextlib.nullcontext():
+        for name in PRELOAD:
+            importlib.import_module(name)
 
 
 def _call(payload: bytes) -> Any:
-    fn, args, kwargs = pickle.loads(payload)  # our own bytes, pickled by submit() in this run
-    return fn(*args, **kwargs)
+    fn, args, kwargs, settings = pickle.loads(payload)  # our own bytes, pickled by submit() in this run
+    with limits.using(settings):  # the submitter's limits and layers (the side process may predate them)
+        return fn(*args, **kwargs)
 
 
 class SidePool:
@@ -82,10 +94,19 @@ class SidePool:
         if self._parent is not None:
             return self._parent._executor()
         if self._pool is None:
-            _preload()  # the children inherit these modules instead of each importing them again
             gc.freeze()  # the children's collector then skips the inherited objects (no copied pages)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                             initializer=_preload, initargs=(context.Lock(),))
         return self._pool
+
+    def start(self) -> None:
+        """Fork the side processes now (with ``fork`` every worker starts at the first task):
+        each imports :data:`PRELOAD` while the main process goes on, so the first real task
+        finds them ready.  ``siting run`` starts them before the data stage, whose one core
+        of work leaves the other idle."""
+        if self.workers > 1 and self._parent is None and self._pool is None:
+            self._executor().submit(int)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
         """Start ``fn(*args, **kwargs)`` (``fn`` at module level: it is pickled) and return a getter
@@ -96,7 +117,7 @@ class SidePool:
         in its feeder thread, while the caller may go on using (and filling the lazy caches
         of) the same objects."""
         if self.workers > 1:
-            payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((fn, args, kwargs, limits.active()), protocol=pickle.HIGHEST_PROTOCOL)
             future = self._executor().submit(_call, payload)
             self._pending.append(future.result)
             return future.result
@@ -153,6 +174,7 @@ def deferred_writes(workers: int | None = None) -> Iterator[SidePool]:
     the run is finished).  ``siting run`` / ``demo`` wrap the whole chain in it (issue #19):
     the stages' workbooks are written while the next stages compute."""
     with side_pool(workers) as pool:
+        pool.start()
         _DEFERRING.append(pool)
         try:
             yield pool

@@ -82,7 +82,7 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
     ``"all"`` also every UGEL's, ``"none"``) in ``pool``, the maps (area, kind) shared out in
     turn over the side processes (the region's two maps are drawn side by side); return the
     getter of ``{key: [png, pdf]}`` in the order of the areas (region first)."""
-    from .static_maps import unique_slugs, write_static_maps
+    from .slugs import unique_slugs
 
     if option == "none":
         return dict
@@ -96,7 +96,7 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
               "cetpro": data.cetpro, "extension": data.extension_centres, "crs": data.crs,
               "thresholds": list(sc.access.thresholds_min), "notes": [shorten(n) for n in notes],
               "lang": sc.run.language, "slugs": slugs}
-    getters = [pool.submit(write_static_maps, folder / "mapas", region=(None, kind) in units[k::shares],
+    getters = [pool.submit(_write_static_maps, folder / "mapas", region=(None, kind) in units[k::shares],
                            ugels=[a for a, kd in units[k::shares] if a is not None and kd == kind], kinds=(kind,),
                            **common)
                for k in range(shares) for kind in kinds if any(kd == kind for _, kd in units[k::shares])]
@@ -106,6 +106,14 @@ def _static_maps(pool: SidePool, sc: Scenario, data: StudyData, places: pd.DataF
         keys = [f"{kind}_{'region' if a is None else slugs[a]}" for a in areas for kind in ("travel_time", "proposals")]
         return {k: got[k] for k in keys if k in got}
     return merged
+
+
+def _write_static_maps(*args: Any, **kwargs: Any) -> dict[str, list[Path]]:
+    """:func:`.static_maps.write_static_maps`, imported where it runs (a side process): the
+    main process then never imports matplotlib (issue #19)."""
+    from .static_maps import write_static_maps
+
+    return write_static_maps(*args, **kwargs)
 
 
 @dataclass

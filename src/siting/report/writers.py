@@ -14,6 +14,7 @@ import pandas as pd
 from ..access import AccessResult, PlanAccess, place_table, study_area_minutes
 from ..access.routes import route_lines
 from ..allocation import ProposalResult
+from ..allocation.outcomes import Tradeoff
 from ..data import StudyData
 from ..manifest import Run
 from ..network import raster as netraster
@@ -110,9 +111,6 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
     priority entered and the coverage-equity Pareto front (issue #18) as ``plan_measures.csv``,
     ``plan_measures_by_district.csv``, ``priorities.csv``, ``pareto_front.csv`` /
     ``pareto_front.png`` and sheets of ``propuestas.xlsx``."""
-    from .html_report import coverage_chart
-    from .objective_section import pareto_chart
-    from .static_maps import save_figure
     lang = run.scenario.run.language
     proposals = prop.proposals
     if evaluation.teacher_routes is not None and len(proposals):  # the teacher trip, told in legs
@@ -139,10 +137,21 @@ def write_propose(run: Run, prop: ProposalResult, evaluation: PlanAccess) -> dic
     write_later(exports.write_xlsx, sheets, written["xlsx"], lang=lang,
                 readme=exports.ReadMe.from_scenario(run.scenario, caveats=prop.notes))
     written["gpkg"] = exports.write_gpkg({"propuestas": proposals}, run.folder / "propuestas.gpkg", lang=lang)
-    for path in save_figure(coverage_chart(prop.curve, lang), run.folder / "coverage_curve", formats=("png",)):
-        written[f"curve_{path.suffix}"] = path
+    written["curve_.png"] = run.folder / "coverage_curve.png"
     if len(prop.tradeoff.table):
-        for path in save_figure(pareto_chart(prop.tradeoff, lang), run.folder / "pareto_front", formats=("png",)):
-            written[f"pareto_{path.suffix}"] = path
+        written["pareto_.png"] = run.folder / "pareto_front.png"
+    write_later(write_propose_charts, prop.curve, prop.tradeoff, run.folder, lang=lang)  # matplotlib, aside
     run.outputs(written.values())
     return written
+
+
+def write_propose_charts(curve: pd.DataFrame, tradeoff: Tradeoff, folder: Path, *, lang: str) -> None:
+    """``coverage_curve.png`` and, when the front has points, ``pareto_front.png`` into
+    ``folder`` (a module-level function: a side process draws them, issue #19)."""
+    from .html_report import coverage_chart
+    from .objective_section import pareto_chart
+    from .static_maps import save_figure
+
+    save_figure(coverage_chart(curve, lang), folder / "coverage_curve", formats=("png",))
+    if len(tradeoff.table):
+        save_figure(pareto_chart(tradeoff, lang), folder / "pareto_front", formats=("png",))
