@@ -9,9 +9,9 @@ opens (:meth:`SidePool.start`: for ``siting run``, before the data stage) and ea
 the modules of the side tasks (:data:`PRELOAD`, about 1 CPU-s, mostly matplotlib) one after
 the other, on the core the one-core data stage leaves idle; the main process never imports
 matplotlib.  Each task carries the submitter's :mod:`siting.limits` settings (a side process
-forked before the data stage set them would not have them).  Each task writes its own files and returns their paths; the
-files are the same bytes as when written one after another (each output depends only on
-its arguments).
+forked before the data stage set them would not have them).  Each task writes its own files
+and returns their paths; the files are the same bytes as when written one after another
+(each output depends only on its arguments).
 
 Workers: ``SITING_REPORT_WORKERS`` (``1`` runs every task in the main process, in order),
 else ``min(2, os.cpu_count())``; without the ``fork`` start method (Windows, macOS
