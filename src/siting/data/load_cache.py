@@ -11,9 +11,10 @@ settings are the same.  :func:`cached_load` keeps each table in ``run.cache_dir`
 
 keyed by the SHA-256 of the input files' bytes (a shapefile with its sidecar files), of the
 scenario sections the loader reads, of the tables it is given and of the source of
-``siting.data`` and ``siting.io`` (a new version of a loader never reads an old table).  A
-hit replays the quality record into the run's report, so the report, every output and every
-error are those of a fresh load.  No pickle: a cache file is data only, and one that cannot
+``siting.data``, ``siting.io`` and the modules they use (a new version of a loader, or of a
+caveat's text, never reads an old table).  A hit replays the quality record into the run's
+report, so the report and every output are those of a fresh load (a load that fails keeps
+nothing, so its error is raised again).  No pickle: a cache file is data only, and one that cannot
 be read, or whose key, table or record does not match, is ignored and written again.  A
 table is only kept when it reads back exactly (same columns, dtypes, values and value types,
 ``None`` against ``NaN`` included), so a hit returns the very table the loader returned.
@@ -42,11 +43,12 @@ FORMAT = 1
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 of the source of ``siting.data`` and ``siting.io`` (the loaders and readers)."""
+    """SHA-256 of the source of ``siting.data`` and ``siting.io`` (the loaders and readers), of
+    ``numformat``, ``limits``, ``scenario`` and ``i18n`` (the caveats' texts are cached too)."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for path in sorted([*root.joinpath("data").rglob("*.py"), *root.glob("io*.py"), root / "numformat.py",
-                        root / "limits.py"]):
+    for path in sorted([*root.joinpath("data").rglob("*.py"), *root.glob("io*.py"),
+                        *(root / name for name in ("numformat.py", "limits.py", "i18n.py", "scenario.py"))]):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
