@@ -63,10 +63,13 @@ def package_versions() -> dict[str, str]:
 
 
 def input_paths(sc: Scenario) -> dict[str, Path]:
-    """Every input file named in the scenario (``key`` or ``key[i]`` -> path)."""
+    """Every input file named in the scenario (``key`` or ``key[i]`` -> path; not
+    ``inputs.layers``, which names layers of those files)."""
     out: dict[str, Path] = {}
     for f in dataclasses.fields(Inputs):
         value = getattr(sc.inputs, f.name)
+        if isinstance(value, dict):
+            continue
         for i, p in enumerate(value if isinstance(value, list) else [value]):
             if not p or p == "download":
                 continue
