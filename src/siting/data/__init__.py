@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from ..errors import UserError
 from ..i18n import bilingual
 from ..limits import activate
+from ..manifest import input_paths
 from ..scenario import Scenario
 from . import registry
 from .boundaries import dissolve_study_area, load_districts, select_study_area, ugel_table, utm_crs
@@ -230,8 +231,7 @@ def _cache_key(sc: Scenario) -> str:
     every input file but the rasters, and the sections ``study_area``, ``inputs``,
     ``population``, ``speeds`` and ``limits`` (the loaders read no other)."""
     d = sc.to_dict()
-    files = [p for k, v in d["inputs"].items() if k not in _NOT_HASHED
-             for p in (v if isinstance(v, list) else [v]) if isinstance(p, str) and p and p != "download"]
+    files = [p for k, p in input_paths(sc).items() if k.split("[")[0] not in _NOT_HASHED]
     return cache_key("load_data", files=files,
                      settings={k: d[k] for k in ("study_area", "inputs", "population", "speeds", "limits")})
 

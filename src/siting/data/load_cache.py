@@ -79,12 +79,12 @@ def frame_digest(df: pd.DataFrame | None) -> str:
 
 
 def cache_key(name: str, *, files: Iterable[str | Path], settings: Mapping[str, Any],
-              frames: Mapping[str, pd.DataFrame | None] = {}, extra: Any = None) -> str:
+              frames: Mapping[str, pd.DataFrame | None] | None = None) -> str:
     """The key of one cached table: its name, the files' bytes, ``settings`` (JSON), the
-    ``frames`` given to the loader, ``extra`` (its ``repr``) and :func:`code_digest`."""
+    ``frames`` given to the loader and :func:`code_digest`."""
     parts = {"format": FORMAT, "name": name, "code": code_digest(),
              "files": [file_digest(f) for f in files], "settings": settings,
-             "frames": {k: frame_digest(v) for k, v in frames.items()}, "extra": repr(extra)}
+             "frames": {k: frame_digest(v) for k, v in (frames or {}).items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
