@@ -25,18 +25,31 @@ wall time is about
 stages' workbooks (:func:`write_later`) and the propose stage's Pareto front
 (:func:`run_aside`) run in it while the next stage computes, and the report stage borrows it
 (:func:`side_pool`) instead of forking a second one.
+
+Order (issue #19): the pool keeps its own queue and hands the executor at most one task per
+side process, so a task is chosen when a process becomes free, not when it was submitted:
+first the tasks the main process is waiting for, then those it will wait for (``run_aside``,
+the report's maps and charts), then the background writes (:func:`write_later`), each group
+in submission order.  A getter called while its task is still queued moves it to the front,
+or, for a task submitted with ``steal=True`` (``run_aside``: the allocation and network
+functions the main process has imported anyway), runs it in the main process at once instead
+of leaving that core idle; :meth:`SidePool.wait` does the same for every stealable task still
+queued.  A task gives the same result wherever it runs (it depends only on its arguments and
+its :mod:`siting.limits` settings).
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import multiprocessing
 import os
 import pickle
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import limits
@@ -56,8 +69,10 @@ def report_workers() -> int:
 
 
 #: modules the side tasks use (charts, maps, workbooks), imported by each side process as it
-#: starts (:func:`_preload`), while the main process loads the data
-PRELOAD = ("matplotlib.pyplot", "xlsxwriter", "babel.numbers", "pyogrio", "siting.report.static_maps",
+#: starts (:func:`_preload`), while the main process loads the data; the PDF backend (with
+#: fontTools, about 0.2 CPU-s) was imported by the first map of each process, in the report stage
+PRELOAD = ("matplotlib.pyplot", "matplotlib.backends.backend_agg", "matplotlib.backends.backend_pdf",
+           "xlsxwriter", "babel.numbers", "babel.dates", "pyogrio", "siting.report.static_maps",
            "siting.report.html_report", "siting.report.objective_section", "siting.report.analyst")
 
 
@@ -78,6 +93,33 @@ def _call(payload: bytes) -> Any:
         return fn(*args, **kwargs)
 
 
+#: task priorities, lowest first (see the module docstring)
+URGENT, NEEDED, BACKGROUND = 0, 1, 2
+
+
+@dataclass
+class _Task:
+    """A task of :class:`SidePool`'s queue: its pickled call, its priority, its result."""
+
+    payload: bytes
+    priority: int
+    seq: int
+    steal: bool
+    result: Future = field(default_factory=Future)
+    state: str = "queued"  # "queued" -> "sent" (to a side process) or "stolen" (run in the main process)
+
+
+def _run_here(task: _Task) -> None:
+    """Run a stolen task in this (the main) process; its result or exception goes to its getter."""
+    try:
+        task.result.set_result(_call(task.payload))
+    except Exception as exc:  # raised by the task's getter, as from a side process
+        task.result.set_exception(exc)
+    except BaseException as exc:  # Ctrl-C: its getter raises it too, and so does this call
+        task.result.set_exception(exc)
+        raise
+
+
 class SidePool:
     """Tasks submitted to side processes, or run in the main process (``workers`` <= 1).
 
@@ -89,6 +131,11 @@ class SidePool:
         self._parent = parent
         self._pool: ProcessPoolExecutor | None = None
         self._pending: list[Callable[[], Any]] = []
+        self._queue: list[_Task] = []  # of the root pool: tasks not yet handed to the executor
+        self._running = 0  # tasks handed to the executor and not finished
+        self._lock = threading.RLock()  # the main thread and the executor's result thread dispatch
+        self._seq = 0
+        self._closed = False
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._parent is not None:
@@ -108,19 +155,22 @@ class SidePool:
         if self.workers > 1 and self._parent is None and self._pool is None:
             self._executor().submit(int)
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, priority: int = NEEDED, steal: bool = False,
+               **kwargs: Any) -> Callable[[], Any]:
         """Start ``fn(*args, **kwargs)`` (``fn`` at module level: it is pickled) and return a getter
         of its result: it waits for the task and raises the task's exception.  In the main
         process the task runs the first time its getter is called (or when the pool closes).
 
-        The arguments are pickled here, as they are now: the executor would pickle them later
-        in its feeder thread, while the caller may go on using (and filling the lazy caches
-        of) the same objects."""
+        ``priority`` (:data:`NEEDED` or :data:`BACKGROUND`) and ``steal`` (the main process may
+        run the task itself when it waits for it and no side process has taken it): see the
+        module docstring.  The arguments are pickled here, as they are now: the executor would
+        pickle them later in its feeder thread, while the caller may go on using (and filling
+        the lazy caches of) the same objects."""
         if self.workers > 1:
             payload = pickle.dumps((fn, args, kwargs, limits.active()), protocol=pickle.HIGHEST_PROTOCOL)
-            future = self._executor().submit(_call, payload)
-            self._pending.append(future.result)
-            return future.result
+            queued = self._root()._enqueue(payload, priority=priority, steal=steal)
+            self._pending.append(queued)
+            return queued
         box: list[Any] = []
 
         def get() -> Any:
@@ -130,8 +180,78 @@ class SidePool:
         self._pending.append(get)
         return get
 
+    def _root(self) -> SidePool:
+        return self if self._parent is None else self._parent._root()
+
+    def _enqueue(self, payload: bytes, *, priority: int, steal: bool) -> Callable[[], Any]:
+        """Queue a task (root pool) and return its getter: while the task is not done, the
+        getter runs queued stealable tasks here (this one first), else moves this one to the
+        front of the queue and waits."""
+        with self._lock:
+            self._seq += 1
+            task = _Task(payload, priority, self._seq, steal)
+            self._queue.append(task)
+        self._dispatch()
+
+        def get() -> Any:
+            while not task.result.done():
+                other = self._take_stealable(task)
+                if other is None:
+                    break
+                _run_here(other)
+            return task.result.result()
+        return get
+
+    def _take_stealable(self, wanted: _Task) -> _Task | None:
+        """Remove from the queue and return ``wanted`` if it is queued and stealable, else the
+        first queued stealable task; with none, ``wanted`` (if still queued) becomes
+        :data:`URGENT` and ``None`` is returned."""
+        with self._lock:
+            stealable = [q for q in self._queue if q.steal]
+            if wanted.state == "queued" and wanted.steal:
+                chosen: _Task | None = wanted
+            else:
+                chosen = min(stealable, key=lambda q: (q.priority, q.seq)) if stealable else None
+            if chosen is None:
+                if wanted.state == "queued":
+                    wanted.priority = URGENT
+                return None
+            self._queue.remove(chosen)
+            chosen.state = "stolen"
+            return chosen
+
+    def _dispatch(self) -> None:
+        """Hand the executor the first queued tasks (by priority, then submission) while a side
+        process is free."""
+        with self._lock:
+            while self._queue and self._running < self.workers and not self._closed:
+                task = min(self._queue, key=lambda q: (q.priority, q.seq))
+                self._queue.remove(task)
+                task.state = "sent"
+                try:
+                    future = self._executor().submit(_call, task.payload)
+                except Exception as exc:  # a broken pool (a side process killed): the getter raises it
+                    task.result.set_exception(exc)
+                    continue
+                self._running += 1
+                future.add_done_callback(functools.partial(self._finished, task))
+
+    def _finished(self, task: _Task, future: Future) -> None:
+        """A side process finished ``task`` (runs in the executor's result thread): pass its
+        result on and hand the executor the next task."""
+        if future.cancelled():
+            task.result.cancel()
+        elif (exc := future.exception()) is not None:
+            task.result.set_exception(exc)
+        else:
+            task.result.set_result(future.result())
+        with self._lock:
+            self._running -= 1
+        self._dispatch()
+
     def wait(self) -> None:
-        """Wait for (or run) every task submitted so far; a failed task raises here."""
+        """Wait for (or run) every task submitted so far; a failed task raises here.  Meanwhile
+        the main process runs the stealable tasks no side process has taken yet."""
         for get in self._pending:
             get()
 
@@ -140,6 +260,8 @@ class SidePool:
         try:
             self.wait()
         finally:
+            with self._lock:
+                self._closed = True  # a task that failed leaves the rest of the queue unsent
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 gc.unfreeze()
@@ -200,7 +322,7 @@ def run_aside(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[
     block and return a getter of its result (it waits, and raises the task's exception);
     without such a block (or side processes) ``fn`` runs when the getter is first called.
     The propose stage computes the Pareto front this way while it re-solves the draws (#19)."""
-    return (_deferring() or SidePool(0)).submit(fn, *args, **kwargs)
+    return (_deferring() or SidePool(0)).submit(fn, *args, steal=True, **kwargs)
 
 
 def wait_for_writes() -> None:
@@ -218,6 +340,6 @@ def write_later(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     its result is dropped; the caller knows the paths."""
     pool = _deferring()
     if pool is not None:
-        pool.submit(fn, *args, **kwargs)
+        pool.submit(fn, *args, priority=BACKGROUND, **kwargs)
     else:
         fn(*args, **kwargs)

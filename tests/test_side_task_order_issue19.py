@@ -1,0 +1,140 @@
+"""The order of the side tasks (issue #19): a free side process takes the tasks the main
+process waits for before the background writes, a getter moves its queued task to the front,
+and the main process runs a stealable task itself rather than wait idle.  Side processes
+that are busy are held on a gate file, so the order does not depend on timing."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from siting.report.side_tasks import (
+    BACKGROUND,
+    deferred_writes,
+    run_aside,
+    side_pool,
+    write_later,
+)
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="side processes need the fork start method")
+
+
+def _hold(gate: str) -> int:
+    """Keep a side process busy until ``gate`` exists."""
+    while not os.path.exists(gate):
+        time.sleep(0.01)
+    return os.getpid()
+
+
+def _log(path: str, name: str) -> int:
+    """Append ``name`` to ``path`` (one write: lines of two processes do not mix)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        os.write(fd, (name + "\n").encode())
+    finally:
+        os.close(fd)
+    return os.getpid()
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().split()
+
+
+@contextmanager
+def _gates(folder: Path) -> Iterator[Callable[[str], str]]:
+    """``gate(name)`` -> the path of a gate file; every gate opens when the block ends (also
+    after a failed assertion, so the pool that encloses the block can close)."""
+    made: list[Path] = []
+
+    def gate(name: str) -> str:
+        made.append(folder / name)
+        return str(made[-1])
+    try:
+        yield gate
+    finally:
+        for g in made:
+            g.touch()
+
+
+def test_needed_tasks_go_before_background_writes(tmp_path):
+    """Submitted background, needed, background, needed while both side processes are busy:
+    once they are free the two needed tasks start first (a FIFO executor would start ``b1``
+    first), then the writes in their order."""
+    log = str(tmp_path / "log")
+    with side_pool(2) as pool, _gates(tmp_path) as gates:
+        gate = gates("gate")
+        for _ in range(2):
+            pool.submit(_hold, gate)
+        pool.submit(_log, log, "b1", priority=BACKGROUND)
+        pool.submit(_log, log, "n1")
+        pool.submit(_log, log, "b2", priority=BACKGROUND)
+        pool.submit(_log, log, "n2")
+        Path(gate).touch()
+    order = _lines(Path(log))
+    assert set(order[:2]) == {"n1", "n2"} and order[2:] == ["b1", "b2"]
+
+
+def test_a_waited_for_task_moves_to_the_front(tmp_path):
+    """Two needed tasks queued behind busy side processes; the main process asks for the
+    second: it runs before the first as soon as one side process is free."""
+    log = str(tmp_path / "log")
+    with side_pool(2) as pool, _gates(tmp_path) as gates:
+        gate1, gate2 = gates("g1"), gates("g2")
+        pool.submit(_hold, gate1)
+        pool.submit(_hold, gate2)
+        pool.submit(_log, log, "a1")
+        get_a2 = pool.submit(_log, log, "a2")
+        threading.Timer(0.3, Path(gate1).touch).start()
+        assert get_a2() != os.getpid()  # run by the side process gate1 freed, not here
+        assert _lines(Path(log))[0] == "a2"
+    assert sorted(_lines(Path(log))) == ["a1", "a2"]
+
+
+def test_the_main_process_runs_a_stealable_task_instead_of_waiting(tmp_path):
+    """With both side processes busy, the getter of a stealable task runs it here, at once; a
+    task not marked stealable still runs in a side process; a stolen task's error is raised by
+    its getter and the pool goes on."""
+    checked = False  # the error is raised again as the pool closes: the asserts must have passed
+    with pytest.raises(ValueError, match="stolen and failed"), side_pool(2) as pool, _gates(tmp_path) as gates:
+        gate = gates("gate")
+        holds = [pool.submit(_hold, gate) for _ in range(2)]
+        stolen = pool.submit(_log, str(tmp_path / "log"), "s", steal=True)
+        failing = pool.submit(_fail, "stolen and failed", steal=True)
+        aside = pool.submit(_log, str(tmp_path / "log"), "t")
+        safety = threading.Timer(5.0, Path(gate).touch)  # without stealing: fail, not hang
+        safety.start()
+        assert stolen() == os.getpid()
+        with pytest.raises(ValueError, match="stolen and failed"):
+            failing()
+        Path(gate).touch()
+        assert aside() != os.getpid()
+        assert os.getpid() not in {h() for h in holds}
+        safety.cancel()
+        checked = True
+    assert checked
+
+
+def test_waiting_on_a_busy_task_runs_queued_stealable_ones(tmp_path):
+    """While the main process waits for a task a side process runs (``wait`` at the end of a
+    ``deferred_writes`` block), it runs the queued ``run_aside`` tasks itself; the background
+    write still runs aside."""
+    gate, log = str(tmp_path / "gate"), str(tmp_path / "log")
+    with deferred_writes(2):
+        write_later(_hold, gate)
+        write_later(_hold, gate)
+        gets = [run_aside(_log, log, f"r{k}") for k in range(3)]
+        write_later(_log, log, "w")
+        threading.Timer(1.0, Path(gate).touch).start()
+    assert [g() for g in gets] == [os.getpid()] * 3
+    assert sorted(_lines(Path(log))) == ["r0", "r1", "r2", "w"]
