@@ -138,3 +138,49 @@ def test_waiting_on_a_busy_task_runs_queued_stealable_ones(tmp_path):
         threading.Timer(1.0, Path(gate).touch).start()
     assert [g() for g in gets] == [os.getpid()] * 3
     assert sorted(_lines(Path(log))) == ["r0", "r1", "r2", "w"]
+
+
+
+_BROKEN_POOL = """
+import os, signal, sys
+from concurrent.futures.process import BrokenProcessPool
+from siting.report.side_tasks import BACKGROUND, side_pool
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hold():
+    while True:
+        signal.pause()
+
+
+raised = 0
+try:
+    with side_pool(2) as pool:
+        gets = [pool.submit(die), pool.submit(hold)]
+        gets += [pool.submit(abs, -k, priority=BACKGROUND) for k in range(4)]  # still in the queue
+        for get in gets:
+            try:
+                get()
+            except BrokenProcessPool:
+                raised += 1
+except BrokenProcessPool:
+    pass
+print("raised", raised)
+"""
+
+
+def test_a_killed_side_process_fails_the_queued_tasks_instead_of_hanging(tmp_path):
+    """A side process killed mid-task (out of memory, say) breaks the pool: the getters of its
+    task, of the task the other process was running and of the tasks still in the pool's own
+    queue raise ``BrokenProcessPool``; none waits forever (run in a subprocess with a timeout,
+    so a hang fails the test)."""
+    import subprocess
+    import sys
+    script = tmp_path / "broken_pool.py"
+    script.write_text(_BROKEN_POOL)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["raised", "6"]
