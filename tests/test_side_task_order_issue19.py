@@ -67,22 +67,41 @@ def _gates(folder: Path) -> Iterator[Callable[[str], str]]:
             g.touch()
 
 
+def _log_then_hold(path: str, name: str, gate: str) -> int:
+    """Log ``name`` when the task starts, then keep the side process busy until ``gate`` exists."""
+    _log(path, name)
+    return _hold(gate)
+
+
+def _wait_for_lines(path: Path, n: int, timeout: float = 30.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and len(_lines(path)) >= n:
+            return _lines(path)
+        time.sleep(0.01)
+    raise AssertionError(f"fewer than {n} tasks started in {timeout} s: {_lines(path) if path.exists() else []}")
+
+
 def test_needed_tasks_go_before_background_writes(tmp_path):
     """Submitted background, needed, background, needed while both side processes are busy:
     once they are free the two needed tasks start first (a FIFO executor would start ``b1``
-    first), then the writes in their order."""
-    log = str(tmp_path / "log")
+    first) and hold both side processes, so no background write has started until they end.
+    (The tasks started at once by two processes log in either order: only which tasks start
+    first is asserted.)"""
+    log = Path(tmp_path / "log")
     with side_pool(2) as pool, _gates(tmp_path) as gates:
-        gate = gates("gate")
+        gate, needed_gate = gates("gate"), gates("needed")
         for _ in range(2):
             pool.submit(_hold, gate)
-        pool.submit(_log, log, "b1", priority=BACKGROUND)
-        pool.submit(_log, log, "n1")
-        pool.submit(_log, log, "b2", priority=BACKGROUND)
-        pool.submit(_log, log, "n2")
+        pool.submit(_log_then_hold, str(log), "b1", needed_gate, priority=BACKGROUND)
+        pool.submit(_log_then_hold, str(log), "n1", needed_gate)
+        pool.submit(_log_then_hold, str(log), "b2", needed_gate, priority=BACKGROUND)
+        pool.submit(_log_then_hold, str(log), "n2", needed_gate)
         Path(gate).touch()
-    order = _lines(Path(log))
-    assert set(order[:2]) == {"n1", "n2"} and order[2:] == ["b1", "b2"]
+        first = _wait_for_lines(log, 2)
+        time.sleep(0.2)  # a third task started now would be a background write overtaking
+        assert set(first) == {"n1", "n2"} and len(_lines(log)) == 2
+    assert set(_lines(log)[2:]) == {"b1", "b2"}
 
 
 def test_a_waited_for_task_moves_to_the_front(tmp_path):
