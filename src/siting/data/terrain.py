@@ -93,9 +93,9 @@ def bilinear_at_cells(data: np.ndarray, *, src_transform: Affine, src_crs, dst_t
     for r0 in range(0, height, block_rows):
         rows = np.arange(r0, min(height, r0 + block_rows)) + 0.5
         cc, rr = np.meshgrid(cols, rows)
-        x, y = dst_transform * (cc, rr)
+        x, y = dst_transform @ (cc, rr)
         sx, sy = tr.transform(x, y)
-        fc, fr = inv * (np.asarray(sx), np.asarray(sy))
+        fc, fr = inv @ (np.asarray(sx), np.asarray(sy))
         fc, fr = fc - 0.5, fr - 0.5
         c0, q0 = np.floor(fc).astype(np.int64), np.floor(fr).astype(np.int64)
         dc, dr = fc - c0, fr - q0

@@ -102,5 +102,5 @@ def apply_registry(cand: gpd.GeoDataFrame, excluded: pd.DataFrame, places: gpd.G
     cand = cand.copy()
     cand["petitions"] = ids.map(summary["petitions"]).fillna(0).astype(int).to_numpy()
     cand["petition_interested"] = ids.map(summary["petition_interested"]).fillna(0.0).to_numpy(float)
-    cand["petition_detail"] = ids.map(summary["petition_detail"]).fillna("").to_numpy()
+    cand["petition_detail"] = ids.map(summary["petition_detail"]).astype(object).fillna("").to_numpy()
     return gpd.GeoDataFrame(cand, geometry="geometry", crs=cand.crs), excluded
