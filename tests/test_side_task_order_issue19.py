@@ -88,7 +88,7 @@ def test_needed_tasks_go_before_background_writes(tmp_path):
     first) and hold both side processes, so no background write has started until they end.
     (The tasks started at once by two processes log in either order: only which tasks start
     first is asserted.)"""
-    log = Path(tmp_path / "log")
+    log = tmp_path / "log"
     with side_pool(2) as pool, _gates(tmp_path) as gates:
         gate, needed_gate = gates("gate"), gates("needed")
         for _ in range(2):
